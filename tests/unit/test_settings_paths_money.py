@@ -1,0 +1,84 @@
+"""Settings validation and atomic writes, AppPaths, and exact money conversion."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tokenwallet import settings as settings_mod
+from tokenwallet.domain.errors import ConfigError
+from tokenwallet.domain.money import cents_to_micros, format_usd, usd_to_micros
+from tokenwallet.paths import AppPaths
+
+
+def test_paths_under_home_and_nothing_created_until_ensure(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path / "h")
+    assert paths.ledger_file == tmp_path / "h" / "data" / "ledger.db"
+    assert not (tmp_path / "h").exists()
+    paths.ensure()
+    assert paths.data_dir.is_dir() and paths.config_dir.is_dir()
+
+
+def test_env_var_selects_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENWALLET_HOME", str(tmp_path))
+    assert AppPaths.resolve().data_dir == tmp_path / "data"
+    assert AppPaths.resolve(tmp_path / "other").data_dir == tmp_path / "other" / "data"
+
+
+def test_settings_round_trip_and_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    original = settings_mod.Settings(
+        poll_interval_minutes=7,
+        timezone="Asia/Kolkata",
+        display_currency="INR",
+        currency_rate="84.5",
+        number_grouping="indian",
+    )
+    settings_mod.save(path, original)
+    loaded, unknown = settings_mod.load(path)
+    assert loaded == original and unknown == []
+    path.write_text(path.read_text() + 'colour = "blue"\n')
+    loaded, unknown = settings_mod.load(path)
+    assert unknown == ["colour"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("poll_interval_minutes = 0", "poll_interval_minutes"),
+        ('poll_interval_minutes = "often"', "whole number"),
+        ('timezone = "Mars/Olympus"', "time zone"),
+        ('quiet_hours_start = "25:00"', "HH:MM"),
+        ('currency_rate = "-3"', "positive"),
+        ("notifications = 1", "true or false"),
+        ("this is = not toml =", "not valid TOML"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError, match=fragment):
+        settings_mod.load(path)
+
+
+def test_failed_save_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    settings_mod.save(path, settings_mod.Settings(poll_interval_minutes=9))
+    with pytest.raises(ConfigError):
+        settings_mod.save(path, settings_mod.Settings(poll_interval_minutes=0))
+    assert settings_mod.load(path)[0].poll_interval_minutes == 9
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.toml"]
+
+
+def test_money_conversions_are_exact() -> None:
+    assert usd_to_micros(0.1) == 100_000
+    assert usd_to_micros("1234.5678901") == 1_234_567_890
+    assert usd_to_micros(Decimal("0.0000005")) == 0  # half-even
+    assert cents_to_micros("123.456") == 1_234_560
+    assert cents_to_micros("0.0001") == 1
+    assert format_usd(1_234_567_890) == "$1,234.57"
+    assert format_usd(None) == "unpriced"
+    with pytest.raises(ValueError):
+        usd_to_micros("twelve")

@@ -1,0 +1,156 @@
+"""The personal allowance: what an employer grants, how often, and what the engine derives from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Unit(StrEnum):
+    """The unit of an allowance: micro-USD for ``usd``, plain tokens for ``tokens``."""
+
+    USD = "usd"
+    TOKENS = "tokens"
+
+
+class Cadence(StrEnum):
+    """How often a periodic grant arrives."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    ONE_OFF = "one-off"
+
+
+class GrantKind(StrEnum):
+    """Why value was added to an allowance."""
+
+    PERIODIC = "periodic"  # the regular grant of each period (derived, never stored)
+    TOPUP = "topup"  # an extra grant, usually with its own expiry
+    ROLLOVER = "rollover"  # unspent value carried into the next period (derived)
+    ADJUSTMENT = "adjustment"  # a correction, positive or negative
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which usage counts: all accounts when ``accounts`` is empty; optional provider/model filters."""
+
+    accounts: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RolloverPolicy:
+    """Carry unspent value into the next period, up to ``cap`` (None: no cap), for ``expires_days``."""
+
+    cap: int | None = None
+    expires_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """A personal allowance.
+
+    ``amount`` is in the allowance's unit (micro-USD or tokens) per period.  ``anchor_day`` is the
+    day a period starts on: day of month (1-28) for monthly, quarterly and yearly cadences, ISO
+    weekday (1=Monday) for weekly.  Periods are computed in ``timezone``.  A one-off allowance runs
+    from ``starts_at`` to ``ends_at``.  ``backing_account_id`` names a gateway account (LiteLLM,
+    OpenRouter) whose server-side limit defines amount, reset and expiry.
+    """
+
+    id: str
+    name: str
+    unit: Unit
+    amount: int
+    cadence: Cadence
+    starts_at: datetime
+    timezone: str = "UTC"
+    anchor_day: int = 1
+    ends_at: datetime | None = None
+    scope: Scope = field(default_factory=Scope)
+    rollover: RolloverPolicy | None = None
+    backing_account_id: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Value added to an allowance; ``expires_at`` None means it lasts until the allowance ends."""
+
+    id: str
+    allowance_id: str
+    kind: GrantKind
+    amount: int
+    granted_at: datetime
+    expires_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpendPoint:
+    """Spend of ``amount`` (allowance unit) in the bucket starting ``at``; ``estimated`` if from logs."""
+
+    at: datetime
+    amount: int
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GrantBalance:
+    """How one grant stands now: consumed by spend, still remaining, or expired unspent."""
+
+    grant: Grant
+    consumed: int
+    remaining: int
+    expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryForecast:
+    """Value that will lapse at ``at`` if the current burn rate continues.
+
+    ``remaining_now`` is what those grants hold now; ``projected_unspent`` what will be left at
+    ``at``; ``daily_pace_needed`` the spend per day that would use it all before it lapses.
+    """
+
+    at: datetime
+    remaining_now: int
+    projected_unspent: int
+    daily_pace_needed: float
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceStatus:
+    """Every figure for "now" that the meter, alerts, reports and the CLI show.
+
+    Amounts are in the allowance's unit.  ``granted == spent + remaining + expired`` always holds
+    over the grants in ``grants``.  ``period_spent`` is spend since ``period_start``.
+    """
+
+    allowance_id: str
+    name: str
+    unit: Unit
+    now: datetime
+    period_start: datetime
+    period_end: datetime
+    granted: int
+    spent: int
+    remaining: int
+    expired: int
+    period_spent: int
+    percent_used: float
+    days_left: float
+    elapsed_fraction: float
+    burn_rate_per_day: float
+    projected_period_spend: int
+    projected_runout: datetime | None
+    expiring: tuple[ExpiryForecast, ...] = ()
+    grants: tuple[GrantBalance, ...] = ()
+    estimated_spent: int = 0
+    unpriced_records: int = 0
+    overspent: int = 0
+    backed_by: str | None = None

@@ -1,0 +1,128 @@
+"""The error tree of tokenwallet.
+
+Every failure a user can meet is one of these; the CLI maps them to exit codes and the tray to
+plain words.  Messages say what is wrong and what to do, and never contain a secret.
+
+::
+
+    TokenwalletError
+    ├── UserInputError ............ bad input from the user (CLI exit status 2)
+    │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    ├── ConfigError ............... the settings file cannot be used
+    ├── LedgerError ............... the SQLite ledger cannot be used
+    │   └── CorruptLedgerError .... the file was damaged and has been moved aside
+    ├── SecretStoreError .......... the OS keyring cannot be used
+    │   ├── NoUsableKeyringError .. no backend that keeps secrets safely
+    │   └── KeyringLockedError .... the keyring is locked or the unlock was refused
+    └── SourceError ............... a provider API or a local log failed
+        ├── AuthError ............. the key was refused (401/403, revoked, wrong kind of key)
+        ├── RateLimitedError ...... 429; ``retry_after`` seconds when the provider said
+        ├── ProviderUnavailableError  5xx, timeouts, connection failures
+        ├── ProviderSchemaError ... a body that is not what the documentation promises
+        ├── BudgetExceededError ... the gateway says the budget is used up
+        └── KeyExpiredError ....... the gateway says the key has expired
+"""
+
+from __future__ import annotations
+
+
+class TokenwalletError(Exception):
+    """Base of every error tokenwallet raises on purpose."""
+
+
+class UserInputError(TokenwalletError):
+    """The user gave a value that cannot be used; nothing was written."""
+
+
+class NotFoundError(UserInputError):
+    """A named thing (account, allowance, rule) does not exist."""
+
+
+class ConfigError(TokenwalletError):
+    """The settings file is unreadable or holds bad values."""
+
+
+class LedgerError(TokenwalletError):
+    """The ledger database cannot be opened or written."""
+
+
+class CorruptLedgerError(LedgerError):
+    """The ledger file was damaged; it has been moved aside to ``moved_to``."""
+
+    def __init__(self, message: str, moved_to: str | None = None) -> None:
+        super().__init__(message)
+        self.moved_to = moved_to
+
+
+class SecretStoreError(TokenwalletError):
+    """The secret store cannot be used."""
+
+
+class NoUsableKeyringError(SecretStoreError):
+    """No keyring backend that keeps secrets safely is available; ``remedy`` says what to do."""
+
+    def __init__(self, message: str, remedy: str = "") -> None:
+        super().__init__(message if not remedy else f"{message}\n{remedy}")
+        self.remedy = remedy
+
+
+class KeyringLockedError(SecretStoreError):
+    """The keyring is locked, or the user dismissed the unlock prompt."""
+
+
+class SourceError(TokenwalletError):
+    """A provider or a local log could not be read.
+
+    ``provider`` names the connector and ``status`` the HTTP status, when there was one.
+    """
+
+    def __init__(self, message: str, *, provider: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status = status
+
+    @property
+    def kind(self) -> str:
+        """A short stable name for the failure, stored in the sync state."""
+        return _KINDS.get(type(self), "error")
+
+
+class AuthError(SourceError):
+    """The provider refused the key."""
+
+
+class RateLimitedError(SourceError):
+    """The provider asked us to slow down."""
+
+    def __init__(
+        self, message: str, *, provider: str = "", status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, provider=provider, status=status)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailableError(SourceError):
+    """The provider did not answer usefully (5xx, timeout, connection failure)."""
+
+
+class ProviderSchemaError(SourceError):
+    """The provider answered with a body we cannot read."""
+
+
+class BudgetExceededError(SourceError):
+    """The gateway reports that the budget of this key, user or team is used up."""
+
+
+class KeyExpiredError(SourceError):
+    """The gateway reports that the key has expired."""
+
+
+_KINDS: dict[type[SourceError], str] = {
+    SourceError: "error",
+    AuthError: "auth",
+    RateLimitedError: "rate_limited",
+    ProviderUnavailableError: "unavailable",
+    ProviderSchemaError: "schema",
+    BudgetExceededError: "budget_exceeded",
+    KeyExpiredError: "key_expired",
+}

@@ -1,0 +1,169 @@
+"""Usage rows: idempotent upserts from connectors and imports, and the queries that read them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from tokenwallet.domain.usage import Confidence, Source, UsageRecord
+from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+
+COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "source",
+    "key",
+    "bucket_start",
+    "bucket_end",
+    "provider",
+    "model",
+    "confidence",
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "requests",
+    "cost_micros",
+    "currency",
+    "kind",
+    "project",
+    "api_key",
+    "workspace",
+    "extra",
+    "recorded_at",
+)
+_NATURAL_KEY = ("account_id", "source", "key")
+_UPSERT_SQL = (
+    f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"ON CONFLICT({', '.join(_NATURAL_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in _NATURAL_KEY)
+)
+
+
+def _as_row(record: UsageRecord, recorded_at: int) -> tuple[Any, ...]:
+    return (
+        record.account_id,
+        record.source.value,
+        record.key,
+        to_epoch(record.bucket_start),
+        to_epoch(record.bucket_end),
+        record.provider,
+        record.model,
+        record.confidence.value,
+        record.input_tokens,
+        record.cached_input_tokens,
+        record.cache_write_tokens,
+        record.output_tokens,
+        record.reasoning_tokens,
+        record.requests,
+        record.cost_micros,
+        record.currency,
+        record.kind,
+        record.project,
+        record.api_key,
+        record.workspace,
+        dumps(record.extra) if record.extra else "{}",
+        recorded_at,
+    )
+
+
+def upsert(db: Database, records: Iterable[UsageRecord], *, recorded_at: datetime) -> int:
+    """Insert or replace rows by (account, source, key); returns how many were written.
+
+    Replacing is what makes re-polling a bucket that is still filling, or re-importing a log,
+    idempotent: the newest observation of a natural key wins and nothing is added twice.
+    Call inside a transaction to make a page or batch atomic.
+    """
+    stamp = to_epoch(recorded_at)
+    assert stamp is not None
+    rows = [_as_row(r, stamp) for r in records]
+    if rows:
+        db.conn.executemany(_UPSERT_SQL, rows)
+    return len(rows)
+
+
+def upsert_rows(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Fast path for bulk importers: rows already in :data:`COLUMNS` order (epoch ints, JSON text)."""
+    if rows:
+        db.conn.executemany(_UPSERT_SQL, rows)
+    return len(rows)
+
+
+def _record(row: tuple[Any, ...]) -> UsageRecord:
+    return UsageRecord(
+        account_id=row[0],
+        source=Source(row[1]),
+        key=row[2],
+        bucket_start=from_epoch(row[3]),  # type: ignore[arg-type]
+        bucket_end=from_epoch(row[4]),  # type: ignore[arg-type]
+        provider=row[5],
+        model=row[6],
+        confidence=Confidence(row[7]),
+        input_tokens=row[8],
+        cached_input_tokens=row[9],
+        cache_write_tokens=row[10],
+        output_tokens=row[11],
+        reasoning_tokens=row[12],
+        requests=row[13],
+        cost_micros=row[14],
+        currency=row[15],
+        kind=row[16],
+        project=row[17],
+        api_key=row[18],
+        workspace=row[19],
+        extra=json.loads(row[20]) if row[20] != "{}" else {},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFilter:
+    """Which rows to read; empty tuples mean "any"."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    accounts: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL condition and parameters for this filter."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.since is not None:
+            clauses.append("bucket_start >= ?")
+            params.append(to_epoch(self.since))
+        if self.until is not None:
+            clauses.append("bucket_start < ?")
+            params.append(to_epoch(self.until))
+        for column, values in (
+            ("account_id", self.accounts),
+            ("provider", self.providers),
+            ("model", self.models),
+            ("source", tuple(s.value for s in self.sources)),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        return (" AND ".join(clauses) or "1=1"), params
+
+
+def list_records(db: Database, flt: UsageFilter | None = None, *, limit: int | None = None) -> list[UsageRecord]:
+    """Rows matching ``flt`` ordered by time, then account and key."""
+    where, params = (flt or UsageFilter()).where()
+    sql = f"SELECT {', '.join(COLUMNS)} FROM usage WHERE {where} ORDER BY bucket_start, account_id, key"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_record(r) for r in db.execute(sql, params).fetchall()]
+
+
+def count(db: Database, flt: UsageFilter | None = None) -> int:
+    """How many rows match ``flt``."""
+    where, params = (flt or UsageFilter()).where()
+    return int(db.execute(f"SELECT count(*) FROM usage WHERE {where}", params).fetchone()[0])

@@ -1,0 +1,84 @@
+"""Where tokenwallet keeps its files: one ``AppPaths`` value, built once and passed down.
+
+Nothing is created at import time.  ``--home DIR`` or ``TOKENWALLET_HOME`` put everything under one
+folder (tests, portable use, the demo); otherwise the platform's conventional folders are used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "tokenwallet"
+APP_ID = "io.github.tokenwallet.TokenWallet"
+HOME_ENV = "TOKENWALLET_HOME"
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    """The folders tokenwallet uses; ``ensure()`` creates them with private permissions."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    log_dir: Path
+    runtime_dir: Path
+
+    @property
+    def settings_file(self) -> Path:
+        """The human-editable settings file (TOML)."""
+        return self.config_dir / "settings.toml"
+
+    @property
+    def ledger_file(self) -> Path:
+        """The SQLite ledger."""
+        return self.data_dir / "ledger.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        """Copies of the ledger taken before migrations, and corrupt files moved aside."""
+        return self.data_dir / "backups"
+
+    @property
+    def log_file(self) -> Path:
+        """The application log (secrets are scrubbed before anything reaches it)."""
+        return self.log_dir / "tokenwallet.log"
+
+    @classmethod
+    def under(cls, root: Path | str) -> AppPaths:
+        """Everything below one folder (``--home``)."""
+        base = Path(root).expanduser().absolute()
+        return cls(
+            config_dir=base / "config",
+            data_dir=base / "data",
+            cache_dir=base / "cache",
+            log_dir=base / "logs",
+            runtime_dir=base / "run",
+        )
+
+    @classmethod
+    def from_platformdirs(cls) -> AppPaths:
+        """The platform's conventional folders (XDG on Linux, AppData on Windows, Library on macOS)."""
+        from platformdirs import PlatformDirs
+
+        dirs = PlatformDirs(APP_NAME, appauthor=False)
+        return cls(
+            config_dir=Path(dirs.user_config_dir),
+            data_dir=Path(dirs.user_data_dir),
+            cache_dir=Path(dirs.user_cache_dir),
+            log_dir=Path(dirs.user_log_dir),
+            runtime_dir=Path(dirs.user_runtime_dir),
+        )
+
+    @classmethod
+    def resolve(cls, home: Path | str | None = None) -> AppPaths:
+        """``home`` if given, else ``$TOKENWALLET_HOME`` if set, else the platform folders."""
+        chosen = home if home is not None else os.environ.get(HOME_ENV) or None
+        return cls.under(chosen) if chosen else cls.from_platformdirs()
+
+    def ensure(self) -> AppPaths:
+        """Create the folders (mode 0700 where the OS honours it) and return ``self``."""
+        for folder in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir, self.runtime_dir):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self

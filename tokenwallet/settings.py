@@ -1,0 +1,190 @@
+"""User settings: one human-editable TOML file, validated on load, written atomically.
+
+Unknown keys are reported (they are kept out of the loaded value, and a warning lists them) and
+bad values raise :class:`ConfigError` naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tokenwallet.domain.errors import ConfigError
+
+MIN_POLL_MINUTES = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the user can set in the settings file or the settings dialog."""
+
+    poll_interval_minutes: int = 5
+    timezone: str = ""  # "" means the system's zone
+    display_currency: str = "USD"
+    currency_rate: str = "1"  # units of display_currency per USD, as text to stay exact
+    number_grouping: str = "western"  # "western" (1,234,567) or "indian" (12,34,567)
+    notifications: bool = True
+    quiet_hours_start: str = ""  # "22:00"; empty disables quiet hours
+    quiet_hours_end: str = ""
+    start_at_login: bool = False
+    hide_amounts: bool = False
+    primary_allowance: str = ""
+    monthly_salary: str = ""  # in display currency, optional; for the compensation view
+    import_local_logs: bool = True
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a validated copy with ``changes`` applied."""
+        updated = dataclasses.replace(self, **changes)
+        validate(updated)
+        return updated
+
+    def zone(self) -> ZoneInfo:
+        """The user's time zone (the system's when unset)."""
+        return ZoneInfo(self.timezone) if self.timezone else local_zone()
+
+
+def local_zone() -> ZoneInfo:
+    """The system's time zone as a ZoneInfo, falling back to UTC when it cannot be named."""
+    name = os.environ.get("TZ", "")
+    if not name:
+        try:
+            link = os.path.realpath("/etc/localtime")
+            if "zoneinfo/" in link:
+                name = link.split("zoneinfo/", 1)[1]
+        except OSError:
+            name = ""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _check_time(key: str, value: str) -> None:
+    if value == "":
+        return
+    parts = value.split(":")
+    if (
+        len(parts) != 2
+        or not all(p.isdigit() for p in parts)
+        or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60)
+    ):
+        raise ConfigError(f"settings: {key} = {value!r} is not a time; use HH:MM, e.g. 22:00")
+
+
+def validate(settings: Settings) -> None:
+    """Raise :class:`ConfigError` for the first bad value, naming the key and what is allowed."""
+    if settings.poll_interval_minutes < MIN_POLL_MINUTES:
+        raise ConfigError(
+            f"settings: poll_interval_minutes = {settings.poll_interval_minutes} is too small; "
+            f"use {MIN_POLL_MINUTES} or more"
+        )
+    if settings.timezone:
+        try:
+            ZoneInfo(settings.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"settings: timezone = {settings.timezone!r} is not a known time zone; "
+                "use an IANA name such as Europe/Berlin or Asia/Kolkata"
+            ) from exc
+    if settings.number_grouping not in ("western", "indian"):
+        raise ConfigError(f"settings: number_grouping = {settings.number_grouping!r}; use 'western' or 'indian'")
+    if len(settings.display_currency) != 3 or not settings.display_currency.isalpha():
+        raise ConfigError(
+            f"settings: display_currency = {settings.display_currency!r}; use a 3-letter code like USD or INR"
+        )
+    from decimal import Decimal, InvalidOperation
+
+    for key in ("currency_rate", "monthly_salary"):
+        text = getattr(settings, key)
+        if key == "monthly_salary" and text == "":
+            continue
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise ConfigError(f"settings: {key} = {text!r} is not a number") from exc
+        if not number.is_finite() or number <= 0:
+            raise ConfigError(f"settings: {key} = {text!r} must be a positive number")
+    _check_time("quiet_hours_start", settings.quiet_hours_start)
+    _check_time("quiet_hours_end", settings.quiet_hours_end)
+
+
+def from_mapping(data: dict[str, Any], *, origin: str = "settings") -> tuple[Settings, list[str]]:
+    """Build settings from a parsed mapping; return them with the list of unknown keys."""
+    known: dict[str, Any] = {}
+    unknown: list[str] = []
+    for key, value in data.items():
+        spec = _FIELDS.get(key)
+        if spec is None:
+            unknown.append(key)
+            continue
+        expected = type(getattr(Settings(), key))
+        if expected is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{origin}: {key} = {value!r} must be a whole number")
+        if expected is bool and not isinstance(value, bool):
+            raise ConfigError(f"{origin}: {key} = {value!r} must be true or false")
+        if expected is str:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                raise ConfigError(f"{origin}: {key} = {value!r} must be text")
+        known[key] = value
+    settings = Settings(**known)
+    validate(settings)
+    return settings, unknown
+
+
+def load(path: Path) -> tuple[Settings, list[str]]:
+    """Load settings (defaults when the file does not exist); return them with unknown keys."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings(), []
+    except OSError as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}; fix or delete it") from exc
+    return from_mapping(data, origin=str(path))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def dumps(settings: Settings) -> str:
+    """Render settings as TOML with a short header comment."""
+    lines = ["# tokenwallet settings. Edit while the app is closed, or use the Settings dialog.", ""]
+    for name in _FIELDS:
+        lines.append(f"{name} = {_toml_value(getattr(settings, name))}")
+    return "\n".join(lines) + "\n"
+
+
+def save(path: Path, settings: Settings) -> None:
+    """Validate and write atomically: a temporary file in the same folder, fsync, then rename."""
+    validate(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dumps(settings))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
