@@ -1,7 +1,192 @@
-"""`tokenwallet status` commands (not written yet)."""
+"""`tokenwallet status`: every allowance, account and latest snapshot, for people or as stable JSON."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from tokenwallet.app import AppContext
+from tokenwallet.budget.inputs import format_amount
+from tokenwallet.budget.periods import period_key
+from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.domain.accounts import Account, SyncState
+from tokenwallet.domain.allowance import Allowance, AllowanceStatus
+from tokenwallet.domain.money import format_usd
+from tokenwallet.domain.usage import BalanceSnapshot
+
+_AMOUNTS = (
+    "granted",
+    "spent",
+    "remaining",
+    "expired",
+    "overspent",
+    "period_spent",
+    "estimated_spent",
+    "projected_period_spend",
+)
+
+
+def status_json(status: AllowanceStatus, allowance: Allowance | None = None) -> dict[str, Any]:
+    """One allowance's status in the stable JSON shape (see the README's JSON contract)."""
+    unit = status.unit
+    payload: dict[str, Any] = {
+        "id": status.allowance_id,
+        "name": status.name,
+        "unit": unit.value,
+        "now": status.now,
+        "period_key": period_key(allowance, status.period_start) if allowance else None,
+        "period_start": status.period_start,
+        "period_end": status.period_end,
+    }
+    payload.update({name: getattr(status, name) for name in _AMOUNTS})
+    payload.update(
+        {
+            "percent_used": status.percent_used,
+            "days_left": status.days_left,
+            "elapsed_fraction": status.elapsed_fraction,
+            "burn_rate_per_day": status.burn_rate_per_day,
+            "projected_runout": status.projected_runout,
+            "unpriced_records": status.unpriced_records,
+            "backed_by": status.backed_by,
+            "formatted": {name: format_amount(getattr(status, name), unit) for name in _AMOUNTS}
+            | {"burn_rate_per_day": format_amount(round(status.burn_rate_per_day), unit)},
+            "expiring": [
+                {
+                    "at": e.at,
+                    "remaining_now": e.remaining_now,
+                    "projected_unspent": e.projected_unspent,
+                    "daily_pace_needed": round(e.daily_pace_needed, 3),
+                    "formatted": {
+                        "remaining_now": format_amount(e.remaining_now, unit),
+                        "projected_unspent": format_amount(e.projected_unspent, unit),
+                        "daily_pace_needed": format_amount(round(e.daily_pace_needed), unit),
+                    },
+                }
+                for e in status.expiring
+            ],
+            "grants": [
+                {
+                    "id": b.grant.id,
+                    "kind": b.grant.kind.value,
+                    "amount": b.grant.amount,
+                    "granted_at": b.grant.granted_at,
+                    "expires_at": b.grant.expires_at,
+                    "consumed": b.consumed,
+                    "remaining": b.remaining,
+                    "expired": b.expired,
+                    "note": b.grant.note,
+                }
+                for b in status.grants
+            ],
+        }
+    )
+    return payload
+
+
+def account_json(account: Account, states: list[SyncState]) -> dict[str, Any]:
+    """An account with its sync state (never its key; only the stored hint)."""
+    return {
+        "id": account.id,
+        "kind": account.kind.value,
+        "label": account.label,
+        "enabled": account.enabled,
+        "key_hint": account.key_hint,
+        "sync": [
+            {
+                "stream": s.stream,
+                "last_attempt": s.last_attempt,
+                "last_success": s.last_success,
+                "last_error": s.last_error,
+                "error_kind": s.error_kind,
+                "failures": s.failures,
+                "next_due": s.next_due,
+            }
+            for s in states
+            if s.account_id == account.id
+        ],
+    }
+
+
+def snapshot_json(snapshot: BalanceSnapshot) -> dict[str, Any]:
+    """A balance, limit or plan-window snapshot."""
+    money = ("spent_micros", "limit_micros", "remaining_micros", "soft_limit_micros")
+    return {
+        "account_id": snapshot.account_id,
+        "kind": snapshot.kind.value,
+        "name": snapshot.name,
+        "observed_at": snapshot.observed_at,
+        "currency": snapshot.currency,
+        **{name: getattr(snapshot, name) for name in money},
+        "used_percent": snapshot.used_percent,
+        "window_minutes": snapshot.window_minutes,
+        "period": snapshot.period,
+        "resets_at": snapshot.resets_at,
+        "expires_at": snapshot.expires_at,
+    }
+
+
+def collect(app: AppContext) -> dict[str, Any]:
+    """The whole ``status --json`` document."""
+    from tokenwallet.ledger import accounts, allowances, snapshots, sync_state
+    from tokenwallet.ledger.status import allowance_status
+
+    db = app.ledger()
+    now = app.clock()
+    states = sync_state.all_states(db)
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "generated_at": now,
+        "allowances": [status_json(allowance_status(db, a, now), a) for a in allowances.list_allowances(db)],
+        "accounts": [account_json(a, states) for a in accounts.list_accounts(db)],
+        "snapshots": [snapshot_json(s) for s in snapshots.latest(db)],
+    }
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document instead of a table.")
+@pass_app
+@handle_errors
+def status_command(app: AppContext, as_json: bool) -> None:
+    """Show every allowance (spent, remaining, forecast) and every account's sync state."""
+    document = collect(app)
+    if as_json:
+        emit_json(document)
+        return
+    if not document["allowances"]:
+        click.echo("No allowances yet. Add one with `tokenwallet allowance add NAME --amount 200 --cadence monthly`.")
+    else:
+        rows = []
+        for a in document["allowances"]:
+            f = a["formatted"]
+            runout = a["projected_runout"].strftime("%Y-%m-%d %H:%M UTC") if a["projected_runout"] else "-"
+            rows.append(
+                [a["name"], f["spent"], f["remaining"], f"{a['percent_used']:.1f}%", f"{a['days_left']:.1f}", runout]
+            )
+        table(["allowance", "spent", "remaining", "used", "days left", "runs out"], rows)
+    if document["accounts"]:
+        click.echo("")
+        acc_rows = []
+        for acc in document["accounts"]:
+            last = max((s["last_success"] for s in acc["sync"] if s["last_success"]), default=None)
+            errors = "; ".join(s["last_error"] for s in acc["sync"] if s["last_error"])
+            acc_rows.append(
+                [
+                    acc["id"],
+                    acc["kind"],
+                    "yes" if acc["enabled"] else "no",
+                    last.isoformat() if last else "never",
+                    errors,
+                ]
+            )
+        table(["account", "kind", "enabled", "last sync", "error"], acc_rows)
+    for snap in document["snapshots"]:
+        if snap["limit_micros"] is not None:
+            click.echo(
+                f"{snap['account_id']} {snap['kind']} {snap['name']}: "
+                f"{format_usd(snap['spent_micros'])} of {format_usd(snap['limit_micros'])}"
+            )
+
+
+COMMANDS: list[click.Command] = [status_command]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -154,3 +154,12 @@ class AllowanceStatus:
     unpriced_records: int = 0
     overspent: int = 0
     backed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DailySpend:
+    """Spend on one calendar ``day`` in the allowance's time zone; ``estimated`` is the part from logs."""
+
+    day: date
+    amount: int
+    estimated: int = 0

@@ -1,0 +1,182 @@
+"""Every figure of an allowance for "now", from its definition, its stored grants and its spend.
+
+Pure functions: the ledger glue (``tokenwallet.ledger.status``) reads the rows and calls
+:func:`plan` for the moments it must split spend at, then :func:`compute_status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tokenwallet.budget.forecast import DAY_SECONDS, burn_rate, project
+from tokenwallet.budget.grants import boundaries, replay, window_start
+from tokenwallet.budget.periods import FAR_FUTURE, period_at
+from tokenwallet.domain.allowance import (
+    Allowance,
+    AllowanceStatus,
+    DailySpend,
+    ExpiryForecast,
+    Grant,
+    SpendPoint,
+)
+
+BURN_WINDOW = timedelta(days=7)
+"""The trailing window the burn rate is measured over."""
+
+
+def current_period(allowance: Allowance, now: datetime) -> tuple[datetime, datetime]:
+    """The period the status is about; a one-off allowance has one period from start to end."""
+    return period_at(allowance, now)
+
+
+def burn_start(allowance: Allowance, now: datetime, window: timedelta = BURN_WINDOW) -> datetime:
+    """Start of the burn-rate window, never before the allowance starts."""
+    return max(now - window, allowance.starts_at)
+
+
+def plan(
+    allowance: Allowance, explicit: Sequence[Grant], now: datetime, window: timedelta = BURN_WINDOW
+) -> list[datetime]:
+    """The sorted moments to sum spend between: ``[b0, b1), [b1, b2), ...`` up to ``now``.
+
+    Summing spend per segment is exact for the engine, because the active grants do not change
+    inside a segment; the first moment is where spend must start to be read.
+    """
+    start = window_start(allowance, explicit, now)
+    burn = burn_start(allowance, now, window)
+    period = current_period(allowance, now)
+    points = set(boundaries(allowance, explicit, start, now))
+    points.update(p for p in (burn, max(period[0], allowance.starts_at)) if p <= now)
+    return sorted(points)
+
+
+def compute_status(
+    allowance: Allowance,
+    explicit: Sequence[Grant],
+    spend: Iterable[SpendPoint],
+    now: datetime,
+    *,
+    window: timedelta = BURN_WINDOW,
+    unpriced_records: int = 0,
+) -> AllowanceStatus:
+    """The :class:`AllowanceStatus` of ``allowance`` at ``now``.
+
+    ``spend`` holds points in the allowance's unit; points may be per usage row, per hour or per
+    segment of :func:`plan`.  The grants reported are those that are active during the current
+    period up to ``now``; ``granted == spent + remaining + expired`` holds over them.
+    """
+    points = list(spend)
+    period = current_period(allowance, now)
+    replayed = replay(allowance, explicit, points, window_start(allowance, explicit, now), now)
+    relevant = tuple(
+        b
+        for b in replayed.balances
+        if b.grant.granted_at <= now and (b.grant.expires_at is None or b.grant.expires_at > period[0])
+    )
+    granted = sum(b.grant.amount for b in relevant)
+    spent = sum(b.consumed for b in relevant)
+    remaining = sum(b.remaining for b in relevant)
+    expired = sum(b.expired for b in relevant)
+    counted_from = max(period[0], allowance.starts_at)
+    period_points = [p for p in points if counted_from <= p.at < now]
+    period_spent = sum(p.amount for p in period_points)
+    estimated = sum(p.amount for p in period_points if p.estimated)
+    burn_from = burn_start(allowance, now, window)
+    rate = (
+        burn_rate(sum(p.amount for p in points if burn_from <= p.at < now), burn_from, now) if now > burn_from else 0.0
+    )
+    end = period[1]
+    days_left = max((end - now).total_seconds() / DAY_SECONDS, 0.0)
+    length = (end - period[0]).total_seconds()
+    elapsed = min(max((now - period[0]).total_seconds() / length, 0.0), 1.0) if length > 0 else 1.0
+    projection = project(relevant, now, rate, end, allowance.rollover)
+    runout = projection.runout
+    if runout is None and granted > 0 and remaining == 0 and now >= allowance.starts_at:
+        runout = now  # already used up
+    overspent = sum(v for k, v in replayed.overspent_by_period.items() if k >= period[0])
+    return AllowanceStatus(
+        allowance_id=allowance.id,
+        name=allowance.name,
+        unit=allowance.unit,
+        now=now,
+        period_start=period[0],
+        period_end=end,
+        granted=granted,
+        spent=spent,
+        remaining=remaining,
+        expired=expired,
+        period_spent=period_spent,
+        percent_used=round(100.0 * spent / granted, 2) if granted > 0 else (100.0 if spent else 0.0),
+        days_left=round(days_left, 4),
+        elapsed_fraction=round(elapsed, 6),
+        burn_rate_per_day=round(rate, 3),
+        projected_period_spend=period_spent + (int(rate * days_left) if end < FAR_FUTURE else 0),
+        projected_runout=runout,
+        expiring=projection.expiring,
+        grants=relevant,
+        estimated_spent=estimated,
+        unpriced_records=unpriced_records,
+        overspent=overspent,
+    )
+
+
+def apply_limit(
+    status: AllowanceStatus,
+    *,
+    limit: int,
+    spent: int,
+    resets_at: datetime | None,
+    expires_at: datetime | None,
+    backed_by: str,
+) -> AllowanceStatus:
+    """Replace the figures with a server-side limit (LiteLLM/OpenRouter key): the server's count wins.
+
+    Burn rate and estimated share still come from the ledger; the forecasts are recomputed
+    against the server's remaining value and its reset or expiry.
+    """
+    remaining = max(limit - spent, 0)
+    end = min(d for d in (resets_at, expires_at, status.period_end) if d is not None)
+    now = status.now
+    days_left = max((end - now).total_seconds() / DAY_SECONDS, 0.0)
+    runout: datetime | None = None
+    if remaining == 0:
+        runout = now
+    elif status.burn_rate_per_day > 0:
+        candidate = now + timedelta(days=remaining / status.burn_rate_per_day)
+        runout = candidate if candidate < end else None
+    expiring: tuple[ExpiryForecast, ...] = ()
+    if expires_at is not None and expires_at > now:
+        rate = status.burn_rate_per_day
+        days = (expires_at - now).total_seconds() / DAY_SECONDS
+        expiring = (ExpiryForecast(expires_at, remaining, max(remaining - int(rate * days), 0), remaining / days),)
+    return replace(
+        status,
+        period_end=end,
+        granted=limit,
+        spent=min(spent, limit),
+        remaining=remaining,
+        expired=0,
+        overspent=max(spent - limit, 0),
+        percent_used=round(100.0 * spent / limit, 2) if limit > 0 else 100.0,
+        days_left=round(days_left, 4),
+        projected_period_spend=spent + int(status.burn_rate_per_day * days_left),
+        projected_runout=runout,
+        expiring=expiring,
+        grants=(),
+        backed_by=backed_by,
+    )
+
+
+def daily_totals(points: Iterable[SpendPoint], tz: ZoneInfo) -> list[DailySpend]:
+    """Sum spend points into calendar days of ``tz`` (the points should be hourly or finer)."""
+    days: dict[date, list[int]] = {}
+    for point in points:
+        day = point.at.astimezone(tz).date()
+        totals = days.setdefault(day, [0, 0])
+        totals[0] += point.amount
+        if point.estimated:
+            totals[1] += point.amount
+    return [DailySpend(day, amount, estimated) for day, (amount, estimated) in sorted(days.items())]

@@ -1,0 +1,126 @@
+"""Spend queries for an allowance: what counts, summed over time segments, hours or days.
+
+What counts (the spend rules):
+
+* USD allowances sum ``cost_micros``; rows without a price are skipped, and local-log or manual
+  rows that have tokens but no price are counted as *unpriced* so the meter can say so instead
+  of showing a silent ``$0``.
+* Token allowances sum input + cached input + cache-write + output tokens of ``api_usage``,
+  ``local_log`` and ``manual`` rows (``api_cost`` and ``balance`` rows repeat tokens already
+  counted there, so they are left out).
+* Rows count when their account is in the allowance's scope (an empty scope means every
+  enabled account that has not been removed) and, when given, their provider and model are
+  among the scope's.  Rows with confidence ``estimated`` are reported separately.
+
+Rows are placed by ``bucket_start``.  Every query here is a range scan on ``bucket_start`` so its
+cost follows the length of the range asked for, not the size of the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
+from tokenwallet.ledger.db import from_epoch, to_epoch
+
+_TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
+_TOKEN_SOURCES = ("api_usage", "local_log", "manual")
+_UNPRICED_SOURCES = ("local_log", "manual")
+
+
+@dataclass(frozen=True, slots=True)
+class SpendScope:
+    """The SQL form of an allowance's scope: unit, accounts, providers and models."""
+
+    unit: Unit
+    accounts: tuple[str, ...]
+    providers: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+
+    def amount_sql(self) -> str:
+        """The per-row amount expression in the allowance's unit."""
+        return "cost_micros" if self.unit is Unit.USD else _TOKENS
+
+    def where(self) -> tuple[str, list[Any]]:
+        """Conditions (without the time range) and their parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.unit is Unit.USD:
+            clauses.append("cost_micros IS NOT NULL")
+        else:
+            clauses.append(f"source IN ({', '.join('?' * len(_TOKEN_SOURCES))})")
+            params.extend(_TOKEN_SOURCES)
+        for column, values in (("account_id", self.accounts), ("provider", self.providers), ("model", self.models)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if not self.accounts:
+            clauses.append("0")  # no account in scope: nothing counts
+        return " AND ".join(clauses), params
+
+
+def scope_for(db: Database, allowance: Allowance) -> SpendScope:
+    """Resolve the allowance's scope; an empty account list means every enabled, live account."""
+    accounts = allowance.scope.accounts
+    if not accounts:
+        accounts = tuple(
+            r[0] for r in db.execute("SELECT id FROM accounts WHERE enabled = 1 AND removed_at IS NULL ORDER BY id")
+        )
+    return SpendScope(allowance.unit, accounts, allowance.scope.providers, allowance.scope.models)
+
+
+def segment_spend(db: Database, scope: SpendScope, marks: Sequence[datetime]) -> list[SpendPoint]:
+    """Spend summed over ``[marks[i], marks[i+1])``, one point per segment and confidence lane.
+
+    The point's ``at`` is the segment's start; estimated spend comes as separate points.
+    """
+    if len(marks) < 2:
+        return []
+    epochs = [int(m.timestamp()) for m in marks]
+    where, params = scope.where()
+    segment = " + ".join(["0", *("(bucket_start >= ?)" for _ in epochs[1:-1])])
+    sql = (
+        f"SELECT {segment} AS seg, confidence = 'estimated' AS est, SUM({scope.amount_sql()}) "
+        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {where} GROUP BY seg, est"
+    )
+    rows = db.execute(sql, [*epochs[1:-1], epochs[0], epochs[-1], *params]).fetchall()
+    return [SpendPoint(marks[seg], int(total), bool(est)) for seg, est, total in rows if total]
+
+
+def hourly_spend(db: Database, scope: SpendScope, start: datetime, end: datetime) -> list[SpendPoint]:
+    """Spend per UTC hour in ``[start, end)`` (estimated spend as separate points), oldest first."""
+    where, params = scope.where()
+    sql = (
+        f"SELECT bucket_start / 3600 AS hour, confidence = 'estimated' AS est, SUM({scope.amount_sql()}) "
+        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {where} GROUP BY hour, est ORDER BY hour"
+    )
+    rows = db.execute(sql, [to_epoch(start), to_epoch(end), *params]).fetchall()
+    return [
+        SpendPoint(from_epoch(hour * 3600), int(total), bool(est))  # type: ignore[arg-type]
+        for hour, est, total in rows
+        if total
+    ]
+
+
+def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: datetime) -> int:
+    """Local-log and manual rows in ``[start, end)`` that have tokens but no price (USD scopes only)."""
+    if scope.unit is not Unit.USD or not scope.accounts:
+        return 0
+    clauses = [
+        "bucket_start >= ?",
+        "bucket_start < ?",
+        "cost_micros IS NULL",
+        f"{_TOKENS} > 0",
+        f"source IN ({', '.join('?' * len(_UNPRICED_SOURCES))})",
+    ]
+    params: list[Any] = [to_epoch(start), to_epoch(end), *_UNPRICED_SOURCES]
+    for column, values in (("account_id", scope.accounts), ("provider", scope.providers), ("model", scope.models)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    return int(db.execute(f"SELECT count(*) FROM usage WHERE {' AND '.join(clauses)}", params).fetchone()[0])

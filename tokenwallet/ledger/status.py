@@ -1,0 +1,82 @@
+"""Allowance status from the ledger: the functions the tray, alerts, reports and CLI call.
+
+* :func:`allowance_status` -- every figure of one allowance for "now";
+* :func:`allowance_statuses` -- the same for every allowance, by name;
+* :func:`daily_spend` -- spend per calendar day in the allowance's time zone, for charts.
+
+An allowance backed by a gateway account (``backing_account_id``) takes its amount, spend,
+reset and expiry from that account's newest ``limit`` snapshots; when there are several (key,
+user, team), the one with the least value left wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from tokenwallet.budget.engine import BURN_WINDOW, apply_limit, compute_status, current_period, daily_totals, plan
+from tokenwallet.budget.periods import zone
+from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend, Unit
+from tokenwallet.domain.clock import ensure_utc
+from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
+from tokenwallet.ledger import allowances, snapshots
+from tokenwallet.ledger.spend import hourly_spend, scope_for, segment_spend, unpriced_count
+
+
+def tightest_limit(limits: list[BalanceSnapshot]) -> BalanceSnapshot | None:
+    """The limit snapshot with the least value left (ties: the smaller limit)."""
+    usable = [s for s in limits if s.kind is SnapshotKind.LIMIT and s.limit_micros is not None]
+    if not usable:
+        return None
+
+    def left(s: BalanceSnapshot) -> tuple[int, int]:
+        assert s.limit_micros is not None
+        if s.remaining_micros is not None:
+            return s.remaining_micros, s.limit_micros
+        return s.limit_micros - (s.spent_micros or 0), s.limit_micros
+
+    return min(usable, key=left)
+
+
+def allowance_status(
+    db: Database, allowance: Allowance, now: datetime, *, window: timedelta = BURN_WINDOW
+) -> AllowanceStatus:
+    """Every figure of ``allowance`` at ``now`` (an aware datetime)."""
+    now = ensure_utc(now)
+    explicit = allowances.grants_for(db, allowance.id)
+    scope = scope_for(db, allowance)
+    marks = plan(allowance, explicit, now, window)
+    points = segment_spend(db, scope, marks)
+    period = current_period(allowance, now)
+    unpriced = unpriced_count(db, scope, max(period[0], allowance.starts_at), now)
+    status = compute_status(allowance, explicit, points, now, window=window, unpriced_records=unpriced)
+    if allowance.backing_account_id and allowance.unit is Unit.USD:
+        limit = tightest_limit(snapshots.latest(db, allowance.backing_account_id))
+        if limit is not None and limit.limit_micros is not None:
+            spent = (
+                limit.spent_micros
+                if limit.spent_micros is not None
+                else limit.limit_micros - (limit.remaining_micros or 0)
+            )
+            status = apply_limit(
+                status,
+                limit=limit.limit_micros,
+                spent=spent,
+                resets_at=limit.resets_at,
+                expires_at=limit.expires_at,
+                backed_by=f"{limit.account_id}:{limit.name}",
+            )
+    return status
+
+
+def allowance_statuses(db: Database, now: datetime, *, window: timedelta = BURN_WINDOW) -> list[AllowanceStatus]:
+    """The status of every allowance, ordered by name."""
+    return [allowance_status(db, a, now, window=window) for a in allowances.list_allowances(db)]
+
+
+def daily_spend(db: Database, allowance: Allowance, start: datetime, end: datetime) -> list[DailySpend]:
+    """Spend per day (in the allowance's zone) of rows in ``[start, end)``; days without spend are left out."""
+    scope = scope_for(db, allowance)
+    points = hourly_spend(db, scope, ensure_utc(start), ensure_utc(end))
+    return daily_totals(points, zone(allowance.timezone))
