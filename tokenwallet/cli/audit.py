@@ -1,7 +1,58 @@
-"""`tokenwallet audit` commands (not written yet)."""
+"""`tokenwallet audit`: the append-only log of every change to accounts, allowances and grants."""
 
 from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from tokenwallet.app import AppContext
+from tokenwallet.budget.inputs import parse_when
+from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.ledger.db import dumps
+
+
+@click.command("audit")
+@click.option("--since", help="ISO date/datetime (UTC when naive).")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), help="At most this many entries (the oldest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document.")
+@pass_app
+@handle_errors
+def audit_command(app: AppContext, since: str | None, limit: int | None, as_json: bool) -> None:
+    """Show the audit log, oldest first."""
+    from tokenwallet.ledger import audit
+
+    entries = audit.entries(
+        app.ledger(), since=parse_when(since, "UTC", what="--since date") if since else None, limit=limit
+    )
+    if as_json:
+        emit_json(
+            {
+                "schema_version": JSON_SCHEMA_VERSION,
+                "entries": [
+                    {
+                        "id": e.id,
+                        "at": e.at,
+                        "actor": e.actor,
+                        "action": e.action,
+                        "entity": e.entity,
+                        "entity_id": e.entity_id,
+                        "details": e.details,
+                    }
+                    for e in entries
+                ],
+            }
+        )
+        return
+    if not entries:
+        click.echo("The audit log is empty.")
+        return
+    table(
+        ["at (UTC)", "actor", "action", "entity", "details"],
+        [
+            [e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, f"{e.entity}:{e.entity_id}", dumps(e.details)[:80]]
+            for e in entries
+        ],
+    )
+
+
+COMMANDS: list[click.Command] = [audit_command]

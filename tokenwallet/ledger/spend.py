@@ -124,3 +124,51 @@ def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: dateti
             clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     return int(db.execute(f"SELECT count(*) FROM usage WHERE {' AND '.join(clauses)}", params).fetchone()[0])
+
+
+def newest_records(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    accounts: Sequence[str] = (),
+    providers: Sequence[str] = (),
+    limit: int = 100,
+) -> list[tuple[Any, ...]]:
+    """The newest ``limit`` usage rows (newest first) as raw tuples of :data:`LIST_COLUMNS`."""
+    clauses = ["1=1"]
+    params: list[Any] = []
+    if since is not None:
+        clauses.append("bucket_start >= ?")
+        params.append(to_epoch(since))
+    if until is not None:
+        clauses.append("bucket_start < ?")
+        params.append(to_epoch(until))
+    for column, values in (("account_id", accounts), ("provider", providers)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    sql = (
+        f"SELECT {', '.join(LIST_COLUMNS)} FROM usage WHERE {' AND '.join(clauses)} "
+        "ORDER BY bucket_start DESC, id DESC LIMIT ?"
+    )
+    return list(db.execute(sql, [*params, limit]).fetchall())
+
+
+LIST_COLUMNS: tuple[str, ...] = (
+    "id",
+    "account_id",
+    "source",
+    "confidence",
+    "provider",
+    "model",
+    "bucket_start",
+    "bucket_end",
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "requests",
+    "cost_micros",
+    "currency",
+)
