@@ -144,7 +144,7 @@ def test_every_unit_of_spend_is_consumed_or_overspent(
 ) -> None:
     start = window_start(allowance, explicit, now)
     replayed = replay(allowance, explicit, spend, start, now)
-    counted = sum(p.amount for p in spend if start <= p.at < now)
+    counted = sum(p.amount for p in spend if start <= p.at <= now)
     consumed = sum(b.consumed for b in replayed.balances)
     assert consumed + sum(replayed.overspent_by_period.values()) == counted
 

@@ -81,7 +81,7 @@ def compute_status(
     remaining = sum(b.remaining for b in relevant)
     expired = sum(b.expired for b in relevant)
     counted_from = max(period[0], allowance.starts_at)
-    period_points = [p for p in points if counted_from <= p.at < now]
+    period_points = [p for p in points if counted_from <= p.at <= now]
     period_spent = sum(p.amount for p in period_points)
     estimated = sum(p.amount for p in period_points if p.estimated)
     burn_from = burn_start(allowance, now, window)

@@ -30,6 +30,7 @@ three consecutive capped carries, and then by less than the cap.
 """
 
 # Among grants that expire at the same moment, consume carried value first: it is the oldest.
+_TICK = timedelta(microseconds=1)
 _KIND_ORDER = {GrantKind.ROLLOVER: 0, GrantKind.TOPUP: 1, GrantKind.ADJUSTMENT: 2, GrantKind.PERIODIC: 3}
 
 
@@ -138,7 +139,7 @@ def replay(
 ) -> Replay:
     """Derive periodic and rollover grants from ``start`` to ``now`` and consume ``spend`` in time order.
 
-    Spend before ``start`` or at/after ``now`` is ignored; explicit grants granted after ``now``
+    Spend before ``start`` or after ``now`` is ignored; explicit grants granted after ``now``
     are not yet active.  Negative adjustments withdraw value from the active grants, earliest
     expiry first, and are reported with ``expired`` equal to their (negative) amount, so that for
     every grant ``amount == consumed + remaining + expired`` and the totals still add up.
@@ -147,8 +148,8 @@ def replay(
     if allowance.cadence is Cadence.ONE_OFF and now < allowance.starts_at:
         periods = []
     lives: list[_Live] = []
-    pending = sorted((g for g in explicit if g.granted_at < now), key=lambda g: g.granted_at)
-    points = sorted((p for p in spend if start <= p.at < now and p.amount), key=lambda p: p.at)
+    pending = sorted((g for g in explicit if g.granted_at <= now), key=lambda g: g.granted_at)
+    points = sorted((p for p in spend if start <= p.at <= now and p.amount), key=lambda p: p.at)
     result = Replay()
     debits: list[_Live] = []
     previous_periodic: _Live | None = None
@@ -173,10 +174,11 @@ def replay(
                         )
                     )
                 )
-        if periodic.grant.granted_at < now:
+        if periodic.grant.granted_at <= now:
             lives.append(periodic)
         previous_periodic = periodic
-        period_end = periods[number + 1][0] if number + 1 < len(periods) else now
+        # Spend stamped exactly ``now`` counts (a manual entry made this second).
+        period_end = periods[number + 1][0] if number + 1 < len(periods) else now + _TICK
         overspent = 0
         # Walk this period's spend and explicit grant arrivals together, in time order.
         while True:

@@ -77,11 +77,13 @@ def scope_for(db: Database, allowance: Allowance) -> SpendScope:
 def segment_spend(db: Database, scope: SpendScope, marks: Sequence[datetime]) -> list[SpendPoint]:
     """Spend summed over ``[marks[i], marks[i+1])``, one point per segment and confidence lane.
 
+    The last mark is "now" and is inclusive to the second, so a row stamped this second counts.
     The point's ``at`` is the segment's start; estimated spend comes as separate points.
     """
     if len(marks) < 2:
         return []
     epochs = [int(m.timestamp()) for m in marks]
+    epochs[-1] += 1
     where, params = scope.where()
     segment = " + ".join(["0", *("(bucket_start >= ?)" for _ in epochs[1:-1])])
     sql = (
@@ -108,7 +110,7 @@ def hourly_spend(db: Database, scope: SpendScope, start: datetime, end: datetime
 
 
 def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: datetime) -> int:
-    """Local-log and manual rows in ``[start, end)`` that have tokens but no price (USD scopes only)."""
+    """Local-log and manual rows in ``[start, end]`` that have tokens but no price (USD scopes only)."""
     if scope.unit is not Unit.USD or not scope.accounts:
         return 0
     clauses = [
@@ -118,7 +120,7 @@ def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: dateti
         f"{_TOKENS} > 0",
         f"source IN ({', '.join('?' * len(_UNPRICED_SOURCES))})",
     ]
-    params: list[Any] = [to_epoch(start), to_epoch(end), *_UNPRICED_SOURCES]
+    params: list[Any] = [to_epoch(start), int(end.timestamp()) + 1, *_UNPRICED_SOURCES]
     for column, values in (("account_id", scope.accounts), ("provider", scope.providers), ("model", scope.models)):
         if values:
             clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
