@@ -236,3 +236,43 @@ def test_daily_spend_groups_by_local_day(ledger: Database) -> None:
         ("2026-11-02", usd(14), usd(4)),
         ("2026-11-03", usd(1), 0),
     ]
+
+
+def test_rollups_agree_with_row_by_row_reads_after_inserts_replacements_and_deletes(db: Database) -> None:
+    """The triggers keep usage_hourly/usage_daily exact, so status never depends on the read path."""
+    import random
+
+    from tokenwallet.ledger.spend import SpendScope, segment_spend, unpriced_count
+
+    rnd = random.Random(3)
+    for name in ("a1", "a2"):
+        account(db, name)
+    base = datetime(2026, 10, 1, tzinfo=UTC)
+
+    def random_rows(count: int) -> list[UsageRecord]:
+        return [
+            row(
+                rnd.choice(["a1", "a2"]),
+                base + timedelta(seconds=rnd.randrange(0, 40 * 86400)),
+                key=f"k{rnd.randrange(0, 400)}",
+                source=rnd.choice([Source.API_COST, Source.API_USAGE, Source.LOCAL_LOG, Source.MANUAL]),
+                provider=rnd.choice(["openai", "anthropic"]),
+                confidence=rnd.choice([Confidence.REPORTED, Confidence.ESTIMATED]),
+                cost_micros=rnd.choice([None, rnd.randrange(1, 10_000)]),
+                input_tokens=rnd.randrange(0, 1000),
+                output_tokens=rnd.randrange(0, 100),
+            )
+            for _ in range(count)
+        ]
+
+    usage.upsert(db, random_rows(600), recorded_at=NOW)  # many keys repeat: these are replacements
+    db.execute("DELETE FROM usage WHERE id % 7 = 0")
+    marks = sorted({base + timedelta(seconds=rnd.randrange(0, 40 * 86400)) for _ in range(9)})
+    for unit in (Unit.USD, Unit.TOKENS):
+        for providers in ((), ("openai",)):
+            scope = SpendScope(unit, ("a1", "a2"), providers)
+            assert segment_spend(db, scope, marks) == segment_spend(db, scope, marks, raw=True)
+            assert unpriced_count(db, scope, marks[0], marks[-1]) == unpriced_count(
+                db, scope, marks[0], marks[-1], raw=True
+            )
+    assert sum(p.amount for p in segment_spend(db, SpendScope(Unit.USD, ("a1", "a2")), marks)) > 0

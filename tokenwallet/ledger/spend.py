@@ -18,6 +18,7 @@ cost follows the length of the range asked for, not the size of the history.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,24 +75,94 @@ def scope_for(db: Database, allowance: Allowance) -> SpendScope:
     return SpendScope(allowance.unit, accounts, allowance.scope.providers, allowance.scope.models)
 
 
-def segment_spend(db: Database, scope: SpendScope, marks: Sequence[datetime]) -> list[SpendPoint]:
+_ROLLUPS: tuple[tuple[int, str], ...] = ((86_400, "usage_daily"), (3_600, "usage_hourly"))
+"""Rollup tables (see migration m002), coarsest first, with the length of their unit in seconds."""
+
+
+def _epochs(marks: Sequence[datetime]) -> list[int]:
+    epochs = [int(m.timestamp()) for m in marks]
+    epochs[-1] += 1  # "now" is inclusive to the second: a row stamped this second counts
+    return epochs
+
+
+def pieces(low: int, high: int, *, raw: bool = False) -> list[tuple[str | None, int, int]]:
+    """Cover ``[low, high)`` with whole UTC days, then whole hours, then raw rows at the edges.
+
+    Returns ``(table, start, end)`` triples; ``table`` None means read ``usage`` row by row.
+    """
+    out: list[tuple[str | None, int, int]] = []
+
+    def cover(lo: int, hi: int, levels: tuple[tuple[int, str], ...]) -> None:
+        if lo >= hi:
+            return
+        if not levels:
+            out.append((None, lo, hi))
+            return
+        (step, table), finer = levels[0], levels[1:]
+        first, last = -(-lo // step) * step, hi - hi % step
+        if first >= last:
+            cover(lo, hi, finer)
+            return
+        out.append((table, first, last))
+        cover(lo, first, finer)
+        cover(last, hi, finer)
+
+    cover(low, high, () if raw else _ROLLUPS)
+    return out
+
+
+def _rollup_where(scope: SpendScope) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, values in (("account_id", scope.accounts), ("provider", scope.providers)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if not scope.accounts:
+        clauses.append("0")
+    return " AND ".join(clauses), params
+
+
+def _sum_pieces(db: Database, scope: SpendScope, low: int, high: int, *, raw: bool) -> dict[bool, int]:
+    """Spend in ``[low, high)`` per confidence lane (True: estimated)."""
+    totals: dict[bool, int] = {}
+    raw_where, raw_params = scope.where()
+    roll_where, roll_params = _rollup_where(scope)
+    column = "cost_micros" if scope.unit is Unit.USD else "tokens"
+    for table, start, end in pieces(low, high, raw=raw or bool(scope.models)):
+        if table is None:
+            sql = (
+                f"SELECT confidence = 'estimated', SUM({scope.amount_sql()}) FROM usage "
+                f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1"
+            )
+            params = raw_params
+        else:
+            sql = (
+                f"SELECT estimated, SUM({column}) FROM {table} "
+                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1"
+            )
+            params = roll_params
+        for est, total in db.execute(sql, [start, end, *params]).fetchall():
+            totals[bool(est)] = totals.get(bool(est), 0) + int(total or 0)
+    return totals
+
+
+def segment_spend(db: Database, scope: SpendScope, marks: Sequence[datetime], *, raw: bool = False) -> list[SpendPoint]:
     """Spend summed over ``[marks[i], marks[i+1])``, one point per segment and confidence lane.
 
     The last mark is "now" and is inclusive to the second, so a row stamped this second counts.
-    The point's ``at`` is the segment's start; estimated spend comes as separate points.
+    The point's ``at`` is the segment's start; estimated spend comes as separate points.  Whole
+    UTC days and hours are read from the rollup tables and only the hours a mark cuts from
+    ``usage``; scopes with a model filter, or ``raw=True``, read ``usage`` throughout.
     """
     if len(marks) < 2:
         return []
-    epochs = [int(m.timestamp()) for m in marks]
-    epochs[-1] += 1
-    where, params = scope.where()
-    segment = " + ".join(["0", *("(bucket_start >= ?)" for _ in epochs[1:-1])])
-    sql = (
-        f"SELECT {segment} AS seg, confidence = 'estimated' AS est, SUM({scope.amount_sql()}) "
-        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {where} GROUP BY seg, est"
-    )
-    rows = db.execute(sql, [*epochs[1:-1], epochs[0], epochs[-1], *params]).fetchall()
-    return [SpendPoint(marks[seg], int(total), bool(est)) for seg, est, total in rows if total]
+    points: list[SpendPoint] = []
+    for seg, (low, high) in enumerate(itertools.pairwise(_epochs(marks))):
+        for est, total in sorted(_sum_pieces(db, scope, low, high, raw=raw).items()):
+            if total:
+                points.append(SpendPoint(marks[seg], total, est))
+    return points
 
 
 def hourly_spend(db: Database, scope: SpendScope, start: datetime, end: datetime) -> list[SpendPoint]:
@@ -109,23 +180,32 @@ def hourly_spend(db: Database, scope: SpendScope, start: datetime, end: datetime
     ]
 
 
-def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: datetime) -> int:
+def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: datetime, *, raw: bool = False) -> int:
     """Local-log and manual rows in ``[start, end]`` that have tokens but no price (USD scopes only)."""
     if scope.unit is not Unit.USD or not scope.accounts:
         return 0
-    clauses = [
-        "bucket_start >= ?",
-        "bucket_start < ?",
+    raw_clauses = [
         "cost_micros IS NULL",
         f"{_TOKENS} > 0",
         f"source IN ({', '.join('?' * len(_UNPRICED_SOURCES))})",
     ]
-    params: list[Any] = [to_epoch(start), int(end.timestamp()) + 1, *_UNPRICED_SOURCES]
+    raw_params: list[Any] = list(_UNPRICED_SOURCES)
     for column, values in (("account_id", scope.accounts), ("provider", scope.providers), ("model", scope.models)):
         if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-    return int(db.execute(f"SELECT count(*) FROM usage WHERE {' AND '.join(clauses)}", params).fetchone()[0])
+            raw_clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            raw_params.extend(values)
+    roll_where, roll_params = _rollup_where(scope)
+    low, high = _epochs([start, end])
+    total = 0
+    for table, a, b in pieces(low, high, raw=raw or bool(scope.models)):
+        if table is None:
+            where = " AND ".join(raw_clauses)
+            sql = f"SELECT count(*) FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {where}"
+            total += int(db.execute(sql, [a, b, *raw_params]).fetchone()[0])
+        else:
+            sql = f"SELECT COALESCE(SUM(unpriced_rows), 0) FROM {table} WHERE start >= ? AND start < ? AND {roll_where}"
+            total += int(db.execute(sql, [a, b, *roll_params]).fetchone()[0])
+    return total
 
 
 def newest_records(

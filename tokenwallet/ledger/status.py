@@ -40,16 +40,20 @@ def tightest_limit(limits: list[BalanceSnapshot]) -> BalanceSnapshot | None:
 
 
 def allowance_status(
-    db: Database, allowance: Allowance, now: datetime, *, window: timedelta = BURN_WINDOW
+    db: Database, allowance: Allowance, now: datetime, *, window: timedelta = BURN_WINDOW, raw: bool = False
 ) -> AllowanceStatus:
-    """Every figure of ``allowance`` at ``now`` (an aware datetime)."""
+    """Every figure of ``allowance`` at ``now`` (an aware datetime).
+
+    ``raw=True`` reads ``usage`` row by row instead of the hourly rollup (same result, slower;
+    for checks and benchmarks).
+    """
     now = ensure_utc(now)
     explicit = allowances.grants_for(db, allowance.id)
     scope = scope_for(db, allowance)
     marks = plan(allowance, explicit, now, window)
-    points = segment_spend(db, scope, marks)
+    points = segment_spend(db, scope, marks, raw=raw)
     period = current_period(allowance, now)
-    unpriced = unpriced_count(db, scope, max(period[0], allowance.starts_at), now)
+    unpriced = unpriced_count(db, scope, max(period[0], allowance.starts_at), now, raw=raw)
     status = compute_status(allowance, explicit, points, now, window=window, unpriced_records=unpriced)
     if allowance.backing_account_id and allowance.unit is Unit.USD:
         limit = tightest_limit(snapshots.latest(db, allowance.backing_account_id))
