@@ -210,3 +210,36 @@ def test_token_allowance_takes_whole_tokens(home: Path) -> None:
     run(home, "usage", "add", "--tokens", "2500", "--provider", "anthropic")
     status = run_json(home, "status")["allowances"][0]
     assert status["spent"] == 2500 and status["formatted"]["spent"] == "2,500 tokens"
+
+
+def test_named_scenario_through_the_cli(home: Path, fixed_clock: FixedClock) -> None:
+    """$200 monthly in Berlin, rollover capped at $40, a $50 top-up expiring on the 15th,
+    across the October/November boundary (a week after the change to winter time)."""
+    fixed_clock.set(datetime(2026, 10, 1, 8, tzinfo=UTC))
+    run(home, "allowance", "add", "work", "--amount", "200", "--rollover-cap", "40", "--timezone", "Europe/Berlin")
+    fixed_clock.set(datetime(2026, 11, 1, 6, tzinfo=UTC))
+    for amount, at in (("160", "2026-10-20T12:00"), ("5", "2026-10-31T23:30"), ("10", "2026-11-01T00:30")):
+        result = run(home, "usage", "add", "--amount", amount, "--provider", "openai", "--at", f"{at}+01:00")
+        assert result.exit_code == 0, result.output
+    topup = run(
+        home, "allowance", "topup", "work", "--amount", "50", "--at", "2026-11-01T00:00", "--expires", "2026-11-15"
+    )
+    assert topup.exit_code == 0, topup.output
+    fixed_clock.set(datetime(2026, 11, 5, 13, tzinfo=UTC))
+    run(home, "usage", "add", "--amount", "30", "--provider", "openai", "--at", "2026-11-05T13:00")
+
+    fixed_clock.set(datetime(2026, 11, 10, 12, tzinfo=UTC))
+    status = run_json(home, "status")["allowances"][0]
+    kinds = {g["kind"]: g for g in status["grants"]}
+    assert status["period_start"] == "2026-10-31T23:00:00Z"
+    assert kinds["rollover"]["amount"] == 35_000_000  # October spent 165: the 23:30 entry is October
+    assert kinds["topup"]["consumed"] == 40_000_000 and kinds["topup"]["expires_at"] == "2026-11-15T23:00:00Z"
+    assert (status["granted"], status["spent"], status["remaining"]) == (285_000_000, 40_000_000, 245_000_000)
+
+    fixed_clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    status = run_json(home, "status")["allowances"][0]
+    assert status["expired"] == 10_000_000 and status["formatted"]["expired"] == "$10.00"
+
+    fixed_clock.set(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    status = run_json(home, "status")["allowances"][0]
+    assert status["period_key"] == "2026-12" and status["granted"] == 240_000_000

@@ -165,6 +165,11 @@ def status_command(app: AppContext, as_json: bool) -> None:
                 [a["name"], f["spent"], f["remaining"], f"{a['percent_used']:.1f}%", f"{a['days_left']:.1f}", runout]
             )
         table(["allowance", "spent", "remaining", "used", "days left", "runs out"], rows)
+        for a in document["allowances"]:
+            if a["unpriced_records"]:
+                click.echo(f"{a['name']}: {a['unpriced_records']} unpriced usage records are not in the total.")
+            if a["estimated_spent"]:
+                click.echo(f"{a['name']}: {a['formatted']['estimated_spent']} of the spend is estimated from logs.")
     if document["accounts"]:
         click.echo("")
         acc_rows = []
