@@ -32,7 +32,7 @@ from tokenwallet.domain.money import usd_to_micros
 from tokenwallet.ledger import accounts, allowances
 from tokenwallet.ledger.db import open_ledger
 from tokenwallet.ledger.spend import hourly_spend, scope_for
-from tokenwallet.ledger.status import allowance_status
+from tokenwallet.ledger.status import allowance_status, daily_spend
 from tokenwallet.ledger.usage import upsert_rows
 
 TARGET_MS = 10.0
@@ -184,7 +184,9 @@ def full_history_status(path: Path) -> Callable[[], object]:
     def run() -> object:
         results = []
         for allowance in allowances.list_allowances(db):
-            points = hourly_spend(db, scope_for(db, allowance), allowance.starts_at, END + timedelta(seconds=1))
+            points = hourly_spend(
+                db, scope_for(db, allowance), allowance.starts_at, END + timedelta(seconds=1), raw=True
+            )
             results.append(compute_status(allowance, allowances.grants_for(db, allowance.id), points, END))
         return results
 
@@ -199,6 +201,18 @@ def indexed_status(path: Path) -> Callable[[], object]:
         return [allowance_status(db, a, END) for a in allowances.list_allowances(db)]
 
     return run
+
+
+def month_chart_ms(path: Path, repeat: int) -> tuple[float, float]:
+    """Median time of ``daily_spend`` over the last 30 days for the monthly allowance, rollup vs raw."""
+    db = open_ledger(path)
+    allowance = allowances.get(db, "monthly")
+    scope = scope_for(db, allowance)
+    start = END - timedelta(days=30)
+    rolled = median_ms(lambda: daily_spend(db, allowance, start, END), repeat)
+    raw = median_ms(lambda: hourly_spend(db, scope, start, END, raw=True), max(3, repeat // 5))
+    db.close()
+    return rolled, raw
 
 
 def median_ms(func: Callable[[], object], repeat: int) -> float:
@@ -239,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         f"baseline 1, same status read row by row (no rollups): median {raw_ms:.1f} ms ({raw_ms / fast_ms:.0f}x slower)"
     )
     print(f"baseline 2, full-history scan: median {slow_ms:.1f} ms ({slow_ms / fast_ms:.0f}x slower)")
+    chart_ms, chart_raw_ms = month_chart_ms(path, args.repeat)
+    print(f"daily spend of 30 days (chart): median {chart_ms:.2f} ms; read row by row {chart_raw_ms:.1f} ms")
     if not args.keep:
         for leftover in folder.iterdir():
             leftover.unlink()

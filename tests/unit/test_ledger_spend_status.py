@@ -242,7 +242,7 @@ def test_rollups_agree_with_row_by_row_reads_after_inserts_replacements_and_dele
     """The triggers keep usage_hourly/usage_daily exact, so status never depends on the read path."""
     import random
 
-    from tokenwallet.ledger.spend import SpendScope, segment_spend, unpriced_count
+    from tokenwallet.ledger.spend import SpendScope, hourly_spend, segment_spend, unpriced_count
 
     rnd = random.Random(3)
     for name in ("a1", "a2"):
@@ -272,6 +272,9 @@ def test_rollups_agree_with_row_by_row_reads_after_inserts_replacements_and_dele
         for providers in ((), ("openai",)):
             scope = SpendScope(unit, ("a1", "a2"), providers)
             assert segment_spend(db, scope, marks) == segment_spend(db, scope, marks, raw=True)
+            assert hourly_spend(db, scope, marks[0], marks[-1]) == hourly_spend(
+                db, scope, marks[0], marks[-1], raw=True
+            )
             assert unpriced_count(db, scope, marks[0], marks[-1]) == unpriced_count(
                 db, scope, marks[0], marks[-1], raw=True
             )

@@ -165,17 +165,46 @@ def segment_spend(db: Database, scope: SpendScope, marks: Sequence[datetime], *,
     return points
 
 
-def hourly_spend(db: Database, scope: SpendScope, start: datetime, end: datetime) -> list[SpendPoint]:
-    """Spend per UTC hour in ``[start, end)`` (estimated spend as separate points), oldest first."""
-    where, params = scope.where()
-    sql = (
-        f"SELECT bucket_start / 3600 AS hour, confidence = 'estimated' AS est, SUM({scope.amount_sql()}) "
-        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {where} GROUP BY hour, est ORDER BY hour"
-    )
-    rows = db.execute(sql, [to_epoch(start), to_epoch(end), *params]).fetchall()
+def hourly_spend(
+    db: Database, scope: SpendScope, start: datetime, end: datetime, *, raw: bool = False
+) -> list[SpendPoint]:
+    """Spend per UTC hour in ``[start, end)`` (estimated spend as separate points), oldest first.
+
+    Whole hours come from the ``usage_hourly`` rollup (unless the scope filters by model or
+    ``raw`` is set); the partial hours at either end are read from ``usage``.
+    """
+    totals: dict[tuple[int, bool], int] = {}
+    raw_where, raw_params = scope.where()
+    roll_where, roll_params = _rollup_where(scope)
+    column = "cost_micros" if scope.unit is Unit.USD else "tokens"
+    low, high = int(start.timestamp()), int(end.timestamp())
+    levels = () if raw or scope.models else _ROLLUPS[1:]
+    spans: list[tuple[str | None, int, int]] = []
+    first, last = -(-low // 3600) * 3600, high - high % 3600
+    if levels and first < last:
+        spans = [(None, low, first), ("usage_hourly", first, last), (None, last, high)]
+    else:
+        spans = [(None, low, high)]
+    for table, a, b in spans:
+        if a >= b:
+            continue
+        if table is None:
+            sql = (
+                f"SELECT bucket_start / 3600, confidence = 'estimated', SUM({scope.amount_sql()}) FROM usage "
+                f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2"
+            )
+            params = raw_params
+        else:
+            sql = (
+                f"SELECT start / 3600, estimated, SUM({column}) FROM {table} "
+                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1, 2"
+            )
+            params = roll_params
+        for hour, est, total in db.execute(sql, [a, b, *params]).fetchall():
+            totals[(hour, bool(est))] = totals.get((hour, bool(est)), 0) + int(total or 0)
     return [
-        SpendPoint(from_epoch(hour * 3600), int(total), bool(est))  # type: ignore[arg-type]
-        for hour, est, total in rows
+        SpendPoint(from_epoch(hour * 3600), total, est)  # type: ignore[arg-type]
+        for (hour, est), total in sorted(totals.items())
         if total
     ]
 
