@@ -217,6 +217,21 @@ def test_tightest_server_limit_wins_for_a_backed_allowance(ledger: Database) -> 
     assert status.period_end == datetime(2026, 11, 20, tzinfo=UTC)
 
 
+def test_backed_allowance_with_only_remaining_or_only_a_limit(ledger: Database) -> None:
+    account(ledger, "or", AccountKind.OPENROUTER)
+    snapshots.record(
+        ledger,
+        [BalanceSnapshot("or", SnapshotKind.LIMIT, "key", NOW, limit_micros=usd(50), remaining_micros=usd(45))],
+    )
+    status = allowance_status(ledger, add(ledger, monthly("r", backing_account_id="or")), NOW)
+    assert (status.granted, status.spent, status.remaining) == (usd(50), usd(5), usd(45))
+    account(ledger, "lt", AccountKind.LITELLM)
+    snapshots.record(ledger, [BalanceSnapshot("lt", SnapshotKind.LIMIT, "key", NOW, limit_micros=usd(50))])
+    status = allowance_status(ledger, add(ledger, monthly("l", backing_account_id="lt")), NOW)
+    # Without a server-side count, the ledger's own spend for the scope is used ($14 this month).
+    assert (status.granted, status.spent, status.remaining) == (usd(50), usd(14), usd(36))
+
+
 def test_statuses_are_ordered_by_name_and_empty_ledger_is_fine(db: Database) -> None:
     assert allowance_statuses(db, NOW) == []
     add(db, monthly("zeta"))

@@ -312,6 +312,8 @@ def _add_grant(
     db = app.ledger()
     allowance = allowances.find(db, name)
     value = parse_amount(amount, allowance.unit, allow_negative=kind is GrantKind.ADJUSTMENT)
+    if value < 0 and expires:
+        raise UserInputError("--expires applies to added value; a negative adjustment takes effect once, drop it.")
     granted_at = parse_when(at, allowance.timezone, what="--at date") if at else app.clock()
     expires_at = parse_when(expires, allowance.timezone, what="--expires date", end_of_day=True) if expires else None
     grant = Grant(

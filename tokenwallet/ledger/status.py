@@ -58,11 +58,12 @@ def allowance_status(
     if allowance.backing_account_id and allowance.unit is Unit.USD:
         limit = tightest_limit(snapshots.latest(db, allowance.backing_account_id))
         if limit is not None and limit.limit_micros is not None:
-            spent = (
-                limit.spent_micros
-                if limit.spent_micros is not None
-                else limit.limit_micros - (limit.remaining_micros or 0)
-            )
+            if limit.spent_micros is not None:
+                spent = limit.spent_micros
+            elif limit.remaining_micros is not None:
+                spent = limit.limit_micros - limit.remaining_micros
+            else:
+                spent = status.period_spent  # the server gave only the limit: use what the ledger saw
             status = apply_limit(
                 status,
                 limit=limit.limit_micros,
