@@ -167,7 +167,9 @@ def status_command(app: AppContext, as_json: bool) -> None:
         table(["allowance", "spent", "remaining", "used", "days left", "runs out"], rows)
         for a in document["allowances"]:
             if a["unpriced_records"]:
-                click.echo(f"{a['name']}: {a['unpriced_records']} unpriced usage records are not in the total.")
+                count = a["unpriced_records"]
+                rows_text = "record is" if count == 1 else "records are"
+                click.echo(f"{a['name']}: {count} unpriced usage {rows_text} not in the total.")
             if a["estimated_spent"]:
                 click.echo(f"{a['name']}: {a['formatted']['estimated_spent']} of the spend is estimated from logs.")
     if document["accounts"]:
