@@ -1,7 +1,86 @@
-"""`tokenwallet imports` commands (not written yet)."""
+"""`tokenwallet import`: read Claude Code, Codex CLI or Gemini CLI logs into the ledger."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from tokenwallet.app import AppContext
+from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.domain.accounts import AccountKind
+from tokenwallet.domain.errors import UserInputError
+from tokenwallet.sources.agent_logs.importer import (
+    ImportSummary,
+    ensure_detected_accounts,
+    find_or_create_for_path,
+    import_account,
+)
+
+_KINDS = {"claude-code": AccountKind.CLAUDE_CODE, "codex": AccountKind.CODEX, "gemini": AccountKind.GEMINI}
+
+
+@click.command("import")
+@click.argument("agent", type=click.Choice(sorted(_KINDS)))
+@click.option(
+    "--path",
+    "path",
+    type=click.Path(path_type=Path),
+    help="Log folder to read (default: the agent's folders found on this machine).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+@handle_errors
+def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool) -> None:
+    """Import what is new in an agent's local logs (incremental; safe to repeat)."""
+    kind = _KINDS[agent]
+    db = app.ledger()
+    now = app.clock()
+    if path is not None:
+        accounts = [find_or_create_for_path(db, kind, path, at=now)]
+    else:
+        from tokenwallet.ledger import accounts as accounts_q
+
+        ensure_detected_accounts(db, env=os.environ, home=Path.home(), at=now)
+        accounts = [a for a in accounts_q.list_accounts(db, include_disabled=False) if a.kind is kind]
+        if not accounts:
+            raise UserInputError(f"No {agent} logs found on this machine. Give the log folder with --path DIR.")
+    total = ImportSummary(account_id=",".join(a.id for a in accounts), kind=kind.value)
+    with click.progressbar(length=1, label=f"Importing {agent} logs", file=click.get_text_stream("stderr")) as bar:
+        shown = 0
+
+        def progress(done: int, size: int) -> None:
+            nonlocal shown
+            bar.length = max(size, 1)
+            bar.update(done - shown)
+            shown = done
+
+        for account in accounts:
+            shown = 0
+            total.add(import_account(db, account, clock=app.clock, progress=progress))
+    if as_json:
+        emit_json({"schema": JSON_SCHEMA_VERSION, "import": total.as_dict()})
+        return
+    rows = [
+        ("files", f"{total.files} ({total.files_read} read)"),
+        ("lines read", total.lines_read),
+        ("entries", total.entries),
+        ("imported", total.imported),
+        ("duplicates", total.duplicates),
+        ("malformed lines skipped", total.malformed),
+        ("lines refused (null fields)", total.skipped),
+        ("incomplete last lines", total.partial_lines),
+        ("rate-limit readings", total.snapshots),
+        (
+            "unpriced models",
+            ", ".join(total.unpriced_models) + f" ({total.unpriced_entries} entries, shown as unpriced)"
+            if total.unpriced_models
+            else "none",
+        ),
+    ]
+    table(["", agent], rows)
+
+
+COMMANDS: list[click.Command] = [import_command]

@@ -1,0 +1,193 @@
+"""Generate a realistic Claude Code log corpus (for the ccusage peer check and the import benchmark).
+
+Lines are compact JSON as Claude Code writes them: user prompts and tool results, and one
+assistant line per content block (thinking, text, tool_use) repeating the same ``message.id``,
+``requestId`` and usage.  Sessions live in ``projects/<project>/<session>.jsonl`` with sub-agent
+transcripts under ``<session>/subagents/``; a few sidechain lines replay a parent message with a
+new request id, as ``/btw`` does.  Every request stays below 200k input tokens so long-context
+tiers (priced differently by the two catalogs) do not blur the comparison.
+
+    python tests/benchmarks/claude_corpus.py DIR --size 50MB
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import string
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+MODELS = (
+    "claude-sonnet-4-20250514",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "claude-haiku-4-5-20251001",
+    "claude-opus-4-1-20250805",
+)
+_WORDS = ["".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(i).randint(2, 10))) for i in range(512)]
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _text(rng: random.Random, size: int) -> str:
+    out: list[str] = []
+    n = 0
+    while n < size:
+        w = _WORDS[rng.randrange(512)]
+        out.append(w)
+        n += len(w) + 1
+    return " ".join(out)
+
+
+class _Session:
+    def __init__(self, rng: random.Random, project: str, start: datetime) -> None:
+        self.rng = rng
+        self.id = str(uuid.UUID(int=rng.getrandbits(128)))
+        self.cwd = f"/home/dev/src/{project}"
+        self.at = start
+        self.parent: str | None = None
+        self.model = rng.choice(MODELS)
+        self.context = rng.randint(8_000, 30_000)
+
+    def _envelope(self, kind: str, sidechain: bool = False) -> dict[str, Any]:
+        me = str(uuid.UUID(int=self.rng.getrandbits(128)))
+        env = {
+            "parentUuid": self.parent,
+            "isSidechain": sidechain,
+            "userType": "external",
+            "cwd": self.cwd,
+            "sessionId": self.id,
+            "version": "2.1.40",
+            "gitBranch": "main",
+            "type": kind,
+            "uuid": me,
+            "timestamp": self.at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.at.microsecond // 1000:03d}Z",
+        }
+        self.parent = me
+        return env
+
+    def turn(self) -> list[str]:
+        """One user prompt or tool result, then one assistant message written as several lines."""
+        rng = self.rng
+        lines: list[str] = []
+        self.at += timedelta(seconds=rng.randint(2, 90), milliseconds=rng.randint(0, 999))
+        user = self._envelope("user")
+        if rng.random() < 0.7:
+            user["message"] = {
+                "role": "user",
+                "content": [{"tool_use_id": f"toolu_{rng.getrandbits(64):016x}", "type": "tool_result",
+                             "content": _text(rng, rng.choice((400, 1500, 4000, 12000)))}],
+            }
+        else:
+            user["message"] = {"role": "user", "content": _text(rng, rng.randint(40, 600))}
+        lines.append(_dumps(user))
+        self.at += timedelta(seconds=rng.randint(1, 20), milliseconds=rng.randint(0, 999))
+        msg_id = f"msg_01{rng.getrandbits(96):024x}"
+        req_id = f"req_011C{rng.getrandbits(96):024x}"
+        written = rng.randint(200, 4000)
+        one_hour = rng.random() < 0.2
+        usage: dict[str, Any] = {
+            "input_tokens": rng.randint(1, 40),
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": self.context,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": 0 if one_hour else written,
+                "ephemeral_1h_input_tokens": written if one_hour else 0,
+            },
+            "output_tokens": rng.randint(20, 3000),
+            "service_tier": "standard",
+        }
+        self.context = min(self.context + written, 150_000)
+        blocks = [{"type": "thinking", "thinking": _text(rng, rng.randint(100, 1500)), "signature": "sig"}]
+        blocks.append({"type": "text", "text": _text(rng, rng.randint(50, 800))})
+        if rng.random() < 0.7:
+            blocks.append({"type": "tool_use", "id": f"toolu_{rng.getrandbits(64):016x}", "name": "Bash",
+                           "input": {"command": _text(rng, 60)}})
+        for block in blocks:
+            line = self._envelope("assistant")
+            line["requestId"] = req_id
+            line["message"] = {"id": msg_id, "type": "message", "role": "assistant", "model": self.model,
+                               "content": [block], "stop_reason": None, "stop_sequence": None, "usage": usage}
+            lines.append(_dumps(line))
+        if rng.random() < 0.01:  # a /btw sidechain replays this message under a new request id
+            line = self._envelope("assistant", sidechain=True)
+            line["requestId"] = f"req_011C{rng.getrandbits(96):024x}"
+            line["message"] = {"id": msg_id, "type": "message", "role": "assistant", "model": self.model,
+                               "content": [blocks[-1]], "stop_reason": "end_turn", "usage": usage}
+            lines.append(_dumps(line))
+        return lines
+
+
+def generate(root: Path, size: int, *, seed: int = 7, start: datetime | None = None) -> dict[str, int]:
+    """Write about ``size`` bytes of sessions under ``root/projects``; returns file and line counts."""
+    rng = random.Random(seed)
+    base = start or datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
+    projects = [f"-home-dev-src-{_WORDS[i]}-{i}" for i in range(max(3, min(60, size // 15_000_000 + 3)))]
+    written = files = lines = 0
+    n = 0
+    while written < size:
+        project = projects[n % len(projects)]
+        session = _Session(rng, project.rsplit("-", 2)[-2], base + timedelta(hours=n * 7 % (24 * 30), minutes=n % 60))
+        folder = root / "projects" / project
+        path = folder / f"{session.id}.jsonl"
+        if n % 9 == 8:  # a sub-agent transcript nested under its session
+            path = folder / session.id / "subagents" / f"agent-{rng.getrandbits(32):08x}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        turns = rng.randint(20, 400)
+        chunk: list[str] = []
+        for _ in range(turns):
+            chunk.extend(session.turn())
+        text = "\n".join(chunk) + "\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+        written += len(text)
+        files += 1
+        lines += len(chunk)
+        n += 1
+    return {"files": files, "lines": lines, "bytes": written}
+
+
+def append(root: Path, size: int, *, seed: int = 99) -> int:
+    """Append about ``size`` bytes of new turns to existing session files; returns bytes written."""
+    rng = random.Random(seed)
+    targets = sorted((root / "projects").rglob("*.jsonl"))[:20]
+    written = 0
+    i = 0
+    while written < size:
+        path = targets[i % len(targets)]
+        session = _Session(rng, "appended", datetime(2026, 11, 20, 9, 0, tzinfo=UTC) + timedelta(minutes=i))
+        text = "\n".join(session.turn()) + "\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+        written += len(text)
+        i += 1
+    return written
+
+
+def parse_size(text: str) -> int:
+    """``1GB``, ``50MB``, ``800KB`` or a plain byte count."""
+    text = text.strip().upper()
+    for suffix, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(text)
+
+
+def main() -> None:
+    """Command line: generate a corpus into a folder."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--size", default="20MB")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print(generate(args.root, parse_size(args.size), seed=args.seed))
+
+
+if __name__ == "__main__":
+    main()

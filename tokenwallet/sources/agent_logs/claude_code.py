@@ -1,0 +1,203 @@
+"""Claude Code JSONL transcripts: parse usage lines and de-duplicate them the way ccusage does.
+
+Only lines containing ``"usage":{`` can carry usage, so every other line is skipped with a byte
+search before any JSON is decoded.  The rest are decoded with msgspec into small Structs; fields
+that ccusage refuses when explicitly ``null`` are typed ``X | None | UnsetType`` so that "null" and
+"absent" stay distinguishable.
+
+De-duplication (ccusage ``adapter/claude``): the key is (``message.id``, ``requestId``); Claude
+Code writes one line per content block with the same ids and repeated usage.  Among duplicates
+the non-sidechain line wins, then the larger token total, then the line carrying ``speed``.  When
+any line of a ``message.id`` is a sidechain (``/btw`` replays the parent with a new request id),
+all of that message's lines are one group keyed by ``message.id`` alone.  Lines without a
+``message.id`` are never de-duplicated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
+PREFILTER = b'"usage":{'
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+")
+
+
+class CacheCreation(Struct, frozen=True):
+    """``message.usage.cache_creation``: cache writes split by lifetime."""
+
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+
+class Usage(Struct, frozen=True):
+    """``message.usage`` (unknown keys are ignored)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int | UnsetType | None = UNSET
+    cache_read_input_tokens: int | UnsetType | None = UNSET
+    cache_creation: CacheCreation | None = None
+    speed: str | UnsetType | None = UNSET
+
+
+class Message(Struct, frozen=True):
+    """``message`` of an assistant line."""
+
+    usage: Usage
+    id: str | UnsetType | None = UNSET
+    model: str | UnsetType | None = UNSET
+
+
+class Line(Struct, frozen=True):
+    """The envelope of one transcript line, reduced to what pricing and de-duplication need."""
+
+    timestamp: datetime
+    message: Message
+    sessionId: str | UnsetType | None = UNSET
+    version: str | UnsetType | None = UNSET
+    requestId: str | UnsetType | None = UNSET
+    isSidechain: bool | None = False
+    isApiErrorMessage: bool | UnsetType | None = UNSET
+    costUSD: float | UnsetType | None = UNSET
+    cwd: str | UnsetType | None = UNSET
+
+
+DECODER = msgspec.json.Decoder(Line)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One usable usage line."""
+
+    message_id: str
+    request_id: str
+    timestamp: datetime
+    model: str
+    session_id: str
+    cwd: str
+    sidechain: bool
+    fast: bool
+    has_speed: bool
+    input_tokens: int
+    output_tokens: int
+    cache_read: int
+    cache_5m: int
+    cache_1h: int
+
+    @property
+    def total(self) -> int:
+        """All tokens of the entry (the tie-breaker among duplicates)."""
+        return self.input_tokens + self.output_tokens + self.cache_read + self.cache_5m + self.cache_1h
+
+
+class Rejected(Exception):
+    """A line that decoded but that ccusage would not count either (explicit nulls, bad version)."""
+
+
+def parse_line(raw: bytes) -> Entry | None:
+    """Decode one line; ``None`` when it carries no usage, :class:`Rejected` or msgspec errors when bad."""
+    if PREFILTER not in raw:
+        return None
+    line = DECODER.decode(raw)
+    msg = line.message
+    usage = msg.usage
+    if (
+        line.sessionId is None
+        or line.version is None
+        or line.requestId is None
+        or line.isApiErrorMessage is None
+        or line.costUSD is None
+        or line.cwd is None
+        or msg.id is None
+        or msg.model is None
+        or usage.speed is None
+        or usage.cache_read_input_tokens is None
+        or usage.cache_creation_input_tokens is None
+    ):
+        raise Rejected("explicit null in a required field")
+    if isinstance(line.version, str) and not _SEMVER.match(line.version):
+        raise Rejected("version is not semver")
+    if line.sessionId == "" or line.requestId == "" or msg.id == "" or msg.model == "":
+        raise Rejected("empty id or model")
+    cache_read = usage.cache_read_input_tokens if isinstance(usage.cache_read_input_tokens, int) else 0
+    if usage.cache_creation is not None:
+        c5 = usage.cache_creation.ephemeral_5m_input_tokens
+        c1 = usage.cache_creation.ephemeral_1h_input_tokens
+    else:
+        c5 = usage.cache_creation_input_tokens if isinstance(usage.cache_creation_input_tokens, int) else 0
+        c1 = 0
+    speed = usage.speed if isinstance(usage.speed, str) else ""
+    return Entry(
+        message_id=msg.id if isinstance(msg.id, str) else "",
+        request_id=line.requestId if isinstance(line.requestId, str) else "",
+        timestamp=line.timestamp,
+        model=msg.model if isinstance(msg.model, str) else "",
+        session_id=line.sessionId if isinstance(line.sessionId, str) else "",
+        cwd=line.cwd if isinstance(line.cwd, str) else "",
+        sidechain=bool(line.isSidechain),
+        fast=speed == "fast",
+        has_speed=bool(speed),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read=cache_read,
+        cache_5m=c5,
+        cache_1h=c1,
+    )
+
+
+def better(new: Entry, old: Entry) -> bool:
+    """True when ``new`` should replace ``old`` among duplicates (ccusage's order of preference)."""
+    if new.sidechain != old.sidechain:
+        return not new.sidechain
+    if new.total != old.total:
+        return new.total > old.total
+    return new.has_speed and not old.has_speed
+
+
+class Deduper:
+    """Collects entries and keeps one per duplicate group.
+
+    ``groups`` maps ``message.id`` to its entries by ``requestId``; a message with any sidechain
+    line collapses to its single best entry.
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[str, dict[str, Entry]] = {}
+        self.sidechain: set[str] = set()
+        self.loose: list[tuple[int, Entry]] = []
+
+    def add(self, entry: Entry, where: int = 0) -> None:
+        """Add one parsed entry; ``where`` identifies a line without ``message.id`` (never merged)."""
+        if not entry.message_id:
+            self.loose.append((where, entry))
+            return
+        group = self.groups.get(entry.message_id)
+        if group is None:
+            self.groups[entry.message_id] = {entry.request_id: entry}
+            if entry.sidechain:
+                self.sidechain.add(entry.message_id)
+            return
+        if entry.sidechain:
+            self.sidechain.add(entry.message_id)
+        old = group.get(entry.request_id)
+        if old is None or better(entry, old):
+            group[entry.request_id] = entry
+
+    def kept(self) -> list[tuple[str, list[Entry], list[str]]]:
+        """Per message id: the entries to keep and the request ids whose rows must go."""
+        out: list[tuple[str, list[Entry], list[str]]] = []
+        for mid, group in self.groups.items():
+            if mid in self.sidechain and len(group) > 1:
+                best: Entry | None = None
+                for e in group.values():
+                    if best is None or better(e, best):
+                        best = e
+                assert best is not None
+                out.append((mid, [best], [r for r in group if r != best.request_id]))
+            else:
+                out.append((mid, list(group.values()), []))
+        return out

@@ -1,0 +1,53 @@
+"""Values shared by the agent-log readers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass(slots=True)
+class Item:
+    """One priced-to-be usage entry from a Codex or Gemini log (Claude Code has its own de-duplicating path)."""
+
+    key: str
+    at: datetime
+    model: str
+    input_tokens: int  # not cached
+    cached_tokens: int
+    output_tokens: int  # including reasoning/thoughts
+    reasoning_tokens: int = 0
+    project: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Counts:
+    """What a reader saw in one chunk of a file."""
+
+    lines: int = 0
+    entries: int = 0
+    malformed: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO-8601 timestamp as an aware UTC datetime, or ``None`` when missing or invalid."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def as_int(value: object) -> int:
+    """A token count from JSON: ints pass, anything else (null, strings, floats, bools) is 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def complete_lines(data: bytes) -> int:
+    """Length of the prefix of ``data`` that ends with a newline (what can be consumed safely)."""
+    return data.rfind(b"\n") + 1

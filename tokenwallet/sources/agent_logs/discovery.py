@@ -1,0 +1,96 @@
+"""Where the agents keep their logs; every path comes from an injected environment and home dir.
+
+Claude Code: ``$CLAUDE_CONFIG_DIR`` (one path or a comma list; each a config dir holding
+``projects/`` or the ``projects/`` dir itself), otherwise both ``${XDG_CONFIG_HOME:-~/.config}/claude``
+and ``~/.claude``.  Codex CLI: ``$CODEX_HOME`` (comma list allowed) or ``~/.codex``, reading
+``sessions/`` and ``archived_sessions/``.  Gemini CLI: ``$GEMINI_DATA_DIR`` or ``~/.gemini``, reading
+``tmp/<project>/chats/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from tokenwallet.domain.accounts import AccountKind
+
+
+def _split(value: str) -> list[Path]:
+    return [Path(p.strip()).expanduser() for p in value.split(",") if p.strip()]
+
+
+def claude_roots(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Existing Claude ``projects/`` folders, in the order ccusage reads them."""
+    if env.get("CLAUDE_CONFIG_DIR", "").strip():
+        candidates = _split(env["CLAUDE_CONFIG_DIR"])
+    else:
+        xdg = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+        candidates = [xdg / "claude", home / ".claude"]
+    roots: list[Path] = []
+    for path in candidates:
+        projects = path if path.name == "projects" else path / "projects"
+        if projects.is_dir() and projects not in roots:
+            roots.append(projects)
+    return roots
+
+
+def codex_roots(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Existing Codex homes (folders holding ``sessions/`` or ``archived_sessions/``)."""
+    candidates = _split(env["CODEX_HOME"]) if env.get("CODEX_HOME", "").strip() else [home / ".codex"]
+    return [p for p in candidates if (p / "sessions").is_dir() or (p / "archived_sessions").is_dir()]
+
+
+def gemini_roots(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Existing Gemini CLI data folders (holding ``tmp/``)."""
+    candidates = _split(env["GEMINI_DATA_DIR"]) if env.get("GEMINI_DATA_DIR", "").strip() else [home / ".gemini"]
+    return [p for p in candidates if (p / "tmp").is_dir()]
+
+
+def detect(env: Mapping[str, str], home: Path) -> dict[AccountKind, list[Path]]:
+    """Log folders present on this machine, by account kind (kinds with none are left out)."""
+    found = {
+        AccountKind.CLAUDE_CODE: claude_roots(env, home),
+        AccountKind.CODEX: codex_roots(env, home),
+        AccountKind.GEMINI: gemini_roots(env, home),
+    }
+    return {k: v for k, v in found.items() if v}
+
+
+def normalise_root(kind: AccountKind, path: Path) -> Path:
+    """A user-given folder as the root the readers expect (``projects/`` for Claude Code)."""
+    path = path.expanduser()
+    if kind is AccountKind.CLAUDE_CODE and path.name != "projects" and (path / "projects").is_dir():
+        return path / "projects"
+    return path
+
+
+def log_files(kind: AccountKind, roots: list[Path]) -> Iterator[Path]:
+    """Every log file under ``roots`` for ``kind``, sorted, each path once.
+
+    For Codex a rollout present in both ``sessions/`` and ``archived_sessions/`` is read once,
+    from ``sessions/``.
+    """
+    seen: set[Path] = set()
+    names: set[str] = set()
+    for root in roots:
+        if kind is AccountKind.CLAUDE_CODE:
+            found = sorted(root.rglob("*.jsonl"))
+        elif kind is AccountKind.CODEX:
+            found = sorted((root / "sessions").rglob("*.jsonl")) if (root / "sessions").is_dir() else []
+            found += (
+                sorted((root / "archived_sessions").glob("*.jsonl")) if (root / "archived_sessions").is_dir() else []
+            )
+            if not found and root.is_dir():
+                found = sorted(root.rglob("rollout-*.jsonl"))
+        else:
+            base = root / "tmp" if (root / "tmp").is_dir() else root
+            found = sorted(p for p in base.rglob("*") if p.suffix in (".json", ".jsonl") and p.parent.name == "chats")
+        for path in found:
+            if path in seen or not path.is_file():
+                continue
+            if kind is AccountKind.CODEX:
+                if path.name in names:
+                    continue
+                names.add(path.name)
+            seen.add(path)
+            yield path

@@ -1,0 +1,171 @@
+"""Token prices from the genai-prices catalog, as exact integer micro-USD.
+
+The catalog quotes Decimal USD per million tokens, so a rate of ``r`` $/MTok is ``r`` micro-USD per
+token.  Rates are resolved once per (model, UTC day, variant) -- the catalog dates prices by the
+request timestamp -- and kept as integers in units of 1e-6 micro-USD, so pricing a log entry is a
+handful of integer multiplications instead of a catalog lookup.
+
+An unknown model (genai-prices raises ``LookupError``) prices as ``None``: *unpriced*, never $0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+from genai_prices.data_snapshot import get_snapshot
+from genai_prices.types import ModelPrice, TieredPrices
+
+from tokenwallet.domain.money import Micros
+
+_SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
+FAST_MULTIPLIER = 6
+"""Anthropic bills fast mode at six times the standard rate; used when the catalog has no fast variant."""
+
+SYNTHETIC = "<synthetic>"
+"""Claude Code's name for messages it generates itself (no API call, so no cost)."""
+NOT_A_MODEL = frozenset({SYNTHETIC, ""})
+
+Rate = tuple[int, tuple[tuple[int, int], ...]]
+"""(base rate, ((tier start, tier rate), ...)) in 1e-6 micro-USD per token."""
+
+
+def _scaled(value: Decimal) -> int:
+    return int(value * _SCALE)
+
+
+def _rate(value: Decimal | TieredPrices | None) -> Rate | None:
+    if value is None:
+        return None
+    if isinstance(value, TieredPrices):
+        return _scaled(value.base), tuple((t.start, _scaled(t.price)) for t in value.tiers)
+    return _scaled(value), ()
+
+
+def _pick(rate: Rate, total_input: int) -> int:
+    """The rate for a request with ``total_input`` input tokens (the catalog's cliff tiers)."""
+    base, tiers = rate
+    for start, price in tiers:
+        if total_input > start:
+            base = price
+    return base
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRates:
+    """Resolved per-token rates of one model on one day."""
+
+    model_id: str
+    provider_id: str
+    input: Rate
+    output: Rate
+    cache_read: Rate
+    cache_write_5m: Rate
+    cache_write_1h: Rate
+    multiplier: int = 1
+
+    def cost(
+        self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
+    ) -> Micros:
+        """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes."""
+        total_input = input_tokens + cache_read + cache_5m + cache_1h
+        scaled = (
+            input_tokens * _pick(self.input, total_input)
+            + output_tokens * _pick(self.output, total_input)
+            + cache_read * _pick(self.cache_read, total_input)
+            + cache_5m * _pick(self.cache_write_5m, total_input)
+            + cache_1h * _pick(self.cache_write_1h, total_input)
+        ) * self.multiplier
+        # Round half up at the micro-dollar; one rounding per request.
+        return (scaled + _SCALE // 2) // _SCALE
+
+
+def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int) -> ModelRates:
+    get = price.__dict__.get
+    inp = _rate(get("input_mtok")) or (0, ())
+    write_5m = _rate(get("cache_write_mtok")) or inp
+    # Anthropic's 1-hour cache writes cost twice the input rate when the catalog has no explicit price.
+    write_1h = _rate(get("cache_write_1h_mtok")) or (inp[0] * 2, tuple((s, r * 2) for s, r in inp[1]))
+    return ModelRates(
+        model_id=model_id,
+        provider_id=provider_id,
+        input=inp,
+        output=_rate(get("output_mtok")) or (0, ()),
+        cache_read=_rate(get("cache_read_mtok")) or inp,
+        cache_write_5m=write_5m,
+        cache_write_1h=write_1h,
+        multiplier=multiplier,
+    )
+
+
+class PriceBook:
+    """Looks up and caches rates per (model, UTC day, variant); ``None`` means unpriced."""
+
+    def __init__(self, *, provider_id: str | None = None) -> None:
+        self._provider_id = provider_id
+        self._cache: dict[tuple[str, date, str], ModelRates | None] = {}
+        self.unpriced: set[str] = set()
+
+    def rates(self, model: str, at: datetime | date, *, variant: str = "") -> ModelRates | None:
+        """Rates for ``model`` on the day of ``at``; variant ``fast`` (Claude) or ``priority`` (Codex)."""
+        day = at.astimezone(UTC).date() if isinstance(at, datetime) else at
+        key = (model, day, variant)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        found = self._lookup(model, day, variant)
+        self._cache[key] = found
+        if found is None and model != SYNTHETIC:
+            self.unpriced.add(model)
+        return found
+
+    def _lookup(self, model: str, day: date, variant: str) -> ModelRates | None:
+        if model in NOT_A_MODEL:
+            return None
+        snapshot = get_snapshot()
+        try:
+            provider, info = snapshot.find_provider_model(model, None, self._provider_id, None)
+        except LookupError:
+            if self._provider_id is None:
+                return None
+            try:
+                provider, info = snapshot.find_provider_model(model, None, None, None)
+            except LookupError:
+                return None
+        when = datetime.combine(day, time(12), tzinfo=UTC)
+        multiplier = 1
+        context = None
+        if variant == "priority":
+            context = {"service_tier": "priority"}
+        price = info.get_prices(when, context)
+        if variant == "fast":
+            multiplier = FAST_MULTIPLIER
+        if variant == "priority" and price == info.get_prices(when):
+            multiplier = 2  # no priority price in the catalog: Codex bills priority at twice the rate
+        return _resolve(price, info.id, provider.id, multiplier)
+
+    def cost(
+        self,
+        model: str,
+        at: datetime | date,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read: int = 0,
+        cache_5m: int = 0,
+        cache_1h: int = 0,
+        variant: str = "",
+    ) -> Micros | None:
+        """Micro-USD for one request, or ``None`` when the model is not in the catalog."""
+        rates = self.rates(model, at, variant=variant)
+        if rates is None:
+            return 0 if model == SYNTHETIC else None
+        return rates.cost(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read=cache_read,
+            cache_5m=cache_5m,
+            cache_1h=cache_1h,
+        )
