@@ -1,0 +1,167 @@
+"""The delivery port: how a fired alert reaches the user.
+
+A delivery is any callable taking a :class:`Notice`.  The service hands each batch of alerts to one
+delivery as a single notice (a summary when there are several), after the events are recorded, so
+a failing delivery never loses an alert: it stays in the history and the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from tokenwallet.domain.errors import UserInputError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "tokenwallet"
+_URGENCY = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What the user is told: one alert, or a summary of several (``count`` > 1)."""
+
+    title: str
+    body: str
+    severity: str = "warning"
+    count: int = 1
+    event_ids: tuple[int, ...] = ()
+    lines: tuple[str, ...] = field(default=())
+
+
+class Delivery(Protocol):
+    """Anything that can show a notice; raising is allowed (the composite logs and goes on)."""
+
+    def __call__(self, notice: Notice) -> None:
+        """Deliver ``notice``."""
+
+
+class DbusNotifier:
+    """``org.freedesktop.Notifications.Notify`` on the session bus, through jeepney (Linux desktops)."""
+
+    def __init__(self, *, timeout_ms: int = 8000, icon: str = "dialog-warning") -> None:
+        self.timeout_ms = timeout_ms
+        self.icon = icon
+
+    def __call__(self, notice: Notice) -> None:
+        """Send one Notify call and wait (briefly) for the server's reply."""
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+
+        addr = DBusAddress(
+            "/org/freedesktop/Notifications",
+            bus_name="org.freedesktop.Notifications",
+            interface="org.freedesktop.Notifications",
+        )
+        hints = {"urgency": ("y", _URGENCY.get(notice.severity, 1))}
+        body: tuple[object, ...] = (APP_NAME, 0, self.icon, notice.title, notice.body, [], hints, self.timeout_ms)
+        with open_dbus_connection(bus="SESSION") as conn:
+            conn.send_and_get_reply(new_method_call(addr, "Notify", "susssasa{sv}i", body), timeout=5)
+
+
+HOOK_ENV_ALLOWLIST = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "USER",
+    "XDG_RUNTIME_DIR",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "SYSTEMROOT",
+)
+
+
+class HookCommand:
+    """Run a user's program for each notice: absolute path, no shell, allowlisted environment.
+
+    The program gets ``TOKENWALLET_ALERT_TITLE``, ``_BODY``, ``_SEVERITY`` and ``_COUNT`` in its
+    environment and the notice as JSON on standard input.  No key or other secret is ever passed.
+    """
+
+    def __init__(self, path: str, *, timeout: float = 10.0, environ: Mapping[str, str] | None = None) -> None:
+        program = Path(path)
+        if not program.is_absolute():
+            raise UserInputError(f"alert hook {path!r} is not an absolute path; give the full path to the program")
+        if not program.is_file() or not os.access(program, os.X_OK):
+            raise UserInputError(f"alert hook {path} is not an executable file")
+        self.path = str(program)
+        self.timeout = timeout
+        self._environ = os.environ if environ is None else environ
+
+    def environment(self, notice: Notice) -> dict[str, str]:
+        """The hook's whole environment: allowlisted variables plus the notice."""
+        env = {k: self._environ[k] for k in HOOK_ENV_ALLOWLIST if k in self._environ}
+        env.update(
+            TOKENWALLET_ALERT_TITLE=notice.title,
+            TOKENWALLET_ALERT_BODY=notice.body,
+            TOKENWALLET_ALERT_SEVERITY=notice.severity,
+            TOKENWALLET_ALERT_COUNT=str(notice.count),
+        )
+        return env
+
+    def __call__(self, notice: Notice) -> None:
+        """Run the hook; a non-zero exit or a timeout is logged by the composite."""
+        payload = {
+            "title": notice.title,
+            "body": notice.body,
+            "severity": notice.severity,
+            "count": notice.count,
+            "lines": list(notice.lines),
+        }
+        subprocess.run(  # a list, no shell; absolute path checked above
+            [self.path],
+            input=json.dumps(payload),
+            text=True,
+            env=self.environment(notice),
+            timeout=self.timeout,
+            check=True,
+            capture_output=True,
+        )
+
+
+class LogDelivery:
+    """Write each notice to the log (the always-on channel)."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or log
+
+    def __call__(self, notice: Notice) -> None:
+        """Log the notice at WARNING (INFO for recoveries)."""
+        level = logging.INFO if notice.severity == "info" else logging.WARNING
+        self.logger.log(level, "alert: %s - %s", notice.title, notice.body)
+
+
+class CompositeDelivery:
+    """Hand a notice to several deliveries; one failing does not stop the others."""
+
+    def __init__(self, deliveries: Sequence[Callable[[Notice], None]]) -> None:
+        self.deliveries = list(deliveries)
+
+    def __call__(self, notice: Notice) -> None:
+        """Deliver to each in turn, logging failures."""
+        for delivery in self.deliveries:
+            try:
+                delivery(notice)
+            except Exception as exc:  # any channel may fail; the others must still run
+                log.warning("alert delivery %s failed: %s", type(delivery).__name__, exc)
+
+
+def default_delivery(hook: str | None = None) -> CompositeDelivery:
+    """Log, plus D-Bus Notify on Linux, plus the hook command when one is set."""
+    channels: list[Callable[[Notice], None]] = [LogDelivery()]
+    if sys.platform.startswith("linux"):
+        channels.append(DbusNotifier())
+    if hook:
+        channels.append(HookCommand(hook))
+    return CompositeDelivery(channels)

@@ -1,0 +1,178 @@
+"""Alert rule kinds and their parameters as frozen dataclasses, with conversion to/from stored JSON.
+
+Amounts (``absolute``, ``min_unspent``, ``min_amount``) are in the allowance's unit: micro-USD or
+tokens.  Each rule fires once per crossing per period (see :mod:`tokenwallet.alerts.evaluate`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tokenwallet.domain.errors import UserInputError
+from tokenwallet.ledger.alerts import StoredRule
+
+
+class RuleKind(StrEnum):
+    """What a rule watches."""
+
+    THRESHOLD = "threshold"  # actual spend crossed a percent of the grant or an absolute amount
+    FORECAST = "forecast"  # at the current pace the allowance runs out before the period ends
+    EXPIRY = "expiry"  # a grant expires soon with value unspent
+    SPIKE = "spike"  # today's spend is k times the trailing median
+    STALE = "stale"  # no successful sync for N hours
+    PROVIDER = "provider"  # a provider-side signal (LiteLLM soft budget, OpenRouter limit, Codex window)
+
+
+class Signal(StrEnum):
+    """Provider signals a :class:`ProviderParams` rule can watch."""
+
+    LITELLM_SOFT_BUDGET = "litellm_soft_budget"
+    OPENROUTER_LIMIT = "openrouter_limit"
+    CODEX_WEEKLY = "codex_weekly"
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdParams:
+    """Fire when ``percent`` of the granted value is used, or when period spend reaches ``absolute``."""
+
+    percent: float | None = None
+    absolute: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastParams:
+    """Fire when the projected run-out is more than ``margin_days`` before the period ends."""
+
+    margin_days: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryParams:
+    """Fire ``days_before`` days before a grant lapses with at least ``min_unspent`` projected unspent."""
+
+    days_before: float = 7.0
+    min_unspent: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeParams:
+    """Fire when today's spend is at least ``factor`` x the median of the ``trailing_days`` before."""
+
+    factor: float = 3.0
+    trailing_days: int = 14
+    min_amount: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StaleParams:
+    """Fire when an account (``account_id``, or any) has had no successful sync for ``hours``."""
+
+    hours: float = 6.0
+    account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderParams:
+    """Fire on a provider signal at ``percent`` used (LiteLLM soft budget ignores percent)."""
+
+    signal: Signal = Signal.OPENROUTER_LIMIT
+    percent: float = 90.0
+    account_id: str | None = None
+
+
+RuleParams = ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams
+
+_PARAMS: dict[RuleKind, type[Any]] = {
+    RuleKind.THRESHOLD: ThresholdParams,
+    RuleKind.FORECAST: ForecastParams,
+    RuleKind.EXPIRY: ExpiryParams,
+    RuleKind.SPIKE: SpikeParams,
+    RuleKind.STALE: StaleParams,
+    RuleKind.PROVIDER: ProviderParams,
+}
+_KIND_OF: dict[type[Any], RuleKind] = {v: k for k, v in _PARAMS.items()}
+
+DEFAULT_PERCENTS = (50.0, 80.0, 95.0, 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule for one allowance (``allowance_id`` None: account-wide rules such as stale or provider)."""
+
+    id: str
+    params: RuleParams
+    allowance_id: str | None = None
+    enabled: bool = True
+    notify_recovery: bool = False  # also tell when the condition clears ("available again")
+
+    @property
+    def kind(self) -> RuleKind:
+        """The rule kind, from the type of its params."""
+        return _KIND_OF[type(self.params)]
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``threshold percent=80``."""
+        values = [f"{k}={v}" for k, v in dataclasses.asdict(self.params).items() if v is not None]
+        return f"{self.kind.value} {' '.join(values)}".strip()
+
+
+def new_rule_id() -> str:
+    """A short random rule id."""
+    return "r-" + uuid.uuid4().hex[:8]
+
+
+def validate(params: RuleParams) -> None:
+    """Raise :class:`UserInputError` naming the bad parameter and what is allowed."""
+    if isinstance(params, ThresholdParams):
+        if (params.percent is None) == (params.absolute is None):
+            raise UserInputError("a threshold rule needs exactly one of --percent or --absolute")
+        if params.percent is not None and not 0 < params.percent <= 1000:
+            raise UserInputError(f"percent {params.percent} is out of range; use a number above 0, e.g. 80")
+        if params.absolute is not None and params.absolute <= 0:
+            raise UserInputError("an absolute threshold must be above zero")
+    elif isinstance(params, SpikeParams):
+        if params.factor <= 1 or params.trailing_days < 1:
+            raise UserInputError("a spike rule needs a factor above 1 and at least 1 trailing day")
+    elif isinstance(params, StaleParams):
+        if params.hours <= 0:
+            raise UserInputError("a stale rule needs hours above zero")
+    elif isinstance(params, ExpiryParams):
+        if params.days_before <= 0 or params.min_unspent < 0:
+            raise UserInputError("an expiry rule needs days above zero and a minimum unspent of zero or more")
+    elif isinstance(params, ForecastParams):
+        if params.margin_days < 0:
+            raise UserInputError("a forecast margin cannot be negative")
+    elif isinstance(params, ProviderParams) and not 0 < params.percent <= 100:
+        raise UserInputError(f"percent {params.percent} is out of range; use 1-100")
+
+
+def default_rules(allowance_id: str) -> list[Rule]:
+    """The rules a new allowance gets: actual thresholds at 50/80/95/100% used."""
+    return [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+
+
+def to_stored(rule: Rule, created_at: datetime) -> StoredRule:
+    """The ledger row for ``rule``."""
+    params = {k: v for k, v in dataclasses.asdict(rule.params).items() if v is not None}
+    if rule.notify_recovery:
+        params["notify_recovery"] = True
+    return StoredRule(rule.id, rule.kind.value, rule.allowance_id, params, rule.enabled, created_at)
+
+
+def from_stored(row: StoredRule) -> Rule:
+    """The typed rule for a ledger row; unknown keys are ignored so older files still load."""
+    try:
+        kind = RuleKind(row.kind)
+    except ValueError as exc:
+        raise UserInputError(f"alert rule {row.id} has unknown kind {row.kind!r}") from exc
+    cls = _PARAMS[kind]
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in row.params.items() if k in names}
+    if kind is RuleKind.PROVIDER and "signal" in values:
+        values["signal"] = Signal(values["signal"])
+    return Rule(row.id, cls(**values), row.allowance_id, row.enabled, bool(row.params.get("notify_recovery")))
