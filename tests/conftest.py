@@ -66,3 +66,54 @@ def db(tmp_path: Path) -> Iterator[object]:
     database = open_ledger(tmp_path / "ledger.db")
     yield database
     database.close()
+
+
+def _memory_keyring_backend():  # type: ignore[no-untyped-def]
+    """A keyring backend that keeps passwords in a dict (priority 1: tokenwallet accepts it)."""
+    from keyring.backend import KeyringBackend
+    from keyring.errors import PasswordDeleteError
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.passwords: dict[tuple[str, str], str] = {}
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.passwords[(service, username)] = password
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.passwords.get((service, username))
+
+        def delete_password(self, service: str, username: str) -> None:
+            if (service, username) not in self.passwords:
+                raise PasswordDeleteError("not found")
+            del self.passwords[(service, username)]
+
+    return MemoryKeyring()
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Every test outside the desktop session gets an in-memory keyring, so none touches the real one."""
+    if "desktop" in request.keywords:
+        yield None
+        return
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = _memory_keyring_backend()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def emulator(clock):  # type: ignore[no-untyped-def]
+    """The provider emulator on 127.0.0.1, driven by the fixed test clock."""
+    from tokenwallet.emulator import start_emulator
+
+    running = start_emulator(clock=clock)
+    yield running
+    running.stop()

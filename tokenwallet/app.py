@@ -15,9 +15,12 @@ from tokenwallet.domain.clock import Clock, system_clock
 from tokenwallet.paths import AppPaths
 
 if TYPE_CHECKING:
+    import httpx
     from sqlite_utils import Database
 
+    from tokenwallet.secrets import SecretStore
     from tokenwallet.settings import Settings
+    from tokenwallet.sync.service import AfterPoll, PollService
 
 
 @dataclass
@@ -29,6 +32,12 @@ class AppContext:
     _settings: Settings | None = None
     settings_warnings: list[str] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local)
+    session_only_keys: bool = False  # keys kept in memory for this run only (no usable keyring)
+    _secret_store: SecretStore | None = None
+    _http_client: httpx.Client | None = None
+    _poll_service: PollService | None = None
+    after_poll: list[AfterPoll] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, home: str | None = None, clock: Clock = system_clock) -> AppContext:
@@ -69,3 +78,63 @@ class AppContext:
         if db is not None:
             db.close()
             self._local.db = None
+
+    def secret_store(self) -> SecretStore:
+        """The OS keyring, or a memory store when ``session_only_keys`` is set (or after
+        :meth:`use_session_only_keys`)."""
+        with self._lock:
+            if self._secret_store is None:
+                from tokenwallet.secrets import KeyringSecretStore, MemorySecretStore
+
+                self._secret_store = MemorySecretStore() if self.session_only_keys else KeyringSecretStore()
+            return self._secret_store
+
+    def use_session_only_keys(self) -> SecretStore:
+        """Switch to keys held in memory for this run (offered when no usable keyring exists)."""
+        from tokenwallet.secrets import MemorySecretStore
+
+        with self._lock:
+            self.session_only_keys = True
+            self._secret_store = MemorySecretStore()
+            self._poll_service = None
+            return self._secret_store
+
+    def http_client(self) -> httpx.Client:
+        """The one shared HTTP client (explicit timeouts, TLS verified); closed by :meth:`shutdown`."""
+        with self._lock:
+            if self._http_client is None:
+                from tokenwallet.sources.http import make_client
+
+                self._http_client = make_client()
+            return self._http_client
+
+    def poll_service(self) -> PollService:
+        """The poll service over this context's ledger, secrets, client and clock."""
+        client = self.http_client()
+        store = self.secret_store()
+        with self._lock:
+            if self._poll_service is None:
+                from datetime import timedelta
+
+                from tokenwallet.sync.schedule import DEFAULT_INTERVAL
+                from tokenwallet.sync.service import PollService
+
+                minutes = self.settings.poll_interval_minutes
+                self._poll_service = PollService(
+                    db_factory=self.ledger,
+                    secrets=store,
+                    client=client,
+                    clock=self.clock,
+                    interval=timedelta(minutes=minutes) if minutes else DEFAULT_INTERVAL,
+                    after_poll=self.after_poll,
+                )
+            return self._poll_service
+
+    def shutdown(self) -> None:
+        """Close the HTTP client and this thread's ledger connection."""
+        with self._lock:
+            client, self._http_client = self._http_client, None
+            self._poll_service = None
+        if client is not None:
+            client.close()
+        self.close()

@@ -1,1 +1,1 @@
-"""sync package."""
+"""Polling: a pure schedule and the thread-agnostic poll service."""

@@ -1,0 +1,133 @@
+"""Each connector against the emulator over real HTTP: exact tokens and exact money."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from tokenwallet.domain.money import cents_to_micros, usd_to_micros
+from tokenwallet.domain.usage import SnapshotKind, Source
+from tokenwallet.emulator import Scenario
+from tokenwallet.emulator.scenario import ANTHROPIC_PRICES, ANTHROPIC_TOKEN_TYPES, OPENAI_PRICES
+from tokenwallet.secrets import ApiKey
+from tokenwallet.sources import anthropic, deepseek, litellm, moonshot, openai, openrouter
+from tokenwallet.sources.http import make_client
+
+
+@pytest.fixture
+def client():  # type: ignore[no-untyped-def]
+    with make_client(httpx.Timeout(2.0, connect=1.0)) as c:
+        yield c
+
+
+def _collect(pages):  # type: ignore[no-untyped-def]
+    records, snaps, cursor = [], [], {}
+    for page in pages:
+        records.extend(page.records)
+        snaps.extend(page.snapshots)
+        cursor = page.cursor or cursor
+    return records, snaps, cursor
+
+
+def test_openai_tokens_and_billed_money_match_the_scenario(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]
+    key = ApiKey(emulator.keys["openai"])
+    records, _, cursor = _collect(openai.fetch(client, emulator.base_url("openai"), key, "acct", {}, clock))
+    sc = Scenario()
+    day = (now - timedelta(days=2)).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    usage = [r for r in records if r.source is Source.API_USAGE and r.bucket_start == start and r.kind == "completions"]
+    assert {r.model for r in usage} == set(OPENAI_PRICES)
+    for r in usage:
+        expected = sc.openai_completions(r.model, day, now)
+        assert r.input_tokens == expected["input_uncached_tokens"]
+        assert r.cached_input_tokens == expected["input_cached_tokens"]
+        assert r.output_tokens == expected["output_tokens"]
+        assert r.cost_micros is None  # money only comes from the costs endpoint
+    costs = [r for r in records if r.source is Source.API_COST and r.bucket_start == start]
+    assert [r.cost_micros for r in costs] == [usd_to_micros(sc.openai_cost_usd(day, now))]
+    assert cursor == {"since": int(now.timestamp())}
+    # 7 days from the first poll: today's bucket is the 7th
+    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 7
+
+
+def test_openai_pagination_follows_next_page(emulator, client, clock) -> None:  # type: ignore[no-untyped-def]
+    emulator.page_size = 2
+    key = ApiKey(emulator.keys["openai"])
+    records, _, _ = _collect(openai.fetch(client, emulator.base_url("openai"), key, "acct", {}, clock))
+    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 7
+    pages = [e for e in emulator.requests if e.path.endswith("/completions")]
+    assert len(pages) == 4 and sum("page=" in e.query for e in pages) == 3
+
+
+def test_anthropic_cache_writes_and_exact_cents(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]
+    key = ApiKey(emulator.keys["anthropic"])
+    records, _, _ = _collect(anthropic.fetch(client, emulator.base_url("anthropic"), key, "acct", {}, clock))
+    sc = Scenario()
+    day = (now - timedelta(days=1)).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    for model in ANTHROPIC_PRICES:
+        t = sc.anthropic_messages(model, day, now)
+        (row,) = [r for r in records if r.source is Source.API_USAGE and r.bucket_start == start and r.model == model]
+        assert row.input_tokens == t["uncached_input_tokens"]
+        assert row.cache_write_tokens == (
+            t["cache_creation.ephemeral_5m_input_tokens"] + t["cache_creation.ephemeral_1h_input_tokens"]
+        )
+        assert row.cached_input_tokens == t["cache_read_input_tokens"]
+        cost = sum(
+            r.cost_micros or 0
+            for r in records
+            if r.source is Source.API_COST and r.bucket_start == start and r.model == model
+        )
+        expected = sum(cents_to_micros(sc.anthropic_cost_cents(model, tt, day, now)) for tt in ANTHROPIC_TOKEN_TYPES)
+        assert cost == expected
+
+
+def test_openrouter_key_limit_snapshot_and_daily_spend(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]
+    key = ApiKey(emulator.keys["openrouter"])
+    records, snaps, _ = _collect(openrouter.fetch(client, emulator.base_url("openrouter"), key, "acct", {}, clock))
+    sc = Scenario()
+    monthly = sc.spend_between("openrouter", now.date().replace(day=1), now)
+    (snap,) = snaps
+    assert snap.kind is SnapshotKind.LIMIT and snap.limit_micros == 50_000_000
+    assert snap.spent_micros == usd_to_micros(monthly)
+    assert snap.remaining_micros == usd_to_micros(Decimal(50) - monthly)
+    assert snap.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
+    (daily,) = records
+    assert daily.source is Source.BALANCE and daily.cost_micros == usd_to_micros(
+        sc.daily_gateway_spend("openrouter", now.date(), now)
+    )
+    assert not any("/credits" in e.path for e in emulator.requests)
+
+
+def test_openrouter_management_key_reads_credits(emulator, client, clock) -> None:  # type: ignore[no-untyped-def]
+    key = ApiKey(emulator.keys["openrouter-management"])
+    _, snaps, _ = _collect(openrouter.fetch(client, emulator.base_url("openrouter"), key, "acct", {}, clock))
+    credits = [s for s in snaps if s.name == "credits"]
+    assert credits and credits[0].kind is SnapshotKind.BALANCE
+    assert credits[0].remaining_micros == credits[0].limit_micros - credits[0].spent_micros  # type: ignore[operator]
+
+
+def test_litellm_tightest_budget_wins(emulator, client, clock) -> None:  # type: ignore[no-untyped-def]
+    key = ApiKey(emulator.keys["litellm"])
+    _, snaps, _ = _collect(litellm.fetch(client, emulator.base_url("litellm") + "/v1", key, "acct", {}, clock))
+    by_name = {s.name: s for s in snaps}
+    assert set(by_name) == {"key", "user", "team", "effective"}
+    assert by_name["key"].soft_limit_micros == 80_000_000
+    assert by_name["key"].resets_at == datetime(2026, 12, 1, tzinfo=UTC)
+    tight = min((by_name[n] for n in ("key", "user", "team")), key=lambda s: s.remaining_micros)  # type: ignore[arg-type,return-value]
+    assert by_name["effective"].remaining_micros == tight.remaining_micros
+    assert by_name["effective"].extra["from"] == tight.name
+
+
+def test_deepseek_and_moonshot_balances(emulator, client, clock) -> None:  # type: ignore[no-untyped-def]
+    _, ds, _ = _collect(
+        deepseek.fetch(client, emulator.base_url("deepseek"), ApiKey(emulator.keys["deepseek"]), "a", {}, clock)
+    )
+    assert ds[0].kind is SnapshotKind.BALANCE and ds[0].currency == "USD" and ds[0].remaining_micros is not None
+    _, ms, _ = _collect(
+        moonshot.fetch(client, emulator.base_url("moonshot"), ApiKey(emulator.keys["moonshot"]), "a", {}, clock)
+    )
+    assert ms[0].name == "available" and ms[0].remaining_micros is not None

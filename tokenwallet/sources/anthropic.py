@@ -1,0 +1,140 @@
+"""Anthropic Admin API: usage_report/messages (tokens) and cost_report (exact cents).
+
+Cache writes come from the ``cache_creation`` object (5-minute plus 1-hour writes); the endpoint
+has no ``cache_creation_input_tokens``.  Cost rows are decimal strings of cents converted exactly
+with :func:`cents_to_micros`; usage rows carry no money so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from tokenwallet.domain.clock import Clock
+from tokenwallet.domain.usage import Confidence, Source, UsageRecord
+from tokenwallet.sources import _parse as p
+from tokenwallet.sources.base import Cursor, Page, Secret, parse_time, window_start
+from tokenwallet.sources.http import get_json, schema_error
+
+PROVIDER = "anthropic"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+MESSAGES_PATH = "/v1/organizations/usage_report/messages"
+COST_PATH = "/v1/organizations/cost_report"
+
+
+def _headers(secret: Secret) -> dict[str, str]:
+    return {"x-api-key": secret.reveal(), "anthropic-version": API_VERSION}
+
+
+def _pages(
+    client: httpx.Client, url: str, secret: Secret, params: list[tuple[str, str | int]]
+) -> Iterator[tuple[list[Any], bool]]:
+    page: str | None = None
+    for _ in range(1000):
+        query = list(params) + ([("page", page)] if page else [])
+        body = get_json(client, url, provider=PROVIDER, headers=_headers(secret), params=query)
+        data = p.items(body.get("data"), PROVIDER, "data")
+        page = body.get("next_page") if body.get("has_more") else None
+        if page is not None and not isinstance(page, str):
+            raise schema_error(PROVIDER, "next_page is not a string")
+        yield data, page is None
+        if page is None:
+            return
+    raise schema_error(PROVIDER, "more than 1000 pages")
+
+
+def _bucket(raw: Any) -> tuple[dict[str, Any], datetime, datetime]:
+    b = p.obj(raw, PROVIDER, "bucket")
+    try:
+        start, end = parse_time(b.get("starting_at")), parse_time(b.get("ending_at"))
+    except ValueError:
+        start = end = None
+    if start is None or end is None:
+        raise schema_error(PROVIDER, "bucket starting_at/ending_at are not RFC 3339 times")
+    return b, start, end
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def fetch(
+    client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
+) -> Iterator[Page]:
+    """Message usage by model, then cost by description, from the cursor's day to now."""
+    now = clock()
+    start = window_start(cursor, now)
+    common: list[tuple[str, str | int]] = [("starting_at", _iso(start)), ("bucket_width", "1d"), ("limit", 31)]
+    for data, _last in _pages(
+        client, base_url + MESSAGES_PATH, secret, [*common, ("group_by[]", "model"), ("group_by[]", "workspace_id")]
+    ):
+        records: list[UsageRecord] = []
+        for raw in data:
+            b, b_start, b_end = _bucket(raw)
+            for raw_row in p.items(b.get("results"), PROVIDER, "results"):
+                row = p.obj(raw_row, PROVIDER, "result")
+                cache = p.obj(row.get("cache_creation") or {}, PROVIDER, "cache_creation")
+                write_5m = p.count(cache, "ephemeral_5m_input_tokens", PROVIDER)
+                write_1h = p.count(cache, "ephemeral_1h_input_tokens", PROVIDER)
+                tool = row.get("server_tool_use") or {}
+                searches = p.count(p.obj(tool, PROVIDER, "server_tool_use"), "web_search_requests", PROVIDER)
+                model, workspace = p.text(row, "model"), p.text(row, "workspace_id")
+                api_key, tier = p.text(row, "api_key_id"), p.text(row, "service_tier")
+                extra: dict[str, object] = {"cache_write_5m_tokens": write_5m, "cache_write_1h_tokens": write_1h}
+                if searches:
+                    extra["web_search_requests"] = searches
+                records.append(
+                    UsageRecord(
+                        account_id=account_id,
+                        source=Source.API_USAGE,
+                        key=f"messages|{int(b_start.timestamp())}|{model}|{workspace}|{api_key}|{tier}",
+                        bucket_start=b_start,
+                        bucket_end=b_end,
+                        provider=PROVIDER,
+                        model=model,
+                        confidence=Confidence.REPORTED,
+                        input_tokens=p.count(row, "uncached_input_tokens", PROVIDER, required=True),
+                        cached_input_tokens=p.count(row, "cache_read_input_tokens", PROVIDER),
+                        cache_write_tokens=write_5m + write_1h,
+                        output_tokens=p.count(row, "output_tokens", PROVIDER, required=True),
+                        kind="messages",
+                        api_key=api_key,
+                        workspace=workspace,
+                        extra=extra,
+                    )
+                )
+        yield Page(records=tuple(records))
+    done: dict[str, object] = {"since": int(now.timestamp())}
+    for data, last in _pages(
+        client, base_url + COST_PATH, secret, [*common, ("group_by[]", "description"), ("group_by[]", "workspace_id")]
+    ):
+        records = []
+        for raw in data:
+            b, b_start, b_end = _bucket(raw)
+            for raw_row in p.items(b.get("results"), PROVIDER, "results"):
+                row = p.obj(raw_row, PROVIDER, "result")
+                currency = p.text(row, "currency").upper() or "USD"
+                description, workspace = p.text(row, "description"), p.text(row, "workspace_id")
+                token_type, tier = p.text(row, "token_type"), p.text(row, "service_tier")
+                records.append(
+                    UsageRecord(
+                        account_id=account_id,
+                        source=Source.API_COST,
+                        key=f"cost|{int(b_start.timestamp())}|{description}|{workspace}|{token_type}|{tier}",
+                        bucket_start=b_start,
+                        bucket_end=b_end,
+                        provider=PROVIDER,
+                        model=p.text(row, "model"),
+                        confidence=Confidence.BILLED,
+                        cost_micros=p.cents(row.get("amount"), PROVIDER, "amount"),
+                        currency=currency,
+                        kind=p.text(row, "cost_type") or "cost",
+                        workspace=workspace,
+                        extra={"token_type": token_type} if token_type else {},
+                    )
+                )
+        yield Page(records=tuple(records), cursor=done if last else {})

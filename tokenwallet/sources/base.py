@@ -1,0 +1,87 @@
+"""What every API connector shares: the secret it is given, the pages it returns, its description.
+
+A connector is a stateless function of (httpx client, base URL, secret, account id, cursor,
+clock) that yields :class:`Page` values one HTTP page at a time.  The poll service writes each
+page in one ledger transaction and keeps the cursor of the last page for the next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import httpx
+
+from tokenwallet.domain.clock import Clock
+from tokenwallet.domain.usage import BalanceSnapshot, UsageRecord
+
+
+class Secret(Protocol):
+    """A key whose text is only revealed at the HTTP boundary (``tokenwallet.secrets.ApiKey``)."""
+
+    def reveal(self) -> str:
+        """The key's text."""
+        ...
+
+
+Cursor = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What one response page yields: records, snapshots and the cursor to resume from."""
+
+    records: tuple[UsageRecord, ...] = ()
+    snapshots: tuple[BalanceSnapshot, ...] = ()
+    cursor: dict[str, object] = field(default_factory=dict)
+
+
+Fetch = Callable[[httpx.Client, str, Secret, str, Cursor, Clock], Iterator[Page]]
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    """A provider's connector as the registry lists it."""
+
+    kind: str
+    display_name: str
+    default_base_url: str  # "" when the user must give one (LiteLLM gateways)
+    fetch: Fetch
+    key_help: str
+    min_interval: timedelta = timedelta(minutes=1)  # never poll faster than the provider allows
+    docs_url: str = ""
+
+
+def day_start(value: datetime) -> datetime:
+    """Midnight UTC at or before ``value``."""
+    value = value.astimezone(UTC)
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def window_start(cursor: Cursor, now: datetime, *, first_days: int = 7, overlap_days: int = 1) -> datetime:
+    """Where an incremental poll starts: the cursor's day minus an overlap, or ``first_days`` back.
+
+    The overlap re-reads yesterday because providers keep filling recent buckets for a while; the
+    natural keys make the re-read replace, not add.
+    """
+    since = cursor.get("since")
+    if isinstance(since, int | float):
+        start = day_start(datetime.fromtimestamp(since, UTC)) - timedelta(days=overlap_days)
+    else:
+        start = day_start(now) - timedelta(days=first_days - 1)
+    return min(start, day_start(now))
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 string (``Z`` or offset) or Unix seconds as an aware UTC datetime; None for null."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        parsed = datetime.fromisoformat(text)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise ValueError(f"not a time: {value!r}")

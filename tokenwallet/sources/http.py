@@ -1,0 +1,191 @@
+"""The shared HTTP client and the mapping of HTTP failures into the domain error tree.
+
+One ``httpx.Client`` serves every connector: explicit timeouts, TLS always verified, a
+``User-Agent``, and plain ``http://`` only to a loopback address (a gateway or the emulator on
+this machine).  Error messages name the provider and the status, never the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tokenwallet import __version__
+from tokenwallet.domain.errors import (
+    AuthError,
+    BudgetExceededError,
+    KeyExpiredError,
+    ProviderSchemaError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    SourceError,
+    UserInputError,
+)
+
+USER_AGENT = f"tokenwallet/{__version__} (+https://github.com/tokenwallet/tokenwallet)"
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def make_client(
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT, *, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """The client every connector shares; thread-safe per httpx, closed by its owner."""
+    return httpx.Client(
+        timeout=timeout,
+        verify=True,
+        follow_redirects=False,  # a redirect could carry the key to another host
+        headers={"User-Agent": USER_AGENT},
+        transport=transport or httpx.HTTPTransport(retries=2, verify=True),  # retries connects only
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Validate a base URL (https anywhere, http only to loopback); returns it without a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserInputError(f"{url!r} is not a usable base URL; give one like https://llm.example.com")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UserInputError(
+            f"{url!r} uses plain http to a remote host, which would send the key unencrypted; use https "
+            "(plain http is only allowed to localhost)"
+        )
+    if parts.username or parts.password:
+        raise UserInputError("the base URL must not contain a user name or password")
+    return url.strip().rstrip("/")
+
+
+def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error_body(response: httpx.Response) -> tuple[str, str]:
+    """(error type, message) from the common error body shapes; empty strings when absent."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "", ""
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        return str(err.get("type") or ""), str(err.get("message") or "")
+    if isinstance(err, str):
+        return "", err
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return "", str(body["detail"])
+    return "", ""
+
+
+def raise_for_status(response: httpx.Response, provider: str) -> None:
+    """Map a non-2xx response into the domain error tree."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    etype, message = _error_body(response)
+    from tokenwallet.logging_setup import scrub
+
+    detail = f": {scrub(message)[:200]}" if message else ""
+    if etype == "budget_exceeded":
+        raise BudgetExceededError(f"{provider}: the budget is used up{detail}", provider=provider, status=status)
+    if etype == "expired_key":
+        raise KeyExpiredError(
+            f"{provider}: the key has expired; ask for a new one and run `tokenwallet account add` again",
+            provider=provider,
+            status=status,
+        )
+    if status in (401, 403):
+        raise AuthError(
+            f"{provider} refused the key (HTTP {status}){detail}. Check that it is the right kind of key "
+            "and has not been revoked.",
+            provider=provider,
+            status=status,
+        )
+    if status == 429:
+        retry = parse_retry_after(response.headers)
+        after = f"; retry in {retry:g} s" if retry is not None else ""
+        raise RateLimitedError(f"{provider} is rate limiting requests{after}", provider=provider, retry_after=retry)
+    if status >= 500 or status == 408:
+        raise ProviderUnavailableError(f"{provider} is unavailable (HTTP {status})", provider=provider, status=status)
+    raise SourceError(f"{provider} answered HTTP {status}{detail}", provider=provider, status=status)
+
+
+def get_json(
+    client: httpx.Client,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str],
+    params: Any = None,
+) -> dict[str, Any]:
+    """GET ``url`` and return its JSON object, mapping every failure into a :class:`SourceError`."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname or "")):
+        raise UserInputError(f"{provider}: refusing to send a key over plain http to {parts.hostname}")
+    try:
+        response = client.get(url, headers=dict(headers), params=params)
+    except httpx.TimeoutException as exc:
+        raise ProviderUnavailableError(
+            f"{provider} did not answer in time ({type(exc).__name__})", provider=provider
+        ) from None
+    except httpx.TransportError as exc:
+        raise ProviderUnavailableError(
+            f"{provider} could not be reached ({type(exc).__name__})", provider=provider
+        ) from None
+    raise_for_status(response, provider)
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ProviderSchemaError(
+            f"{provider} sent a body that is not JSON (HTTP {response.status_code})",
+            provider=provider,
+            status=response.status_code,
+        ) from None
+    if not isinstance(body, dict):
+        raise ProviderSchemaError(
+            f"{provider} sent JSON that is not an object (HTTP {response.status_code})",
+            provider=provider,
+            status=response.status_code,
+        )
+    return body
+
+
+def schema_error(provider: str, what: str, status: int | None = 200) -> ProviderSchemaError:
+    """A schema error naming the provider, the status and what was wrong."""
+    return ProviderSchemaError(
+        f"{provider} sent an unexpected body (HTTP {status}): {what}", provider=provider, status=status
+    )

@@ -1,0 +1,171 @@
+"""OpenAI: organization usage (tokens by model) and the costs endpoint (billed dollars).
+
+Usage rows carry tokens with ``cost_micros=None``; money comes only from ``/organization/costs``
+rows (confidence *billed*), so nothing is counted twice.  Requests start at a UTC midnight so the
+buckets are whole days; the natural key is the bucket start plus every grouping dimension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from tokenwallet.domain.clock import Clock
+from tokenwallet.domain.usage import Confidence, Source, UsageRecord
+from tokenwallet.sources import _parse as p
+from tokenwallet.sources.base import Cursor, Page, Secret, window_start
+from tokenwallet.sources.http import get_json, schema_error
+
+PROVIDER = "openai"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+GROUP_BY = ("model", "project_id")
+
+
+def _completions(row: dict[str, Any]) -> dict[str, int]:
+    total = p.count(row, "input_tokens", PROVIDER, required=True)
+    cached = p.count(row, "input_cached_tokens", PROVIDER)
+    write = p.count(row, "input_cache_write_tokens", PROVIDER)
+    uncached = row.get("input_uncached_tokens")
+    plain = p.count(row, "input_uncached_tokens", PROVIDER) if uncached is not None else max(0, total - cached - write)
+    return {
+        "input_tokens": plain,
+        "cached_input_tokens": cached,
+        "cache_write_tokens": write,
+        "output_tokens": p.count(row, "output_tokens", PROVIDER, required=True),
+    }
+
+
+def _embeddings(row: dict[str, Any]) -> dict[str, int]:
+    return {"input_tokens": p.count(row, "input_tokens", PROVIDER, required=True)}
+
+
+def _images(row: dict[str, Any]) -> dict[str, int]:
+    return {"units": p.count(row, "images", PROVIDER, required=True)}
+
+
+def _speeches(row: dict[str, Any]) -> dict[str, int]:
+    return {"units": p.count(row, "characters", PROVIDER, required=True)}
+
+
+def _transcriptions(row: dict[str, Any]) -> dict[str, int]:
+    return {"units": p.count(row, "seconds", PROVIDER, required=True)}
+
+
+# (usage kind, path, reader, unit of "units" or "")
+USAGE_ENDPOINTS: tuple[tuple[str, str, Callable[[dict[str, Any]], dict[str, int]], str], ...] = (
+    ("completions", "/organization/usage/completions", _completions, ""),
+    ("embeddings", "/organization/usage/embeddings", _embeddings, ""),
+    ("images", "/organization/usage/images", _images, "images"),
+    ("audio_speeches", "/organization/usage/audio_speeches", _speeches, "characters"),
+    ("audio_transcriptions", "/organization/usage/audio_transcriptions", _transcriptions, "seconds"),
+)
+
+
+def _headers(secret: Secret) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret.reveal()}"}
+
+
+def _pages(
+    client: httpx.Client, url: str, secret: Secret, params: list[tuple[str, str | int]]
+) -> Iterator[tuple[list[Any], bool]]:
+    """Yield (buckets, is_last) for every page of one endpoint."""
+    page: str | None = None
+    for _ in range(1000):  # a server that never stops paginating must not hang the poll
+        query = list(params) + ([("page", page)] if page else [])
+        body = get_json(client, url, provider=PROVIDER, headers=_headers(secret), params=query)
+        buckets = p.items(body.get("data"), PROVIDER, "data")
+        page = body.get("next_page") if body.get("has_more") else None
+        if page is not None and not isinstance(page, str):
+            raise schema_error(PROVIDER, "next_page is not a string")
+        yield buckets, page is None
+        if page is None:
+            return
+    raise schema_error(PROVIDER, "more than 1000 pages")
+
+
+def _bucket_times(bucket: Any) -> tuple[dict[str, Any], datetime, datetime]:
+    b = p.obj(bucket, PROVIDER, "bucket")
+    start, end = b.get("start_time"), b.get("end_time")
+    if not isinstance(start, int) or not isinstance(end, int):
+        raise schema_error(PROVIDER, "bucket start_time/end_time are not Unix seconds")
+    return b, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+
+
+def fetch(
+    client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
+) -> Iterator[Page]:
+    """Usage of every endpoint in :data:`USAGE_ENDPOINTS`, then costs, from the cursor's day to now."""
+    now = clock()
+    start = window_start(cursor, now)
+    common: list[tuple[str, str | int]] = [
+        ("start_time", int(start.timestamp())),
+        ("bucket_width", "1d"),
+        ("limit", 31),
+    ]
+    done: dict[str, object] = {"since": int(now.timestamp())}
+    for kind, path, reader, unit in USAGE_ENDPOINTS:
+        params = common + [("group_by", g) for g in GROUP_BY]
+        for buckets, _last in _pages(client, base_url + path, secret, params):
+            records: list[UsageRecord] = []
+            for bucket in buckets:
+                b, b_start, b_end = _bucket_times(bucket)
+                for raw in p.items(b.get("results"), PROVIDER, "results"):
+                    row = p.obj(raw, PROVIDER, "result")
+                    counts = reader(row)
+                    units = counts.pop("units", None)
+                    model, project = p.text(row, "model"), p.text(row, "project_id")
+                    api_key = p.text(row, "api_key_id")
+                    records.append(
+                        UsageRecord(
+                            account_id=account_id,
+                            source=Source.API_USAGE,
+                            key=f"{kind}|{int(b_start.timestamp())}|{model}|{project}|{api_key}",
+                            bucket_start=b_start,
+                            bucket_end=b_end,
+                            provider=PROVIDER,
+                            model=model,
+                            confidence=Confidence.REPORTED,
+                            requests=p.count(row, "num_model_requests", PROVIDER),
+                            kind=kind,
+                            project=project,
+                            api_key=api_key,
+                            extra={unit: units} if unit and units is not None else {},
+                            input_tokens=counts.get("input_tokens", 0),
+                            cached_input_tokens=counts.get("cached_input_tokens", 0),
+                            cache_write_tokens=counts.get("cache_write_tokens", 0),
+                            output_tokens=counts.get("output_tokens", 0),
+                        )
+                    )
+            yield Page(records=tuple(records))
+    for buckets, last in _pages(
+        client, base_url + "/organization/costs", secret, [*common[:2], ("limit", 180), ("group_by", "project_id")]
+    ):
+        records = []
+        for bucket in buckets:
+            b, b_start, b_end = _bucket_times(bucket)
+            for raw in p.items(b.get("results"), PROVIDER, "results"):
+                row = p.obj(raw, PROVIDER, "result")
+                amount = p.obj(row.get("amount"), PROVIDER, "amount")
+                currency = p.text(amount, "currency").upper() or "USD"
+                project, line = p.text(row, "project_id"), p.text(row, "line_item")
+                records.append(
+                    UsageRecord(
+                        account_id=account_id,
+                        source=Source.API_COST,
+                        key=f"cost|{int(b_start.timestamp())}|{project}|{line}|{p.text(row, 'api_key_id')}",
+                        bucket_start=b_start,
+                        bucket_end=b_end,
+                        provider=PROVIDER,
+                        confidence=Confidence.BILLED,
+                        cost_micros=p.dollars(amount.get("value"), PROVIDER, "amount.value") or 0,
+                        currency=currency,
+                        kind="cost",
+                        project=project,
+                        api_key=p.text(row, "api_key_id"),
+                        extra={"line_item": line} if line else {},
+                    )
+                )
+        yield Page(records=tuple(records), cursor=done if last else {})
