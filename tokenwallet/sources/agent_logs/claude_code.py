@@ -102,6 +102,9 @@ def parse_line(raw: bytes) -> Entry | None:
     """Decode one line; ``None`` when it carries no usage, :class:`Rejected` or msgspec errors when bad."""
     if PREFILTER not in raw:
         return None
+    # msgspec does not look inside the keys and strings it skips; a line with invalid UTF-8 anywhere
+    # is damaged and is refused as a whole (UnicodeDecodeError), as a strict JSON reader would.
+    raw.decode("utf-8")
     line = DECODER.decode(raw)
     msg = line.message
     usage = msg.usage

@@ -129,6 +129,9 @@ def read_chunk(
         total = _usage(info.get("total_token_usage"))
         last = _usage(info.get("last_token_usage"))
         prev = state.get("prev")
+        if total is not None and isinstance(prev, list) and list(total) == prev:
+            counts.duplicates += 1  # Codex repeats a token_count event when nothing new was used
+            continue
         if last is not None:
             delta = last
         elif total is not None:

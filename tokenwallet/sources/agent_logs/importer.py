@@ -416,6 +416,7 @@ def _import_items(
         summary.entries += counts.entries
         summary.malformed += counts.malformed
         summary.skipped += counts.skipped
+        summary.duplicates += counts.duplicates
         for it in items:
             cost = book.cost(
                 it.model,
