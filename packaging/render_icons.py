@@ -6,7 +6,8 @@ Run from the repository root after editing the SVG::
 
 It writes the hicolor PNGs under ``resources/icons/hicolor/<N>x<N>/apps/``, a multi-size Windows
 ``.ico`` and a macOS ``.icns`` under ``resources/icons/``, and copies the SVG and a few PNGs into
-``tokenwallet/ui/assets/`` where the running app loads them with ``importlib.resources``.
+``tokenwallet/ui/assets/`` where the running app loads them with ``importlib.resources`` (with
+copies of the desktop entry and metainfo, so the wheel carries every desktop-integration file).
 
 Both containers hold PNG payloads, which Windows (Vista and later) and macOS (10.7 and later)
 read, so no image tool beyond Qt's SVG renderer is needed.
@@ -110,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in ASSET_SIZES:
         outputs[assets / "icons" / f"{APP_ID}-{size}.png"] = pngs[size]
     outputs[assets / "icons" / f"{APP_ID}.svg"] = SVG.read_bytes()
+    # The desktop entry and metainfo travel in the wheel too, for installers that start from it.
+    for name in (f"{APP_ID}.desktop", f"{APP_ID}.metainfo.xml"):
+        outputs[assets / "desktop" / name] = (ROOT / "resources" / name).read_bytes()
 
     stale = [path for path, data in outputs.items() if not path.exists() or path.read_bytes() != data]
     if args.check:
