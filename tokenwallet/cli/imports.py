@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -48,7 +49,7 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
         if not accounts:
             raise UserInputError(f"No {agent} logs found on this machine. Give the log folder with --path DIR.")
     total = ImportSummary(account_id=",".join(a.id for a in accounts), kind=kind.value)
-    with click.progressbar(length=1, label=f"Importing {agent} logs", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=1, label=f"Importing {agent} logs", file=sys.stderr) as bar:
         shown = 0
 
         def progress(done: int, size: int) -> None:
