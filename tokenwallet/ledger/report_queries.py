@@ -1,0 +1,118 @@
+"""SQL aggregations for the monthly report: GROUP BY in SQLite over the month's rows only.
+
+Days are the user's calendar days: the caller passes the local midnights as Unix seconds and a
+row lands on the day its bucket starts in.  Tokens count only from rows that carry token usage
+(``api_usage``, ``local_log``, ``manual``) so that a provider's separate cost rows do not count
+the same tokens twice; money counts from every row that has it (the same rule as the rollups).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+TOKEN_SOURCES = ("api_usage", "local_log", "manual")
+GROUP_COLUMNS = ("account_id", "project", "api_key", "workspace")
+_TOKENS_IF = "CASE WHEN source IN ('api_usage','local_log','manual') THEN {col} ELSE 0 END"
+_UNPRICED = (
+    "CASE WHEN cost_micros IS NULL AND source IN ('local_log','manual') AND "
+    "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens) > 0 THEN 1 ELSE 0 END"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """One (day index, provider, model, confidence) aggregate."""
+
+    day_index: int
+    provider: str
+    model: str
+    confidence: str
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    requests: int
+    cost_micros: int | None
+    unpriced_rows: int
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """Totals for one value of an account/tag column."""
+
+    column: str
+    value: str
+    cost_micros: int
+    tokens: int
+    requests: int
+    rows: int
+
+
+def _days_cte(midnights: Sequence[int]) -> tuple[str, list[int]]:
+    values = ", ".join("(?, ?, ?)" for _ in midnights[:-1])
+    params: list[int] = []
+    for i, (lo, hi) in enumerate(itertools.pairwise(midnights)):
+        params.extend((i, lo, hi))
+    return f"days(d, lo, hi) AS (VALUES {values})", params
+
+
+def usage_by_day(db: Database, midnights: Sequence[int]) -> list[DayRow]:
+    """Aggregates by day x provider x model x confidence for rows starting in ``[midnights[0], midnights[-1])``."""
+    cte, params = _days_cte(midnights)
+    tok = {
+        c: _TOKENS_IF.format(col=c)
+        for c in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
+    }
+    sql = f"""
+        WITH {cte}
+        SELECT days.d, u.provider, u.model, u.confidence,
+               SUM({tok["input_tokens"]}), SUM({tok["cached_input_tokens"]}), SUM({tok["cache_write_tokens"]}),
+               SUM({tok["output_tokens"]}), SUM({tok["reasoning_tokens"]}), SUM(u.requests),
+               SUM(u.cost_micros), SUM({_UNPRICED}), COUNT(*)
+        FROM usage u JOIN days ON u.bucket_start >= days.lo AND u.bucket_start < days.hi
+        WHERE u.bucket_start >= ? AND u.bucket_start < ?
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
+    """
+    rows = db.execute(sql, [*params, midnights[0], midnights[-1]]).fetchall()
+    return [DayRow(*r) for r in rows]
+
+
+def group_totals(db: Database, start: int, end: int) -> list[GroupRow]:
+    """Totals by account and by each tag (project, api key, workspace); empty tag values left out."""
+    tokens = _TOKENS_IF.format(col="(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)")
+    parts = []
+    for column in GROUP_COLUMNS:
+        skip_empty = "" if column == "account_id" else f"AND {column} != ''"
+        parts.append(
+            f"SELECT '{column}', {column}, COALESCE(SUM(cost_micros), 0), SUM({tokens}), SUM(requests), COUNT(*) "
+            f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? {skip_empty} GROUP BY {column}"
+        )
+    sql = " UNION ALL ".join(parts) + " ORDER BY 1, 3 DESC, 2"
+    params: list[Any] = [start, end] * len(GROUP_COLUMNS)
+    return [GroupRow(*r) for r in db.execute(sql, params).fetchall()]
+
+
+def daily_bucket_providers(db: Database, start: int, end: int) -> list[tuple[str, int]]:
+    """Providers with rows a day or longer (UTC daily buckets) in the range, with their row counts."""
+    sql = (
+        "SELECT provider, COUNT(*) FROM usage WHERE bucket_start >= ? AND bucket_start < ? "
+        "AND bucket_end - bucket_start >= 86400 GROUP BY provider ORDER BY provider"
+    )
+    return [(r[0], r[1]) for r in db.execute(sql, [start, end]).fetchall()]
+
+
+def cost_total(db: Database, start: int, end: int) -> tuple[int, int]:
+    """Plain sum of ``cost_micros`` and row count in the range (the reconciliation figure)."""
+    row = db.execute(
+        "SELECT COALESCE(SUM(cost_micros), 0), COUNT(*) FROM usage WHERE bucket_start >= ? AND bucket_start < ?",
+        [start, end],
+    ).fetchone()
+    return int(row[0]), int(row[1])

@@ -1,0 +1,203 @@
+"""Build the monthly report model from the ledger, for a month in the user's time zone."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from tokenwallet.budget.grants import periodic_grant
+from tokenwallet.budget.periods import local_midnight, periods_between
+from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, Unit
+from tokenwallet.domain.clock import ensure_utc
+from tokenwallet.domain.errors import UserInputError
+from tokenwallet.ledger import alerts as alert_store
+from tokenwallet.ledger import allowances, audit
+from tokenwallet.ledger import report_queries as q
+from tokenwallet.ledger.db import to_epoch
+from tokenwallet.ledger.status import allowance_status, daily_spend
+from tokenwallet.reports.model import (
+    AlertLine,
+    AllowanceLine,
+    AuditLine,
+    Compensation,
+    DayTotal,
+    GroupLine,
+    MonthlyReport,
+    Totals,
+    UsageLine,
+)
+from tokenwallet.settings import Settings
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``YYYY-MM`` to (year, month); a clear error otherwise."""
+    match = _MONTH.match(text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UserInputError(f"month {text!r} is not a month; use YYYY-MM, e.g. 2026-11")
+    return int(match.group(1)), int(match.group(2))
+
+
+def month_days(year: int, month: int) -> list[date]:
+    """Every day of the month plus the 1st of the next month (the end boundary)."""
+    first = date(year, month, 1)
+    after = date(year + (month == 12), month % 12 + 1, 1)
+    return [first + timedelta(days=i) for i in range((after - first).days + 1)]
+
+
+def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: datetime, now: datetime) -> AllowanceLine:
+    current = now < end
+    before_end = min(now, end - timedelta(seconds=1))
+    last: AllowanceStatus = allowance_status(db, allowance, before_end)
+    at_end = last if current else allowance_status(db, allowance, end)
+    sums: dict[GrantKind, int] = defaultdict(int)
+    for period in periods_between(allowance, start, end):
+        if start <= period[0] < end:
+            sums[GrantKind.PERIODIC] += periodic_grant(allowance, period).amount
+    for g in allowances.grants_for(db, allowance.id):
+        if start <= g.granted_at < end:
+            sums[g.kind] += g.amount
+    expired = 0
+    seen: set[str] = set()
+    for balance in (*at_end.grants, *last.grants):
+        g = balance.grant
+        if g.id in seen:
+            continue
+        seen.add(g.id)
+        if g.kind is GrantKind.ROLLOVER and start <= g.granted_at < end:
+            sums[g.kind] += g.amount
+        if g.expires_at is not None and start < g.expires_at <= end:
+            expired += balance.expired
+    rollover_out = sum(
+        b.grant.amount for b in at_end.grants if b.grant.kind is GrantKind.ROLLOVER and b.grant.granted_at == end
+    )
+    spent = sum(d.amount for d in daily_spend(db, allowance, start, min(end, now + timedelta(seconds=1))))
+    return AllowanceLine(
+        allowance_id=allowance.id,
+        name=allowance.name,
+        unit=allowance.unit,
+        granted=sums[GrantKind.PERIODIC] + sums[GrantKind.ADJUSTMENT],
+        topups=sums[GrantKind.TOPUP],
+        rollover_in=sums[GrantKind.ROLLOVER],
+        rollover_out=rollover_out,
+        spent=spent,
+        remaining=last.remaining,
+        expired_unspent=expired,
+    )
+
+
+def _compensation(lines: list[AllowanceLine], settings: Settings) -> Compensation:
+    usd = [a for a in lines if a.unit is Unit.USD]
+    value = sum(a.granted + a.topups for a in usd)
+    rate = Decimal(settings.currency_rate)
+    salary = Decimal(settings.monthly_salary) if settings.monthly_salary else None
+    share = None
+    if salary is not None and salary > 0:
+        share = (Decimal(value) / Decimal(1_000_000) * rate / salary).quantize(Decimal("0.0001"))
+    return Compensation(
+        allowance_value_micros=value,
+        consumed_micros=sum(a.spent for a in usd),
+        forfeited_micros=sum(a.expired_unspent for a in usd),
+        currency=settings.display_currency,
+        currency_rate=rate,
+        monthly_salary=salary,
+        share_of_pay=share,
+    )
+
+
+def build_report(db: Database, month: str, settings: Settings, now: datetime) -> MonthlyReport:
+    """The report for ``month`` (YYYY-MM) in the settings' time zone, as known at ``now``."""
+    now = ensure_utc(now)
+    year, mon = parse_month(month)
+    tz: ZoneInfo = settings.zone()
+    days = month_days(year, mon)
+    bounds = [local_midnight(d, tz) for d in days]
+    start, end = bounds[0], bounds[-1]
+    if start > now:
+        raise UserInputError(f"month {month} has not started yet; pick this month or an earlier one")
+    midnights = [int(to_epoch(b) or 0) for b in bounds]
+    lo, hi = midnights[0], midnights[-1]
+
+    usage_lines = []
+    day_cost: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    totals: defaultdict[str, int] = defaultdict(int)
+    for r in q.usage_by_day(db, midnights):
+        line = UsageLine(
+            days[r.day_index],
+            r.provider,
+            r.model,
+            r.confidence,
+            r.input_tokens,
+            r.cached_input_tokens,
+            r.cache_write_tokens,
+            r.output_tokens,
+            r.reasoning_tokens,
+            r.requests,
+            r.cost_micros,
+            r.unpriced_rows,
+        )
+        usage_lines.append(line)
+        cost = r.cost_micros or 0
+        day_cost[r.day_index][0] += cost
+        if r.confidence == "estimated":
+            day_cost[r.day_index][1] += cost
+        totals["cost"] += cost
+        totals[r.confidence] += cost
+        totals["tokens"] += line.total_tokens
+        totals["requests"] += r.requests
+        totals["unpriced"] += r.unpriced_rows
+        totals["rows"] += r.rows
+
+    lines = [_allowance_line(db, a, start, end, now) for a in allowances.list_allowances(db)]
+    notes = [f"Days are calendar days in {tz.key}; each usage bucket counts on the day it starts."]
+    for provider, count in q.daily_bucket_providers(db, lo, hi):
+        notes.append(
+            f"{provider} gives daily UTC buckets ({count} rows): they count on the local day their UTC day starts, "
+            "so spend near midnight may sit one day off."
+        )
+    if totals["unpriced"]:
+        notes.append(f"{totals['unpriced']} rows have tokens but no price (unpriced models); their cost is not known.")
+    if totals["estimated"]:
+        notes.append("Estimated costs come from local agent logs priced with a price catalog, not from a bill.")
+    if now < end:
+        notes.append(f"The month is not over: figures are as of {now:%Y-%m-%d %H:%M} UTC.")
+
+    return MonthlyReport(
+        month=f"{year:04d}-{mon:02d}",
+        timezone=tz.key,
+        start=start,
+        end=end,
+        generated_at=now,
+        totals=Totals(
+            totals["cost"],
+            totals["billed"],
+            totals["reported"],
+            totals["estimated"],
+            totals["tokens"],
+            totals["requests"],
+            totals["unpriced"],
+            totals["rows"],
+        ),
+        allowances=tuple(lines),
+        usage=tuple(usage_lines),
+        groups=tuple(
+            GroupLine("account" if g.column == "account_id" else g.column, g.value, g.cost_micros, g.tokens, g.requests)
+            for g in q.group_totals(db, lo, hi)
+        ),
+        daily=tuple(DayTotal(days[i], day_cost[i][0], day_cost[i][1]) for i in range(len(days) - 1)),
+        alerts=tuple(
+            AlertLine(e.fired_at, e.kind, e.severity, e.title, e.message)
+            for e in alert_store.events(db, since=start, until=end)
+        ),
+        audit=tuple(
+            AuditLine(e.at, e.actor, e.action, e.entity, e.entity_id) for e in audit.entries(db, since=start, until=end)
+        ),
+        compensation=_compensation(lines, settings),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,144 @@
+"""The monthly report model: one set of frozen values that CSV, JSON and PDF are rendered from.
+
+Money is integer micro-USD; allowance figures are in the allowance's unit (micro-USD or tokens).
+No field ever holds a key or a key hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from tokenwallet.domain.allowance import Unit
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceLine:
+    """One allowance over the month."""
+
+    allowance_id: str
+    name: str
+    unit: Unit
+    granted: int  # the periodic grant(s) and adjustments that arrived in the month
+    topups: int
+    rollover_in: int
+    rollover_out: int  # carried into the next period at the month's end
+    spent: int
+    remaining: int  # at the end of the month (or now, for the current month)
+    expired_unspent: int  # value that lapsed in the month
+
+
+@dataclass(frozen=True, slots=True)
+class UsageLine:
+    """Usage on one local ``day`` for one provider, model and confidence."""
+
+    day: date
+    provider: str
+    model: str
+    confidence: str
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    requests: int
+    cost_micros: int | None  # None: no money known for these rows
+    unpriced_rows: int
+
+    @property
+    def total_tokens(self) -> int:
+        """Input, cached input, cache writes and output tokens."""
+        return self.input_tokens + self.cached_input_tokens + self.cache_write_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLine:
+    """Totals for one account (``dimension`` = account) or tag value (project, api_key, workspace)."""
+
+    dimension: str
+    value: str
+    cost_micros: int
+    tokens: int
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotal:
+    """All spend on one local day: what the chart draws against the allowance."""
+
+    day: date
+    cost_micros: int
+    estimated_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """An alert fired in the month."""
+
+    fired_at: datetime
+    kind: str
+    severity: str
+    title: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    """An audit log entry of the month (details left out: they are for the ledger, not the report)."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Compensation:
+    """The allowance as part of pay: USD allowances only; salary is in ``currency`` when given."""
+
+    allowance_value_micros: int
+    consumed_micros: int
+    forfeited_micros: int
+    currency: str
+    currency_rate: Decimal  # units of ``currency`` per USD
+    monthly_salary: Decimal | None
+    share_of_pay: Decimal | None  # 0.05 means the allowance is worth 5% of the month's pay
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Month totals over every row (not only those in an allowance's scope)."""
+
+    cost_micros: int
+    billed_micros: int
+    reported_micros: int
+    estimated_micros: int
+    tokens: int
+    requests: int
+    unpriced_rows: int
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    """Everything about one month in the user's time zone."""
+
+    month: str  # YYYY-MM
+    timezone: str
+    start: datetime  # local midnight of the 1st, as UTC
+    end: datetime  # local midnight of the next month's 1st, as UTC
+    generated_at: datetime
+    totals: Totals
+    allowances: tuple[AllowanceLine, ...]
+    usage: tuple[UsageLine, ...]
+    groups: tuple[GroupLine, ...]
+    daily: tuple[DayTotal, ...]
+    alerts: tuple[AlertLine, ...]
+    audit: tuple[AuditLine, ...]
+    compensation: Compensation
+    notes: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
