@@ -1,0 +1,151 @@
+"""Build the Linux bundle, start it in a desktop session with a tray host, and report size and start time.
+
+usage (from the repository root)::
+
+    python packaging/linux/check_bundle.py            # build, then check
+    python packaging/linux/check_bundle.py --no-build # check an existing dist/tokenwallet
+
+It re-runs itself inside ``.ci/desktop-session`` (Xvfb, D-Bus, gnome-keyring, trayer, dunst) when
+no session is active.  For each run it starts ``tokenwallet --demo`` from the bundle, waits until
+a new window is docked in trayer, asks the app to quit with SIGTERM and checks the exit status.
+The same is done with ``python -m tokenwallet --demo`` from the source tree as the baseline, so
+the figures compare the frozen start with an ordinary one on the same machine in the same run.
+Exit status 0 means every run docked and exited cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = ROOT / "dist" / "tokenwallet"
+DOCK_TIMEOUT = 20.0
+QUIT_TIMEOUT = 10.0
+
+
+@dataclass
+class RunResult:
+    """One start of the app."""
+
+    docked_after: float | None
+    exit_status: int | None
+    output: str
+
+    @property
+    def clean(self) -> bool:
+        """Docked, then exited by itself with status 0 after SIGTERM."""
+        return self.docked_after is not None and self.exit_status == 0
+
+
+def folder_size(path: Path) -> int:
+    """Bytes used by every file under ``path`` (symlinks not followed)."""
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def tray_children() -> set[str]:
+    """Window ids currently inside trayer's panel (each docked icon adds one)."""
+    tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout
+    match = re.search(r"^\s*(0x[0-9a-f]+) \"panel\": \(\"panel\" \"trayer\"\)", tree, re.MULTILINE)
+    if not match:
+        raise SystemExit("trayer is not running: start this inside .ci/desktop-session")
+    panel = subprocess.run(["xwininfo", "-id", match.group(1), "-tree"], capture_output=True, text=True).stdout
+    return set(re.findall(r"^\s+(0x[0-9a-f]+) ", panel, re.MULTILINE))
+
+
+def start_once(command: list[str]) -> RunResult:
+    """Start ``command`` with a throwaway home, time the dock, then quit it with SIGTERM."""
+    before = tray_children()
+    with tempfile.TemporaryDirectory(prefix="tw-bundle-") as home, tempfile.TemporaryFile("w+") as log:
+        env = dict(os.environ, TOKENWALLET_HOME=home)
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        docked_after = None
+        try:
+            while time.perf_counter() - started < DOCK_TIMEOUT and proc.poll() is None:
+                if tray_children() - before:
+                    docked_after = time.perf_counter() - started
+                    break
+                time.sleep(0.02)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(QUIT_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                    log.write("\n[check_bundle] did not exit within 10 s of SIGTERM; killed\n")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        log.seek(0)
+        return RunResult(docked_after, proc.returncode, log.read())
+
+
+def measure(label: str, command: list[str], runs: int) -> list[RunResult]:
+    """Start ``command`` ``runs`` times and print what happened each time."""
+    results = []
+    for index in range(runs):
+        result = start_once(command)
+        docked = f"docked in {result.docked_after * 1000:.0f} ms" if result.docked_after else "did NOT dock"
+        print(f"  {label} run {index + 1}: {docked}, exit status {result.exit_status}")
+        if not result.clean and result.output.strip():
+            print("    output: " + result.output.strip()[-600:].replace("\n", "\n    "))
+        results.append(result)
+    return results
+
+
+def median_ms(results: list[RunResult]) -> str:
+    """The median time to dock over the runs that docked."""
+    times = [r.docked_after for r in results if r.docked_after is not None]
+    return f"{statistics.median(times) * 1000:.0f} ms" if times else "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build (unless ``--no-build``), then check the bundle inside a desktop session."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-build", action="store_true", help="use the existing dist/tokenwallet")
+    parser.add_argument("--runs", type=int, default=3, help="starts per variant (default 3)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the start from the source tree")
+    args = parser.parse_args(argv)
+
+    if not os.environ.get("TOKENWALLET_DESKTOP_SESSION"):
+        if not args.no_build:
+            build_started = time.perf_counter()
+            subprocess.run(["bash", str(ROOT / "packaging" / "pyinstaller" / "build.sh"), sys.executable], check=True)
+            print(f"build took {time.perf_counter() - build_started:.0f} s")
+        inner = [sys.executable, __file__, "--no-build", "--runs", str(args.runs)]
+        if args.no_baseline:
+            inner.append("--no-baseline")
+        return subprocess.run(["bash", str(ROOT / ".ci" / "desktop-session"), *inner]).returncode
+
+    executable = BUNDLE / "tokenwallet"
+    if not executable.is_file():
+        raise SystemExit(f"{executable} is missing: build it with packaging/pyinstaller/build.sh")
+    size = folder_size(BUNDLE)
+    print(f"bundle: {BUNDLE.relative_to(ROOT)} {size / 1e6:.1f} MB ({sum(1 for _ in BUNDLE.rglob('*'))} files)")
+    version = subprocess.run([str(executable), "--version"], capture_output=True, text=True, timeout=60)
+    print(f"bundle --version: {version.stdout.strip() or version.stderr.strip()} (exit {version.returncode})")
+
+    frozen = measure("bundle", [str(executable), "--demo"], args.runs)
+    ok = all(r.clean for r in frozen) and version.returncode == 0
+    print(f"bundle: start to docked tray icon, median {median_ms(frozen)}")
+    if not args.no_baseline:
+        source = measure("source", [sys.executable, "-m", "tokenwallet", "--demo"], args.runs)
+        print(f"source (baseline): start to docked tray icon, median {median_ms(source)}")
+    print("result: " + ("OK: docked and exited cleanly every time" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
