@@ -1,0 +1,129 @@
+"""The PDF report: rendered offscreen with Qt, then read back with poppler (pdfinfo, pdftotext, pdftoppm)."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, Unit
+from tokenwallet.domain.money import usd_to_micros as usd
+from tokenwallet.domain.usage import Confidence, Source, UsageRecord
+from tokenwallet.ledger import accounts, allowances, usage
+from tokenwallet.ledger import alerts as alert_store
+from tokenwallet.reports.build import build_report
+from tokenwallet.reports.model import MonthlyReport
+from tokenwallet.settings import Settings
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+
+
+def demo_ledger(db: Database) -> None:
+    """A November with steady weekday spend, an estimated lane from agent logs and one top-up."""
+    t0 = datetime(2026, 9, 1, tzinfo=UTC)
+    accounts.add(db, Account(id="oa", kind=AccountKind.OPENAI, label="OpenAI work", key_hint="sk-...Q7aa"), at=t0)
+    accounts.add(db, Account(id="cc", kind=AccountKind.CLAUDE_CODE, label="Claude Code"), at=t0)
+    allowances.add(
+        db,
+        Allowance(
+            id="work",
+            name="Work allowance",
+            unit=Unit.USD,
+            amount=usd(150),
+            cadence=Cadence.MONTHLY,
+            starts_at=datetime(2026, 10, 1, tzinfo=UTC),
+            timezone="Europe/Berlin",
+        ),
+        at=t0,
+    )
+    allowances.add_grant(
+        db,
+        Grant("g1", "work", GrantKind.TOPUP, usd(25), datetime(2026, 11, 12, tzinfo=UTC)),
+        at=datetime(2026, 11, 12, tzinfo=UTC),
+    )
+    rnd = random.Random(3)
+    rows = []
+    for day in range(30):
+        start = datetime(2026, 10, 31, 23, tzinfo=UTC) + timedelta(days=day)
+        if start.weekday() >= 5:
+            continue
+        for model in ("gpt-5", "gpt-5-mini"):
+            rows.append(
+                UsageRecord(
+                    "oa",
+                    Source.API_COST,
+                    f"{day}:{model}",
+                    start + timedelta(hours=9),
+                    start + timedelta(hours=10),
+                    "openai",
+                    model,
+                    project="tokenwallet",
+                    cost_micros=rnd.randrange(usd(1), usd(6)),
+                )
+            )
+        rows.append(
+            UsageRecord(
+                "cc",
+                Source.LOCAL_LOG,
+                f"{day}:cc",
+                start + timedelta(hours=14),
+                start + timedelta(hours=15),
+                "anthropic",
+                "claude-sonnet-4-5",
+                Confidence.ESTIMATED,
+                input_tokens=rnd.randrange(10_000, 90_000),
+                output_tokens=rnd.randrange(1000, 9000),
+                requests=rnd.randrange(5, 40),
+                cost_micros=rnd.randrange(usd("0.5"), usd(2)),
+            )
+        )
+    with db.atomic():
+        usage.upsert(db, rows, recorded_at=t0)
+    with db.atomic():
+        alert_store.add_event(
+            db,
+            rule_id="r",
+            allowance_id="work",
+            period_key="k",
+            kind="threshold",
+            fired_at=datetime(2026, 11, 18, 9, tzinfo=UTC),
+            severity="warning",
+            title="Work allowance: 50% used",
+            message="$88.10 of $175.00 spent (50%).",
+        )
+
+
+def demo_report(db: Database) -> MonthlyReport:
+    demo_ledger(db)
+    settings = Settings(timezone="Europe/Berlin", monthly_salary="6000", display_currency="EUR", currency_rate="0.92")
+    return build_report(db, "2026-11", settings, datetime(2026, 12, 2, tzinfo=UTC))
+
+
+def test_pdf_renders_summary_chart_and_tables(db: Database, tmp_path: Path) -> None:
+    from tokenwallet.ui.report_pdf import render_pdf_file
+
+    report = demo_report(db)
+    out = tmp_path / "report.pdf"
+    render_pdf_file(report, out)
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= 2
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Monthly AI-compute report" in first and "2026-11" in first
+    from tokenwallet.domain.money import format_usd
+
+    assert format_usd(report.totals.cost_micros) in first
+    assert "Compensation" in first and "Work allowance" in first
+    rest = subprocess.run(["pdftotext", "-f", "2", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Usage by day, provider and model" in rest and "claude-sonnet-4-5" in rest
+    assert "Q7aa" not in first + rest
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-1.png").stat().st_size > 10_000  # the chart and tables are drawn, not a blank page
