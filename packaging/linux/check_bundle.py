@@ -7,7 +7,8 @@ usage (from the repository root)::
 
 It re-runs itself inside ``.ci/desktop-session`` (Xvfb, D-Bus, gnome-keyring, trayer, dunst) when
 no session is active.  For each run it starts ``tokenwallet --demo`` from the bundle, waits until
-a new window is docked in trayer, asks the app to quit with SIGTERM and checks the exit status.
+a new window is docked in trayer, right-clicks it and picks Quit (xdotool), and checks the app
+exits with status 0 (SIGTERM and then SIGKILL only if it does not).
 The same is done with ``python -m tokenwallet --demo`` from the source tree as the baseline, so
 the figures compare the frozen start with an ordinary one on the same machine in the same run.
 Exit status 0 means every run docked and exited cleanly.
@@ -40,11 +41,12 @@ class RunResult:
     docked_after: float | None
     exit_status: int | None
     output: str
+    quit_by: str = ""
 
     @property
     def clean(self) -> bool:
-        """Docked, then exited by itself with status 0 after SIGTERM."""
-        return self.docked_after is not None and self.exit_status == 0
+        """Docked, then left through its own Quit menu item with status 0."""
+        return self.docked_after is not None and self.exit_status == 0 and self.quit_by == "menu"
 
 
 def folder_size(path: Path) -> int:
@@ -62,21 +64,46 @@ def tray_children() -> set[str]:
     return set(re.findall(r"^\s+(0x[0-9a-f]+) ", panel, re.MULTILINE))
 
 
+def choose_quit(window: str) -> None:
+    """Right-click the docked icon and pick the last menu item (Quit) with the keyboard."""
+    info = subprocess.run(["xwininfo", "-id", window], capture_output=True, text=True).stdout
+    number = {
+        key: int(re.search(rf"{key}:\s+(-?\d+)", info).group(1))
+        for key in ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height")
+    }  # type: ignore[union-attr]
+    x = number["Absolute upper-left X"] + number["Width"] // 2
+    y = number["Absolute upper-left Y"] + number["Height"] // 2
+    subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "3"], check=True)
+    time.sleep(0.6)  # let the menu open and grab the keyboard
+    # With nothing highlighted, Up selects the menu's last item, which is Quit.
+    subprocess.run(["xdotool", "key", "Up", "Return"], check=True)
+
+
 def start_once(command: list[str]) -> RunResult:
-    """Start ``command`` with a throwaway home, time the dock, then quit it with SIGTERM."""
+    """Start ``command`` with a throwaway home, time the dock, then quit it from its tray menu."""
     before = tray_children()
     with tempfile.TemporaryDirectory(prefix="tw-bundle-") as home, tempfile.TemporaryFile("w+") as log:
         env = dict(os.environ, TOKENWALLET_HOME=home)
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        docked_after = None
+        docked_after, quit_by = None, ""
         try:
             while time.perf_counter() - started < DOCK_TIMEOUT and proc.poll() is None:
-                if tray_children() - before:
+                new = tray_children() - before
+                if new:
                     docked_after = time.perf_counter() - started
                     break
                 time.sleep(0.02)
+            if docked_after is not None and proc.poll() is None:
+                time.sleep(1.0)  # let the first poll and menu build settle, as a person would
+                choose_quit(sorted(new)[0])
+                try:
+                    proc.wait(QUIT_TIMEOUT)
+                    quit_by = "menu"
+                except subprocess.TimeoutExpired:
+                    log.write("\n[check_bundle] Quit from the tray menu did not end the app\n")
             if proc.poll() is None:
+                quit_by = "SIGTERM"
                 proc.send_signal(signal.SIGTERM)
                 try:
                     proc.wait(QUIT_TIMEOUT)
@@ -89,7 +116,7 @@ def start_once(command: list[str]) -> RunResult:
                 proc.kill()
                 proc.wait()
         log.seek(0)
-        return RunResult(docked_after, proc.returncode, log.read())
+        return RunResult(docked_after, proc.returncode, log.read(), quit_by)
 
 
 def measure(label: str, command: list[str], runs: int) -> list[RunResult]:
@@ -98,7 +125,8 @@ def measure(label: str, command: list[str], runs: int) -> list[RunResult]:
     for index in range(runs):
         result = start_once(command)
         docked = f"docked in {result.docked_after * 1000:.0f} ms" if result.docked_after else "did NOT dock"
-        print(f"  {label} run {index + 1}: {docked}, exit status {result.exit_status}")
+        quit_by = result.quit_by or "exited by itself"
+        print(f"  {label} run {index + 1}: {docked}, quit by {quit_by}, exit status {result.exit_status}")
         if not result.clean and result.output.strip():
             print("    output: " + result.output.strip()[-600:].replace("\n", "\n    "))
         results.append(result)
