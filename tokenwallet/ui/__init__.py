@@ -9,5 +9,12 @@ if TYPE_CHECKING:
 
 
 def run_gui(app: AppContext, *, demo: bool = False, background: bool = False) -> int:
-    """Start the tray app and return its exit status."""
-    raise SystemExit("The tray app is not built yet; use the subcommands (tokenwallet --help).")
+    """Start the tray app and return its exit status.
+
+    ``demo`` runs on a throwaway home with sample data.  A first run with no allowance and no
+    account also shows the demo data (labelled so) until the user adds their own.  ``background``
+    starts in the tray without opening the dashboard.
+    """
+    from tokenwallet.ui.launcher import launch
+
+    return launch(app, demo=demo, background=background)

@@ -1,0 +1,377 @@
+"""The running tray app: wires the tray, the dashboard, settings, timers and the poll bridge.
+
+Start-up order keeps the footprint small: the tray icon is shown first (Qt widgets and the icon
+painter only); the ledger, sqlite-utils, httpx and QtCharts are imported afterwards, off the GUI
+thread where they do I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+
+from tokenwallet.ui.poll_bridge import Executor, PollBridge
+from tokenwallet.ui.tray import TrayController, tray_available
+from tokenwallet.ui.view_state import DisplayOptions, build_view_state
+
+if TYPE_CHECKING:
+    from tokenwallet.app import AppContext
+    from tokenwallet.secrets.store import SecretStore
+    from tokenwallet.ui.dashboard import DashboardWindow
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.snapshot import LedgerSnapshot
+
+log = logging.getLogger(__name__)
+
+WAKE_TICK_MS = 30_000
+WAKE_GAP = timedelta(minutes=2)  # a wall-clock jump this much beyond the tick means we slept
+DEMO_TICK_MS = 4_000
+
+
+def demo_context(clock: Callable[[], datetime] | None = None) -> AppContext:
+    """An AppContext in a new throwaway folder (removed when the app quits)."""
+    from tokenwallet.app import AppContext
+
+    home = tempfile.mkdtemp(prefix="tokenwallet-demo-")
+    ctx = AppContext.create(home) if clock is None else AppContext.create(home, clock=clock)
+    return ctx
+
+
+def has_own_data(ctx: AppContext) -> bool:
+    """True when the ledger holds an allowance or an account the user added."""
+    from tokenwallet.domain.accounts import AccountKind
+    from tokenwallet.ledger import accounts, allowances
+
+    db = ctx.ledger()
+    if allowances.list_allowances(db):
+        return True
+    return any(a.kind is not AccountKind.MANUAL for a in accounts.list_accounts(db, include_disabled=False))
+
+
+def display_options(ctx: AppContext) -> DisplayOptions:
+    """How to show amounts, from the settings (a bad rate falls back to 1 rather than failing)."""
+    settings = ctx.settings
+    try:
+        rate = Decimal(settings.currency_rate)
+    except InvalidOperation:
+        rate = Decimal(1)
+    return DisplayOptions(
+        currency=settings.display_currency,
+        rate=rate if settings.display_currency != "USD" else Decimal(1),
+        grouping=settings.number_grouping,
+        hide_amounts=settings.hide_amounts,
+        zone=settings.zone(),
+    )
+
+
+class TrayApp(QObject):
+    """One running tokenwallet tray app."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        demo: bool = False,
+        data_ctx: AppContext | None = None,
+        executor: Executor | None = None,
+        store: SecretStore | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx  # where the user's changes go
+        self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
+        self.demo = demo
+        self._store = store
+        self.bridge = PollBridge(executor, self)
+        self.tray = TrayController(self)
+        self.dashboard: DashboardWindow | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.snapshot: LedgerSnapshot | None = None
+        self.paused = False
+        self.poll_error = ""
+        self.wakes = 0
+        self._last_wall = time.time()
+        self._seeded = False
+        self.retired_demo_homes: list[AppContext] = []
+        self.poll_timer = QTimer(self)
+        self.poll_timer.timeout.connect(self.poll_now)
+        self.wake_timer = QTimer(self)
+        self.wake_timer.setInterval(WAKE_TICK_MS)
+        self.wake_timer.timeout.connect(self.check_wake)
+        self.demo_timer = QTimer(self)
+        self.demo_timer.setInterval(DEMO_TICK_MS)
+        self.demo_timer.timeout.connect(self.demo_tick)
+        self.tray.refresh_requested.connect(self.poll_now)
+        self.tray.dashboard_requested.connect(self.show_dashboard)
+        self.tray.settings_requested.connect(self.show_settings)
+        self.tray.pause_toggled.connect(self.set_paused)
+        self.tray.quit_requested.connect(self.quit)
+        self.bridge.snapshot_ready.connect(self.on_snapshot)
+        self.bridge.poll_finished.connect(self.on_polled)
+        self.bridge.job_failed.connect(self.on_job_failed)
+
+    # ----- start and stop
+    def start(self, *, open_dashboard: bool) -> None:
+        """Show the icon at once, then load data off the GUI thread."""
+        self.tray.show()
+        self.poll_timer.setInterval(self.ctx.settings.poll_interval_minutes * 60_000)
+        self.poll_timer.start()
+        self.wake_timer.start()
+        if self.demo:
+            self.demo_timer.start()
+        if open_dashboard:
+            QTimer.singleShot(0, self.show_dashboard)
+        QTimer.singleShot(0, self.poll_now)
+
+    @Slot()
+    def quit(self) -> None:
+        """Stop timers, let running jobs finish, close the ledger and leave the event loop."""
+        for timer in (self.poll_timer, self.wake_timer, self.demo_timer):
+            timer.stop()
+        wait = getattr(self.bridge.executor, "wait", None)
+        if wait is not None:
+            wait(5000)
+        self.tray.icon.hide()
+        self.ctx.close()
+        if self.data_ctx is not self.ctx:
+            self.data_ctx.close()
+        instance = QApplication.instance()
+        if instance is not None:
+            instance.quit()
+
+    # ----- jobs
+    def _poll_job(self) -> Callable[[], object]:
+        ctx = self.data_ctx
+        demo = self.demo
+        seeded = self._seeded
+        clock = ctx.clock
+
+        def job() -> object:
+            if demo and not seeded:
+                from tokenwallet.ui.demo import is_demo_home, seed_demo
+
+                if not is_demo_home(ctx.ledger()):
+                    seed_demo(ctx.ledger(), clock())
+                return []
+            return poll_accounts(ctx)
+
+        return job
+
+    def _snapshot_job(self) -> Callable[[], object]:
+        ctx = self.data_ctx
+
+        def job() -> object:
+            from tokenwallet.ui.snapshot import load_snapshot
+
+            return load_snapshot(ctx, ctx.clock())
+
+        return job
+
+    @Slot()
+    def poll_now(self) -> None:
+        """Poll every account now (or seed the demo), then refresh the views."""
+        if self.paused and self._seeded:
+            self.refresh()
+            return
+        self.bridge.submit("poll", self._poll_job())
+
+    @Slot()
+    def refresh(self) -> None:
+        """Re-read the ledger off the GUI thread."""
+        self.bridge.submit("snapshot", self._snapshot_job())
+
+    @Slot()
+    def demo_tick(self) -> None:
+        """Add a little demo spend so the meter moves."""
+        if not self.demo or self.paused or not self._seeded:
+            return
+        ctx = self.data_ctx
+
+        def job() -> object:
+            from tokenwallet.ui.demo import tick_demo
+
+            tick_demo(ctx.ledger(), ctx.clock())
+            return []
+
+        self.bridge.submit("demo", job)
+
+    @Slot(object)
+    def on_polled(self, outcomes: Any) -> None:
+        """A poll (or demo step) finished: remember errors and re-read the ledger."""
+        self._seeded = True
+        errors = [str(getattr(o, "error", "") or "") for o in (outcomes or [])]
+        self.poll_error = next((e for e in errors if e), "")
+        self.refresh()
+
+    @Slot(str, str)
+    def on_job_failed(self, kind: str, message: str) -> None:
+        """Show a failed job on the icon and in the dashboard; the app keeps running."""
+        self._seeded = True
+        self.poll_error = message
+        if kind != "snapshot":
+            self.refresh()
+        elif self.snapshot is not None:
+            self.render()
+
+    @Slot(object)
+    def on_snapshot(self, snapshot: LedgerSnapshot) -> None:
+        """New figures arrived from the worker: render the tray and the dashboard."""
+        self.snapshot = snapshot
+        self.render()
+
+    def render(self) -> None:
+        """Draw the tray (and the dashboard when it is open) from the last snapshot."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        options = display_options(self.ctx)
+        now = self.data_ctx.clock()
+        state = build_view_state(
+            snapshot.statuses,
+            primary_id=self.ctx.settings.primary_allowance,
+            now=now,
+            last_update=snapshot.last_update,
+            failing=bool(self.poll_error) or snapshot.failing,
+            paused=self.paused,
+            poll_interval=timedelta(minutes=self.ctx.settings.poll_interval_minutes),
+            options=options,
+            demo=self.demo,
+        )
+        self.tray.render(state)
+        if self.dashboard is not None:
+            self.dashboard.set_options(options, demo=self.demo)
+            self.dashboard.show_snapshot(snapshot, now)
+
+    # ----- sleep and pause
+    @Slot()
+    def check_wake(self, wall_now: float | None = None) -> bool:
+        """After sleep (timers do not fire while suspended) the wall clock jumps: refresh at once."""
+        wall = time.time() if wall_now is None else wall_now
+        gap = wall - self._last_wall
+        self._last_wall = wall
+        if gap > WAKE_TICK_MS / 1000 + WAKE_GAP.total_seconds():
+            log.info("woke up after %.0f s; polling now", gap)
+            self.wakes += 1
+            self.poll_now()
+            return True
+        return False
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume polling; the icon shows a badge while paused."""
+        self.paused = paused
+        self.tray.paused = paused
+        if paused:
+            self.poll_timer.stop()
+        else:
+            self.poll_timer.start()
+            self.poll_now()
+        self.render()
+
+    # ----- windows
+    @Slot()
+    def show_dashboard(self) -> None:
+        """Build the dashboard on first use, then bring it forward."""
+        if self.dashboard is None:
+            from tokenwallet.ui.dashboard import DashboardWindow
+
+            self.dashboard = DashboardWindow()
+            self.dashboard.keep_in_tray = tray_available()
+            self.dashboard.refresh_requested.connect(self.poll_now)
+            self.dashboard.settings_requested.connect(self.show_settings)
+            self.dashboard.hide_amounts_changed.connect(self.set_hide_amounts)
+            self.dashboard.quit_requested.connect(self.quit)
+            self.dashboard.set_options(display_options(self.ctx), demo=self.demo)
+            if self.snapshot is not None:
+                self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())
+        self.dashboard.bring_forward()
+
+    @Slot(bool)
+    def set_hide_amounts(self, hidden: bool) -> None:
+        """Save the screen-sharing switch and redraw."""
+        self.ctx.save_settings(self.ctx.settings.replace(hide_amounts=hidden))
+        self.render()
+
+    def secret_store(self) -> SecretStore:
+        """The keyring store, or session-only memory when no keyring is usable."""
+        if self._store is None:
+            factory = getattr(self.ctx, "secret_store", None)
+            if callable(factory):
+                self._store = factory()
+            else:
+                from tokenwallet.secrets.store import KeyringSecretStore
+
+                self._store = KeyringSecretStore()
+        return self._store
+
+    @Slot()
+    def show_settings(self) -> None:
+        """Open the settings dialog (one at a time)."""
+        if self.settings_dialog is None:
+            from tokenwallet.ui.settings_dialog import SettingsDialog
+
+            self.settings_dialog = SettingsDialog(self.ctx, self.secret_store(), tester=self._tester())
+            self.settings_dialog.changed.connect(self.on_settings_changed)
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+
+    def _tester(self) -> Callable[[str], str] | None:
+        factory = getattr(self.ctx, "poll_service", None)
+        if not callable(factory):
+            return None
+
+        def test(account_id: str) -> str:
+            outcome = factory().poll(account_id)
+            return str(getattr(outcome, "error", "") or "")
+
+        return test
+
+    @Slot()
+    def on_settings_changed(self) -> None:
+        """Apply new settings; leave the demo once the user has an allowance or account of their own."""
+        if self.data_ctx is not self.ctx and has_own_data(self.ctx):
+            log.info("own data added: leaving demo mode")
+            old = self.data_ctx
+            self.data_ctx = self.ctx
+            self.demo = False
+            self.demo_timer.stop()
+            old.close()
+            self.retired_demo_homes.append(old)
+            self.snapshot = None
+        self.poll_timer.setInterval(self.ctx.settings.poll_interval_minutes * 60_000)
+        self.poll_now()
+
+
+def poll_accounts(ctx: AppContext) -> list[object]:
+    """Poll every enabled API account through the sync service (runs on a worker thread)."""
+    factory = getattr(ctx, "poll_service", None)
+    if not callable(factory):
+        return []  # the sync service is not part of this build: nothing to poll, the ledger is shown as is
+    from tokenwallet.domain.accounts import AccountKind
+    from tokenwallet.ledger import accounts
+
+    service = factory()
+    outcomes = []
+    for account in accounts.list_accounts(ctx.ledger(), include_disabled=False):
+        if account.kind is AccountKind.MANUAL:
+            continue
+        outcomes.append(service.poll(account.id))
+    return outcomes
+
+
+def cleanup_demo_home(ctx: AppContext) -> None:
+    """Delete a throwaway demo home made by :func:`demo_context` (never any other folder)."""
+    home = ctx.paths.config_dir.parent
+    if home.name.startswith("tokenwallet-demo-") and Path(tempfile.gettempdir()) in home.parents:
+        shutil.rmtree(home, ignore_errors=True)

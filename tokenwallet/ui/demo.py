@@ -1,0 +1,136 @@
+"""Demo data: a sample allowance and a month of spend in a throwaway home, kept moving by a ticker.
+
+A newcomer with no key sees a live meter.  The data is clearly labelled "Demo data" in the
+tray and the dashboard; adding an own account or allowance leaves demo mode.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, Scope, Unit
+from tokenwallet.domain.money import usd_to_micros
+from tokenwallet.domain.usage import Confidence, Source, UsageRecord
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+DEMO_ACCOUNT_ID = "demo-openai"
+DEMO_LOGS_ID = "demo-claude-code"
+DEMO_ALLOWANCE_NAME = "Demo: monthly AI allowance"
+_MODELS = (("openai", "gpt-4.1", DEMO_ACCOUNT_ID), ("openai", "o4-mini", DEMO_ACCOUNT_ID))
+
+
+def is_demo_home(db: Database) -> bool:
+    """True when the ledger holds only the demo account (no account the user added)."""
+    from tokenwallet.ledger import accounts
+
+    ids = {a.id for a in accounts.list_accounts(db)}
+    return DEMO_ACCOUNT_ID in ids
+
+
+def _record(account: str, provider: str, model: str, start: datetime, cost: int, n: int, est: bool) -> UsageRecord:
+    return UsageRecord(
+        account_id=account,
+        source=Source.LOCAL_LOG if est else Source.API_COST,
+        key=f"demo:{model}:{start.isoformat()}",
+        bucket_start=start,
+        bucket_end=start + timedelta(hours=1),
+        provider=provider,
+        model=model,
+        confidence=Confidence.ESTIMATED if est else Confidence.REPORTED,
+        input_tokens=cost // 3,
+        output_tokens=cost // 12,
+        requests=n,
+        cost_micros=cost,
+    )
+
+
+def seed_demo(db: Database, now: datetime, *, seed: int = 7) -> Allowance:
+    """Write the demo accounts, a $200 monthly allowance with a top-up and this month's spend."""
+    from tokenwallet.ledger import accounts, allowances, usage
+    from tokenwallet.ledger.allowances import new_id
+
+    rng = random.Random(seed)
+    accounts.add(db, Account(id=DEMO_ACCOUNT_ID, kind=AccountKind.OPENAI, label="Demo OpenAI key"), at=now)
+    accounts.add(db, Account(id=DEMO_LOGS_ID, kind=AccountKind.CLAUDE_CODE, label="Demo Claude Code logs"), at=now)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    allowance = allowances.add(
+        db,
+        Allowance(
+            id=new_id(),
+            name=DEMO_ALLOWANCE_NAME,
+            unit=Unit.USD,
+            amount=usd_to_micros(200),
+            cadence=Cadence.MONTHLY,
+            starts_at=month_start,
+            timezone="UTC",
+            scope=Scope(),
+            created_at=now,
+        ),
+        at=now,
+        actor="demo",
+    )
+    allowances.add_grant(
+        db,
+        Grant(
+            id=new_id(),
+            allowance_id=allowance.id,
+            kind=GrantKind.TOPUP,
+            amount=usd_to_micros(50),
+            granted_at=month_start + timedelta(days=3),
+            expires_at=month_start + timedelta(days=20),
+            note="Hackathon top-up",
+        ),
+        at=now,
+        actor="demo",
+    )
+    records = []
+    hour = month_start
+    while hour < now - timedelta(hours=1):
+        if 8 <= hour.hour < 19 and hour.weekday() < 5:
+            for provider, model, account in _MODELS:
+                cost = rng.randint(60_000, 900_000)
+                records.append(_record(account, provider, model, hour, cost, rng.randint(3, 40), est=False))
+            if rng.random() < 0.5:
+                records.append(
+                    _record(DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(50_000, 400_000), 5, True)
+                )
+        hour += timedelta(hours=1)
+    with db.atomic():  # upsert leaves committing to the caller
+        usage.upsert(db, records, recorded_at=now)
+    mark_synced(db, now)
+    return allowance
+
+
+def mark_synced(db: Database, now: datetime) -> None:
+    """Record a successful demo poll at ``now`` (the dashboard shows when data last arrived)."""
+    from tokenwallet.ledger import sync_state
+
+    # sync_state.put leaves committing to the caller; an open transaction would block other threads.
+    with db.atomic():
+        for account_id in (DEMO_ACCOUNT_ID, DEMO_LOGS_ID):
+            state = sync_state.get(db, account_id)
+            due = now + timedelta(seconds=30)
+            sync_state.put(db, replace(state, last_attempt=now, last_success=now, next_due=due))
+
+
+def tick_demo(db: Database, now: datetime, *, rng: random.Random | None = None) -> None:
+    """Add a little spend in the current hour so the demo meter visibly moves."""
+    from tokenwallet.ledger import usage
+
+    rng = rng or random.Random()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    model = rng.choice(_MODELS)
+    existing = usage.list_records(
+        db, usage.UsageFilter(since=hour, until=hour + timedelta(hours=1), accounts=(model[2],), models=(model[1],))
+    )
+    previous = sum(r.cost_micros or 0 for r in existing if r.key == f"demo:{model[1]}:{hour.isoformat()}")
+    cost = previous + rng.randint(400_000, 1_600_000)
+    with db.atomic():
+        usage.upsert(db, [_record(model[2], model[0], model[1], hour, cost, 1, est=False)], recorded_at=now)
+    mark_synced(db, now)

@@ -1,0 +1,68 @@
+"""Process start-up for the tray app: QApplication, single instance, demo choice, event loop."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QApplication
+
+from tokenwallet.ui.single_instance import APP_ID, InstanceServer, ask_running_instance, server_name
+
+if TYPE_CHECKING:
+    from tokenwallet.app import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def _install_excepthook() -> None:
+    """Log unexpected errors and keep the tray alive instead of dying silently."""
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):  # type: ignore[no-untyped-def]
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
+        if previous is not sys.__excepthook__:
+            previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
+def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
+    """Run the tray app until the user quits; a second launch only wakes the first one."""
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("tokenwallet")
+    qapp.setDesktopFileName(APP_ID)
+    qapp.setQuitOnLastWindowClosed(False)
+    name = server_name(str(ctx.paths.data_dir) + (":demo" if demo else ""))
+    if not demo and ask_running_instance(name):
+        print("tokenwallet is already running; its dashboard was brought forward.")
+        return 0
+    _install_excepthook()
+
+    from tokenwallet.ui.application import TrayApp, cleanup_demo_home, demo_context, has_own_data
+    from tokenwallet.ui.tray import tray_available
+
+    app = TrayApp(ctx, demo=demo)
+    app.tray.show()  # the icon first; the ledger and its imports come after it is visible
+    qapp.processEvents()
+    if demo:
+        app.ctx = app.data_ctx = demo_context()
+    elif not has_own_data(ctx):
+        app.data_ctx = demo_context()  # first run: show the demo until the user adds their own
+        app.demo = True
+    server = InstanceServer(name, app)
+    server.show_requested.connect(app.show_dashboard)
+    has_tray = tray_available()
+    if not has_tray:
+        log.warning("no system tray available (e.g. GNOME without the AppIndicator extension): opening the dashboard")
+    app.start(open_dashboard=not has_tray or not background)
+    try:
+        return qapp.exec()
+    finally:
+        server.close()
+        if app.demo or app.data_ctx is not ctx:
+            cleanup_demo_home(app.data_ctx)
+        for demo_home in app.retired_demo_homes:
+            cleanup_demo_home(demo_home)

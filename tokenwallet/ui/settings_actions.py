@@ -1,0 +1,158 @@
+"""What the settings dialog does to the ledger, settings and keyring (no widgets here).
+
+Kept apart from the dialog so the dialog stays a thin view and these steps are tested directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.allowance import Allowance, Grant, GrantKind
+from tokenwallet.domain.errors import TokenwalletError
+
+if TYPE_CHECKING:
+    from tokenwallet.app import AppContext
+    from tokenwallet.secrets.store import SecretStore
+
+
+def keyring_problem(store: SecretStore) -> str:
+    """Why keys cannot be kept in ``store`` (with what to do), or '' when it is usable."""
+    try:
+        store.check()
+    except TokenwalletError as exc:
+        remedy = getattr(exc, "remedy", "")
+        return f"{exc} {remedy}".strip()
+    return ""
+
+
+def add_account(
+    ctx: AppContext, store: SecretStore, *, kind: AccountKind, label: str, base_url: str, key: str
+) -> Account:
+    """Add an account and put its key in ``store`` (the ledger gets only the last characters)."""
+    from tokenwallet.domain.errors import UserInputError
+    from tokenwallet.ledger import accounts
+    from tokenwallet.secrets.store import ApiKey, key_hint
+
+    if not label.strip():
+        raise UserInputError("Give the account a name, e.g. “Work OpenAI”.")
+    if kind.needs_key and not key.strip():
+        raise UserInputError(f"A {kind.value} account needs its API key; paste it into the key field.")
+    now = ctx.clock()
+    account_id = accounts.new_account_id(kind)
+    if kind.needs_key:
+        store.set(account_id, ApiKey(key.strip()))  # key first: a failing keyring leaves no half account
+    return accounts.add(
+        ctx.ledger(),
+        Account(
+            id=account_id,
+            kind=kind,
+            label=label.strip(),
+            base_url=base_url.strip(),
+            key_hint=key_hint(key) if key.strip() else "",
+            created_at=now,
+        ),
+        at=now,
+    )
+
+
+def update_account(
+    ctx: AppContext, store: SecretStore, account_id: str, *, label: str, base_url: str, key: str
+) -> Account:
+    """Rename an account, change its URL and, when ``key`` is given, replace its key."""
+    from tokenwallet.ledger import accounts
+    from tokenwallet.secrets.store import ApiKey, key_hint
+
+    changes: dict[str, object] = {"label": label.strip(), "base_url": base_url.strip()}
+    if key.strip():
+        store.set(account_id, ApiKey(key.strip()))
+        changes["key_hint"] = key_hint(key)
+    return accounts.update(ctx.ledger(), account_id, at=ctx.clock(), **changes)
+
+
+def remove_account(ctx: AppContext, store: SecretStore, account_id: str) -> None:
+    """Forget the account's key and mark it removed (its recorded usage stays for reports)."""
+    from tokenwallet.ledger import accounts
+
+    accounts.remove(ctx.ledger(), account_id, at=ctx.clock())
+    store.delete(account_id)
+
+
+def add_allowance(
+    ctx: AppContext,
+    *,
+    name: str,
+    amount: str,
+    unit: str,
+    cadence: str,
+    anchor_day: int | None,
+    rollover: bool,
+    rollover_cap: str | None,
+    scope: tuple[str, ...] = (),
+) -> Allowance:
+    """Validate like ``tokenwallet allowance add`` does and store the allowance."""
+    from tokenwallet.cli.allowance import build_allowance
+    from tokenwallet.ledger import allowances
+
+    allowance = build_allowance(
+        ctx,
+        name=name,
+        amount=amount,
+        unit=unit,
+        cadence=cadence,
+        anchor_day=anchor_day,
+        timezone=None,
+        starts=None,
+        ends=None,
+        rollover=rollover,
+        rollover_cap=rollover_cap,
+        rollover_expires_days=None,
+        scope=scope,
+        providers=(),
+        models=(),
+        backing_account=None,
+    )
+    return allowances.add(ctx.ledger(), allowance, at=ctx.clock())
+
+
+def add_topup(ctx: AppContext, allowance_id: str, *, amount: str, expires: datetime | None, note: str) -> Grant:
+    """Add a top-up grant, optionally with its own expiry."""
+    from tokenwallet.budget.inputs import parse_amount
+    from tokenwallet.ledger import allowances
+
+    allowance = allowances.get(ctx.ledger(), allowance_id)
+    now = ctx.clock()
+    grant = Grant(
+        id=allowances.new_id(),
+        allowance_id=allowance_id,
+        kind=GrantKind.TOPUP,
+        amount=parse_amount(amount, allowance.unit, what="top-up amount"),
+        granted_at=now,
+        expires_at=expires,
+        note=note.strip(),
+    )
+    return allowances.add_grant(ctx.ledger(), grant, at=now)
+
+
+def remove_allowance(ctx: AppContext, allowance_id: str) -> None:
+    """Remove an allowance (audited; recorded usage is untouched)."""
+    from tokenwallet.ledger import allowances
+
+    allowances.remove(ctx.ledger(), allowance_id, at=ctx.clock())
+
+
+def apply_start_at_login(enabled: bool) -> str:
+    """Turn start-at-login on or off; returns a message when the platform part is missing."""
+    try:
+        from tokenwallet.platform import autostart  # type: ignore[attr-defined]
+    except ImportError:
+        return "Start at login is saved; it takes effect once desktop integration is installed."
+    apply = getattr(autostart, "apply", None) or getattr(autostart, "set_enabled", None)
+    if apply is None:
+        return "Start at login is saved; this platform's autostart is not available."
+    try:
+        apply(enabled)
+    except (OSError, TokenwalletError) as exc:
+        return f"Could not change start at login: {exc}"
+    return ""
