@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "dist" / "tokenwallet"
 DOCK_TIMEOUT = 20.0
 QUIT_TIMEOUT = 10.0
+SETTLE = 1.0
+SCREENSHOT_SETTLE = 6.0  # the demo fills the dashboard over its first few seconds
 
 
 @dataclass
@@ -79,7 +81,7 @@ def choose_quit(window: str) -> None:
     subprocess.run(["xdotool", "key", "Up", "Return"], check=True)
 
 
-def start_once(command: list[str]) -> RunResult:
+def start_once(command: list[str], screenshot: Path | None = None) -> RunResult:
     """Start ``command`` with a throwaway home, time the dock, then quit it from its tray menu."""
     before = tray_children()
     with tempfile.TemporaryDirectory(prefix="tw-bundle-") as home, tempfile.TemporaryFile("w+") as log:
@@ -95,7 +97,10 @@ def start_once(command: list[str]) -> RunResult:
                     break
                 time.sleep(0.02)
             if docked_after is not None and proc.poll() is None:
-                time.sleep(1.0)  # let the first poll and menu build settle, as a person would
+                time.sleep(SETTLE if screenshot is None else SCREENSHOT_SETTLE)  # let the first poll land
+                if screenshot is not None:
+                    screenshot.parent.mkdir(parents=True, exist_ok=True)
+                    subprocess.run(["import", "-window", "root", str(screenshot)], check=False)
                 choose_quit(sorted(new)[0])
                 try:
                     proc.wait(QUIT_TIMEOUT)
@@ -119,11 +124,11 @@ def start_once(command: list[str]) -> RunResult:
         return RunResult(docked_after, proc.returncode, log.read(), quit_by)
 
 
-def measure(label: str, command: list[str], runs: int) -> list[RunResult]:
-    """Start ``command`` ``runs`` times and print what happened each time."""
+def measure(label: str, command: list[str], runs: int, screenshot: Path | None = None) -> list[RunResult]:
+    """Start ``command`` ``runs`` times and print what happened each time (screenshot of the first)."""
     results = []
     for index in range(runs):
-        result = start_once(command)
+        result = start_once(command, screenshot if index == 0 else None)
         docked = f"docked in {result.docked_after * 1000:.0f} ms" if result.docked_after else "did NOT dock"
         quit_by = result.quit_by or "exited by itself"
         print(f"  {label} run {index + 1}: {docked}, quit by {quit_by}, exit status {result.exit_status}")
@@ -145,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-build", action="store_true", help="use the existing dist/tokenwallet")
     parser.add_argument("--runs", type=int, default=3, help="starts per variant (default 3)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the start from the source tree")
+    parser.add_argument("--screenshot", type=Path, help="save the screen of the first bundle start here")
     args = parser.parse_args(argv)
 
     if not os.environ.get("TOKENWALLET_DESKTOP_SESSION"):
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         inner = [sys.executable, __file__, "--no-build", "--runs", str(args.runs)]
         if args.no_baseline:
             inner.append("--no-baseline")
+        if args.screenshot:
+            inner += ["--screenshot", str(args.screenshot.absolute())]
         return subprocess.run(["bash", str(ROOT / ".ci" / "desktop-session"), *inner]).returncode
 
     executable = BUNDLE / "tokenwallet"
@@ -165,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     version = subprocess.run([str(executable), "--version"], capture_output=True, text=True, timeout=60)
     print(f"bundle --version: {version.stdout.strip() or version.stderr.strip()} (exit {version.returncode})")
 
-    frozen = measure("bundle", [str(executable), "--demo"], args.runs)
+    frozen = measure("bundle", [str(executable), "--demo"], args.runs, args.screenshot)
     ok = all(r.clean for r in frozen) and version.returncode == 0
     print(f"bundle: start to docked tray icon, median {median_ms(frozen)}")
     if not args.no_baseline:
