@@ -8,12 +8,15 @@ same name.  ``state`` holds what a reader needs to continue mid-file (e.g. Codex
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlite_utils import Database
 
+from tokenwallet.ledger import usage
 from tokenwallet.ledger.db import dumps, to_epoch
 
 _COLUMNS = "path, account_id, device, inode, size, offset, mtime_ns, head_hash, state, updated_at"
@@ -100,3 +103,24 @@ def delete_keys(db: Database, account_id: str, keys: list[str]) -> None:
         "DELETE FROM usage WHERE account_id = ? AND source = 'local_log' AND key = ?",
         [(account_id, k) for k in keys],
     )
+
+
+_NATURAL_KEY = ("account_id", "source", "key")
+_BATCH_UPSERT_SQL = (
+    f"INSERT INTO usage ({', '.join(usage.COLUMNS)}) "
+    f"SELECT {', '.join(f'value->>{i}' for i in range(len(usage.COLUMNS)))} FROM json_each(?) WHERE true "
+    f"ON CONFLICT({', '.join(_NATURAL_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in usage.COLUMNS if c not in _NATURAL_KEY)
+)
+
+
+def upsert_usage_batch(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Bulk upsert like :func:`tokenwallet.ledger.usage.upsert_rows`, as one statement per batch.
+
+    The rows travel as one JSON array and SQLite unpacks them with ``json_each``: the whole batch
+    is a single statement step, so Python's GIL is released for all of it and a writer thread
+    really runs alongside the parser (``executemany`` takes the GIL back after every row).
+    """
+    if rows:
+        db.conn.execute(_BATCH_UPSERT_SQL, [msgspec.json.encode(rows)])
+    return len(rows)

@@ -98,6 +98,16 @@ class Rejected(Exception):
     """A line that decoded but that ccusage would not count either (explicit nulls, bad version)."""
 
 
+_VERSION_OK: dict[str, bool] = {}
+
+
+def _version_ok(version: str) -> bool:
+    ok = _VERSION_OK.get(version)
+    if ok is None:
+        ok = _VERSION_OK[version] = bool(_SEMVER.match(version))
+    return ok
+
+
 def parse_line(raw: bytes) -> Entry | None:
     """Decode one line; ``None`` when it carries no usage, :class:`Rejected` or msgspec errors when bad."""
     if PREFILTER not in raw:
@@ -108,47 +118,49 @@ def parse_line(raw: bytes) -> Entry | None:
     line = DECODER.decode(raw)
     msg = line.message
     usage = msg.usage
+    # UNSET is falsy, so after the explicit-null checks ``x or ""`` turns "absent" into "".
+    session, version, request, mid, model = line.sessionId, line.version, line.requestId, msg.id, msg.model
     if (
-        line.sessionId is None
-        or line.version is None
-        or line.requestId is None
+        session is None
+        or version is None
+        or request is None
+        or mid is None
+        or model is None
         or line.isApiErrorMessage is None
         or line.costUSD is None
         or line.cwd is None
-        or msg.id is None
-        or msg.model is None
         or usage.speed is None
         or usage.cache_read_input_tokens is None
         or usage.cache_creation_input_tokens is None
     ):
         raise Rejected("explicit null in a required field")
-    if isinstance(line.version, str) and not _SEMVER.match(line.version):
+    if version and not _version_ok(version):
         raise Rejected("version is not semver")
-    if line.sessionId == "" or line.requestId == "" or msg.id == "" or msg.model == "":
+    if session == "" or request == "" or mid == "" or model == "":
         raise Rejected("empty id or model")
-    cache_read = usage.cache_read_input_tokens if isinstance(usage.cache_read_input_tokens, int) else 0
-    if usage.cache_creation is not None:
-        c5 = usage.cache_creation.ephemeral_5m_input_tokens
-        c1 = usage.cache_creation.ephemeral_1h_input_tokens
+    creation = usage.cache_creation
+    if creation is not None:
+        c5 = creation.ephemeral_5m_input_tokens
+        c1 = creation.ephemeral_1h_input_tokens
     else:
-        c5 = usage.cache_creation_input_tokens if isinstance(usage.cache_creation_input_tokens, int) else 0
+        c5 = usage.cache_creation_input_tokens or 0
         c1 = 0
-    speed = usage.speed if isinstance(usage.speed, str) else ""
+    speed = usage.speed or ""
     return Entry(
-        message_id=msg.id if isinstance(msg.id, str) else "",
-        request_id=line.requestId if isinstance(line.requestId, str) else "",
-        timestamp=line.timestamp,
-        model=msg.model if isinstance(msg.model, str) else "",
-        session_id=line.sessionId if isinstance(line.sessionId, str) else "",
-        cwd=line.cwd if isinstance(line.cwd, str) else "",
-        sidechain=bool(line.isSidechain),
-        fast=speed == "fast",
-        has_speed=bool(speed),
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_read=cache_read,
-        cache_5m=c5,
-        cache_1h=c1,
+        mid or "",
+        request or "",
+        line.timestamp,
+        model or "",
+        session or "",
+        line.cwd or "",
+        bool(line.isSidechain),
+        speed == "fast",
+        bool(speed),
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_input_tokens or 0,
+        c5,
+        c1,
     )
 
 
@@ -172,35 +184,43 @@ class Deduper:
         self.groups: dict[str, dict[str, Entry]] = {}
         self.sidechain: set[str] = set()
         self.loose: list[tuple[int, Entry]] = []
+        self.dirty: set[str] = set()
 
     def add(self, entry: Entry, where: int = 0) -> None:
         """Add one parsed entry; ``where`` identifies a line without ``message.id`` (never merged)."""
         if not entry.message_id:
             self.loose.append((where, entry))
             return
-        group = self.groups.get(entry.message_id)
-        if group is None:
-            self.groups[entry.message_id] = {entry.request_id: entry}
-            if entry.sidechain:
-                self.sidechain.add(entry.message_id)
-            return
+        mid = entry.message_id
+        self.dirty.add(mid)
         if entry.sidechain:
-            self.sidechain.add(entry.message_id)
+            self.sidechain.add(mid)
+        group = self.groups.get(mid)
+        if group is None:
+            self.groups[mid] = {entry.request_id: entry}
+            return
         old = group.get(entry.request_id)
         if old is None or better(entry, old):
             group[entry.request_id] = entry
 
+    def take_dirty(self) -> list[str]:
+        """Message ids changed since the last call (their kept entries may have changed)."""
+        dirty = list(self.dirty)
+        self.dirty.clear()
+        return dirty
+
+    def resolve(self, mid: str) -> tuple[list[Entry], list[str]]:
+        """The entries kept for ``mid`` and the request ids whose rows must not exist."""
+        group = self.groups[mid]
+        if mid in self.sidechain and len(group) > 1:
+            best: Entry | None = None
+            for e in group.values():
+                if best is None or better(e, best):
+                    best = e
+            assert best is not None
+            return [best], [r for r in group if r != best.request_id]
+        return list(group.values()), []
+
     def kept(self) -> list[tuple[str, list[Entry], list[str]]]:
         """Per message id: the entries to keep and the request ids whose rows must go."""
-        out: list[tuple[str, list[Entry], list[str]]] = []
-        for mid, group in self.groups.items():
-            if mid in self.sidechain and len(group) > 1:
-                best: Entry | None = None
-                for e in group.values():
-                    if best is None or better(e, best):
-                        best = e
-                assert best is not None
-                out.append((mid, [best], [r for r in group if r != best.request_id]))
-            else:
-                out.append((mid, list(group.values()), []))
-        return out
+        return [(mid, *self.resolve(mid)) for mid in self.groups]

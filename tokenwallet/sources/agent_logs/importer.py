@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import sqlite3
+import threading
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -29,7 +32,6 @@ from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import accounts as accounts_q
 from tokenwallet.ledger import log_files, snapshots
 from tokenwallet.ledger.db import dumps
-from tokenwallet.ledger.usage import upsert_rows
 from tokenwallet.sources.agent_logs import claude_code, codex, discovery, gemini
 from tokenwallet.sources.agent_logs.common import Counts, Item
 from tokenwallet.sources.pricing import PriceBook
@@ -156,14 +158,29 @@ def _trailing_is_whole(data: bytes, consumed: int) -> bool:
 
 
 class _Writer:
-    """Buffers ledger rows and writes them in batches, one transaction each."""
+    """Buffers ledger rows and writes them in batches, one transaction each.
 
-    def __init__(self, db: Database, account: Account, recorded_at: int) -> None:
+    With ``background`` the batches are written by one worker thread while the caller keeps
+    parsing: sqlite3 releases the GIL while it steps a statement, so parsing and writing overlap.
+    Only used when nothing else touches the connection meanwhile (a first import).
+    """
+
+    def __init__(self, db: Database, account: Account, recorded_at: int, *, background: bool = False) -> None:
         self.db = db
         self.account = account
         self.recorded_at = recorded_at
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
+        self.batch = BATCH_ROWS
+        self._queue: queue.Queue[list[tuple[Any, ...]] | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._unwritten: list[list[tuple[Any, ...]]] = []
+        if background:
+            self.batch = BATCH_ROWS // 4
+            self._queue = queue.Queue(maxsize=4)
+            self._thread = threading.Thread(target=self._work, name="log-import-writer", daemon=True)
+            self._thread.start()
 
     def add(
         self,
@@ -179,6 +196,7 @@ class _Writer:
         project: str,
         extra: str,
     ) -> None:
+        """Queue one usage row (columns in ``ledger.usage.COLUMNS`` order)."""
         self.rows.append(
             (
                 self.account.id,
@@ -205,14 +223,49 @@ class _Writer:
                 self.recorded_at,
             )
         )
-        if len(self.rows) >= BATCH_ROWS:
+        if len(self.rows) >= self.batch:
             self.flush()
 
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        with self.db.atomic():
+            self.written += log_files.upsert_usage_batch(self.db, rows)
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        while (rows := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(rows)
+                    continue
+                except BaseException as exc:  # handed to the caller in close()
+                    self._error = exc
+            self._unwritten.append(rows)
+
     def flush(self) -> None:
-        if self.rows:
-            with self.db.atomic():
-                self.written += upsert_rows(self.db, self.rows)
-            self.rows = []
+        """Write (or hand to the worker) what is buffered."""
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        if self._queue is not None:
+            self._queue.put(rows)
+        else:
+            self._write(rows)
+
+    def close(self) -> None:
+        """Write everything still buffered and stop the worker; re-raise what it hit."""
+        self.flush()
+        if self._queue is None or self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join()
+        self._queue = self._thread = None
+        if self._error is not None:
+            if not isinstance(self._error, sqlite3.ProgrammingError):
+                raise self._error
+            # A connection bound to its creating thread (an in-memory ledger): write here instead.
+            for rows in self._unwritten:
+                self._write(rows)
+        self._unwritten = []
 
 
 def _epoch(at: datetime) -> int:
@@ -283,11 +336,51 @@ def _import_claude(
     account: Account,
     plans: list[_Plan],
     summary: ImportSummary,
+    merge: bool,
     writer: _Writer,
     report: Callable[[int], None],
 ) -> list[log_files.LogFileState]:
+    """Parse new lines file by file; after each file write the rows whose kept entry changed.
+
+    With ``merge`` (the account already has rows) each touched message id is first merged with
+    its stored rows, so a duplicate seen in a later run is judged against the line kept earlier.
+    """
     dedupe = claude_code.Deduper()
+    book = PriceBook(provider_id="anthropic")
     states: list[log_files.LogFileState] = []
+    emitted: dict[str, claude_code.Entry] = {}
+    stored: set[str] = set()
+    seeded: set[str] = set()
+    stale: set[str] = set()
+
+    def emit() -> None:
+        for mid in dedupe.take_dirty():
+            if merge and mid not in seeded:
+                seeded.add(mid)
+                group = dedupe.groups[mid]
+                for row in log_files.rows_with_key_prefix(db, account.id, mid + "/"):
+                    old = _claude_entry_from_row(row)
+                    stored.add(row[0])
+                    emitted[row[0]] = old
+                    new = group.get(old.request_id)
+                    if new is None:
+                        dedupe.add(old)
+                    elif not claude_code.better(new, old):
+                        group[old.request_id] = old  # the stored line stays the one kept
+                dedupe.dirty.discard(mid)
+            kept, dropped = dedupe.resolve(mid)
+            for entry in kept:
+                key = f"{mid}/{entry.request_id}"
+                if emitted.get(key) is not entry:
+                    emitted[key] = entry
+                    stale.discard(key)
+                    _claude_rows(entry, key, book, writer, summary)
+            for rid in dropped:
+                key = f"{mid}/{rid}"
+                emitted.pop(key, None)
+                stale.add(key)
+
+    loose = 0
     for plan in plans:
         data = _read_tail(plan)
         consumed = data.rfind(b"\n") + 1
@@ -298,12 +391,14 @@ def _import_claude(
             summary.partial_lines += 1
         summary.lines_read += data.count(b"\n", 0, consumed)
         find = data.find
-        idx = find(claude_code.PREFILTER, 0, consumed)
+        prefilter = claude_code.PREFILTER
+        parse = claude_code.parse_line
+        idx = find(prefilter, 0, consumed)
         while idx != -1:
             ls = data.rfind(b"\n", 0, idx) + 1
             le = find(b"\n", idx)
             try:
-                entry = claude_code.parse_line(data[ls:le])
+                entry = parse(data[ls:le])
             except claude_code.Rejected:
                 summary.skipped += 1
             except (msgspec.DecodeError, UnicodeDecodeError):
@@ -311,37 +406,25 @@ def _import_claude(
             else:
                 if entry is not None:
                     summary.entries += 1
-                    dedupe.add(entry, plan.start + ls)
-            idx = find(claude_code.PREFILTER, le + 1, consumed)
+                    if entry.message_id:
+                        dedupe.add(entry)
+                    else:
+                        loose += 1
+                        key = f"line:{plan.start + ls}:{entry.session_id}:{entry.timestamp.isoformat()}"
+                        _claude_rows(entry, key, book, writer, summary)
+            idx = find(prefilter, le + 1, consumed)
+        emit()
         states.append(_state(account, plan, plan.start + min(consumed, plan.stat.st_size)))
         summary.bytes_read += len(data)
         report(len(data))
         del data
-    merge = log_files.has_local_rows(db, account.id)
-    book = PriceBook(provider_id="anthropic")
-    stale: list[str] = []
-    for mid, group in dedupe.groups.items():
-        if merge:
-            for row in log_files.rows_with_key_prefix(db, account.id, mid + "/"):
-                old = _claude_entry_from_row(row)
-                if old.request_id in group:
-                    if claude_code.better(group[old.request_id], old):
-                        continue
-                    group[old.request_id] = old  # the stored line stays the one kept
-                else:
-                    dedupe.add(old)
-    for mid, kept, dropped in dedupe.kept():
-        for entry in kept:
-            _claude_rows(entry, f"{mid}/{entry.request_id}", book, writer, summary)
-        stale.extend(f"{mid}/{rid}" for rid in dropped)
-    for where, entry in dedupe.loose:
-        _claude_rows(entry, f"line:{where}:{entry.session_id}:{entry.timestamp.isoformat()}", book, writer, summary)
-    summary.duplicates = summary.entries - sum(len(k) for _, k, _ in dedupe.kept()) - len(dedupe.loose)
-    summary.duplicates = max(summary.duplicates, 0)
-    writer.flush()
+    writer.close()
     if stale:
         with db.atomic():
-            log_files.delete_keys(db, account.id, stale)
+            log_files.delete_keys(db, account.id, sorted(stale))
+    new_keys = sum(1 for key in emitted if key not in stored)
+    summary.duplicates = max(0, summary.entries - loose - new_keys)
+    summary.imported = new_keys + loose
     summary.unpriced_models = sorted(book.unpriced)
     return states
 
@@ -444,7 +527,7 @@ def _import_items(
         states.append(_state(account, plan, plan.start + consumed))
         summary.bytes_read += len(data)
         report(len(data))
-    writer.flush()
+    writer.close()
     if windows:
         snaps = [
             BalanceSnapshot(
@@ -494,12 +577,14 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
             progress(done, total)
 
     now = clock()
-    writer = _Writer(db, account, _epoch(now))
+    merge = log_files.has_local_rows(db, account.id)
+    writer = _Writer(db, account, _epoch(now), background=not merge and bool(plans))
     if account.kind is AccountKind.CLAUDE_CODE:
-        states = _import_claude(db, account, plans, summary, writer, report)
+        states = _import_claude(db, account, plans, summary, merge, writer, report)
     else:
         states = _import_items(db, account, plans, summary, writer, report, roots, clock)
-    summary.imported = writer.written
+    if account.kind is not AccountKind.CLAUDE_CODE:
+        summary.imported = writer.written
     present = {str(p) for p in files}
     gone = [path for path in known if path not in present]
     with db.atomic():

@@ -1,0 +1,121 @@
+"""Benchmark: Claude Code log import against ccusage on the same generated corpus.
+
+Generates a realistic corpus (default 1 GB, ``tests/benchmarks/claude_corpus.py``) in a temp dir,
+then times, in the same run and each as a whole process (wall time and peak RSS from ``wait4``):
+
+1. ccusage 20.0.24 ``claude daily --json --offline -z UTC`` (the baseline);
+2. tokenwallet's full import into a fresh ledger (parse, de-duplicate, price, write);
+3. tokenwallet's incremental import after about 1 MB is appended (the import call itself is also
+   timed inside the process, since interpreter start-up is a fixed cost of any command).
+
+Targets: full import <= 0.7x ccusage's wall time and <= 0.5x its peak memory; incremental import
+<= 2% of ccusage's full scan.  The corpus is deleted afterwards.
+
+    python tests/benchmarks/agent_logs_import.py --size 1GB
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.claude_corpus import append, generate, parse_size  # noqa: E402
+
+CCUSAGE = "ccusage@20.0.24"
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MB) and stdout of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}")
+    return wall, usage.ru_maxrss // 1024, out
+
+
+def import_once(home: str, logs: str) -> None:
+    """Child mode: import ``logs`` into the ledger under ``home`` and print the summary and timing."""
+    from datetime import UTC, datetime
+
+    from tokenwallet.domain.clock import system_clock
+    from tokenwallet.ledger.db import open_ledger
+    from tokenwallet.sources.agent_logs.importer import find_or_create_for_path, import_account
+
+    db = open_ledger(Path(home) / "ledger.db")
+    account = find_or_create_for_path(db, _claude_kind(), Path(logs), at=datetime.now(UTC))
+    start = time.perf_counter()
+    summary = import_account(db, account, clock=system_clock)
+    seconds = time.perf_counter() - start
+    db.close()
+    print(json.dumps({"seconds": seconds, **summary.as_dict()}))
+
+
+def _claude_kind() -> Any:
+    from tokenwallet.domain.accounts import AccountKind
+
+    return AccountKind.CLAUDE_CODE
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="1GB")
+    parser.add_argument("--ccusage", type=Path, help="an installed ccusage executable (default: npm install)")
+    parser.add_argument("--child", nargs=2, metavar=("HOME", "LOGS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        import_once(*args.child)
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="tw-bench-"))
+    try:
+        binary = args.ccusage
+        if binary is None:
+            subprocess.run(["npm", "i", "--silent", "--prefix", str(work / "npm"), CCUSAGE], check=True,
+                           stdout=subprocess.DEVNULL)
+            binary = work / "npm" / "node_modules" / ".bin" / "ccusage"
+        logs = work / "claude"
+        t0 = time.perf_counter()
+        corpus = generate(logs, parse_size(args.size))
+        print(f"corpus: {corpus['bytes'] / 1e6:.0f} MB, {corpus['files']} files, {corpus['lines']:,} lines "
+              f"(generated in {time.perf_counter() - t0:.0f} s)")
+        child = [sys.executable, __file__, "--child", str(work / "home"), str(logs)]
+        env = dict(os.environ, CLAUDE_CONFIG_DIR=str(logs))
+        cc_wall, cc_rss, _ = run([str(binary), "claude", "daily", "--json", "--offline", "-z", "UTC"], env)
+        print(f"ccusage daily:         {cc_wall:6.2f} s  {cc_rss:5d} MB peak RSS")
+        tw_wall, tw_rss, out = run(child)
+        full = json.loads(out)
+        print(f"tokenwallet full:      {tw_wall:6.2f} s  {tw_rss:5d} MB peak RSS  "
+              f"({full['entries']:,} usage lines, {full['imported']:,} rows, {full['duplicates']:,} duplicates)")
+        added = append(logs, 1 << 20)
+        inc_wall, inc_rss, out = run(child)
+        inc = json.loads(out)
+        print(f"tokenwallet +{added / 1e6:.1f} MB:    {inc_wall:6.2f} s  {inc_rss:5d} MB peak RSS  "
+              f"(import call {inc['seconds'] * 1000:.0f} ms, {inc['bytes_read']:,} bytes read, {inc['imported']} rows)")
+        time_ratio, mem_ratio = tw_wall / cc_wall, tw_rss / cc_rss
+        inc_ratio = inc["seconds"] / cc_wall
+        print(f"full/ccusage wall:  {time_ratio:.2f}x (target <= 0.70)  {'ok' if time_ratio <= 0.7 else 'MISSED'}")
+        print(f"full/ccusage RSS:   {mem_ratio:.2f}x (target <= 0.50)  {'ok' if mem_ratio <= 0.5 else 'MISSED'}")
+        print(f"incremental/ccusage: {inc_ratio * 100:.2f}% of the full scan (target <= 2%; whole process "
+              f"{inc_wall / cc_wall * 100:.1f}%)  {'ok' if inc_ratio <= 0.02 else 'MISSED'}")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
