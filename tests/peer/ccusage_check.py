@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.claude_corpus import generate, parse_size  # noqa: E402
+from tests.benchmarks.claude_corpus import append, generate, parse_size  # noqa: E402
 from tokenwallet.domain.accounts import Account, AccountKind  # noqa: E402
 from tokenwallet.domain.clock import FixedClock  # noqa: E402
 from tokenwallet.ledger import accounts  # noqa: E402
@@ -51,8 +51,12 @@ def ccusage_daily(binary: Path, logs: Path) -> dict[str, dict[str, Any]]:
     return {d["date"]: d for d in json.loads(out)["daily"]}
 
 
-def tokenwallet_daily(logs: Path, workdir: Path) -> dict[str, dict[str, Any]]:
-    """tokenwallet's per-day totals after importing ``logs`` into a fresh ledger."""
+def tokenwallet_daily(logs: Path, workdir: Path, *, append_bytes: int = 0) -> dict[str, dict[str, Any]]:
+    """tokenwallet's per-day totals after importing ``logs`` into a fresh ledger.
+
+    With ``append_bytes`` the folder is imported, grown by that many bytes of new turns, and
+    imported again incrementally before the totals are read.
+    """
     db = open_ledger(workdir / "ledger.db")
     at = datetime(2026, 11, 26, tzinfo=UTC)
     account = accounts.add(
@@ -61,6 +65,10 @@ def tokenwallet_daily(logs: Path, workdir: Path) -> dict[str, dict[str, Any]]:
     )
     summary = import_account(db, account, clock=FixedClock(at))
     print(f"tokenwallet import: {summary.as_dict()}")
+    if append_bytes:
+        append(logs, append_bytes)
+        summary = import_account(db, account, clock=FixedClock(at))
+        print(f"tokenwallet incremental import: {summary.as_dict()}")
     rows = db.execute(
         "SELECT strftime('%Y-%m-%d', bucket_start, 'unixepoch'), sum(input_tokens), sum(output_tokens), "
         "sum(cache_write_tokens), sum(cached_input_tokens), sum(cost_micros), sum(cost_micros IS NULL) "
@@ -107,6 +115,7 @@ def main() -> int:
     parser.add_argument("--logs", type=Path, help="Claude config folder to compare (default: a generated corpus)")
     parser.add_argument("--size", default="30MB", help="size of the generated corpus")
     parser.add_argument("--ccusage", type=Path, help="an installed ccusage executable")
+    parser.add_argument("--incremental", action="store_true", help="append 1 MB and import again before comparing")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tw-peer-"))
     try:
@@ -115,7 +124,8 @@ def main() -> int:
         if logs is None:
             logs = work / "claude"
             print(f"corpus: {generate(logs, parse_size(args.size))}")
-        return 0 if compare(tokenwallet_daily(logs, work), ccusage_daily(binary, logs)) else 1
+        ours = tokenwallet_daily(logs, work, append_bytes=(1 << 20) if args.incremental else 0)
+        return 0 if compare(ours, ccusage_daily(binary, logs)) else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
