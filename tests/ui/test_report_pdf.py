@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
@@ -127,3 +128,47 @@ def test_pdf_renders_summary_chart_and_tables(db: Database, tmp_path: Path) -> N
     assert "Q7aa" not in first + rest
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-1.png").stat().st_size > 10_000  # the chart and tables are drawn, not a blank page
+
+
+def test_export_dialog_writes_the_chosen_month_and_format(qtbot, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from tokenwallet.ui.report_export import ReportExportDialog, recent_months
+
+    app_context.save_settings(Settings(timezone="Europe/Berlin"))
+    demo_ledger(app_context.ledger())
+    asked: list[tuple[str, str]] = []
+    target = tmp_path / "out" / "nov"
+    target.parent.mkdir()
+
+    def choose(parent: object, suggested: str, fmt: str) -> str:
+        asked.append((Path(suggested).name, fmt))
+        return str(target)
+
+    dialog = ReportExportDialog(app_context, choose_path=choose)
+    qtbot.addWidget(dialog)
+    assert [dialog.month.itemText(i) for i in range(3)] == ["2026-11", "2026-10", "2026-09"]
+    assert recent_months(datetime(2026, 1, 5).date(), 2) == ["2026-01", "2025-12"]
+    dialog.format.setCurrentIndex(1)  # CSV
+    dialog.show()
+    if os.environ.get("TOKENWALLET_SCREENSHOT_DIR"):
+        dialog.grab().save(str(Path(os.environ["TOKENWALLET_SCREENSHOT_DIR"]) / "export-dialog.png"))
+    dialog.export_button.click()
+    assert asked == [("tokenwallet-2026-11.csv", "csv")]
+    assert dialog.written == tmp_path / "out" / "nov.csv"
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "nov.csv").read_text(), newline="")))
+    assert rows and rows[0]["day"].startswith("2026-11")
+
+
+def test_export_dialog_shows_errors_and_stays_open(qtbot, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.report_export import ReportExportDialog
+
+    missing = tmp_path / "no-such-folder" / "r.json"
+    dialog = ReportExportDialog(app_context, choose_path=lambda *a: str(missing))
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentIndex(2)
+    dialog.export_button.click()
+    assert dialog.written is None
+    assert dialog.status.text().startswith("Could not export")
+    assert not missing.exists()

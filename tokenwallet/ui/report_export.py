@@ -1,0 +1,131 @@
+"""The "Export monthly report" dialog: pick a month and a format, then a file in a save dialog."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tokenwallet.app import AppContext
+from tokenwallet.domain.errors import TokenwalletError
+from tokenwallet.ledger import audit
+from tokenwallet.reports.build import build_report
+
+FORMATS = (("PDF document", "pdf"), ("CSV table", "csv"), ("JSON data", "json"))
+
+
+def recent_months(today: date, count: int = 13) -> list[str]:
+    """``YYYY-MM`` of this month and the ``count - 1`` before it, newest first."""
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months
+
+
+def export_report(ctx: AppContext, month: str, fmt: str, path: Path) -> None:
+    """Build the report for ``month`` and write it to ``path`` as ``fmt`` (pdf, csv or json), audited."""
+    db = ctx.ledger()
+    now = ctx.clock()
+    report = build_report(db, month, ctx.settings, now)
+    if fmt == "pdf":
+        from tokenwallet.ui.report_pdf import render_pdf_file
+
+        render_pdf_file(report, path)
+    else:
+        if fmt == "csv":
+            from tokenwallet.reports.csv_export import to_csv
+
+            text = to_csv(report)
+        else:
+            from tokenwallet.reports.json_export import to_json
+
+            text = to_json(report)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    with db.atomic():
+        audit.append(
+            db,
+            at=now,
+            action="report.export",
+            entity="report",
+            entity_id=report.month,
+            details={"format": fmt, "file": path.name},
+        )
+
+
+def ask_save_path(parent: QWidget, suggested: str, fmt: str) -> str | None:
+    """The platform save dialog; None when cancelled."""
+    label = dict((f, name) for name, f in FORMATS)[fmt]
+    path, _ = QFileDialog.getSaveFileName(parent, "Export monthly report", suggested, f"{label} (*.{fmt})")
+    return path or None
+
+
+class ReportExportDialog(QDialog):
+    """Month and format pickers; Export asks where to save and writes the file."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        parent: QWidget | None = None,
+        *,
+        choose_path: Callable[[QWidget, str, str], str | None] = ask_save_path,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export monthly report")
+        self._ctx = ctx
+        self._choose_path = choose_path
+        self.written: Path | None = None
+        today = ctx.clock().astimezone(ctx.settings.zone()).date()
+        self.month = QComboBox(self)
+        self.month.addItems(recent_months(today))
+        self.format = QComboBox(self)
+        for name, fmt in FORMATS:
+            self.format.addItem(name, fmt)
+        self.status = QLabel("The report covers the month in your time zone.", self)
+        self.status.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Month", self.month)
+        form.addRow("Format", self.format)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.export_button = buttons.addButton("Export…", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.export)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+
+    def export(self) -> None:
+        """Ask for a file and write the report; errors are shown in the dialog, which stays open."""
+        month = self.month.currentText()
+        fmt = str(self.format.currentData())
+        suggested = str(Path.home() / f"tokenwallet-{month}.{fmt}")
+        chosen = self._choose_path(self, suggested, fmt)
+        if not chosen:
+            return
+        path = Path(chosen)
+        if path.suffix.lower() != f".{fmt}":
+            path = path.with_name(path.name + f".{fmt}")
+        try:
+            export_report(self._ctx, month, fmt, path)
+        except (TokenwalletError, OSError) as exc:
+            self.status.setText(f"Could not export: {exc}")
+            return
+        self.written = path
+        self.status.setText(f"Saved {path.name}.")
+        self.accept()
