@@ -70,3 +70,16 @@ def test_after_poll_hooks_run_on_success_only(db, service, emulator, now) -> Non
     assert seen == []
     service.poll(account_id)
     assert seen == [now]
+
+
+def test_demo_accounts_poll_cleanly(db, service, emulator, now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.sync.demo import add_demo_accounts
+
+    accounts = add_demo_accounts(db, service.secrets, emulator, at=now)
+    assert len(accounts) == 6
+    outcomes = service.poll_due()
+    assert sorted(o.account_id for o in outcomes) == sorted(a.id for a in accounts)
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+    assert service.poll_due() == []  # nothing is due again until the interval has passed
+    add_demo_accounts(db, service.secrets, emulator, at=now)  # idempotent
+    assert len(accounts_db.list_accounts(db)) == 6
