@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 WAKE_TICK_MS = 30_000
 WAKE_GAP = timedelta(minutes=2)  # a wall-clock jump this much beyond the tick means we slept
 DEMO_TICK_MS = 4_000
+POLL_TICK_MS = 60_000  # ask the schedule which accounts are due; the schedule holds the intervals
 
 
 def demo_context(clock: Callable[[], datetime] | None = None) -> AppContext:
@@ -92,6 +93,7 @@ class TrayApp(QObject):
         self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
         self.demo = demo
         self._store = store
+        self.keyring_problem = ""
         self.bridge = PollBridge(executor, self)
         self.tray = TrayController(self)
         self.dashboard: DashboardWindow | None = None
@@ -102,9 +104,10 @@ class TrayApp(QObject):
         self.wakes = 0
         self._last_wall = time.time()
         self._seeded = False
+        self.emulators: list[Any] = []  # the demo's provider emulator, stopped on quit
         self.retired_demo_homes: list[AppContext] = []
         self.poll_timer = QTimer(self)
-        self.poll_timer.timeout.connect(self.poll_now)
+        self.poll_timer.timeout.connect(self.poll_due)
         self.wake_timer = QTimer(self)
         self.wake_timer.setInterval(WAKE_TICK_MS)
         self.wake_timer.timeout.connect(self.check_wake)
@@ -124,7 +127,7 @@ class TrayApp(QObject):
     def start(self, *, open_dashboard: bool) -> None:
         """Show the icon at once, then load data off the GUI thread."""
         self.tray.show()
-        self.poll_timer.setInterval(self.ctx.settings.poll_interval_minutes * 60_000)
+        self.poll_timer.setInterval(POLL_TICK_MS)
         self.poll_timer.start()
         self.wake_timer.start()
         if self.demo:
@@ -142,6 +145,8 @@ class TrayApp(QObject):
         if wait is not None:
             wait(5000)
         self.tray.icon.hide()
+        for emulator in self.emulators:
+            emulator.stop()
         self.ctx.close()
         if self.data_ctx is not self.ctx:
             self.data_ctx.close()
@@ -150,20 +155,25 @@ class TrayApp(QObject):
             instance.quit()
 
     # ----- jobs
-    def _poll_job(self) -> Callable[[], object]:
+    def _poll_job(self, *, everything: bool) -> Callable[[], object]:
         ctx = self.data_ctx
         demo = self.demo
         seeded = self._seeded
-        clock = ctx.clock
+        emulators = self.emulators
 
         def job() -> object:
-            if demo and not seeded:
-                from tokenwallet.ui.demo import is_demo_home, seed_demo
+            if demo:
+                from tokenwallet.ui.demo import DEMO_ACCOUNT_ID, is_demo_home, seed_demo, start_demo_emulator
 
-                if not is_demo_home(ctx.ledger()):
-                    seed_demo(ctx.ledger(), clock())
-                return []
-            return poll_accounts(ctx)
+                if not seeded and not is_demo_home(ctx.ledger()):
+                    emulator = start_demo_emulator()
+                    store = ctx.use_session_only_keys() if emulator is not None else None
+                    if emulator is not None:
+                        emulators.append(emulator)
+                    seed_demo(ctx.ledger(), ctx.clock(), emulator=emulator, store=store)
+                # Only the emulator-backed account: the demo's log account must never read real logs.
+                return poll_accounts(ctx, only=(DEMO_ACCOUNT_ID,)) if emulators else []
+            return poll_accounts(ctx, due_only=not everything)
 
         return job
 
@@ -183,7 +193,13 @@ class TrayApp(QObject):
         if self.paused and self._seeded:
             self.refresh()
             return
-        self.bridge.submit("poll", self._poll_job())
+        self.bridge.submit("poll", self._poll_job(everything=True))
+
+    @Slot()
+    def poll_due(self) -> None:
+        """Timer tick: poll the accounts whose time has come (the schedule is by wall clock)."""
+        if not self.paused:
+            self.bridge.submit("poll", self._poll_job(everything=False))
 
     @Slot()
     def refresh(self) -> None:
@@ -303,15 +319,13 @@ class TrayApp(QObject):
         self.render()
 
     def secret_store(self) -> SecretStore:
-        """The keyring store, or session-only memory when no keyring is usable."""
+        """The OS keyring; when none is usable, session-only keys in memory (never a plaintext file)."""
         if self._store is None:
-            factory = getattr(self.ctx, "secret_store", None)
-            if callable(factory):
-                self._store = factory()
-            else:
-                from tokenwallet.secrets.store import KeyringSecretStore
+            from tokenwallet.ui.settings_actions import keyring_problem
 
-                self._store = KeyringSecretStore()
+            store = self.ctx.secret_store()
+            self.keyring_problem = keyring_problem(store)
+            self._store = self.ctx.use_session_only_keys() if self.keyring_problem else store
         return self._store
 
     @Slot()
@@ -320,20 +334,21 @@ class TrayApp(QObject):
         if self.settings_dialog is None:
             from tokenwallet.ui.settings_dialog import SettingsDialog
 
-            self.settings_dialog = SettingsDialog(self.ctx, self.secret_store(), tester=self._tester())
+            store = self.secret_store()
+            self.settings_dialog = SettingsDialog(
+                self.ctx, store, tester=self._tester(), keyring_problem=self.keyring_problem
+            )
             self.settings_dialog.changed.connect(self.on_settings_changed)
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
 
-    def _tester(self) -> Callable[[str], str] | None:
-        factory = getattr(self.ctx, "poll_service", None)
-        if not callable(factory):
-            return None
+    def _tester(self) -> Callable[[str], str]:
+        ctx = self.ctx
 
         def test(account_id: str) -> str:
-            outcome = factory().poll(account_id)
-            return str(getattr(outcome, "error", "") or "")
+            outcome = ctx.poll_service().poll(account_id)
+            return str(outcome.error or "")
 
         return test
 
@@ -349,25 +364,30 @@ class TrayApp(QObject):
             old.close()
             self.retired_demo_homes.append(old)
             self.snapshot = None
-        self.poll_timer.setInterval(self.ctx.settings.poll_interval_minutes * 60_000)
         self.poll_now()
 
 
-def poll_accounts(ctx: AppContext) -> list[object]:
-    """Poll every enabled API account through the sync service (runs on a worker thread)."""
+def poll_accounts(ctx: AppContext, *, due_only: bool = False, only: tuple[str, ...] = ()) -> list[object]:
+    """Poll accounts through the sync service (runs on a worker thread).
+
+    ``due_only`` polls only those the schedule says are due; ``only`` limits it to those ids.
+    """
     factory = getattr(ctx, "poll_service", None)
     if not callable(factory):
-        return []  # the sync service is not part of this build: nothing to poll, the ledger is shown as is
+        return []  # no sync service in this build: the ledger is shown as it is
     from tokenwallet.domain.accounts import AccountKind
     from tokenwallet.ledger import accounts
+    from tokenwallet.sync.service import poll_many
 
     service = factory()
-    outcomes = []
-    for account in accounts.list_accounts(ctx.ledger(), include_disabled=False):
-        if account.kind is AccountKind.MANUAL:
-            continue
-        outcomes.append(service.poll(account.id))
-    return outcomes
+    if only:
+        return list(poll_many(service, list(only)))
+    if due_only:
+        return list(service.poll_due())
+    ids = [
+        a.id for a in accounts.list_accounts(ctx.ledger(), include_disabled=False) if a.kind is not AccountKind.MANUAL
+    ]
+    return list(poll_many(service, ids))
 
 
 def cleanup_demo_home(ctx: AppContext) -> None:

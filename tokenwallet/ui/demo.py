@@ -19,9 +19,13 @@ from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from tokenwallet.emulator import RunningEmulator
+    from tokenwallet.secrets.store import SecretStore
+
 DEMO_ACCOUNT_ID = "demo-openai"
 DEMO_LOGS_ID = "demo-claude-code"
 DEMO_ALLOWANCE_NAME = "Demo: monthly AI allowance"
+EMULATOR_DAYS = 6  # the emulator answers for this many days back on a first poll
 _MODELS = (("openai", "gpt-4.1", DEMO_ACCOUNT_ID), ("openai", "o4-mini", DEMO_ACCOUNT_ID))
 
 
@@ -50,13 +54,32 @@ def _record(account: str, provider: str, model: str, start: datetime, cost: int,
     )
 
 
-def seed_demo(db: Database, now: datetime, *, seed: int = 7) -> Allowance:
-    """Write the demo accounts, a $200 monthly allowance with a top-up and this month's spend."""
+def seed_demo(
+    db: Database,
+    now: datetime,
+    *,
+    seed: int = 7,
+    emulator: RunningEmulator | None = None,
+    store: SecretStore | None = None,
+) -> Allowance:
+    """Write the demo accounts, a $60 monthly allowance with a top-up and this month's spend.
+
+    With an ``emulator`` (and a session-only ``store`` for its demo key) the OpenAI account polls
+    the emulator through the real sync service, which supplies the last days; the seeded history
+    stops where the emulator's starts so nothing is counted twice.
+    """
     from tokenwallet.ledger import accounts, allowances, usage
     from tokenwallet.ledger.allowances import new_id
 
     rng = random.Random(seed)
-    accounts.add(db, Account(id=DEMO_ACCOUNT_ID, kind=AccountKind.OPENAI, label="Demo OpenAI key"), at=now)
+    base_url = emulator.base_url("openai") if emulator is not None else ""
+    label = "Demo OpenAI key (built-in emulator)" if emulator is not None else "Demo OpenAI key"
+    accounts.add(db, Account(id=DEMO_ACCOUNT_ID, kind=AccountKind.OPENAI, label=label, base_url=base_url), at=now)
+    if emulator is not None and store is not None:
+        from tokenwallet.emulator import DEMO_KEYS
+        from tokenwallet.secrets.store import ApiKey
+
+        store.set(DEMO_ACCOUNT_ID, ApiKey(DEMO_KEYS["openai"]))
     accounts.add(db, Account(id=DEMO_LOGS_ID, kind=AccountKind.CLAUDE_CODE, label="Demo Claude Code logs"), at=now)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     allowance = allowances.add(
@@ -65,7 +88,7 @@ def seed_demo(db: Database, now: datetime, *, seed: int = 7) -> Allowance:
             id=new_id(),
             name=DEMO_ALLOWANCE_NAME,
             unit=Unit.USD,
-            amount=usd_to_micros(200),
+            amount=usd_to_micros(60),
             cadence=Cadence.MONTHLY,
             starts_at=month_start,
             timezone="UTC",
@@ -81,7 +104,7 @@ def seed_demo(db: Database, now: datetime, *, seed: int = 7) -> Allowance:
             id=new_id(),
             allowance_id=allowance.id,
             kind=GrantKind.TOPUP,
-            amount=usd_to_micros(50),
+            amount=usd_to_micros(15),
             granted_at=month_start + timedelta(days=3),
             expires_at=month_start + timedelta(days=20),
             note="Hackathon top-up",
@@ -91,46 +114,62 @@ def seed_demo(db: Database, now: datetime, *, seed: int = 7) -> Allowance:
     )
     records = []
     hour = month_start
+    history_end = now - timedelta(hours=1)
+    if emulator is not None:
+        history_end = (now - timedelta(days=EMULATOR_DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
     while hour < now - timedelta(hours=1):
         if 8 <= hour.hour < 19 and hour.weekday() < 5:
-            for provider, model, account in _MODELS:
-                cost = rng.randint(60_000, 900_000)
+            for provider, model, account in _MODELS if hour < history_end else ():
+                cost = rng.randint(20_000, 160_000)
                 records.append(_record(account, provider, model, hour, cost, rng.randint(3, 40), est=False))
             if rng.random() < 0.5:
                 records.append(
-                    _record(DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(50_000, 400_000), 5, True)
+                    _record(DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(10_000, 90_000), 5, True)
                 )
         hour += timedelta(hours=1)
     with db.atomic():  # upsert leaves committing to the caller
         usage.upsert(db, records, recorded_at=now)
-    mark_synced(db, now)
+    mark_synced(db, now, (DEMO_LOGS_ID,) if emulator is not None else (DEMO_ACCOUNT_ID, DEMO_LOGS_ID))
     return allowance
 
 
-def mark_synced(db: Database, now: datetime) -> None:
+def mark_synced(db: Database, now: datetime, account_ids: tuple[str, ...] = (DEMO_ACCOUNT_ID, DEMO_LOGS_ID)) -> None:
     """Record a successful demo poll at ``now`` (the dashboard shows when data last arrived)."""
     from tokenwallet.ledger import sync_state
 
     # sync_state.put leaves committing to the caller; an open transaction would block other threads.
     with db.atomic():
-        for account_id in (DEMO_ACCOUNT_ID, DEMO_LOGS_ID):
+        for account_id in account_ids:
             state = sync_state.get(db, account_id)
             due = now + timedelta(seconds=30)
             sync_state.put(db, replace(state, last_attempt=now, last_success=now, next_due=due))
 
 
+def start_demo_emulator() -> RunningEmulator | None:
+    """Start the built-in provider emulator on 127.0.0.1, or None when it cannot start."""
+    try:
+        from tokenwallet.emulator import start_emulator
+
+        return start_emulator()
+    except (ImportError, OSError):
+        return None
+
+
+_TICK_MODELS = (("anthropic", "claude-sonnet-4", DEMO_LOGS_ID),)
+
+
 def tick_demo(db: Database, now: datetime, *, rng: random.Random | None = None) -> None:
-    """Add a little spend in the current hour so the demo meter visibly moves."""
+    """Add a little (estimated, local-log) spend in the current hour so the demo meter visibly moves."""
     from tokenwallet.ledger import usage
 
     rng = rng or random.Random()
     hour = now.replace(minute=0, second=0, microsecond=0)
-    model = rng.choice(_MODELS)
+    model = rng.choice(_TICK_MODELS)
     existing = usage.list_records(
         db, usage.UsageFilter(since=hour, until=hour + timedelta(hours=1), accounts=(model[2],), models=(model[1],))
     )
     previous = sum(r.cost_micros or 0 for r in existing if r.key == f"demo:{model[1]}:{hour.isoformat()}")
-    cost = previous + rng.randint(400_000, 1_600_000)
+    cost = previous + rng.randint(20_000, 80_000)
     with db.atomic():
-        usage.upsert(db, [_record(model[2], model[0], model[1], hour, cost, 1, est=False)], recorded_at=now)
-    mark_synced(db, now)
+        usage.upsert(db, [_record(model[2], model[0], model[1], hour, cost, 1, est=True)], recorded_at=now)
+    mark_synced(db, now, (DEMO_LOGS_ID,))

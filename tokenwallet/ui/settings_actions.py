@@ -143,16 +143,11 @@ def remove_allowance(ctx: AppContext, allowance_id: str) -> None:
 
 
 def apply_start_at_login(enabled: bool) -> str:
-    """Turn start-at-login on or off; returns a message when the platform part is missing."""
+    """Turn start-at-login on or off; returns what went wrong in plain words, or ''."""
+    from tokenwallet.platform.autostart import set_autostart
+
     try:
-        from tokenwallet.platform import autostart  # type: ignore[attr-defined]
-    except ImportError:
-        return "Start at login is saved; it takes effect once desktop integration is installed."
-    apply = getattr(autostart, "apply", None) or getattr(autostart, "set_enabled", None)
-    if apply is None:
-        return "Start at login is saved; this platform's autostart is not available."
-    try:
-        apply(enabled)
+        set_autostart(enabled)
     except (OSError, TokenwalletError) as exc:
         return f"Could not change start at login: {exc}"
     return ""

@@ -53,12 +53,14 @@ class SettingsDialog(QDialog):
         store: SecretStore,
         *,
         tester: ConnectionTester | None = None,
+        keyring_problem: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.store = store
         self.tester = tester
+        self._keyring_problem = keyring_problem
         self.setWindowTitle("tokenwallet settings")
         self.resize(620, 520)
         self.status = QLabel()
@@ -388,7 +390,7 @@ class SettingsDialog(QDialog):
         from tokenwallet.ledger import accounts, allowances
 
         db = self.ctx.ledger()
-        problem = actions.keyring_problem(self.store)
+        problem = self._keyring_problem if self._keyring_problem is not None else actions.keyring_problem(self.store)
         self.keyring_note.setText(
             f"No usable keyring: {problem} Keys you add now are kept for this session only." if problem else ""
         )
