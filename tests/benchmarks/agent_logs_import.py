@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.claude_corpus import append, generate, parse_size  # noqa: E402
+from tests.benchmarks.claude_corpus import append, generate, parse_size
 
 CCUSAGE = "ccusage@20.0.24"
 
@@ -85,33 +85,42 @@ def main() -> int:
     try:
         binary = args.ccusage
         if binary is None:
-            subprocess.run(["npm", "i", "--silent", "--prefix", str(work / "npm"), CCUSAGE], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["npm", "i", "--silent", "--prefix", str(work / "npm"), CCUSAGE], check=True, stdout=subprocess.DEVNULL
+            )
             binary = work / "npm" / "node_modules" / ".bin" / "ccusage"
         logs = work / "claude"
         t0 = time.perf_counter()
         corpus = generate(logs, parse_size(args.size))
-        print(f"corpus: {corpus['bytes'] / 1e6:.0f} MB, {corpus['files']} files, {corpus['lines']:,} lines "
-              f"(generated in {time.perf_counter() - t0:.0f} s)")
+        print(
+            f"corpus: {corpus['bytes'] / 1e6:.0f} MB, {corpus['files']} files, {corpus['lines']:,} lines "
+            f"(generated in {time.perf_counter() - t0:.0f} s)"
+        )
         child = [sys.executable, __file__, "--child", str(work / "home"), str(logs)]
         env = dict(os.environ, CLAUDE_CONFIG_DIR=str(logs))
         cc_wall, cc_rss, _ = run([str(binary), "claude", "daily", "--json", "--offline", "-z", "UTC"], env)
         print(f"ccusage daily:         {cc_wall:6.2f} s  {cc_rss:5d} MB peak RSS")
         tw_wall, tw_rss, out = run(child)
         full = json.loads(out)
-        print(f"tokenwallet full:      {tw_wall:6.2f} s  {tw_rss:5d} MB peak RSS  "
-              f"({full['entries']:,} usage lines, {full['imported']:,} rows, {full['duplicates']:,} duplicates)")
+        print(
+            f"tokenwallet full:      {tw_wall:6.2f} s  {tw_rss:5d} MB peak RSS  "
+            f"({full['entries']:,} usage lines, {full['imported']:,} rows, {full['duplicates']:,} duplicates)"
+        )
         added = append(logs, 1 << 20)
         inc_wall, inc_rss, out = run(child)
         inc = json.loads(out)
-        print(f"tokenwallet +{added / 1e6:.1f} MB:    {inc_wall:6.2f} s  {inc_rss:5d} MB peak RSS  "
-              f"(import call {inc['seconds'] * 1000:.0f} ms, {inc['bytes_read']:,} bytes read, {inc['imported']} rows)")
+        print(
+            f"tokenwallet +{added / 1e6:.1f} MB:    {inc_wall:6.2f} s  {inc_rss:5d} MB peak RSS  "
+            f"(import call {inc['seconds'] * 1000:.0f} ms, {inc['bytes_read']:,} bytes read, {inc['imported']} rows)"
+        )
         time_ratio, mem_ratio = tw_wall / cc_wall, tw_rss / cc_rss
         inc_ratio = inc["seconds"] / cc_wall
         print(f"full/ccusage wall:  {time_ratio:.2f}x (target <= 0.70)  {'ok' if time_ratio <= 0.7 else 'MISSED'}")
         print(f"full/ccusage RSS:   {mem_ratio:.2f}x (target <= 0.50)  {'ok' if mem_ratio <= 0.5 else 'MISSED'}")
-        print(f"incremental/ccusage: {inc_ratio * 100:.2f}% of the full scan (target <= 2%; whole process "
-              f"{inc_wall / cc_wall * 100:.1f}%)  {'ok' if inc_ratio <= 0.02 else 'MISSED'}")
+        print(
+            f"incremental/ccusage: {inc_ratio * 100:.2f}% of the full scan (target <= 2%; whole process "
+            f"{inc_wall / cc_wall * 100:.1f}%)  {'ok' if inc_ratio <= 0.02 else 'MISSED'}"
+        )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

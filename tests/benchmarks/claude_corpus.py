@@ -28,7 +28,9 @@ MODELS = (
     "claude-haiku-4-5-20251001",
     "claude-opus-4-1-20250805",
 )
-_WORDS = ["".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(i).randint(2, 10))) for i in range(512)]
+_WORDS = [
+    "".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(i).randint(2, 10))) for i in range(512)
+]
 
 
 def _dumps(obj: Any) -> str:
@@ -81,8 +83,13 @@ class _Session:
         if rng.random() < 0.7:
             user["message"] = {
                 "role": "user",
-                "content": [{"tool_use_id": f"toolu_{rng.getrandbits(64):016x}", "type": "tool_result",
-                             "content": _text(rng, rng.choice((400, 1500, 4000, 12000)))}],
+                "content": [
+                    {
+                        "tool_use_id": f"toolu_{rng.getrandbits(64):016x}",
+                        "type": "tool_result",
+                        "content": _text(rng, rng.choice((400, 1500, 4000, 12000))),
+                    }
+                ],
             }
         else:
             user["message"] = {"role": "user", "content": _text(rng, rng.randint(40, 600))}
@@ -107,19 +114,40 @@ class _Session:
         blocks = [{"type": "thinking", "thinking": _text(rng, rng.randint(100, 1500)), "signature": "sig"}]
         blocks.append({"type": "text", "text": _text(rng, rng.randint(50, 800))})
         if rng.random() < 0.7:
-            blocks.append({"type": "tool_use", "id": f"toolu_{rng.getrandbits(64):016x}", "name": "Bash",
-                           "input": {"command": _text(rng, 60)}})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_{rng.getrandbits(64):016x}",
+                    "name": "Bash",
+                    "input": {"command": _text(rng, 60)},
+                }
+            )
         for block in blocks:
             line = self._envelope("assistant")
             line["requestId"] = req_id
-            line["message"] = {"id": msg_id, "type": "message", "role": "assistant", "model": self.model,
-                               "content": [block], "stop_reason": None, "stop_sequence": None, "usage": usage}
+            line["message"] = {
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "model": self.model,
+                "content": [block],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": usage,
+            }
             lines.append(_dumps(line))
         if rng.random() < 0.01:  # a /btw sidechain replays this message under a new request id
             line = self._envelope("assistant", sidechain=True)
             line["requestId"] = f"req_011C{rng.getrandbits(96):024x}"
-            line["message"] = {"id": msg_id, "type": "message", "role": "assistant", "model": self.model,
-                               "content": [blocks[-1]], "stop_reason": "end_turn", "usage": usage}
+            line["message"] = {
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "model": self.model,
+                "content": [blocks[-1]],
+                "stop_reason": "end_turn",
+                "usage": usage,
+            }
             lines.append(_dumps(line))
         return lines
 

@@ -23,12 +23,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.claude_corpus import append, generate, parse_size  # noqa: E402
-from tokenwallet.domain.accounts import Account, AccountKind  # noqa: E402
-from tokenwallet.domain.clock import FixedClock  # noqa: E402
-from tokenwallet.ledger import accounts  # noqa: E402
-from tokenwallet.ledger.db import open_ledger  # noqa: E402
-from tokenwallet.sources.agent_logs.importer import import_account  # noqa: E402
+from tests.benchmarks.claude_corpus import append, generate, parse_size
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.clock import FixedClock
+from tokenwallet.ledger import accounts
+from tokenwallet.ledger.db import open_ledger
+from tokenwallet.sources.agent_logs.importer import import_account
 
 CCUSAGE = "ccusage@20.0.24"
 COST_TOLERANCE = 0.005
@@ -46,7 +46,10 @@ def ccusage_daily(binary: Path, logs: Path) -> dict[str, dict[str, Any]]:
     env = dict(os.environ, CLAUDE_CONFIG_DIR=str(logs))
     out = subprocess.run(
         [str(binary), "claude", "daily", "--json", "--offline", "-z", "UTC"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return {d["date"]: d for d in json.loads(out)["daily"]}
 
@@ -60,7 +63,8 @@ def tokenwallet_daily(logs: Path, workdir: Path, *, append_bytes: int = 0) -> di
     db = open_ledger(workdir / "ledger.db")
     at = datetime(2026, 11, 26, tzinfo=UTC)
     account = accounts.add(
-        db, Account(id="claude-code-peer", kind=AccountKind.CLAUDE_CODE, label="peer", config={"paths": [str(logs)]}),
+        db,
+        Account(id="claude-code-peer", kind=AccountKind.CLAUDE_CODE, label="peer", config={"paths": [str(logs)]}),
         at=at,
     )
     summary = import_account(db, account, clock=FixedClock(at))
@@ -77,8 +81,14 @@ def tokenwallet_daily(logs: Path, workdir: Path, *, append_bytes: int = 0) -> di
     ).fetchall()
     db.close()
     return {
-        r[0]: {"inputTokens": r[1], "outputTokens": r[2], "cacheCreationTokens": r[3], "cacheReadTokens": r[4],
-               "totalCost": (r[5] or 0) / 1_000_000, "unpriced": r[6]}
+        r[0]: {
+            "inputTokens": r[1],
+            "outputTokens": r[2],
+            "cacheCreationTokens": r[3],
+            "cacheReadTokens": r[4],
+            "totalCost": (r[5] or 0) / 1_000_000,
+            "unpriced": r[6],
+        }
         for r in rows
     }
 
@@ -103,8 +113,10 @@ def compare(ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]) 
     tot_b = sum(sum(d.get(f, 0) for f in FIELDS) for d in theirs.values())
     cost_a = sum(float(d.get("totalCost", 0)) for d in ours.values())
     cost_b = sum(float(d.get("totalCost", 0)) for d in theirs.values())
-    print(f"{'total':<10}  {tot_a:>19,} / {tot_b:>18,}  {cost_a:>16.4f}  {cost_b:>12.4f}  "
-          f"{abs(cost_a - cost_b) / cost_b * 100 if cost_b else 0:.3f}%")
+    print(
+        f"{'total':<10}  {tot_a:>19,} / {tot_b:>18,}  {cost_a:>16.4f}  {cost_b:>12.4f}  "
+        f"{abs(cost_a - cost_b) / cost_b * 100 if cost_b else 0:.3f}%"
+    )
     print("PASS" if ok else "FAIL")
     return ok
 

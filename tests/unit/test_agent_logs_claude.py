@@ -18,14 +18,37 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs" / "claude"
 SESSION = "-home-alice-src-app/5b0e2d4c-7a7e-4a8e-9d0c-3f1c2b7a9e10.jsonl"
 
 
-def _line(msg: str, req: str, *, ts: str = "2026-11-26T10:00:00.000Z", out: int = 10, sidechain: bool = False,
-          model: str = "claude-sonnet-4-20250514", text: str = "x") -> str:
+def _line(
+    msg: str,
+    req: str,
+    *,
+    ts: str = "2026-11-26T10:00:00.000Z",
+    out: int = 10,
+    sidechain: bool = False,
+    model: str = "claude-sonnet-4-20250514",
+    text: str = "x",
+) -> str:
     return json.dumps(
-        {"type": "assistant", "timestamp": ts, "sessionId": "s1", "version": "2.1.40", "requestId": req,
-         "isSidechain": sidechain, "cwd": "/w", "message": {"id": msg, "model": model, "content": [
-             {"type": "text", "text": text}], "usage": {"input_tokens": 100, "output_tokens": out,
-                                                       "cache_creation_input_tokens": 0,
-                                                       "cache_read_input_tokens": 0}}},
+        {
+            "type": "assistant",
+            "timestamp": ts,
+            "sessionId": "s1",
+            "version": "2.1.40",
+            "requestId": req,
+            "isSidechain": sidechain,
+            "cwd": "/w",
+            "message": {
+                "id": msg,
+                "model": model,
+                "content": [{"type": "text", "text": text}],
+                "usage": {
+                    "input_tokens": 100,
+                    "output_tokens": out,
+                    "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 0,
+                },
+            },
+        },
         separators=(",", ":"),
     )
 

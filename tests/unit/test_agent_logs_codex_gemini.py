@@ -50,10 +50,18 @@ def test_codex_incremental_continues_running_totals(db: Any, tmp_path: Path, clo
     account = _account(db, AccountKind.CODEX, root, now)
     import_account(db, account, clock=clock)
     rollout = next((root / "sessions").rglob("*.jsonl"))
-    total = {"input_tokens": 3600, "cached_input_tokens": 1700, "output_tokens": 610, "reasoning_output_tokens": 150,
-             "total_tokens": 4210}
-    event = {"timestamp": "2026-11-24T09:10:00.000Z", "type": "event_msg",
-             "payload": {"type": "token_count", "info": {"total_token_usage": total, "last_token_usage": None}}}
+    total = {
+        "input_tokens": 3600,
+        "cached_input_tokens": 1700,
+        "output_tokens": 610,
+        "reasoning_output_tokens": 150,
+        "total_tokens": 4210,
+    }
+    event = {
+        "timestamp": "2026-11-24T09:10:00.000Z",
+        "type": "event_msg",
+        "payload": {"type": "token_count", "info": {"total_token_usage": total, "last_token_usage": None}},
+    }
     with rollout.open("a") as fh:
         fh.write(json.dumps(event, separators=(",", ":")) + "\n")
     second = import_account(db, account, clock=clock)

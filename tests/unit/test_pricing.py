@@ -24,8 +24,13 @@ def test_matches_the_catalog_calculation(model: str, tokens: tuple[int, int, int
         w5 = w1 = 0  # OpenAI has no cache-write price
     ours = PriceBook().cost(model, AT, input_tokens=inp, output_tokens=out, cache_read=read, cache_5m=w5, cache_1h=w1)
     # genai-prices counts cached and cache-write tokens inside input_tokens.
-    usage = Usage(input_tokens=inp + read + w5 + w1, output_tokens=out, cache_read_tokens=read,
-                  cache_write_tokens=w5 + w1, cache_write_1h_tokens=w1 or None)  # type: ignore[call-arg]
+    usage = Usage(
+        input_tokens=inp + read + w5 + w1,
+        output_tokens=out,
+        cache_read_tokens=read,
+        cache_write_tokens=w5 + w1,
+        cache_write_1h_tokens=w1 or None,
+    )  # type: ignore[call-arg]
     expected = usd_to_micros(calc_price(usage, model, genai_request_timestamp=AT).total_price)
     assert ours is not None and abs(ours - expected) <= 1
 
