@@ -126,3 +126,32 @@ def test_empty_key_is_a_clear_error(home: Path) -> None:
 def test_poll_unknown_account_is_input_error(home: Path) -> None:
     result = CliRunner().invoke(cli, ["--home", str(home), "poll", "--once", "--account", "nope"])
     assert result.exit_code == 2 and "No account 'nope'" in result.output
+
+
+def test_poll_loop_polls_due_accounts_then_stops_on_interrupt(home: Path, live_emulator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tokenwallet.cli.poll as poll_cli
+
+    account_id = _add(home, live_emulator, "moonshot")
+    ticks: list[float] = []
+
+    def fake_sleep(seconds: float) -> None:
+        ticks.append(seconds)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(poll_cli.time, "sleep", fake_sleep)
+    result = run(home, "poll")
+    assert result.exit_code == 0 and f"{account_id}: ok" in result.output
+    assert ticks == [poll_cli.TICK_SECONDS]
+
+
+def test_session_only_keys_stay_in_memory(home: Path, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.app import AppContext
+    from tokenwallet.secrets import ApiKey, MemorySecretStore
+
+    app = AppContext.create(str(home))
+    store = app.use_session_only_keys()
+    assert isinstance(store, MemorySecretStore) and app.secret_store() is store
+    store.set("openai-x", ApiKey("sk-admin-session-only-1234"))
+    assert memory_keyring.passwords == {}
+    assert app.poll_service().secrets is store
+    app.shutdown()
