@@ -70,3 +70,34 @@ def test_hicolor_png_exists_at_its_size(size: int) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (size, size)
+
+
+def test_ico_holds_png_images_up_to_256() -> None:
+    import struct
+
+    data = (RESOURCES / "icons" / f"{APP_ID}.ico").read_bytes()
+    reserved, kind, count = struct.unpack_from("<HHH", data)
+    assert (reserved, kind) == (0, 1)
+    sizes = set()
+    for index in range(count):
+        width, _h, _c, _r, _planes, _bits, length, offset = struct.unpack_from("<BBBBHHII", data, 6 + 16 * index)
+        assert data[offset : offset + 8] == b"\x89PNG\r\n\x1a\n"
+        assert offset + length <= len(data)
+        sizes.add(width or 256)
+    assert {16, 32, 48, 256} <= sizes
+
+
+def test_icns_elements_add_up_to_the_file() -> None:
+    import struct
+
+    data = (RESOURCES / "icons" / f"{APP_ID}.icns").read_bytes()
+    assert data[:4] == b"icns"
+    assert struct.unpack_from(">I", data, 4)[0] == len(data)
+    position, kinds = 8, []
+    while position < len(data):
+        kind, length = data[position : position + 4], struct.unpack_from(">I", data, position + 4)[0]
+        assert data[position + 8 : position + 16] == b"\x89PNG\r\n\x1a\n"
+        kinds.append(kind)
+        position += length
+    assert position == len(data)
+    assert {b"icp4", b"ic07", b"ic08", b"ic10"} <= set(kinds)
