@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tokenwallet.cli import cli
-from tokenwallet.emulator import start_emulator
+from tokenwallet.domain.money import usd_to_micros
+from tokenwallet.emulator import Scenario, start_emulator
 
 
 @pytest.fixture
@@ -59,9 +61,18 @@ def test_add_poll_list_usage_status_remove(home: Path, live_emulator, memory_key
     (outcome,) = json.loads(polled.output)["outcomes"]
     assert outcome["ok"] and outcome["records"] > 0
 
-    usage = run(home, "usage", "list", "--json")
+    usage = run(home, "usage", "list", "--json", "--limit", "1000")
     assert usage.exit_code == 0, usage.output
-    assert key not in usage.output and account_id in usage.output
+    assert key not in usage.output
+    items = json.loads(usage.output)["usage"]
+    assert {(i["source"], i["confidence"]) for i in items} == {("api_usage", "reported"), ("api_cost", "billed")}
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    (cost,) = [i for i in items if i["source"] == "api_cost" and i["bucket_start"].startswith(yesterday.isoformat())]
+    assert cost["cost_micros"] == usd_to_micros(Scenario().openai_cost_usd(yesterday, datetime.now(UTC)))
+    chat = [i for i in items if i["source"] == "api_usage" and i["model"] == "gpt-5.2"]
+    assert chat and all(
+        i["cost_micros"] is None and i["input_tokens"] > 0 and i["cached_input_tokens"] > 0 for i in chat
+    )
 
     status = run(home, "status", "--json")
     assert status.exit_code == 0 and account_id in status.output and "last_success" in status.output

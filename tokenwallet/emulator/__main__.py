@@ -15,9 +15,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=Scenario().seed, help="scenario seed")
     args = parser.parse_args()
     emulator = start_emulator(Scenario(seed=args.seed), port=args.port)
-    print(f"provider emulator on {emulator.root_url} (Ctrl+C to stop)")
+    print(f"provider emulator on {emulator.root_url} (Ctrl+C to stop)", flush=True)
     for kind in ("openai", "anthropic", "openrouter", "litellm", "deepseek", "moonshot"):
-        print(f"  {kind:11} base URL {emulator.base_url(kind)}  demo key {emulator.keys[kind]}")
+        print(f"  {kind:11} base URL {emulator.base_url(kind)}  demo key {emulator.keys[kind]}", flush=True)
     try:
         while True:
             time.sleep(3600)
