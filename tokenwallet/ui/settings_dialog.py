@@ -110,7 +110,7 @@ class SettingsDialog(QDialog):
         self.account_kind = QComboBox()
         for kind in AccountKind:
             if kind is not AccountKind.MANUAL:
-                self.account_kind.addItem(kind.value, kind)
+                self.account_kind.addItem(kind.value, kind.value)
         self.account_label = QLineEdit()
         self.account_label.setPlaceholderText("e.g. Work OpenAI")
         self.account_url = QLineEdit()
@@ -154,13 +154,13 @@ class SettingsDialog(QDialog):
         self.account_key.setPlaceholderText(
             f"key ending …{account.key_hint}; type a new one to replace it" if account.key_hint else "no key"
         )
-        index = self.account_kind.findData(account.kind)
+        index = self.account_kind.findData(account.kind.value)
         if index >= 0:
             self.account_kind.setCurrentIndex(index)
 
     @Slot()
     def _add_account(self) -> None:
-        kind = self.account_kind.currentData()
+        kind = AccountKind(self.account_kind.currentData())  # Qt hands back the plain string
 
         def step() -> None:
             actions.add_account(

@@ -1,0 +1,256 @@
+"""The running app with an inline executor: refresh, pause, wake from sleep, demo, settings, bridge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tokenwallet.secrets.store import MemorySecretStore
+from tokenwallet.ui.poll_bridge import PollBridge, inline_executor
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+
+class FailingStore(MemorySecretStore):
+    """A keyring that refuses every key, like a locked or missing one."""
+
+    def check(self) -> None:
+        from tokenwallet.domain.errors import SecretStoreError
+
+        raise SecretStoreError("no Secret Service is running")
+
+    def set(self, account_id, key) -> None:  # type: ignore[no-untyped-def]
+        self.check()
+
+
+@pytest.fixture
+def tray_app(allowance_ctx):  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.application import TrayApp
+
+    app = TrayApp(allowance_ctx, executor=inline_executor, store=MemorySecretStore())
+    yield app
+    app.tray.icon.hide()
+    if app.dashboard is not None:
+        app.dashboard.close()
+        app.dashboard.deleteLater()
+
+
+def test_start_loads_figures_into_tray(tray_app, now) -> None:  # type: ignore[no-untyped-def]
+    tray_app.start(open_dashboard=False)
+    tray_app.poll_now()  # inline: poll (no accounts to poll) then snapshot
+    assert tray_app.snapshot is not None
+    assert tray_app.tray.state is not None
+    assert round(tray_app.tray.state.percent or 0) == 40
+    assert "Work: $60.00 left" in tray_app.tray.icon.toolTip()
+    tray_app.poll_timer.stop()
+    tray_app.wake_timer.stop()
+
+
+def test_wall_clock_jump_counts_as_wake_and_polls(tray_app) -> None:  # type: ignore[no-untyped-def]
+    base = 1_000_000.0
+    tray_app._last_wall = base
+    assert not tray_app.check_wake(base + 30)
+    assert tray_app.snapshot is None
+    assert tray_app.check_wake(base + 30 + 3600)  # an hour asleep
+    assert tray_app.wakes == 1
+    assert tray_app.snapshot is not None  # it polled and refreshed at once
+
+
+def test_pause_shows_badge_and_stops_timer(tray_app) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.view_state import Badge
+
+    tray_app.start(open_dashboard=False)
+    tray_app.poll_now()
+    tray_app.set_paused(True)
+    assert not tray_app.poll_timer.isActive()
+    assert tray_app.tray.state.badge is Badge.PAUSED
+    tray_app.set_paused(False)
+    assert tray_app.poll_timer.isActive()
+    assert tray_app.tray.state.badge is not Badge.PAUSED
+    tray_app.poll_timer.stop()
+    tray_app.wake_timer.stop()
+
+
+def test_failed_job_is_shown_not_raised(tray_app) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.view_state import Badge
+
+    tray_app.poll_now()
+
+    def boom() -> object:
+        raise RuntimeError("provider said 500")
+
+    tray_app.bridge.submit("poll", boom)
+    assert tray_app.poll_error == "provider said 500"
+    assert tray_app.tray.state.badge is Badge.ERROR
+
+
+def test_dashboard_opens_with_snapshot(tray_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    tray_app.poll_now()
+    tray_app.show_dashboard()
+    assert tray_app.dashboard.isVisible()
+    assert tray_app.dashboard.cards[0].title.text() == "Work"
+
+
+def test_hide_amounts_switch_saved_in_settings(tray_app) -> None:  # type: ignore[no-untyped-def]
+    tray_app.poll_now()
+    tray_app.show_dashboard()
+    tray_app.dashboard.hide_amounts.setChecked(True)
+    assert tray_app.ctx.settings.hide_amounts
+    assert "•••" in tray_app.tray.icon.toolTip()
+
+
+def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui import demo
+    from tokenwallet.ui.application import TrayApp, has_own_data
+
+    monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)  # no server in this unit test
+    from tokenwallet.app import AppContext
+
+    demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
+    app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
+    app.poll_now()
+    assert app.tray.state.demo and "Demo data" in app.tray.icon.toolTip()
+    assert app.snapshot.statuses[0].name == demo.DEMO_ALLOWANCE_NAME
+    assert not has_own_data(app_context)  # the demo lives in its own home, not the user's ledger
+    app.demo_tick()
+    before = app.snapshot.statuses[0].spent
+    app.demo_tick()
+    assert app.snapshot is not None and app.snapshot.statuses[0].spent > before  # the meter moves
+
+    app.show_settings()
+    dialog = app.settings_dialog
+    dialog.allowance_name.setText("Mine")
+    dialog.allowance_amount.setText("150")
+    dialog._add_allowance()
+    assert not app.demo
+    assert [s.name for s in app.snapshot.statuses] == ["Mine"]
+    assert not app.tray.state.demo
+    dialog.close()
+    app.tray.icon.hide()
+    demo_ctx.close()
+
+
+def test_settings_adds_account_key_only_in_store(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ledger import accounts
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    store = MemorySecretStore()
+    dialog = SettingsDialog(app_context, store)
+    qtbot.addWidget(dialog)
+    dialog.account_label.setText("Work OpenAI")
+    dialog.account_key.setText("sk-test-0123456789abcd")
+    assert dialog.account_key.echoMode() == dialog.account_key.EchoMode.Password
+    dialog._add_account()
+    [account] = [a for a in accounts.list_accounts(app_context.ledger()) if a.label == "Work OpenAI"]
+    assert store.get(account.id).reveal() == "sk-test-0123456789abcd"
+    assert account.key_hint == "abcd"
+    assert "sk-test" not in dialog.account_list.item(0).text()
+    assert dialog.account_list.count() == 1
+
+
+def test_settings_explains_missing_keyring_and_loses_nothing(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ledger import accounts
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(app_context, FailingStore())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.keyring_note.isVisible()
+    assert "session only" in dialog.keyring_note.text()
+    dialog.account_label.setText("Work")
+    dialog.account_key.setText("sk-test-0123456789abcd")
+    dialog._add_account()
+    assert "failed" in dialog.status.text() and "Secret Service" in dialog.status.text()
+    assert [a for a in accounts.list_accounts(app_context.ledger()) if a.label == "Work"] == []
+
+
+def test_settings_rejects_bad_allowance_with_plain_words(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ledger import allowances
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(app_context, MemorySecretStore())
+    qtbot.addWidget(dialog)
+    dialog.allowance_name.setText("Work")
+    dialog.allowance_amount.setText("lots")
+    dialog._add_allowance()
+    assert "failed" in dialog.status.text() and "lots" in dialog.status.text()
+    assert allowances.list_allowances(app_context.ledger()) == []
+
+
+def test_settings_topup_and_general(allowance_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ledger import allowances
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(allowance_ctx, MemorySecretStore())
+    qtbot.addWidget(dialog)
+    dialog.allowance_list.setCurrentRow(0)
+    dialog.topup_amount.setText("25")
+    dialog.topup_note.setText("conference")
+    dialog._add_topup()
+    grants = allowances.grants_for(allowance_ctx.ledger(), "a1")
+    assert [g.amount for g in grants] == [25_000_000]
+    assert grants[0].expires_at is not None
+    dialog.currency.setCurrentText("INR")
+    dialog.rate.setText("83.2")
+    dialog.grouping.setCurrentIndex(1)
+    dialog.save_general()
+    settings = allowance_ctx.settings
+    assert (settings.display_currency, settings.currency_rate, settings.number_grouping) == ("INR", "83.2", "indian")
+    dialog.rate.setText("-3")
+    dialog.save_general()
+    assert "positive number" in dialog.status.text()
+    assert allowance_ctx.settings.currency_rate == "83.2"
+
+
+def test_bridge_runs_on_pool_and_delivers_on_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    bridge = PollBridge()
+    seen: list[str] = []
+
+    def job() -> object:
+        seen.append(threading.current_thread().name)
+        return threading.get_ident()
+
+    with qtbot.waitSignal(bridge.poll_finished, timeout=5000) as blocker:
+        assert bridge.submit("poll", job)
+    assert blocker.args[0] != threading.get_ident()  # ran off the GUI thread
+    assert not bridge.busy("poll")
+    bridge.executor.wait()
+
+
+def test_bridge_runs_one_job_per_kind_and_reruns_pending() -> None:
+    calls: list[str] = []
+    queued: list = []
+    bridge = PollBridge(executor=queued.append)
+    assert bridge.submit("poll", lambda: calls.append("first"))
+    assert not bridge.submit("poll", lambda: calls.append("second"))
+    queued.pop(0)()
+    assert calls == ["first"]
+    assert len(queued) == 1  # the pending one started when the first finished
+    queued.pop(0)()
+    assert calls == ["first", "second"]
+
+
+def test_second_launch_reaches_first(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.single_instance import InstanceServer, ask_running_instance, server_name
+
+    name = server_name(str(tmp_path))
+    assert not ask_running_instance(name, timeout_ms=100)
+    server = InstanceServer(name)
+    with qtbot.waitSignal(server.show_requested, timeout=3000):
+        assert ask_running_instance(name)
+    server.close()
+
+
+def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.view_state import Badge
+
+    tray_app.poll_now()
+    snapshot = tray_app.snapshot
+    from dataclasses import replace
+
+    tray_app.snapshot = replace(snapshot, last_update=now - timedelta(hours=1))
+    tray_app.render()
+    assert tray_app.tray.state.badge is Badge.STALE
