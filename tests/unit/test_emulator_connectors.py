@@ -70,7 +70,7 @@ def test_anthropic_cache_writes_and_exact_cents(emulator, client, clock, now) ->
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     for model in ANTHROPIC_PRICES:
         t = sc.anthropic_messages(model, day, now)
-        (row,) = [r for r in records if r.source is Source.API_USAGE and r.bucket_start == start and r.model == model]
+        (row,) = [r for r in records if r.kind == "messages" and r.bucket_start == start and r.model == model]
         assert row.input_tokens == t["uncached_input_tokens"]
         assert row.cache_write_tokens == (
             t["cache_creation.ephemeral_5m_input_tokens"] + t["cache_creation.ephemeral_1h_input_tokens"]
@@ -131,3 +131,23 @@ def test_deepseek_and_moonshot_balances(emulator, client, clock) -> None:  # typ
         moonshot.fetch(client, emulator.base_url("moonshot"), ApiKey(emulator.keys["moonshot"]), "a", {}, clock)
     )
     assert ms[0].name == "available" and ms[0].remaining_micros is not None
+
+
+def test_anthropic_claude_code_report_keeps_subscription_rows_only(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]
+    key = ApiKey(emulator.keys["anthropic"])
+    records, _, cursor = _collect(anthropic.fetch(client, emulator.base_url("anthropic"), key, "acct", {}, clock))
+    cc = [r for r in records if r.kind == "claude_code"]
+    assert {r.bucket_start.date() for r in cc} == {now.date() - timedelta(days=1), now.date()}
+    assert all(r.extra["actor"] == "alice@corp.example" and r.cost_micros is None for r in cc)
+    expected = Scenario().claude_code_tokens("subscription", now.date(), now)
+    (today,) = [r for r in cc if r.bucket_start.date() == now.date()]
+    assert (today.input_tokens, today.output_tokens, today.cached_input_tokens, today.cache_write_tokens) == (
+        expected["input"],
+        expected["output"],
+        expected["cache_read"],
+        expected["cache_creation"],
+    )
+    assert today.extra["estimated_cost_micros"] == cents_to_micros(
+        Scenario().claude_code_cents("subscription", now.date(), now)
+    )
+    assert cursor["claude_code"] is True

@@ -110,7 +110,7 @@ def test_repeated_polls_leave_no_duplicates(kind: str, db, service, emulator, no
     ("kind", "endpoints"),
     [
         ("openai", 6),  # completions, embeddings, images, audio speeches, audio transcriptions, costs
-        ("anthropic", 2),  # messages, cost_report
+        ("anthropic", 3),  # messages, cost_report, claude_code (today only once yesterday is read)
         ("openrouter", 1),  # /key
         ("litellm", 3),  # /key/info, /user/info, /team/info
         ("deepseek", 1),

@@ -131,3 +131,14 @@ def test_deepseek_and_moonshot_recorded_balances() -> None:
     assert ds[0].currency == "CNY" and ds[0].remaining_micros == 110_000_000
     _, ms = _run(moonshot.fetch, "https://api.moonshot.cn/v1", {"/users/me/balance": _file("moonshot", "balance.json")})
     assert ms[0].currency == "CNY" and ms[0].remaining_micros == 49_588_940
+
+
+def test_anthropic_without_claude_code_report_stops_asking() -> None:
+    seen: list[httpx.Request] = []
+    routes = {"/usage_report/claude_code": (404, b'{"type":"error","error":{"type":"not_found_error","message":"x"}}')}
+    with _client(routes, seen) as client:
+        pages = list(anthropic.fetch(client, "https://api.anthropic.com", KEY, "acct", {}, CLOCK))
+        assert pages[-1].cursor["claude_code"] is False
+        seen.clear()
+        list(anthropic.fetch(client, "https://api.anthropic.com", KEY, "acct", pages[-1].cursor, CLOCK))
+    assert not any(r.url.path.endswith("/claude_code") for r in seen)

@@ -124,6 +124,25 @@ class Scenario:
         tokens = self.anthropic_messages(model, day, now)[token_type]
         return tokens * prices[token_type] * 100 / MILLION
 
+    def claude_code_tokens(self, customer: str, day: date, now: datetime) -> dict[str, int]:
+        """Claude Code report tokens of one customer type on one day."""
+        rng = self._rng("claude-code", customer, day.isoformat())
+        return {
+            "input": self._scaled(rng.randint(1_000, 30_000), day, now),
+            "output": self._scaled(rng.randint(5_000, 80_000), day, now),
+            "cache_read": self._scaled(rng.randint(100_000, 900_000), day, now),
+            "cache_creation": self._scaled(rng.randint(5_000, 60_000), day, now),
+        }
+
+    def claude_code_cents(self, customer: str, day: date, now: datetime) -> Decimal:
+        """The report's estimated cost in cents (two decimals, as a number)."""
+        t = self.claude_code_tokens(customer, day, now)
+        p_in, p_5m, _p_1h, p_read, p_out = ANTHROPIC_PRICES["claude-sonnet-4-6"]
+        dollars = (
+            t["input"] * p_in + t["cache_creation"] * p_5m + t["cache_read"] * p_read + t["output"] * p_out
+        ) / MILLION
+        return (dollars * 100).quantize(Decimal("0.01"))
+
     def daily_gateway_spend(self, provider: str, day: date, now: datetime) -> Decimal:
         """Dollars a gateway key spent on one day (OpenRouter, LiteLLM), to the micro-dollar."""
         rng = self._rng(provider, "spend", day.isoformat())

@@ -499,6 +499,8 @@ class RunningEmulator:
 
     def _anthropic(self, sub: str, query: dict[str, list[str]], _bearer: str) -> tuple[int, Any]:
         now = self.clock()
+        if sub == "/v1/organizations/usage_report/claude_code":
+            return self._claude_code(query, now)
         start = _rfc3339(_one(query, "starting_at"))
         end_text = _one(query, "ending_at", "")
         end = _rfc3339(end_text) if end_text else None
@@ -562,6 +564,47 @@ class RunningEmulator:
                 }
             )
         return 200, {"data": buckets, "has_more": next_page is not None, "next_page": next_page}
+
+    def _claude_code(self, query: dict[str, list[str]], now: datetime) -> tuple[int, Any]:
+        try:
+            day = date.fromisoformat(_one(query, "starting_at"))
+        except ValueError:
+            raise _BadRequest("starting_at must be a UTC date YYYY-MM-DD") from None
+        _int(query, "limit", 20, 1, 1000)
+        rows = []
+        for customer, who in (("subscription", "alice@corp.example"), ("api", "ci-bot")):
+            t = self.scenario.claude_code_tokens(customer, day, now)
+            actor = (
+                {"type": "user_actor", "email_address": who}
+                if customer == "subscription"
+                else {"type": "api_actor", "api_key_name": who}
+            )
+            cents = self.scenario.claude_code_cents(customer, day, now)
+            rows.append(
+                {
+                    "date": day.isoformat(),
+                    "organization_id": "org-emulator",
+                    "actor": actor,
+                    "customer_type": customer,
+                    "subscription_type": "team" if customer == "subscription" else None,
+                    "terminal_type": "vscode",
+                    "core_metrics": {
+                        "num_sessions": 3,
+                        "lines_of_code": {"added": 120, "removed": 30},
+                        "commits_by_claude_code": 2,
+                        "pull_requests_by_claude_code": 1,
+                    },
+                    "tool_actions": {"edit_tool": {"accepted": 10, "rejected": 1}},
+                    "model_breakdown": [
+                        {
+                            "model": "claude-sonnet-4-6",
+                            "tokens": t,
+                            "estimated_cost": {"amount": float(cents), "currency": "USD"},
+                        }
+                    ],
+                }
+            )
+        return 200, {"data": rows, "has_more": False, "next_page": None}
 
     def _openrouter(self, sub: str, _query: dict[str, list[str]], bearer: str) -> tuple[int, Any]:
         now = self.clock()

@@ -8,12 +8,13 @@ with :func:`cents_to_micros`; usage rows carry no money so nothing is counted tw
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from tokenwallet.domain.clock import Clock
+from tokenwallet.domain.errors import SourceError
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret, parse_time, window_start
@@ -24,6 +25,7 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 MESSAGES_PATH = "/v1/organizations/usage_report/messages"
 COST_PATH = "/v1/organizations/cost_report"
+CLAUDE_CODE_PATH = "/v1/organizations/usage_report/claude_code"
 
 
 def _headers(secret: Secret) -> dict[str, str]:
@@ -137,4 +139,76 @@ def fetch(
                         extra={"token_type": token_type} if token_type else {},
                     )
                 )
-        yield Page(records=tuple(records), cursor=done if last else {})
+        if not last:
+            yield Page(records=tuple(records))
+            continue
+        # The Claude Code report is free for every organization with Admin API access, but an
+        # older or restricted organization may answer 403/404: remember that and stop asking.
+        available = cursor.get("claude_code", True) is not False
+        if available:
+            try:
+                records.extend(_claude_code(client, base_url, secret, account_id, _cc_days(cursor, now)))
+            except SourceError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                available = False
+        yield Page(records=tuple(records), cursor={**done, "claude_code": available})
+
+
+def _cc_days(cursor: Cursor, now: datetime) -> list[date]:
+    """Days to read from the Claude Code report: today, plus yesterday on the first poll after midnight."""
+    today = now.date()
+    since = cursor.get("since")
+    if isinstance(since, int | float) and datetime.fromtimestamp(since, UTC).date() == today:
+        return [today]
+    return [today - timedelta(days=1), today]
+
+
+def _claude_code(
+    client: httpx.Client, base_url: str, secret: Secret, account_id: str, days: list[date]
+) -> list[UsageRecord]:
+    """Subscription (Pro/Max/Team) Claude Code tokens by user and model, from the Claude Code report.
+
+    Rows of API customers are skipped: their tokens are already in the messages report.  The
+    report's ``estimated_cost`` (cents, a number) is kept in ``extra`` only, because a
+    subscription is not paid per token and counting it as spend would overstate the allowance.
+    """
+    records: list[UsageRecord] = []
+    for day in days:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        for data, _last in _pages(
+            client, base_url + CLAUDE_CODE_PATH, secret, [("starting_at", day.isoformat()), ("limit", 1000)]
+        ):
+            for raw in data:
+                row = p.obj(raw, PROVIDER, "claude_code row")
+                if p.text(row, "customer_type") != "subscription":
+                    continue
+                actor = p.obj(row.get("actor") or {}, PROVIDER, "actor")
+                who = p.text(actor, "email_address") or p.text(actor, "api_key_name")
+                for raw_model in p.items(row.get("model_breakdown"), PROVIDER, "model_breakdown"):
+                    m = p.obj(raw_model, PROVIDER, "model_breakdown item")
+                    tokens = p.obj(m.get("tokens") or {}, PROVIDER, "tokens")
+                    cost = m.get("estimated_cost")
+                    extra: dict[str, object] = {"actor": who, "terminal_type": p.text(row, "terminal_type")}
+                    if isinstance(cost, dict) and cost.get("amount") is not None:
+                        extra["estimated_cost_micros"] = p.cents(cost["amount"], PROVIDER, "estimated_cost.amount")
+                    model = p.text(m, "model")
+                    records.append(
+                        UsageRecord(
+                            account_id=account_id,
+                            source=Source.API_USAGE,
+                            key=f"claude_code|{day.isoformat()}|{who}|{model}|{p.text(row, 'terminal_type')}",
+                            bucket_start=start,
+                            bucket_end=start + timedelta(days=1),
+                            provider=PROVIDER,
+                            model=model,
+                            confidence=Confidence.REPORTED,
+                            input_tokens=p.count(tokens, "input", PROVIDER),
+                            cached_input_tokens=p.count(tokens, "cache_read", PROVIDER),
+                            cache_write_tokens=p.count(tokens, "cache_creation", PROVIDER),
+                            output_tokens=p.count(tokens, "output", PROVIDER),
+                            kind="claude_code",
+                            extra=extra,
+                        )
+                    )
+    return records
