@@ -16,6 +16,7 @@ all of that message's lines are one group keyed by ``message.id`` alone.  Lines 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,6 +88,7 @@ class Entry:
     cache_read: int
     cache_5m: int
     cache_1h: int
+    written: bool = False  # set once the row for this entry has been handed to the ledger
 
     @property
     def total(self) -> int:
@@ -150,9 +152,10 @@ def parse_line(raw: bytes) -> Entry | None:
         mid or "",
         request or "",
         line.timestamp,
-        model or "",
-        session or "",
-        line.cwd or "",
+        # Shared strings: thousands of entries carry the same model, session and folder.
+        sys.intern(model or ""),
+        sys.intern(session or ""),
+        sys.intern(line.cwd or ""),
         bool(line.isSidechain),
         speed == "fast",
         bool(speed),
@@ -224,3 +227,31 @@ class Deduper:
     def kept(self) -> list[tuple[str, list[Entry], list[str]]]:
         """Per message id: the entries to keep and the request ids whose rows must go."""
         return [(mid, *self.resolve(mid)) for mid in self.groups]
+
+
+def duplicate_signature(data: bytes, start: int, end: int, usage_at: int) -> bytes:
+    """Bytes that are equal for two lines of one response with the same usage (ids, sidechain, usage).
+
+    Claude Code writes a response as consecutive lines, one per content block, repeating the
+    message id, request id and usage object.  A line whose signature equals the previous kept
+    line's is that same entry again and need not be decoded: with equal usage the first line
+    stays the one kept (ccusage's rule for a tie).  Returns ``b""`` when the shape is unusual.
+    """
+    mid = data.find(b'"id":"msg_', start, end)
+    rid = data.find(b'"requestId":"', start, end)
+    if mid == -1 or rid == -1:
+        return b""
+    mid_end = data.find(b'"', mid + 6, end)
+    rid_end = data.find(b'"', rid + 13, end)
+    # The usage object nests objects one level deep (cache_creation, server_tool_use).
+    pos = usage_at + 9
+    while True:
+        close = data.find(b"}", pos, end)
+        if close == -1:
+            return b""
+        opened = data.find(b"{", pos, close)
+        if opened == -1:
+            break
+        pos = close + 1
+    side = b"1" if data.find(b'"isSidechain":true', start, end) != -1 else b"0"
+    return b"|".join((data[mid:mid_end], data[rid:rid_end], side, data[usage_at:close]))

@@ -348,7 +348,6 @@ def _import_claude(
     dedupe = claude_code.Deduper()
     book = PriceBook(provider_id="anthropic")
     states: list[log_files.LogFileState] = []
-    emitted: dict[str, claude_code.Entry] = {}
     stored: set[str] = set()
     seeded: set[str] = set()
     stale: set[str] = set()
@@ -360,8 +359,8 @@ def _import_claude(
                 group = dedupe.groups[mid]
                 for row in log_files.rows_with_key_prefix(db, account.id, mid + "/"):
                     old = _claude_entry_from_row(row)
+                    old.written = True
                     stored.add(row[0])
-                    emitted[row[0]] = old
                     new = group.get(old.request_id)
                     if new is None:
                         dedupe.add(old)
@@ -370,15 +369,13 @@ def _import_claude(
                 dedupe.dirty.discard(mid)
             kept, dropped = dedupe.resolve(mid)
             for entry in kept:
-                key = f"{mid}/{entry.request_id}"
-                if emitted.get(key) is not entry:
-                    emitted[key] = entry
+                if not entry.written:
+                    entry.written = True
+                    key = f"{mid}/{entry.request_id}"
                     stale.discard(key)
                     _claude_rows(entry, key, book, writer, summary)
             for rid in dropped:
-                key = f"{mid}/{rid}"
-                emitted.pop(key, None)
-                stale.add(key)
+                stale.add(f"{mid}/{rid}")
 
     loose = 0
     for plan in plans:
@@ -393,10 +390,18 @@ def _import_claude(
         find = data.find
         prefilter = claude_code.PREFILTER
         parse = claude_code.parse_line
+        signature = claude_code.duplicate_signature
+        previous = b""
         idx = find(prefilter, 0, consumed)
         while idx != -1:
             ls = data.rfind(b"\n", 0, idx) + 1
             le = find(b"\n", idx)
+            sig = signature(data, ls, le, idx)
+            if sig and sig == previous:
+                summary.entries += 1  # the same response's next content block: same entry again
+                idx = find(prefilter, le + 1, consumed)
+                continue
+            previous = b""
             try:
                 entry = parse(data[ls:le])
             except claude_code.Rejected:
@@ -408,6 +413,7 @@ def _import_claude(
                     summary.entries += 1
                     if entry.message_id:
                         dedupe.add(entry)
+                        previous = sig
                     else:
                         loose += 1
                         key = f"line:{plan.start + ls}:{entry.session_id}:{entry.timestamp.isoformat()}"
@@ -422,7 +428,7 @@ def _import_claude(
     if stale:
         with db.atomic():
             log_files.delete_keys(db, account.id, sorted(stale))
-    new_keys = sum(1 for key in emitted if key not in stored)
+    new_keys = sum(1 for mid in dedupe.groups for e in dedupe.resolve(mid)[0] if f"{mid}/{e.request_id}" not in stored)
     summary.duplicates = max(0, summary.entries - loose - new_keys)
     summary.imported = new_keys + loose
     summary.unpriced_models = sorted(book.unpriced)
