@@ -83,3 +83,24 @@ def test_demo_accounts_poll_cleanly(db, service, emulator, now) -> None:  # type
     assert service.poll_due() == []  # nothing is due again until the interval has passed
     add_demo_accounts(db, service.secrets, emulator, at=now)  # idempotent
     assert len(accounts_db.list_accounts(db)) == 6
+
+
+def test_unexpected_connector_error_is_recorded_not_raised(db, service, emulator, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from tokenwallet.sources import registry
+
+    def broken(*_: object):  # type: ignore[no-untyped-def]
+        raise KeyError("sk-admin-emulator-openai-0001")
+        yield  # pragma: no cover
+
+    monkeypatch.setitem(registry.CONNECTORS, "openai", dataclasses.replace(registry.CONNECTORS["openai"], fetch=broken))
+    account_id = _add(db, service, emulator, "openai", now)
+    outcome = service.poll(account_id)
+    assert not outcome.ok and outcome.error_kind == "bug" and "KeyError" in outcome.error
+    assert "sk-admin" not in sync_db.get(db, account_id).last_error
+
+
+def test_unknown_account_is_an_outcome_not_an_exception(service) -> None:  # type: ignore[no-untyped-def]
+    outcome = service.poll("nope")
+    assert not outcome.ok and outcome.error_kind == "not_found"
