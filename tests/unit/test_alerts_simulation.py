@@ -27,8 +27,13 @@ def setup(path: Path) -> tuple[Database, dict[float, str]]:
     db = open_ledger(path)
     accounts.add(db, Account(id="oa", kind=AccountKind.OPENAI, label="oa"), at=START - timedelta(days=40))
     allowance = Allowance(
-        id="work", name="work", unit=Unit.USD, amount=usd(100), cadence=Cadence.MONTHLY,
-        starts_at=datetime(2026, 10, 1, tzinfo=UTC), timezone="UTC",
+        id="work",
+        name="work",
+        unit=Unit.USD,
+        amount=usd(100),
+        cadence=Cadence.MONTHLY,
+        starts_at=datetime(2026, 10, 1, tzinfo=UTC),
+        timezone="UTC",
     )
     allowances.add(db, allowance, at=START - timedelta(days=40))
     ids = {}
@@ -41,8 +46,14 @@ def setup(path: Path) -> tuple[Database, dict[float, str]]:
 
 def spend(db: Database, at: datetime, amount: int) -> None:
     record = UsageRecord(
-        account_id="oa", source=Source.API_COST, key=at.isoformat(), bucket_start=at,
-        bucket_end=at + timedelta(hours=1), provider="openai", model="gpt-5", cost_micros=amount,
+        account_id="oa",
+        source=Source.API_COST,
+        key=at.isoformat(),
+        bucket_start=at,
+        bucket_end=at + timedelta(hours=1),
+        provider="openai",
+        model="gpt-5",
+        cost_micros=amount,
     )
     with db.atomic():
         usage.upsert(db, [record], recorded_at=at)

@@ -8,7 +8,6 @@ the same tokens twice; money counts from every row that has it (the same rule as
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,33 +54,44 @@ class GroupRow:
     rows: int
 
 
-def _days_cte(midnights: Sequence[int]) -> tuple[str, list[int]]:
-    values = ", ".join("(?, ?, ?)" for _ in midnights[:-1])
+def _local_day_sql(offsets: Sequence[tuple[int, int]]) -> tuple[str, list[int]]:
+    """SQL for the local day number of ``bucket_start`` (Unix days of local wall time).
+
+    ``offsets`` lists (from Unix time, UTC offset in seconds) in time order; a month has one to
+    three (the DST changes).  Local midnight plus its offset is always a whole number of days, so
+    integer division by 86400 gives the local calendar day without a join.
+    """
     params: list[int] = []
-    for i, (lo, hi) in enumerate(itertools.pairwise(midnights)):
-        params.extend((i, lo, hi))
-    return f"days(d, lo, hi) AS (VALUES {values})", params
+    branches = []
+    for since, offset in reversed(offsets[1:]):
+        branches.append("WHEN bucket_start >= ? THEN ?")
+        params.extend((since, offset))
+    case = f"CASE {' '.join(branches)} ELSE ? END" if branches else "?"
+    params.append(offsets[0][1])
+    return f"((bucket_start + {case}) / 86400)", params
 
 
-def usage_by_day(db: Database, midnights: Sequence[int]) -> list[DayRow]:
-    """Aggregates by day x provider x model x confidence for rows starting in ``[midnights[0], midnights[-1])``."""
-    cte, params = _days_cte(midnights)
+def usage_by_day(db: Database, start: int, end: int, offsets: Sequence[tuple[int, int]]) -> list[DayRow]:
+    """Aggregates by local day x provider x model x confidence for rows starting in ``[start, end)``.
+
+    ``day_index`` counts from the local day of ``start`` (0 is the first day).
+    """
+    day, params = _local_day_sql(offsets)
+    first_day = (start + offsets[0][1]) // 86400
     tok = {
         c: _TOKENS_IF.format(col=c)
         for c in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
     }
     sql = f"""
-        WITH {cte}
-        SELECT days.d, u.provider, u.model, u.confidence,
+        SELECT {day} - ?, provider, model, confidence,
                SUM({tok["input_tokens"]}), SUM({tok["cached_input_tokens"]}), SUM({tok["cache_write_tokens"]}),
-               SUM({tok["output_tokens"]}), SUM({tok["reasoning_tokens"]}), SUM(u.requests),
-               SUM(u.cost_micros), SUM({_UNPRICED}), COUNT(*)
-        FROM usage u JOIN days ON u.bucket_start >= days.lo AND u.bucket_start < days.hi
-        WHERE u.bucket_start >= ? AND u.bucket_start < ?
+               SUM({tok["output_tokens"]}), SUM({tok["reasoning_tokens"]}), SUM(requests),
+               SUM(cost_micros), SUM({_UNPRICED}), COUNT(*)
+        FROM usage
+        WHERE bucket_start >= ? AND bucket_start < ?
         GROUP BY 1, 2, 3, 4
-        ORDER BY 1, 2, 3, 4
     """
-    rows = db.execute(sql, [*params, midnights[0], midnights[-1]]).fetchall()
+    rows = db.execute(sql, [*params, first_day, start, end]).fetchall()
     return [DayRow(*r) for r in rows]
 
 

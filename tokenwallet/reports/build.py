@@ -51,6 +51,24 @@ def month_days(year: int, month: int) -> list[date]:
     return [first + timedelta(days=i) for i in range((after - first).days + 1)]
 
 
+def zone_offsets(tz: ZoneInfo, start: int, end: int, step: int = 900) -> list[tuple[int, int]]:
+    """(from Unix time, UTC offset in seconds) for ``[start, end)``: the first, then one per change.
+
+    Zones change offset on quarter hours, so checking every ``step`` seconds finds each change.
+    """
+
+    def offset(at: int) -> int:
+        delta = datetime.fromtimestamp(at, tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    result = [(start, offset(start))]
+    for at in range(start + step, end, step):
+        current = offset(at)
+        if current != result[-1][1]:
+            result.append((at, current))
+    return result
+
+
 def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: datetime, now: datetime) -> AllowanceLine:
     current = now < end
     before_end = min(now, end - timedelta(seconds=1))
@@ -121,13 +139,12 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
     start, end = bounds[0], bounds[-1]
     if start > now:
         raise UserInputError(f"month {month} has not started yet; pick this month or an earlier one")
-    midnights = [int(to_epoch(b) or 0) for b in bounds]
-    lo, hi = midnights[0], midnights[-1]
+    lo, hi = int(to_epoch(start) or 0), int(to_epoch(end) or 0)
 
     usage_lines = []
     day_cost: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     totals: defaultdict[str, int] = defaultdict(int)
-    for r in q.usage_by_day(db, midnights):
+    for r in q.usage_by_day(db, lo, hi, zone_offsets(tz, lo, hi)):
         line = UsageLine(
             days[r.day_index],
             r.provider,

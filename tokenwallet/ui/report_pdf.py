@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPen,
     QTextDocument,
 )
+from PySide6.QtWidgets import QApplication
 
 from tokenwallet.budget.inputs import format_amount
 from tokenwallet.domain.money import format_usd
@@ -36,10 +37,14 @@ _PACE = QColor("#7f8c8d")
 
 
 def ensure_gui_app() -> QGuiApplication:
-    """The running Qt application, or a new offscreen one (for the command line)."""
+    """The running Qt application, or a new offscreen one (for the command line).
+
+    A QApplication rather than a bare QGuiApplication, so that widgets can still be made later in
+    the same process.
+    """
     app = QGuiApplication.instance()
     if app is None:
-        app = QGuiApplication(["tokenwallet", "-platform", "offscreen"])
+        app = QApplication(["tokenwallet", "-platform", "offscreen"])
     assert isinstance(app, QGuiApplication)
     return app
 
