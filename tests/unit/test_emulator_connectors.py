@@ -49,17 +49,17 @@ def test_openai_tokens_and_billed_money_match_the_scenario(emulator, client, clo
     costs = [r for r in records if r.source is Source.API_COST and r.bucket_start == start]
     assert [r.cost_micros for r in costs] == [usd_to_micros(sc.openai_cost_usd(day, now))]
     assert cursor == {"since": int(now.timestamp())}
-    # 7 days from the first poll: today's bucket is the 7th
-    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 7
+    # the first poll reads 31 days: today's bucket is the 31st
+    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 31
 
 
 def test_openai_pagination_follows_next_page(emulator, client, clock) -> None:  # type: ignore[no-untyped-def]
     emulator.page_size = 2
     key = ApiKey(emulator.keys["openai"])
     records, _, _ = _collect(openai.fetch(client, emulator.base_url("openai"), key, "acct", {}, clock))
-    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 7
+    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 31
     pages = [e for e in emulator.requests if e.path.endswith("/completions")]
-    assert len(pages) == 4 and sum("page=" in e.query for e in pages) == 3
+    assert len(pages) == 16 and sum("page=" in e.query for e in pages) == 15
 
 
 def test_anthropic_cache_writes_and_exact_cents(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]

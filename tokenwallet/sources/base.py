@@ -60,7 +60,12 @@ def day_start(value: datetime) -> datetime:
     return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def window_start(cursor: Cursor, now: datetime, *, first_days: int = 7, overlap_days: int = 1) -> datetime:
+FIRST_POLL_DAYS = 31  # the first poll reads a whole month back, so month-to-date budgets are right at once
+
+
+def window_start(
+    cursor: Cursor, now: datetime, *, first_days: int = FIRST_POLL_DAYS, overlap_days: int = 1
+) -> datetime:
     """Where an incremental poll starts: the cursor's day minus an overlap, or ``first_days`` back.
 
     The overlap re-reads yesterday because providers keep filling recent buckets for a while; the
