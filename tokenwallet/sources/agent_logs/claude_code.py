@@ -184,10 +184,29 @@ class Deduper:
     """
 
     def __init__(self) -> None:
-        self.groups: dict[str, dict[str, Entry]] = {}
+        # One entry per message id in the common case; a dict by request id only when a message id
+        # comes with several request ids (sidechain replays), which keeps memory per message small.
+        self.groups: dict[str, Entry | dict[str, Entry]] = {}
         self.sidechain: set[str] = set()
         self.loose: list[tuple[int, Entry]] = []
         self.dirty: set[str] = set()
+
+    def _put(self, entry: Entry) -> None:
+        mid = entry.message_id
+        group = self.groups.get(mid)
+        if group is None or (isinstance(group, Entry) and group.request_id == entry.request_id):
+            self.groups[mid] = entry
+        elif isinstance(group, Entry):
+            self.groups[mid] = {group.request_id: group, entry.request_id: entry}
+        else:
+            group[entry.request_id] = entry
+
+    def get(self, mid: str, rid: str) -> Entry | None:
+        """The entry kept so far for (``mid``, ``rid``)."""
+        group = self.groups.get(mid)
+        if isinstance(group, Entry):
+            return group if group.request_id == rid else None
+        return None if group is None else group.get(rid)
 
     def add(self, entry: Entry, where: int = 0) -> None:
         """Add one parsed entry; ``where`` identifies a line without ``message.id`` (never merged)."""
@@ -198,13 +217,17 @@ class Deduper:
         self.dirty.add(mid)
         if entry.sidechain:
             self.sidechain.add(mid)
-        group = self.groups.get(mid)
-        if group is None:
-            self.groups[mid] = {entry.request_id: entry}
-            return
-        old = group.get(entry.request_id)
+        old = self.get(mid, entry.request_id)
         if old is None or better(entry, old):
-            group[entry.request_id] = entry
+            self._put(entry)
+
+    def seed(self, stored: Entry) -> None:
+        """Merge a row kept by an earlier import: it stays kept unless a new line is better."""
+        new = self.get(stored.message_id, stored.request_id)
+        if stored.sidechain:
+            self.sidechain.add(stored.message_id)
+        if new is None or not better(new, stored):
+            self._put(stored)
 
     def take_dirty(self) -> list[str]:
         """Message ids changed since the last call (their kept entries may have changed)."""
@@ -215,7 +238,9 @@ class Deduper:
     def resolve(self, mid: str) -> tuple[list[Entry], list[str]]:
         """The entries kept for ``mid`` and the request ids whose rows must not exist."""
         group = self.groups[mid]
-        if mid in self.sidechain and len(group) > 1:
+        if isinstance(group, Entry):
+            return [group], []
+        if mid in self.sidechain:
             best: Entry | None = None
             for e in group.values():
                 if best is None or better(e, best):

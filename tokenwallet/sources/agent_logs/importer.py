@@ -356,17 +356,11 @@ def _import_claude(
         for mid in dedupe.take_dirty():
             if merge and mid not in seeded:
                 seeded.add(mid)
-                group = dedupe.groups[mid]
                 for row in log_files.rows_with_key_prefix(db, account.id, mid + "/"):
                     old = _claude_entry_from_row(row)
                     old.written = True
                     stored.add(row[0])
-                    new = group.get(old.request_id)
-                    if new is None:
-                        dedupe.add(old)
-                    elif not claude_code.better(new, old):
-                        group[old.request_id] = old  # the stored line stays the one kept
-                dedupe.dirty.discard(mid)
+                    dedupe.seed(old)
             kept, dropped = dedupe.resolve(mid)
             for entry in kept:
                 if not entry.written:
