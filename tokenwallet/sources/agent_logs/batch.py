@@ -1,0 +1,270 @@
+"""Shared pieces of the agent-log import: the summary, per-file read plans, and the batched row writer."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlite_utils import Database
+
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.errors import UserInputError
+from tokenwallet.ledger import log_files
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes read so far, bytes to read in total)."""
+
+BATCH_ROWS = 20_000
+HEAD_BYTES = 1024
+PROVIDER = {AccountKind.CLAUDE_CODE: "anthropic", AccountKind.CODEX: "openai", AccountKind.GEMINI: "google"}
+LABEL = {
+    AccountKind.CLAUDE_CODE: "Claude Code logs",
+    AccountKind.CODEX: "Codex CLI logs",
+    AccountKind.GEMINI: "Gemini CLI logs",
+}
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What one import did; ``unpriced_models`` had no price and were stored as unpriced."""
+
+    account_id: str
+    kind: str
+    files: int = 0
+    files_read: int = 0
+    files_forgotten: int = 0
+    bytes_read: int = 0
+    lines_read: int = 0
+    entries: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    malformed: int = 0
+    skipped: int = 0
+    partial_lines: int = 0
+    unpriced_entries: int = 0
+    unpriced_models: list[str] = field(default_factory=list)
+    snapshots: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON output."""
+        return asdict(self)
+
+    def add(self, other: ImportSummary) -> None:
+        """Fold another account's summary into this one (for a CLI total)."""
+        for name in (
+            "files",
+            "files_read",
+            "files_forgotten",
+            "bytes_read",
+            "lines_read",
+            "entries",
+            "imported",
+            "duplicates",
+            "malformed",
+            "skipped",
+            "partial_lines",
+            "unpriced_entries",
+            "snapshots",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unpriced_models = sorted(set(self.unpriced_models) | set(other.unpriced_models))
+
+
+@dataclass(slots=True)
+class Plan:
+    path: Path
+    stat: os.stat_result
+    start: int
+    state: dict[str, Any]
+
+
+def account_roots(account: Account) -> list[Path]:
+    """The log folders an account reads (``config["paths"]``)."""
+    paths = account.config.get("paths", [])
+    if not isinstance(paths, list) or not paths:
+        raise UserInputError(
+            f"Account {account.id} has no log folder. "
+            f"Set one with `tokenwallet import {account.kind.value} --path DIR`."
+        )
+    return [Path(str(p)) for p in paths]
+
+
+def head_hash(path: Path, length: int) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(length)
+    return f"{len(head)}:{hashlib.blake2b(head, digest_size=16).hexdigest()}"
+
+
+def plan_files(account: Account, files: list[Path], known: dict[str, log_files.LogFileState]) -> list[Plan]:
+    plans: list[Plan] = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        prior = known.get(str(path))
+        if prior is not None and prior.device == st.st_dev and prior.inode == st.st_ino and st.st_size >= prior.offset:
+            if st.st_size == prior.size and st.st_mtime_ns == prior.mtime_ns:
+                continue  # unchanged since the last import
+            length = int(prior.head_hash.split(":", 1)[0]) if ":" in prior.head_hash else 0
+            whole_doc = account.kind is AccountKind.GEMINI and path.suffix == ".json"
+            if not whole_doc and head_hash(path, length) == prior.head_hash:
+                plans.append(Plan(path, st, prior.offset, dict(prior.state)))
+                continue
+        plans.append(Plan(path, st, 0, {}))  # new, rotated, truncated or rewritten: read it all
+    return plans
+
+
+def read_tail(plan: Plan) -> bytes:
+    with plan.path.open("rb") as fh:
+        fh.seek(plan.start)
+        return fh.read(max(0, plan.stat.st_size - plan.start))
+
+
+def trailing_is_whole(data: bytes, consumed: int) -> bool:
+    tail = data[consumed:]
+    if not tail.strip():
+        return False
+    try:
+        msgspec.json.decode(tail)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+class Writer:
+    """Buffers ledger rows and writes them in batches, one transaction each.
+
+    With ``background`` the batches are written by one worker thread while the caller keeps
+    parsing: sqlite3 releases the GIL while it steps a statement, so parsing and writing overlap.
+    Only used when nothing else touches the connection meanwhile (a first import).
+    """
+
+    def __init__(self, db: Database, account: Account, recorded_at: int, *, background: bool = False) -> None:
+        self.db = db
+        self.account = account
+        self.recorded_at = recorded_at
+        self.rows: list[tuple[Any, ...]] = []
+        self.written = 0
+        self.batch = BATCH_ROWS
+        self._queue: queue.Queue[list[tuple[Any, ...]] | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._unwritten: list[list[tuple[Any, ...]]] = []
+        if background:
+            self.batch = BATCH_ROWS // 4
+            self._queue = queue.Queue(maxsize=4)
+            self._thread = threading.Thread(target=self._work, name="log-import-writer", daemon=True)
+            self._thread.start()
+
+    def add(
+        self,
+        key: str,
+        epoch: int,
+        model: str,
+        inp: int,
+        cached: int,
+        write: int,
+        out: int,
+        reasoning: int,
+        cost: int | None,
+        project: str,
+        extra: str,
+    ) -> None:
+        """Queue one usage row (columns in ``ledger.usage.COLUMNS`` order)."""
+        self.rows.append(
+            (
+                self.account.id,
+                "local_log",
+                key,
+                epoch,
+                epoch,
+                PROVIDER[self.account.kind],
+                model,
+                "estimated",
+                inp,
+                cached,
+                write,
+                out,
+                reasoning,
+                1,
+                cost,
+                "USD",
+                "",
+                project,
+                "",
+                "",
+                extra,
+                self.recorded_at,
+            )
+        )
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        with self.db.atomic():
+            self.written += log_files.upsert_usage_batch(self.db, rows)
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        while (rows := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(rows)
+                    continue
+                except BaseException as exc:  # handed to the caller in close()
+                    self._error = exc
+            self._unwritten.append(rows)
+
+    def flush(self) -> None:
+        """Write (or hand to the worker) what is buffered."""
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        if self._queue is not None:
+            self._queue.put(rows)
+        else:
+            self._write(rows)
+
+    def close(self) -> None:
+        """Write everything still buffered and stop the worker; re-raise what it hit."""
+        self.flush()
+        if self._queue is None or self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join()
+        self._queue = self._thread = None
+        if self._error is not None:
+            if not isinstance(self._error, sqlite3.ProgrammingError):
+                raise self._error
+            # A connection bound to its creating thread (an in-memory ledger): write here instead.
+            for rows in self._unwritten:
+                self._write(rows)
+        self._unwritten = []
+
+
+def epoch(at: datetime) -> int:
+    return int((at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp())
+
+
+def file_state(account: Account, plan: Plan, offset: int) -> log_files.LogFileState:
+    return log_files.LogFileState(
+        path=str(plan.path),
+        account_id=account.id,
+        device=plan.stat.st_dev,
+        inode=plan.stat.st_ino,
+        size=plan.stat.st_size,
+        offset=offset,
+        mtime_ns=plan.stat.st_mtime_ns,
+        head_hash=head_hash(plan.path, min(offset, HEAD_BYTES)),
+        state=plan.state,
+    )
