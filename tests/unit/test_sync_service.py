@@ -104,3 +104,27 @@ def test_unexpected_connector_error_is_recorded_not_raised(db, service, emulator
 def test_unknown_account_is_an_outcome_not_an_exception(service) -> None:  # type: ignore[no-untyped-def]
     outcome = service.poll("nope")
     assert not outcome.ok and outcome.error_kind == "not_found"
+
+
+def test_polls_from_worker_threads_use_their_own_connections(app_context, emulator, now) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tokenwallet.sync.demo import add_demo_accounts
+
+    app_context.use_session_only_keys()
+    add_demo_accounts(app_context.ledger(), app_context.secret_store(), emulator, at=now)
+    service = app_context.poll_service()
+    ids = [a.id for a in accounts_db.list_accounts(app_context.ledger())]
+
+    def work(account_id: str):  # type: ignore[no-untyped-def]
+        try:
+            return service.poll(account_id)
+        finally:
+            app_context.close()  # each worker closes the connection it opened
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(work, ids))
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+    states = sync_db.all_states(app_context.ledger())
+    assert sorted(s.account_id for s in states) == sorted(ids) and all(s.last_success == now for s in states)
+    app_context.shutdown()
