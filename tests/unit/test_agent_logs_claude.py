@@ -193,3 +193,18 @@ def test_missing_folder_is_a_clear_error(db: Any, tmp_path: Path, clock: Any, no
 
     with pytest.raises(UserInputError, match="Log folder not found"):
         import_account(db, _account(db, tmp_path / "nope", now), clock=clock)
+
+
+def test_memory_ledger_and_progress(tmp_path: Path, clock: Any, now: Any) -> None:
+    from tokenwallet.ledger.db import open_memory_ledger
+
+    # An in-memory connection is bound to its thread: the writer falls back to writing in the caller's.
+    db = open_memory_ledger()
+    root = tmp_path / "projects" / "p"
+    root.mkdir(parents=True)
+    (root / "s.jsonl").write_text("".join(_line(f"m{i}", f"r{i}") + "\n" for i in range(50)))
+    seen: list[tuple[int, int]] = []
+    summary = import_account(db, _account(db, tmp_path, now), clock=clock, progress=lambda d, t: seen.append((d, t)))
+    assert summary.imported == 50 and len(_rows(db)) == 50
+    size = (root / "s.jsonl").stat().st_size
+    assert seen[-1] == (size, size)
