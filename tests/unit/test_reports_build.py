@@ -213,3 +213,26 @@ def test_bad_or_future_month(ledger: Database) -> None:
             build_report(ledger, bad, BERLIN, NOW)
     with pytest.raises(UserInputError, match="not started"):
         build_report(ledger, "2027-01", BERLIN, NOW)
+
+
+def test_a_key_pasted_into_a_tag_never_reaches_an_export(ledger: Database) -> None:
+    secret = "sk-proj-AbCdEfGhIjKlMnOpQrSt1234"
+    with ledger.atomic():
+        usage.upsert(
+            ledger,
+            [
+                rec(
+                    "oa",
+                    datetime(2026, 10, 3, 9, tzinfo=UTC),
+                    "oops",
+                    cost_micros=usd(1),
+                    project=secret,
+                    api_key=secret,
+                )
+            ],
+            recorded_at=NOW,
+        )
+    report = build_report(ledger, "2026-10", BERLIN, NOW)
+    for text in (to_csv(report), to_json(report)):
+        assert "AbCdEfGh" not in text
+    assert ("project", "[redacted]") in {(g.dimension, g.value) for g in report.groups}

@@ -1,4 +1,8 @@
-"""Build the monthly report model from the ledger, for a month in the user's time zone."""
+"""Build the monthly report model from the ledger, for a month in the user's time zone.
+
+Text that came from providers or users (model names, tags, alert texts) passes through the same
+key scrubber as the logs, so a key pasted into a tag by mistake never reaches an export.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from tokenwallet.ledger import allowances, audit
 from tokenwallet.ledger import report_queries as q
 from tokenwallet.ledger.db import to_epoch
 from tokenwallet.ledger.status import allowance_status, daily_spend
+from tokenwallet.logging_setup import scrub
 from tokenwallet.reports.model import (
     AlertLine,
     AllowanceLine,
@@ -147,8 +152,8 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
     for r in q.usage_by_day(db, lo, hi, zone_offsets(tz, lo, hi)):
         line = UsageLine(
             days[r.day_index],
-            r.provider,
-            r.model,
+            scrub(r.provider),
+            scrub(r.model),
             r.confidence,
             r.input_tokens,
             r.cached_input_tokens,
@@ -204,16 +209,19 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         allowances=tuple(lines),
         usage=tuple(usage_lines),
         groups=tuple(
-            GroupLine("account" if g.column == "account_id" else g.column, g.value, g.cost_micros, g.tokens, g.requests)
+            GroupLine(
+                "account" if g.column == "account_id" else g.column, scrub(g.value), g.cost_micros, g.tokens, g.requests
+            )
             for g in q.group_totals(db, lo, hi)
         ),
         daily=tuple(DayTotal(days[i], day_cost[i][0], day_cost[i][1]) for i in range(len(days) - 1)),
         alerts=tuple(
-            AlertLine(e.fired_at, e.kind, e.severity, e.title, e.message)
+            AlertLine(e.fired_at, e.kind, e.severity, scrub(e.title), scrub(e.message))
             for e in alert_store.events(db, since=start, until=end)
         ),
         audit=tuple(
-            AuditLine(e.at, e.actor, e.action, e.entity, e.entity_id) for e in audit.entries(db, since=start, until=end)
+            AuditLine(e.at, e.actor, e.action, e.entity, scrub(e.entity_id))
+            for e in audit.entries(db, since=start, until=end)
         ),
         compensation=_compensation(lines, settings),
         notes=tuple(notes),
