@@ -135,6 +135,8 @@ def test_report_csv_json_pdf_files(home: Path, fixed: FixedClock, tmp_path: Path
     assert pdf.read_bytes().startswith(b"%PDF")
     audit = json.loads(run(home, "audit", "--json").output)["entries"]
     assert [e["details"]["format"] for e in audit if e["action"] == "report.export"] == ["csv", "pdf"]
+    alerts_csv = run(home, "report", "--month", "2026-11", "--table", "daily")
+    assert alerts_csv.output.splitlines()[0] == "day,cost_usd,estimated_usd"
 
 
 def test_report_bad_input(home: Path, fixed: FixedClock) -> None:

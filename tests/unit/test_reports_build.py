@@ -236,3 +236,17 @@ def test_a_key_pasted_into_a_tag_never_reaches_an_export(ledger: Database) -> No
     for text in (to_csv(report), to_json(report)):
         assert "AbCdEfGh" not in text
     assert ("project", "[redacted]") in {(g.dimension, g.value) for g in report.groups}
+
+
+def test_every_csv_table_reads_back(ledger: Database) -> None:
+    from tokenwallet.reports.csv_export import TABLES
+
+    report = build_report(ledger, "2026-10", BERLIN, NOW)
+    tables = {name: list(csv.DictReader(io.StringIO(to_csv(report, name), newline=""))) for name in TABLES}
+    assert tables["allowances"][0]["topups"] == "20.000000"
+    assert sum(Decimal(r["cost_usd"]) for r in tables["daily"]) == Decimal("33.583333")
+    assert sum(Decimal(r["cost_usd"]) for r in tables["groups"] if r["dimension"] == "account") == Decimal("33.583333")
+    assert [r["title"] for r in tables["alerts"]] == ["work: 50% used"]
+    assert [r["action"] for r in tables["audit"]] == ["grant.topup"]
+    with pytest.raises(UserInputError, match="no report table"):
+        to_csv(report, "salaries")

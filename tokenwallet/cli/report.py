@@ -27,11 +27,18 @@ def write_atomically(path: Path, data: bytes) -> None:
 @click.command("report")
 @click.option("--month", help="YYYY-MM in your time zone (default: this month).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "pdf"]), default="csv", show_default=True)
+@click.option(
+    "--table",
+    type=click.Choice(["usage", "allowances", "groups", "daily", "alerts", "audit"]),
+    default="usage",
+    show_default=True,
+    help="CSV only: which table of the report.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write ('-': stdout).")
 @pass_app
 @handle_errors
-def report_command(app: AppContext, month: str | None, fmt: str, output: Path | None) -> None:
-    """Export the monthly usage report (CSV: the usage table; JSON and PDF: everything)."""
+def report_command(app: AppContext, month: str | None, fmt: str, table: str, output: Path | None) -> None:
+    """Export the monthly usage report (CSV: one table, usage by default; JSON and PDF: everything)."""
     from tokenwallet.ledger import audit
     from tokenwallet.reports.build import build_report
 
@@ -51,7 +58,7 @@ def report_command(app: AppContext, month: str | None, fmt: str, output: Path | 
         if fmt == "csv":
             from tokenwallet.reports.csv_export import to_csv
 
-            text = to_csv(report)
+            text = to_csv(report, table)
         else:
             from tokenwallet.reports.json_export import to_json
 
@@ -67,7 +74,7 @@ def report_command(app: AppContext, month: str | None, fmt: str, output: Path | 
             action="report.export",
             entity="report",
             entity_id=report.month,
-            details={"format": fmt, "file": output.name},
+            details={"format": fmt, "file": output.name, "table": table if fmt == "csv" else ""},
         )
     click.echo(f"Wrote the {report.month} report to {output}.", err=True)
 

@@ -1,15 +1,21 @@
-"""The report's usage table as CSV: one row per local day x provider x model x confidence.
+"""The report's tables as CSV; the default is usage, one row per local day x provider x model x confidence.
 
-Columns are :data:`COLUMNS`; ``cost_usd`` is an exact decimal with six places (empty when no money
-is known for the rows).  The CSV reads back with Python's ``csv`` module and spreadsheets alike.
+Columns of the usage table are :data:`COLUMNS`; ``cost_usd`` is an exact decimal with six places
+(empty when no money is known for the rows).  The other tables (:data:`TABLES`) are the
+allowances, account/tag groups, daily totals, alerts and the audit entries of the month.  Every
+table reads back with Python's ``csv`` module and spreadsheets alike.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import TextIO
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TextIO
 
+from tokenwallet.domain.allowance import Unit
+from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.money import micros_to_decimal
 from tokenwallet.reports.model import MonthlyReport
 
@@ -34,31 +40,99 @@ def usd_text(micros: int | None) -> str:
     return "" if micros is None else f"{micros_to_decimal(micros):.6f}"
 
 
-def write_csv(report: MonthlyReport, out: TextIO) -> None:
-    """Write the usage table of ``report`` to ``out`` (opened with ``newline=''``)."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+def _usage_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
     for u in report.usage:
-        writer.writerow(
-            (
-                u.day.isoformat(),
-                u.provider,
-                u.model,
-                u.confidence,
-                u.input_tokens,
-                u.cached_input_tokens,
-                u.cache_write_tokens,
-                u.output_tokens,
-                u.reasoning_tokens,
-                u.requests,
-                usd_text(u.cost_micros),
-                u.unpriced_rows,
-            )
+        yield (
+            u.day.isoformat(),
+            u.provider,
+            u.model,
+            u.confidence,
+            u.input_tokens,
+            u.cached_input_tokens,
+            u.cache_write_tokens,
+            u.output_tokens,
+            u.reasoning_tokens,
+            u.requests,
+            usd_text(u.cost_micros),
+            u.unpriced_rows,
         )
 
 
-def to_csv(report: MonthlyReport) -> str:
-    """The CSV as text."""
+def _utc(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+TABLES: dict[str, tuple[tuple[str, ...], Callable[[MonthlyReport], Iterable[Sequence[Any]]]]] = {
+    "usage": (COLUMNS, _usage_rows),
+    "allowances": (
+        (
+            "allowance",
+            "unit",
+            "granted",
+            "topups",
+            "rollover_in",
+            "rollover_out",
+            "spent",
+            "remaining",
+            "expired_unspent",
+        ),
+        lambda r: (
+            (
+                a.name,
+                a.unit.value,
+                *(
+                    _amount(v, a.unit)
+                    for v in (
+                        a.granted,
+                        a.topups,
+                        a.rollover_in,
+                        a.rollover_out,
+                        a.spent,
+                        a.remaining,
+                        a.expired_unspent,
+                    )
+                ),
+            )
+            for a in r.allowances
+        ),
+    ),
+    "groups": (
+        ("dimension", "value", "cost_usd", "tokens", "requests"),
+        lambda r: ((g.dimension, g.value, usd_text(g.cost_micros), g.tokens, g.requests) for g in r.groups),
+    ),
+    "daily": (
+        ("day", "cost_usd", "estimated_usd"),
+        lambda r: ((d.day.isoformat(), usd_text(d.cost_micros), usd_text(d.estimated_micros)) for d in r.daily),
+    ),
+    "alerts": (
+        ("fired_at_utc", "kind", "severity", "title", "message"),
+        lambda r: ((_utc(a.fired_at), a.kind, a.severity, a.title, a.message) for a in r.alerts),
+    ),
+    "audit": (
+        ("at_utc", "actor", "action", "entity", "entity_id"),
+        lambda r: ((_utc(a.at), a.actor, a.action, a.entity, a.entity_id) for a in r.audit),
+    ),
+}
+
+
+def _amount(value: int, unit: Unit) -> str | int:
+    """Dollars as an exact decimal for usd allowances, whole tokens for token allowances."""
+    return usd_text(value) if unit is Unit.USD else value
+
+
+def write_csv(report: MonthlyReport, out: TextIO, table: str = "usage") -> None:
+    """Write one table of ``report`` (default: usage) to ``out`` (opened with ``newline=''``)."""
+    try:
+        columns, rows = TABLES[table]
+    except KeyError:
+        raise UserInputError(f"no report table {table!r}; use one of {', '.join(TABLES)}") from None
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(rows(report))
+
+
+def to_csv(report: MonthlyReport, table: str = "usage") -> str:
+    """One table of the report as CSV text."""
     buffer = io.StringIO(newline="")
-    write_csv(report, buffer)
+    write_csv(report, buffer, table)
     return buffer.getvalue()
