@@ -128,3 +128,64 @@ def test_snooze_forms(ledger: Database) -> None:
         snooze(ledger, "s", NOW, "period")
     with pytest.raises(UserInputError, match="not understood"):
         snooze(ledger, "t", NOW, "0h")
+
+
+def test_a_failing_delivery_keeps_the_event_and_fires_nothing_twice(ledger: Database) -> None:
+    add_rule(ledger, Rule("t", ThresholdParams(percent=50), "work"), NOW - timedelta(days=1))
+    with ledger.atomic():
+        usage.upsert(
+            ledger,
+            [
+                UsageRecord(
+                    "oa",
+                    Source.API_COST,
+                    "k",
+                    NOW - timedelta(hours=3),
+                    NOW - timedelta(hours=2),
+                    "openai",
+                    "gpt-5",
+                    cost_micros=usd(60),
+                )
+            ],
+            recorded_at=NOW,
+        )
+
+    def broken(notice: Notice) -> None:
+        raise OSError("no notification server")
+
+    events = run_alerts(ledger, NOW, UTC_SETTINGS, broken)
+    assert [e.title for e in events] == ["work: 50% used"]
+    assert store.events(ledger)[0].delivered_at is None
+    assert run_alerts(ledger, NOW + timedelta(hours=1), UTC_SETTINGS, broken) == []
+
+
+def test_two_connections_record_a_crossing_once(ledger: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokenwallet.alerts import service
+    from tokenwallet.alerts.rules import from_stored
+
+    add_rule(ledger, Rule("t", ThresholdParams(percent=50), "work"), NOW - timedelta(days=1))
+    with ledger.atomic():
+        usage.upsert(
+            ledger,
+            [
+                UsageRecord(
+                    "oa",
+                    Source.API_COST,
+                    "k",
+                    NOW - timedelta(hours=3),
+                    NOW - timedelta(hours=2),
+                    "openai",
+                    "gpt-5",
+                    cost_micros=usd(60),
+                )
+            ],
+            recorded_at=NOW,
+        )
+    # the tray read its facts and stored state, then a CLI check recorded the crossing first
+    rules = [from_stored(r) for r in store.list_rules(ledger)]
+    stale_view = service.evaluate(rules, service.gather_facts(ledger, NOW, rules), store.states(ledger))
+    assert len(stale_view) == 1
+    run_alerts(ledger, NOW, UTC_SETTINGS, None)
+    monkeypatch.setattr(service, "evaluate", lambda *a: stale_view)
+    assert run_alerts(ledger, NOW, UTC_SETTINGS, None) == []
+    assert len(store.events(ledger)) == 1

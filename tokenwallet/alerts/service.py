@@ -9,13 +9,14 @@ several alerts in one run (catching up after sleep) also become one summary.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 
 from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
-from tokenwallet.alerts.evaluate import ALARM, Facts, Transition, evaluate
+from tokenwallet.alerts.evaluate import ALARM, OK, Facts, Transition, evaluate
 from tokenwallet.alerts.rules import Rule, SpikeParams, from_stored, to_stored
 from tokenwallet.budget.engine import current_period
 from tokenwallet.budget.periods import zone
@@ -28,6 +29,7 @@ from tokenwallet.ledger.status import allowance_status, daily_spend
 from tokenwallet.settings import Settings
 
 MAX_SUMMARY_LINES = 6
+log = logging.getLogger(__name__)
 
 
 def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
@@ -124,7 +126,12 @@ def run_alerts(
     quiet = in_quiet_hours(now, settings)
     recorded: list[AlertEvent] = []
     with db.atomic():
+        # Re-read inside the transaction: another process (the tray and a CLI check) may have
+        # recorded the same crossing since the facts were read.
+        current = store.states(db) if transitions else {}
         for t in transitions:
+            if current.get((t.rule.id, t.period_key), OK) == t.to:
+                continue
             store.put_state(db, t.rule.id, t.period_key, t.to, now)
             if not t.notify:
                 continue
@@ -141,7 +148,11 @@ def run_alerts(
     fresh = {e.id for e in recorded if not e.extra.get("held")}
     pending = [e for e in store.held_events(db) if e.id not in fresh] + [e for e in recorded if e.id in fresh]
     if pending:
-        deliver(summarize(pending))
+        try:
+            deliver(summarize(pending))
+        except Exception as exc:  # the events are recorded; a failed channel must not break polling
+            log.warning("alert delivery failed: %s", exc)
+            return recorded
         with db.atomic():
             store.mark_delivered(db, [e.id for e in pending], now)
     return recorded
