@@ -172,3 +172,15 @@ def test_export_dialog_shows_errors_and_stays_open(qtbot, app_context, tmp_path:
     assert dialog.written is None
     assert dialog.status.text().startswith("Could not export")
     assert not missing.exists()
+
+
+def test_pdf_of_an_empty_month(db: Database, tmp_path: Path) -> None:
+    from tokenwallet.ui.report_pdf import render_pdf_file
+
+    report = build_report(db, "2026-11", Settings(timezone="Asia/Kolkata"), datetime(2026, 11, 26, 20, tzinfo=UTC))
+    out = tmp_path / "empty.pdf"
+    render_pdf_file(report, out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "no monthly pay entered" in text
+    assert "$1.00" in text  # the chart keeps a readable axis when nothing was spent
+    assert "The month is not over" in text

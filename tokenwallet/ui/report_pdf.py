@@ -83,8 +83,10 @@ def draw_chart(report: MonthlyReport, width: int = 1800, height: int = 760) -> Q
     for d in days:
         running += d.cost_micros
         cumulative.append(running)
-    step = nice_step(max([limit, running, 1, *(d.cost_micros for d in days)]) / 5)
-    top_value = step * (int(max(limit, running, 1) / step) + 1)
+    floor = 1_000_000  # an empty month still gets a $0-$1 axis rather than a flat line at $0
+    step = nice_step(max([limit, running, floor, *(d.cost_micros for d in days)]) / 5)
+    top_value = step * (int(max(limit, running, floor) / step) + 1)
+    places = 0 if step >= 1_000_000 else 2
 
     def y(value: float) -> float:
         return plot.bottom() - plot.height() * value / top_value
@@ -96,7 +98,7 @@ def draw_chart(report: MonthlyReport, width: int = 1800, height: int = 760) -> Q
         p.drawLine(QPointF(plot.left(), y(value)), QPointF(plot.right(), y(value)))
         p.setPen(QColor("#333333"))
         p.drawText(
-            QRectF(0, y(value) - 14, left - 12, 28), Qt.AlignmentFlag.AlignRight, format_usd(int(value), places=0)
+            QRectF(0, y(value) - 14, left - 12, 28), Qt.AlignmentFlag.AlignRight, format_usd(int(value), places=places)
         )
         p.setPen(QPen(QColor("#dddddd"), 1))
     n = max(len(days), 1)
