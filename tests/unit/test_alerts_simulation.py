@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
-from tokenwallet.alerts.rules import default_rules
+from tokenwallet.alerts.rules import Rule, SpikeParams, default_rules
 from tokenwallet.alerts.service import add_rule, run_alerts, snooze
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.allowance import Allowance, Cadence, Unit
@@ -69,6 +69,7 @@ def spend_hour(at: datetime) -> bool:
 def test_month_fires_each_crossing_once_with_snooze_quiet_hours_and_restart(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
     db, ids = setup(path)
+    spike = add_rule(db, Rule("r-spike", SpikeParams(factor=3, trailing_days=14), "work"), START - timedelta(days=1))
     notices: list[tuple[datetime, Notice]] = []
     now = START
     end = datetime(2026, 12, 11, 13, tzinfo=UTC)
@@ -80,6 +81,8 @@ def test_month_fires_each_crossing_once_with_snooze_quiet_hours_and_restart(tmp_
             db = open_ledger(path)
         if spend_hour(now):
             spend(db, now, usd(5))
+        if now == datetime(2026, 11, 25, 12, tzinfo=UTC):
+            spend(db, now, usd(30))  # a spike: $35 today against a median of $5
         run_alerts(db, now, QUIET, lambda n, at=now: notices.append((at, n)))
         run_alerts(db, now, QUIET, lambda n, at=now: notices.append((at, n)))  # a second run changes nothing
         now += timedelta(hours=1)
@@ -90,6 +93,7 @@ def test_month_fires_each_crossing_once_with_snooze_quiet_hours_and_restart(tmp_
         (ids[80.0], datetime(2026, 11, 16, 12, tzinfo=UTC), "snoozed", None),
         (ids[95.0], datetime(2026, 11, 19, 23, tzinfo=UTC), "quiet", datetime(2026, 11, 20, 7, tzinfo=UTC)),
         (ids[100.0], datetime(2026, 11, 20, 12, tzinfo=UTC), None, datetime(2026, 11, 20, 12, tzinfo=UTC)),
+        (spike.id, datetime(2026, 11, 25, 12, tzinfo=UTC), None, datetime(2026, 11, 25, 12, tzinfo=UTC)),
         # December is a new period: the 50% rule is armed again and fires once more
         (ids[50.0], datetime(2026, 12, 10, 12, tzinfo=UTC), None, datetime(2026, 12, 10, 12, tzinfo=UTC)),
     ]
@@ -97,11 +101,12 @@ def test_month_fires_each_crossing_once_with_snooze_quiet_hours_and_restart(tmp_
         (datetime(2026, 11, 10, 12, tzinfo=UTC), "work: 50% used"),
         (datetime(2026, 11, 20, 7, tzinfo=UTC), "work: 95% used"),
         (datetime(2026, 11, 20, 12, tzinfo=UTC), "work: 100% used"),
+        (datetime(2026, 11, 25, 12, tzinfo=UTC), "work: spending spike"),
         (datetime(2026, 12, 10, 12, tzinfo=UTC), "work: 50% used"),
     ]
     assert notices[2][1].severity == "critical"
     fired_audit = [e for e in audit.entries(db) if e.action == "alert.fired"]
-    assert len(fired_audit) == 5
+    assert len(fired_audit) == 6
     db.close()
 
 

@@ -44,7 +44,8 @@ def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
         spikes = [r.params for r in rules if r.allowance_id == allowance.id and isinstance(r.params, SpikeParams)]
         if spikes:
             days = max(p.trailing_days for p in spikes) + 2
-            daily[allowance.id] = daily_spend(db, allowance, now - timedelta(days=days), now)
+            # one second past now: a bucket stamped exactly now counts, as it does in the status
+            daily[allowance.id] = daily_spend(db, allowance, now - timedelta(days=days), now + timedelta(seconds=1))
     return Facts(
         now=now,
         statuses=statuses,
