@@ -47,6 +47,14 @@ def _text(rng: random.Random, size: int) -> str:
     return " ".join(out)
 
 
+def _claude_order(line: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """Claude Code's key order: envelope, ``message``, then ``requestId``, ``type``, ``uuid``, ``timestamp``."""
+    tail = {k: line.pop(k) for k in ("type", "uuid", "timestamp")}
+    line["requestId"] = request_id
+    line.update(tail)
+    return line
+
+
 class _Session:
     def __init__(self, rng: random.Random, project: str, start: datetime) -> None:
         self.rng = rng
@@ -124,7 +132,6 @@ class _Session:
             )
         for block in blocks:
             line = self._envelope("assistant")
-            line["requestId"] = req_id
             line["message"] = {
                 "id": msg_id,
                 "type": "message",
@@ -135,10 +142,9 @@ class _Session:
                 "stop_sequence": None,
                 "usage": usage,
             }
-            lines.append(_dumps(line))
+            lines.append(_dumps(_claude_order(line, req_id)))
         if rng.random() < 0.01:  # a /btw sidechain replays this message under a new request id
             line = self._envelope("assistant", sidechain=True)
-            line["requestId"] = f"req_011C{rng.getrandbits(96):024x}"
             line["message"] = {
                 "id": msg_id,
                 "type": "message",
@@ -148,7 +154,7 @@ class _Session:
                 "stop_reason": "end_turn",
                 "usage": usage,
             }
-            lines.append(_dumps(line))
+            lines.append(_dumps(_claude_order(line, f"req_011C{rng.getrandbits(96):024x}")))
         return lines
 
 

@@ -261,12 +261,18 @@ def duplicate_signature(data: bytes, start: int, end: int, usage_at: int) -> byt
     message id, request id and usage object.  A line whose signature equals the previous kept
     line's is that same entry again and need not be decoded: with equal usage the first line
     stays the one kept (ccusage's rule for a tie).  Returns ``b""`` when the shape is unusual.
+
+    The searches follow Claude Code's key order so that none scans the (long) content: the
+    envelope starts with ``isSidechain``, ``message`` opens with the model and id, and
+    ``requestId`` follows the message near the end of the line.
     """
-    mid = data.find(b'"id":"msg_', start, end)
-    rid = data.find(b'"requestId":"', start, end)
-    if mid == -1 or rid == -1:
+    head = min(end, start + 512)
+    side_at = data.find(b'"isSidechain":', start, head)
+    mid = data.find(b'"id":"msg_', start, usage_at)
+    rid = data.rfind(b'"requestId":"', usage_at, end)
+    if side_at == -1 or mid == -1 or rid == -1:
         return b""
-    mid_end = data.find(b'"', mid + 6, end)
+    mid_end = data.find(b'"', mid + 6, usage_at)
     rid_end = data.find(b'"', rid + 13, end)
     # The usage object nests objects one level deep (cache_creation, server_tool_use).
     pos = usage_at + 9
@@ -278,5 +284,4 @@ def duplicate_signature(data: bytes, start: int, end: int, usage_at: int) -> byt
         if opened == -1:
             break
         pos = close + 1
-    side = b"1" if data.find(b'"isSidechain":true', start, end) != -1 else b"0"
-    return b"|".join((data[mid:mid_end], data[rid:rid_end], side, data[usage_at:close]))
+    return b"|".join((data[mid:mid_end], data[rid:rid_end], data[side_at + 14 : side_at + 18], data[usage_at:close]))
