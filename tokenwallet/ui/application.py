@@ -124,17 +124,37 @@ class TrayApp(QObject):
         self.bridge.job_failed.connect(self.on_job_failed)
 
     # ----- start and stop
-    def start(self, *, open_dashboard: bool) -> None:
-        """Show the icon at once, then load data off the GUI thread."""
+    def start(self, *, open_dashboard: bool, first_run_check: bool = False) -> None:
+        """Show the icon at once, then load data off the GUI thread.
+
+        With ``first_run_check`` a worker first looks whether the user has an allowance or an
+        account; when not, the app shows the demo (in a throwaway home) until they add one.
+        """
         self.tray.show()
         self.poll_timer.setInterval(POLL_TICK_MS)
         self.poll_timer.start()
         self.wake_timer.start()
-        if self.demo:
-            self.demo_timer.start()
         if open_dashboard:
             QTimer.singleShot(0, self.show_dashboard)
+        if first_run_check:
+            ctx = self.ctx
+            self.bridge.setup_done.connect(self._on_first_run_checked)
+            self.bridge.submit("setup", lambda: has_own_data(ctx))
+        else:
+            self._begin()
+
+    def _begin(self) -> None:
+        if self.demo:
+            self.demo_timer.start()
         QTimer.singleShot(0, self.poll_now)
+
+    @Slot(object)
+    def _on_first_run_checked(self, own_data: object) -> None:
+        if not own_data and not self.demo:
+            log.info("no allowance or account yet: showing the demo data")
+            self.data_ctx = demo_context()
+            self.demo = True
+        self._begin()
 
     @Slot()
     def quit(self) -> None:
@@ -372,21 +392,19 @@ def poll_accounts(ctx: AppContext, *, due_only: bool = False, only: tuple[str, .
 
     ``due_only`` polls only those the schedule says are due; ``only`` limits it to those ids.
     """
-    factory = getattr(ctx, "poll_service", None)
-    if not callable(factory):
-        return []  # no sync service in this build: the ledger is shown as it is
     from tokenwallet.domain.accounts import AccountKind
     from tokenwallet.ledger import accounts
-    from tokenwallet.sync.service import poll_many
 
-    service = factory()
-    if only:
-        return list(poll_many(service, list(only)))
-    if due_only:
-        return list(service.poll_due())
-    ids = [
+    ids = list(only) or [
         a.id for a in accounts.list_accounts(ctx.ledger(), include_disabled=False) if a.kind is not AccountKind.MANUAL
     ]
+    if not ids:
+        return []  # nothing to poll: do not load the HTTP client and connectors at all
+    from tokenwallet.sync.service import poll_many
+
+    service = ctx.poll_service()
+    if due_only and not only:
+        return list(service.poll_due())
     return list(poll_many(service, ids))
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from tokenwallet.ui.single_instance import APP_ID, InstanceServer, ask_running_instance, server_name
+from tokenwallet.ui.tray import tray_available
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -28,6 +31,19 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def _report_when_docked(icon: QSystemTrayIcon) -> None:
+    """Print one line when the tray host has docked the icon (read by the footprint benchmark)."""
+    timer = QTimer(icon)
+
+    def check() -> None:
+        if icon.geometry().width() > 0 or not tray_available():
+            timer.stop()
+            print("tray-icon-visible", flush=True)
+
+    timer.timeout.connect(check)
+    timer.start(2)
+
+
 def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
     """Run the tray app until the user quits; a second launch only wakes the first one."""
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
@@ -41,23 +57,22 @@ def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
         return 0
     _install_excepthook()
 
-    from tokenwallet.ui.application import TrayApp, cleanup_demo_home, demo_context, has_own_data
-    from tokenwallet.ui.tray import tray_available
+    from tokenwallet.ui.application import TrayApp, cleanup_demo_home, demo_context
 
     app = TrayApp(ctx, demo=demo)
     app.tray.show()  # the icon first; the ledger and its imports come after it is visible
     qapp.processEvents()
+    if os.environ.get("TOKENWALLET_STARTUP_PROBE"):
+        _report_when_docked(app.tray.icon)
     if demo:
         app.ctx = app.data_ctx = demo_context()
-    elif not has_own_data(ctx):
-        app.data_ctx = demo_context()  # first run: show the demo until the user adds their own
-        app.demo = True
     server = InstanceServer(name, app)
     server.show_requested.connect(app.show_dashboard)
     has_tray = tray_available()
     if not has_tray:
         log.warning("no system tray available (e.g. GNOME without the AppIndicator extension): opening the dashboard")
-    app.start(open_dashboard=not has_tray or not background)
+    # Without --demo, a worker checks for the user's own data; none yet means the demo is shown.
+    app.start(open_dashboard=not has_tray or not background, first_run_check=not demo)
     try:
         return qapp.exec()
     finally:

@@ -38,7 +38,7 @@ def render_meter(percent: float | None, severity: Severity, badge: Badge, size: 
     painter.setBrush(QColor(DISC))
     painter.drawEllipse(outer)
 
-    ring_width = max(2.5, size * 0.2)
+    ring_width = max(2.5, size * 0.17)
     inset = margin + ring_width / 2 + max(0.5, size / 32)
     ring = QRectF(inset, inset, size - 2 * inset, size - 2 * inset)
     colour = QColor(COLOURS[severity])
@@ -58,11 +58,11 @@ def render_meter(percent: float | None, severity: Severity, badge: Badge, size: 
         # Qt angles are in 1/16 degree, counter-clockwise from 3 o'clock; start at 12, go clockwise.
         painter.drawArc(ring, 90 * 16, -round(fraction * 360 * 16))
 
-    if size >= 22:
-        text = "–" if percent is None else ("!" if severity is Severity.EXHAUSTED else f"{min(99, round(percent))}")
+    if size >= 22 and percent is not None:  # no text while loading: font set-up waits until after start
+        text = "!" if severity is Severity.EXHAUSTED else f"{min(99, round(percent))}"
         font = QFont()
         font.setBold(True)
-        font.setPixelSize(max(7, round(size * (0.34 if len(text) > 1 else 0.42))))
+        font.setPixelSize(max(8, round(size * (0.4 if len(text) > 1 else 0.48))))
         painter.setFont(font)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, text)

@@ -66,6 +66,7 @@ class PollBridge(QObject):
 
     snapshot_ready = Signal(object)  # LedgerSnapshot
     poll_finished = Signal(object)  # whatever the poll job returned (PollOutcome list)
+    setup_done = Signal(object)  # the start-up check's result
     job_failed = Signal(str, str)  # kind, message in plain words
     _delivered = Signal(object)
 
@@ -114,6 +115,8 @@ class PollBridge(QObject):
             self.job_failed.emit(result.kind, result.error)
         elif result.kind == "snapshot":
             self.snapshot_ready.emit(result.value)
+        elif result.kind == "setup":
+            self.setup_done.emit(result.value)
         else:
             self.poll_finished.emit(result.value)
         pending = self._pending.pop(result.kind, None)

@@ -1,0 +1,114 @@
+"""The tray app on a real X server with a tray host: docking, the right-click menu, the dashboard.
+
+Run inside the desktop session: ``bash .ci/desktop-session python -m pytest tests/desktop``.
+Screenshots go to ``artifacts/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.desktop, pytest.mark.usefixtures("qapp")]
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def _grab_screen(name: str) -> Path:
+    from PySide6.QtGui import QGuiApplication
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    assert QGuiApplication.primaryScreen().grabWindow(0).save(str(path))
+    return path
+
+
+@pytest.fixture
+def demo_app(qtbot):  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.application import TrayApp, cleanup_demo_home, demo_context
+
+    ctx = demo_context()
+    app = TrayApp(ctx, demo=True)
+    qtbot.waitUntil(lambda: __import__("tokenwallet.ui.tray", fromlist=["x"]).tray_available(), timeout=5000)
+    app.start(open_dashboard=False)
+    qtbot.waitUntil(lambda: app.snapshot is not None and app.tray.state is not None, timeout=15000)
+    yield app
+    app.demo_timer.stop()
+    app.poll_timer.stop()
+    app.wake_timer.stop()
+    for emulator in app.emulators:
+        emulator.stop()
+    app.bridge.executor.wait(5000)  # type: ignore[attr-defined]
+    app.tray.icon.hide()
+    if app.dashboard is not None:
+        app.dashboard.hide()
+    ctx.close()
+    cleanup_demo_home(ctx)
+
+
+def test_icon_docks_and_right_click_shows_allowances(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QGuiApplication
+
+    tray = demo_app.tray
+    qtbot.waitUntil(lambda: tray.icon.geometry().width() > 0, timeout=5000)
+    geometry = tray.icon.geometry()
+    assert geometry.top() < 40  # docked in the panel at the top edge
+    qtbot.wait(300)
+    screen = QGuiApplication.primaryScreen().grabWindow(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    icon_shot = screen.copy(geometry.adjusted(-4, -4, 4, 4)).scaled(160, 160)
+    icon_shot.save(str(SHOTS / "tray-icon-zoomed.png"))
+    # The icon's ring carries the state colour: find it in the docked pixels.
+    from tokenwallet.ui.meter_icon import COLOURS
+
+    wanted = COLOURS[tray.state.severity]
+    docked = screen.copy(geometry).toImage()
+    colours = {docked.pixelColor(x, y).name() for x in range(docked.width()) for y in range(docked.height())}
+    assert wanted in colours
+
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is needed for a real right click")
+    centre = geometry.center()
+    subprocess.run(["xdotool", "mousemove", str(centre.x()), str(centre.y()), "click", "3"], check=True)
+    qtbot.waitUntil(tray.menu.isVisible, timeout=5000)
+    qtbot.wait(300)
+    _grab_screen("tray-menu.png")
+    texts = tray.action_texts()
+    assert texts[0].startswith("Demo data")
+    assert any(t.startswith("Demo: monthly AI allowance: $") and "% used" in t for t in texts)
+    assert "Refresh now" in texts and "Quit" in texts
+    tray.menu.hide()
+
+
+def test_dashboard_opens_with_chart(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    demo_app.show_dashboard()
+    window = demo_app.dashboard
+    window.move(0, 0)
+    qtbot.waitExposed(window)
+    assert window.chart is not None and "Spent so far" in window.chart.series_names
+    assert window.demo_label.isVisible()
+    assert window.cards[0].fields["Remaining"].text().startswith("$")
+    qtbot.wait(500)
+    _grab_screen("dashboard-screen.png")
+    window.grab().save(str(SHOTS / "dashboard.png"))
+    window.hide_amounts.setChecked(True)
+    qtbot.wait(200)
+    window.grab().save(str(SHOTS / "dashboard-hidden-amounts.png"))
+    window.hide_amounts.setChecked(False)
+
+
+def test_settings_window(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    demo_app.show_settings()
+    dialog = demo_app.settings_dialog
+    dialog.move(40, 40)
+    qtbot.waitExposed(dialog)
+    dialog.tabs.setCurrentIndex(1)
+    qtbot.wait(200)
+    dialog.grab().save(str(SHOTS / "settings-allowances.png"))
+    dialog.tabs.setCurrentIndex(0)
+    qtbot.wait(100)
+    dialog.grab().save(str(SHOTS / "settings-accounts.png"))
+    dialog.close()
