@@ -112,7 +112,10 @@ class AllowanceCard(QFrame):
             f"{status.percent_used:.0f}% used, {status.elapsed_fraction * 100:.0f}% of the period gone ({pace})"
             f" · resets {_date(status.period_end, options)} · {status.days_left:.1f} days left"
         )
-        fmt = lambda amount: format_amount(amount, unit, options)  # noqa: E731 - local shorthand
+
+        def fmt(amount: int) -> str:
+            return format_amount(amount, unit, options)
+
         spent = fmt(status.period_spent)
         if status.estimated_spent:
             spent += " *"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -25,6 +26,9 @@ from tokenwallet.ui.allowance_card import AllowanceCard
 from tokenwallet.ui.models import AccountTableModel, ModelTableModel
 from tokenwallet.ui.snapshot import LedgerSnapshot
 from tokenwallet.ui.view_state import DisplayOptions, describe_age
+
+if TYPE_CHECKING:
+    from tokenwallet.ui.spend_chart import SpendChart
 
 DEMO_STYLE = "background: #fff3e0; color: #e65100; border-radius: 4px; padding: 3px 8px; font-weight: bold;"
 
@@ -111,7 +115,7 @@ class DashboardWindow(QMainWindow):
         outer.addLayout(chart_row)
         self.chart_host = QVBoxLayout()
         outer.addLayout(self.chart_host, 4)
-        self.chart = None  # built on first show: QtCharts is imported only then
+        self.chart: SpendChart | None = None  # built on first show: QtCharts is imported only then
 
         self.tabs = QTabWidget()
         self.model_table = ModelTableModel(self)

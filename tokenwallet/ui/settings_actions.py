@@ -6,7 +6,7 @@ Kept apart from the dialog so the dialog stays a thin view and these steps are t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.allowance import Allowance, Grant, GrantKind
@@ -64,7 +64,7 @@ def update_account(
     from tokenwallet.ledger import accounts
     from tokenwallet.secrets.store import ApiKey, key_hint
 
-    changes: dict[str, object] = {"label": label.strip(), "base_url": base_url.strip()}
+    changes: dict[str, Any] = {"label": label.strip(), "base_url": base_url.strip()}
     if key.strip():
         store.set(account_id, ApiKey(key.strip()))
         changes["key_hint"] = key_hint(key)

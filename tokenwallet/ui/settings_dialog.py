@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -308,7 +308,7 @@ class SettingsDialog(QDialog):
             return
         expires = None
         if not self.topup_never.isChecked():
-            day = self.topup_expires.date().toPython()
+            day: date = self.topup_expires.date().toPython()  # type: ignore[assignment]
             expires = datetime.combine(day, time(23, 59, 59), tzinfo=self.ctx.settings.zone()).astimezone(UTC)
         self._run(
             "Adding the top-up",
