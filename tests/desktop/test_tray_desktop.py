@@ -112,3 +112,39 @@ def test_settings_window(demo_app, qtbot) -> None:  # type: ignore[no-untyped-de
     qtbot.wait(100)
     dialog.grab().save(str(SHOTS / "settings-accounts.png"))
     dialog.close()
+
+
+def test_demo_user_adds_allowance_and_meter_moves(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    demo_app.show_settings()
+    dialog = demo_app.settings_dialog
+    dialog.tabs.setCurrentIndex(1)
+    dialog.allowance_name.setText("My test allowance")
+    dialog.allowance_amount.setText("500")
+    dialog._add_allowance()
+    qtbot.waitUntil(lambda: any(s.name == "My test allowance" for s in demo_app.snapshot.statuses), timeout=10000)
+    mine = next(s for s in demo_app.snapshot.statuses if s.name == "My test allowance")
+    demo_app.demo_tick()
+    qtbot.waitUntil(
+        lambda: next(s for s in demo_app.snapshot.statuses if s.name == "My test allowance").spent > mine.spent,
+        timeout=10000,
+    )
+    dialog.close()
+
+
+def test_command_starts_tray_and_second_launch_wakes_it(tmp_path) -> None:
+    import os
+    import sys
+
+    env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1")
+    cmd = [sys.executable, "-m", "tokenwallet", "--home", str(tmp_path), "--background"]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().strip() == "tray-icon-visible"
+        second = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=env)
+        assert second.returncode == 0
+        assert "already running" in second.stdout
+        assert first.poll() is None  # the first one keeps running
+    finally:
+        first.terminate()
+        first.wait(10)
