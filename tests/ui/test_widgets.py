@@ -141,3 +141,20 @@ def test_stale_snapshot_after_missed_polls(allowance_ctx, now) -> None:  # type:
     from tokenwallet.ui.view_state import is_stale
 
     assert is_stale(now - timedelta(minutes=20), now, timedelta(minutes=5))
+
+
+def test_api_token_rows_are_not_called_unpriced(now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.models import ModelTableModel
+    from tokenwallet.ui.snapshot import ModelRow
+
+    model = ModelTableModel()
+    model.set_rows(
+        [
+            ModelRow("openai", "gpt-5.2", 10, 5000, None, False, unpriced=False),
+            ModelRow("anthropic", "new-model", 1, 100, None, True, unpriced=True),
+        ],
+        DisplayOptions(),
+        now,
+    )
+    assert model.data(model.index(0, 4)) == "in provider's cost total"
+    assert model.data(model.index(1, 4)) == "unpriced"

@@ -62,7 +62,7 @@ def seed_demo(
     emulator: RunningEmulator | None = None,
     store: SecretStore | None = None,
 ) -> Allowance:
-    """Write the demo accounts, a $60 monthly allowance with a top-up and this month's spend.
+    """Write the demo accounts, a $120 monthly allowance with a top-up and this month's spend.
 
     With an ``emulator`` (and a session-only ``store`` for its demo key) the OpenAI account polls
     the emulator through the real sync service, which supplies the last days; the seeded history
@@ -88,7 +88,7 @@ def seed_demo(
             id=new_id(),
             name=DEMO_ALLOWANCE_NAME,
             unit=Unit.USD,
-            amount=usd_to_micros(60),
+            amount=usd_to_micros(120),
             cadence=Cadence.MONTHLY,
             starts_at=month_start,
             timezone="UTC",

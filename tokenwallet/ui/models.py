@@ -75,7 +75,8 @@ class ModelTableModel(_RowsModel):
                 return format_amount(row.tokens, Unit.TOKENS, self._options)
             if column == 4:
                 if row.cost_micros is None:
-                    return "unpriced"
+                    # API token counts arrive without money; the provider's cost rows carry it.
+                    return "unpriced" if row.unpriced else "in provider's cost total"
                 text = format_amount(row.cost_micros, Unit.USD, self._options)
                 return f"≈ {text} (estimate)" if row.estimated else text
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 2:

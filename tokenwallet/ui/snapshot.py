@@ -29,6 +29,7 @@ class ModelRow:
     tokens: int
     cost_micros: int | None  # None: no row had a price
     estimated: bool
+    unpriced: bool = False  # local-log or manual tokens without a price (API token rows get money elsewhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class LedgerSnapshot:
 def _model_rows(ctx: AppContext, since: datetime, until: datetime) -> tuple[ModelRow, ...]:
     from tokenwallet.ledger import usage
 
-    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for record in usage.list_records(ctx.ledger(), usage.UsageFilter(since=since, until=until)):
         if record.source.value == "balance":
             continue
@@ -80,10 +81,12 @@ def _model_rows(ctx: AppContext, since: datetime, until: datetime) -> tuple[Mode
         if record.cost_micros is not None:
             cell[2] += record.cost_micros
             cell[3] = 1
+        elif record.source.value in ("local_log", "manual"):
+            cell[5] = 1
         if record.confidence is Confidence.ESTIMATED:
             cell[4] = 1
     rows = [
-        ModelRow(provider, model, c[0], c[1], c[2] if c[3] else None, bool(c[4]))
+        ModelRow(provider, model, c[0], c[1], c[2] if c[3] else None, bool(c[4]), bool(c[5]))
         for (provider, model), c in totals.items()
     ]
     return tuple(sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model)))
