@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -192,8 +194,10 @@ class TrayApp(QObject):
                         emulators.append(emulator)
                     seed_demo(ctx.ledger(), ctx.clock(), emulator=emulator, store=store)
                 # Only the emulator-backed account: the demo's log account must never read real logs.
-                return poll_accounts(ctx, only=(DEMO_ACCOUNT_ID,)) if emulators else []
-            return poll_accounts(ctx, due_only=not everything)
+                outcomes = poll_accounts(ctx, only=(DEMO_ACCOUNT_ID,)) if emulators else []
+            else:
+                outcomes = poll_accounts(ctx, due_only=not everything)
+            return PollResult(tuple(outcomes), run_alerts_after_poll(ctx) if outcomes else ())
 
         return job
 
@@ -242,10 +246,13 @@ class TrayApp(QObject):
         self.bridge.submit("demo", job)
 
     @Slot(object)
-    def on_polled(self, outcomes: Any) -> None:
-        """A poll (or demo step) finished: remember errors and re-read the ledger."""
+    def on_polled(self, result: Any) -> None:
+        """A poll (or demo step) finished: show alerts, remember errors and re-read the ledger."""
         self._seeded = True
-        errors = [str(getattr(o, "error", "") or "") for o in (outcomes or [])]
+        outcomes = result.outcomes if isinstance(result, PollResult) else (result or [])
+        if isinstance(result, PollResult) and result.notices:
+            self.show_notices(result.notices)
+        errors = [str(getattr(o, "error", "") or "") for o in outcomes]
         self.poll_error = next((e for e in errors if e), "")
         self.refresh()
 
@@ -264,6 +271,16 @@ class TrayApp(QObject):
         """New figures arrived from the worker: render the tray and the dashboard."""
         self.snapshot = snapshot
         self.render()
+
+    def show_notices(self, notices: tuple[Any, ...]) -> None:
+        """Show alert notices as tray messages (Linux already got them as desktop notifications)."""
+        try:
+            from tokenwallet.ui.notifier import TrayNotifier
+        except ImportError:
+            return
+        notifier = TrayNotifier(self.tray.icon)
+        for notice in notices:
+            notifier(notice)
 
     def render(self) -> None:
         """Draw the tray (and the dashboard when it is open) from the last snapshot."""
@@ -327,10 +344,32 @@ class TrayApp(QObject):
             self.dashboard.settings_requested.connect(self.show_settings)
             self.dashboard.hide_amounts_changed.connect(self.set_hide_amounts)
             self.dashboard.quit_requested.connect(self.quit)
+            self.dashboard.export_requested.connect(self.show_export)
+            self._attach_alert_history()
             self.dashboard.set_options(display_options(self.ctx), demo=self.demo)
             if self.snapshot is not None:
                 self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())
         self.dashboard.bring_forward()
+
+    def _attach_alert_history(self) -> None:
+        if self.dashboard is None:
+            return
+        try:
+            from tokenwallet.ui.alert_history import AlertHistoryWidget
+        except ImportError:
+            return
+        self.dashboard.add_alert_history(AlertHistoryWidget(self.data_ctx.ledger()))
+
+    @Slot()
+    def show_export(self) -> None:
+        """Open the monthly report export dialog of the reports package."""
+        try:
+            from tokenwallet.ui.report_export import ReportExportDialog
+        except ImportError:
+            return
+        dialog = ReportExportDialog(self.data_ctx, self.dashboard)
+        dialog.show()
+        self._export_dialog = dialog
 
     @Slot(bool)
     def set_hide_amounts(self, hidden: bool) -> None:
@@ -384,7 +423,36 @@ class TrayApp(QObject):
             old.close()
             self.retired_demo_homes.append(old)
             self.snapshot = None
+            self._attach_alert_history()  # the history now reads the user's ledger
         self.poll_now()
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What a poll job hands to the GUI thread: the outcomes and alert notices still to show."""
+
+    outcomes: tuple[Any, ...]
+    notices: tuple[Any, ...] = ()
+
+
+def run_alerts_after_poll(ctx: AppContext) -> tuple[Any, ...]:
+    """Evaluate the alert rules after new data (worker thread); returns notices for the tray to show.
+
+    On Linux the notices go out as freedesktop notifications from here; elsewhere the tray shows
+    them as balloons on the GUI thread.
+    """
+    try:
+        from tokenwallet.alerts.service import run_alerts
+    except ImportError:
+        return ()
+    notices: list[Any] = []
+    deliver: Callable[[Any], None] = notices.append
+    if sys.platform.startswith("linux"):
+        from tokenwallet.alerts.delivery import default_delivery
+
+        deliver = default_delivery()
+    run_alerts(ctx.ledger(), ctx.clock(), ctx.settings, deliver)
+    return tuple(notices)
 
 
 def poll_accounts(ctx: AppContext, *, due_only: bool = False, only: tuple[str, ...] = ()) -> list[object]:

@@ -52,6 +52,7 @@ class DashboardWindow(QMainWindow):
     settings_requested = Signal()
     hide_amounts_changed = Signal(bool)
     quit_requested = Signal()
+    export_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,9 @@ class DashboardWindow(QMainWindow):
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh_requested)
         header.addWidget(refresh)
+        export = QPushButton("Export report…")
+        export.clicked.connect(self.export_requested)
+        header.addWidget(export)
         settings = QPushButton("Settings…")
         settings.clicked.connect(self.settings_requested)
         header.addWidget(settings)
@@ -122,8 +126,17 @@ class DashboardWindow(QMainWindow):
         self.account_table = AccountTableModel(self)
         self.tabs.addTab(_table(self.model_table), "By provider and model")
         self.tabs.addTab(_table(self.account_table), "Accounts")
+        self.alert_history: QWidget | None = None
         outer.addWidget(self.tabs, 3)
         self.setCentralWidget(central)
+
+    def add_alert_history(self, widget: QWidget) -> None:
+        """Add the alert history tab (a widget of the alerts package that reads the ledger)."""
+        if self.alert_history is not None:
+            self.tabs.removeTab(self.tabs.indexOf(self.alert_history))
+            self.alert_history.deleteLater()
+        self.alert_history = widget
+        self.tabs.addTab(widget, "Alerts")
 
     def _ensure_chart(self) -> None:
         if self.chart is None:
@@ -178,6 +191,9 @@ class DashboardWindow(QMainWindow):
         self._redraw_chart()
         self.model_table.set_rows(list(snapshot.models), self.options, now)
         self.account_table.set_rows(list(snapshot.accounts), self.options, now)
+        refresh = getattr(self.alert_history, "refresh", None)
+        if refresh is not None:
+            refresh()
 
     @Slot()
     def _redraw_chart(self) -> None:
