@@ -273,3 +273,16 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
     tray_app.show_dashboard()
     tabs = tray_app.dashboard.tabs
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["By provider and model", "Accounts", "Alerts"]
+
+
+def test_first_run_check_adds_detected_agent_logs(app_context, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.application import check_first_run
+
+    empty_home = tmp_path / "user"
+    empty_home.mkdir()
+    assert check_first_run(app_context, env={}, home=empty_home) is False  # nothing yet: the demo is shown
+    logs = tmp_path / "claude" / "projects" / "p"
+    logs.mkdir(parents=True)
+    (logs / "s.jsonl").write_text("")
+    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    assert check_first_run(app_context, env=env, home=empty_home) is True  # the folder became an account

@@ -8,11 +8,12 @@ thread where they do I/O.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -59,6 +60,22 @@ def has_own_data(ctx: AppContext) -> bool:
     if allowances.list_allowances(db):
         return True
     return any(a.kind is not AccountKind.MANUAL for a in accounts.list_accounts(db, include_disabled=False))
+
+
+def check_first_run(ctx: AppContext, *, env: Mapping[str, str] | None = None, home: Path | None = None) -> bool:
+    """Start-up work off the GUI thread: add accounts for agent logs found here, then say if the user has data."""
+    if ctx.settings.import_local_logs:
+        try:
+            from tokenwallet.sources.agent_logs.importer import ensure_detected_accounts
+        except ImportError:
+            pass
+        else:
+            db = ctx.ledger()
+            with db.atomic():
+                ensure_detected_accounts(
+                    db, env=os.environ if env is None else env, home=home or Path.home(), at=ctx.clock()
+                )
+    return has_own_data(ctx)
 
 
 def display_options(ctx: AppContext) -> DisplayOptions:
@@ -141,7 +158,7 @@ class TrayApp(QObject):
         if first_run_check:
             ctx = self.ctx
             self.bridge.setup_done.connect(self._on_first_run_checked)
-            self.bridge.submit("setup", lambda: has_own_data(ctx))
+            self.bridge.submit("setup", lambda: check_first_run(ctx))
         else:
             self._begin()
 
