@@ -125,6 +125,7 @@ class TrayApp(QObject):
         self._seeded = False
         self.emulators: list[Any] = []  # the demo's provider emulator, stopped on quit
         self.retired_demo_homes: list[AppContext] = []
+        self._signal_sockets: tuple[Any, ...] = ()  # set by the launcher's signal wake-up
         self.poll_timer = QTimer(self)
         self.poll_timer.timeout.connect(self.poll_due)
         self.wake_timer = QTimer(self)
@@ -319,6 +320,8 @@ class TrayApp(QObject):
         )
         self.tray.render(state)
         if self.dashboard is not None:
+            if self.dashboard.alert_history is None:
+                self._attach_alert_history()
             self.dashboard.set_options(options, demo=self.demo)
             self.dashboard.show_snapshot(snapshot, now)
 
@@ -362,7 +365,8 @@ class TrayApp(QObject):
             self.dashboard.hide_amounts_changed.connect(self.set_hide_amounts)
             self.dashboard.quit_requested.connect(self.quit)
             self.dashboard.export_requested.connect(self.show_export)
-            self._attach_alert_history()
+            # The alert history reads the ledger on this thread: attach it once a snapshot has
+            # arrived, i.e. after the worker opened (and, on a first run, created) the ledger.
             self.dashboard.set_options(display_options(self.ctx), demo=self.demo)
             if self.snapshot is not None:
                 self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())

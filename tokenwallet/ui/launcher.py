@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import socket
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from tokenwallet.ui.single_instance import APP_ID, InstanceServer, ask_running_instance, server_name
@@ -15,6 +17,7 @@ from tokenwallet.ui.tray import tray_available
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
+    from tokenwallet.ui.application import TrayApp
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,36 @@ def _report_when_docked(icon: QSystemTrayIcon) -> None:
     timer.start(2)
 
 
+def _quit_on_signals(app: TrayApp) -> None:
+    """SIGTERM/SIGINT quit cleanly (timers stopped, demo home removed) instead of killing the process.
+
+    Python runs signal handlers only between bytecodes; the wake-up fd makes the Qt event loop
+    return to Python as soon as a signal arrives, with no polling timer.
+    """
+    if not hasattr(signal, "SIGTERM") or sys.platform.startswith("win"):
+        return
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        try:
+            reader.recv(64)
+        except OSError:
+            pass
+
+    notifier.activated.connect(drain)
+    app._signal_sockets = (reader, writer, notifier)  # keep them alive with the app
+
+    def handler(signum: int, frame: object) -> None:
+        app.quit()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
 def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
     """Run the tray app until the user quits; a second launch only wakes the first one."""
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
@@ -66,6 +99,7 @@ def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
         _report_when_docked(app.tray.icon)
     if demo:
         app.ctx = app.data_ctx = demo_context()
+    _quit_on_signals(app)
     server = InstanceServer(name, app)
     server.show_requested.connect(app.show_dashboard)
     has_tray = tray_available()
