@@ -369,6 +369,7 @@ class TrayApp(QObject):
             # arrived, i.e. after the worker opened (and, on a first run, created) the ledger.
             self.dashboard.set_options(display_options(self.ctx), demo=self.demo)
             if self.snapshot is not None:
+                self._attach_alert_history()
                 self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())
         self.dashboard.bring_forward()
 
