@@ -140,8 +140,14 @@ COMMANDS = {
 }
 
 
+USER_HOME = tempfile.mkdtemp(prefix="tw-bench-user-")
+"""An empty user folder, so agent logs of the machine running the benchmark do not change the figures."""
+
+
 def _start(kind: str, home: str) -> tuple[subprocess.Popen[str], float]:
-    env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1")
+    env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1", HOME=USER_HOME)
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DATA_DIR"):
+        env.pop(name, None)
     cmd = COMMANDS[kind](home)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)

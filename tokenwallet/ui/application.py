@@ -64,17 +64,18 @@ def has_own_data(ctx: AppContext) -> bool:
 
 def check_first_run(ctx: AppContext, *, env: Mapping[str, str] | None = None, home: Path | None = None) -> bool:
     """Start-up work off the GUI thread: add accounts for agent logs found here, then say if the user has data."""
+    env = os.environ if env is None else env
+    home = home or Path.home()
     if ctx.settings.import_local_logs:
-        try:
+        from tokenwallet.sources.agent_logs.discovery import detect
+
+        # The importer pulls in the price catalogue (large); load it only when logs exist here.
+        if detect(env, home):
             from tokenwallet.sources.agent_logs.importer import ensure_detected_accounts
-        except ImportError:
-            pass
-        else:
+
             db = ctx.ledger()
             with db.atomic():
-                ensure_detected_accounts(
-                    db, env=os.environ if env is None else env, home=home or Path.home(), at=ctx.clock()
-                )
+                ensure_detected_accounts(db, env=env, home=home, at=ctx.clock())
     return has_own_data(ctx)
 
 
