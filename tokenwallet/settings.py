@@ -37,6 +37,7 @@ class Settings:
     primary_allowance: str = ""
     monthly_salary: str = ""  # in display currency, optional; for the compensation view
     import_local_logs: bool = True
+    alert_hook: str = ""  # absolute path of a program run for each alert (no shell); optional
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with ``changes`` applied."""
@@ -113,6 +114,10 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"settings: {key} = {text!r} is not a number") from exc
         if not number.is_finite() or number <= 0:
             raise ConfigError(f"settings: {key} = {text!r} must be a positive number")
+    if settings.alert_hook and not os.path.isabs(settings.alert_hook):
+        raise ConfigError(
+            f"settings: alert_hook = {settings.alert_hook!r} must be an absolute path to a program (or empty)"
+        )
     _check_time("quiet_hours_start", settings.quiet_hours_start)
     _check_time("quiet_hours_end", settings.quiet_hours_end)
 

@@ -119,3 +119,27 @@ def test_audit_log_is_append_only(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM audit_log")
     assert [e.action for e in audit.entries(db)] == ["test"]
+
+
+def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "ledger.db"
+    errors: list[BaseException] = []
+
+    def open_once() -> None:
+        try:
+            open_ledger(path).close()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db = open_ledger(path)
+    names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations").fetchall()]
+    assert len(names) == len(set(names))
+    db.close()

@@ -53,6 +53,7 @@ def test_settings_round_trip_and_unknown_keys(tmp_path: Path) -> None:
         ('quiet_hours_start = "25:00"', "HH:MM"),
         ('currency_rate = "-3"', "positive"),
         ("notifications = 1", "true or false"),
+        ('alert_hook = "notify.sh"', "absolute path"),
         ("this is = not toml =", "not valid TOML"),
     ],
 )

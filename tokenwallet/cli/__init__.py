@@ -15,22 +15,44 @@ import click
 from tokenwallet import __version__
 from tokenwallet.app import AppContext
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "tokenwallet.cli.status",
-    "tokenwallet.cli.allowance",
-    "tokenwallet.cli.usage",
-    "tokenwallet.cli.audit",
-    "tokenwallet.cli.account",
-    "tokenwallet.cli.poll",
-    "tokenwallet.cli.imports",
-    "tokenwallet.cli.alerts",
-    "tokenwallet.cli.report",
-    "tokenwallet.cli.autostart",
-    "tokenwallet.cli.budget",
-)
+# Subcommand name -> module exporting it in ``COMMANDS``.  Modules are imported only when their
+# command runs (or for --help), so the bare ``tokenwallet`` reaches the tray icon without loading
+# the HTTP client, the price catalog or the log readers first.
+COMMAND_MODULES: dict[str, str] = {
+    "status": "tokenwallet.cli.status",
+    "allowance": "tokenwallet.cli.allowance",
+    "usage": "tokenwallet.cli.usage",
+    "audit": "tokenwallet.cli.audit",
+    "account": "tokenwallet.cli.account",
+    "poll": "tokenwallet.cli.poll",
+    "import": "tokenwallet.cli.imports",
+    "alerts": "tokenwallet.cli.alerts",
+    "report": "tokenwallet.cli.report",
+    "autostart": "tokenwallet.cli.autostart",
+    "budget": "tokenwallet.cli.budget",
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when that command is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMAND_MODULES:
+            return command
+        module = importlib.import_module(COMMAND_MODULES[cmd_name])
+        for candidate in getattr(module, "COMMANDS", ()):
+            if candidate.name == cmd_name:
+                return candidate  # type: ignore[no-any-return]
+        return None
+
+
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=str),
@@ -55,16 +77,6 @@ def cli(ctx: click.Context, home: str | None, demo: bool, background: bool, verb
         from tokenwallet.ui import run_gui  # Qt is only imported when the GUI is wanted
 
         sys.exit(run_gui(ctx.obj, demo=demo, background=background))
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -228,7 +228,12 @@ def check_command(app: AppContext, no_notify: bool, as_json: bool) -> None:
     from tokenwallet.alerts.delivery import default_delivery
     from tokenwallet.alerts.service import run_alerts
 
-    events = run_alerts(app.ledger(), app.clock(), app.settings, None if no_notify else default_delivery())
+    events = run_alerts(
+        app.ledger(),
+        app.clock(),
+        app.settings,
+        None if no_notify else default_delivery(app.settings.alert_hook or None),
+    )
     if as_json:
         emit_json(
             {

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 import click
+from sqlite_utils import Database
 
 from tokenwallet.app import AppContext
 from tokenwallet.cli.account import _outcome_json
@@ -22,6 +25,19 @@ def _say(outcome: object, as_json: bool) -> None:
         click.echo(f"{o.account_id}: ok, {o.records} records, {o.snapshots} snapshots")  # type: ignore[attr-defined]
     else:
         click.echo(f"{o.account_id}: failed ({o.error_kind}): {o.error}", err=True)  # type: ignore[attr-defined]
+
+
+def _alerts_after_poll(app: AppContext) -> Callable[[Database, datetime], None]:
+    """Evaluate the alert rules after each successful poll, delivering as the settings say."""
+    from tokenwallet.alerts.delivery import default_delivery
+    from tokenwallet.alerts.service import run_alerts
+
+    deliver = default_delivery(app.settings.alert_hook or None)
+
+    def after_poll(db: Database, now: datetime) -> None:
+        run_alerts(db, now, app.settings, deliver)
+
+    return after_poll
 
 
 @click.command("poll")
@@ -42,6 +58,7 @@ def poll_command(app: AppContext, once: bool, account_ids: tuple[str, ...], as_j
     db = app.ledger()
     for account_id in account_ids:
         accounts_db.get(db, account_id)  # a typo is a clear error before any request
+    app.after_poll.append(_alerts_after_poll(app))
     service = app.poll_service()
     if once:
         ids = list(account_ids) or [

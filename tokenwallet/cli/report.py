@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -50,10 +49,10 @@ def report_command(app: AppContext, month: str | None, fmt: str, table: str, out
     if fmt == "pdf":
         if output is None or str(output) == "-":
             raise UserInputError("a PDF report needs a file: add -o report.pdf")
-        # Qt is loaded only when a PDF is wanted; by name, because the layering keeps the command
-        # line free of GUI imports everywhere else.
-        renderer = importlib.import_module("tokenwallet.ui.report_pdf")
-        renderer.render_pdf_file(report, output)
+        # Qt is loaded only when a PDF is wanted (an allowed lazy cli -> ui import).
+        from tokenwallet.ui.report_pdf import render_pdf_file
+
+        render_pdf_file(report, output)
     else:
         if fmt == "csv":
             from tokenwallet.reports.csv_export import to_csv

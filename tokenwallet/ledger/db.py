@@ -76,7 +76,8 @@ def open_ledger(path: Path | str, *, backup_dir: Path | str | None = None, migra
     backups = Path(backup_dir) if backup_dir is not None else path.parent / "backups"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _touch_private(path)
-    conn = sqlite3.connect(path, check_same_thread=False)
+    # The timeout is SQLite's busy handler: wait for another connection's write instead of failing.
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
     db = Database(conn, execute_plugins=False)
     try:
         # Reading the schema is the cheapest operation that fails on a damaged or foreign file.
@@ -96,10 +97,21 @@ def open_ledger(path: Path | str, *, backup_dir: Path | str | None = None, migra
         try:
             pending = MIGRATIONS.pending(db)
             if pending and MIGRATIONS.applied(db):
+                # The online backup reads through this connection, so it runs before the lock.
                 _backup(db, path, backups, pending[0].name)
-            if pending:
-                MIGRATIONS.apply(db)
-                _record_meta(db)
+            # BEGIN IMMEDIATE takes the write lock before looking again at what is pending, so
+            # two processes or threads opening a new ledger at once migrate it exactly once.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                pending = MIGRATIONS.pending(db)
+                if pending:
+                    MIGRATIONS.apply(db)  # each migration runs as a savepoint inside this lock
+                    _record_meta(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
         except sqlite3.DatabaseError as exc:
             db.close()
             raise LedgerError(f"Could not update the ledger schema of {path}: {exc}") from exc

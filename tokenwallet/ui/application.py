@@ -473,7 +473,7 @@ def run_alerts_after_poll(ctx: AppContext) -> tuple[Any, ...]:
     if sys.platform.startswith("linux"):
         from tokenwallet.alerts.delivery import default_delivery
 
-        deliver = default_delivery()
+        deliver = default_delivery(ctx.settings.alert_hook or None)
     run_alerts(ctx.ledger(), ctx.clock(), ctx.settings, deliver)
     return tuple(notices)
 
