@@ -1,8 +1,6 @@
 """``python -m tokenwallet.ui``: start the tray app without loading the command-line tools first.
 
-The ``tokenwallet`` command registers every subcommand (and so imports HTTP, pricing and SQL
-libraries) before it can start the GUI; this entry point takes the same GUI options and
-reaches the tray icon sooner.
+It takes the same GUI options as the bare ``tokenwallet`` command, without click.
 """
 
 from __future__ import annotations
