@@ -18,7 +18,7 @@ from tokenwallet.domain.errors import SourceError
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret, parse_time, window_start
-from tokenwallet.sources.http import get_json, schema_error
+from tokenwallet.sources.http import paged_data, schema_error
 
 PROVIDER = "anthropic"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -35,18 +35,8 @@ def _headers(secret: Secret) -> dict[str, str]:
 def _pages(
     client: httpx.Client, url: str, secret: Secret, params: list[tuple[str, str | int]]
 ) -> Iterator[tuple[list[Any], bool]]:
-    page: str | None = None
-    for _ in range(1000):
-        query = list(params) + ([("page", page)] if page else [])
-        body = get_json(client, url, provider=PROVIDER, headers=_headers(secret), params=query)
-        data = p.items(body.get("data"), PROVIDER, "data")
-        page = body.get("next_page") if body.get("has_more") else None
-        if page is not None and not isinstance(page, str):
-            raise schema_error(PROVIDER, "next_page is not a string")
-        yield data, page is None
-        if page is None:
-            return
-    raise schema_error(PROVIDER, "more than 1000 pages")
+    """Yield (buckets, is_last) for every page of one endpoint."""
+    return paged_data(client, url, provider=PROVIDER, headers=_headers(secret), params=params)
 
 
 def _bucket(raw: Any) -> tuple[dict[str, Any], datetime, datetime]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -28,6 +28,7 @@ from tokenwallet.domain.errors import (
     SourceError,
     UserInputError,
 )
+from tokenwallet.sources._parse import items
 
 USER_AGENT = f"tokenwallet/{__version__} (+https://github.com/tokenwallet/tokenwallet)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -189,3 +190,33 @@ def schema_error(provider: str, what: str, status: int | None = 200) -> Provider
     return ProviderSchemaError(
         f"{provider} sent an unexpected body (HTTP {status}): {what}", provider=provider, status=status
     )
+
+
+MAX_PAGES = 1000
+
+
+def paged_data(
+    client: httpx.Client,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str],
+    params: list[tuple[str, str | int]],
+) -> Iterator[tuple[list[Any], bool]]:
+    """Yield ``(data, is_last)`` for every page of an endpoint paginated by ``has_more``/``next_page``.
+
+    OpenAI's and Anthropic's admin reports share this scheme: the ``next_page`` token goes back
+    as the ``page`` parameter.
+    """
+    page: str | None = None
+    for _ in range(MAX_PAGES):  # a server that never stops paginating must not hang the poll
+        query = list(params) + ([("page", page)] if page else [])
+        body = get_json(client, url, provider=provider, headers=headers, params=query)
+        data = items(body.get("data"), provider, "data")
+        page = body.get("next_page") if body.get("has_more") else None
+        if page is not None and not isinstance(page, str):
+            raise schema_error(provider, "next_page is not a string")
+        yield data, page is None
+        if page is None:
+            return
+    raise schema_error(provider, f"more than {MAX_PAGES} pages")

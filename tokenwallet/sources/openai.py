@@ -17,7 +17,7 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret, window_start
-from tokenwallet.sources.http import get_json, schema_error
+from tokenwallet.sources.http import paged_data, schema_error
 
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -72,18 +72,7 @@ def _pages(
     client: httpx.Client, url: str, secret: Secret, params: list[tuple[str, str | int]]
 ) -> Iterator[tuple[list[Any], bool]]:
     """Yield (buckets, is_last) for every page of one endpoint."""
-    page: str | None = None
-    for _ in range(1000):  # a server that never stops paginating must not hang the poll
-        query = list(params) + ([("page", page)] if page else [])
-        body = get_json(client, url, provider=PROVIDER, headers=_headers(secret), params=query)
-        buckets = p.items(body.get("data"), PROVIDER, "data")
-        page = body.get("next_page") if body.get("has_more") else None
-        if page is not None and not isinstance(page, str):
-            raise schema_error(PROVIDER, "next_page is not a string")
-        yield buckets, page is None
-        if page is None:
-            return
-    raise schema_error(PROVIDER, "more than 1000 pages")
+    return paged_data(client, url, provider=PROVIDER, headers=_headers(secret), params=params)
 
 
 def _bucket_times(bucket: Any) -> tuple[dict[str, Any], datetime, datetime]:
