@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from tokenwallet.domain.accounts import Account, AccountKind
-from tokenwallet.ledger import accounts
+from tokenwallet.ledger import accounts, log_entries
 from tokenwallet.sources.agent_logs.importer import import_account
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs" / "claude"
@@ -66,14 +67,39 @@ def _account(db: Any, root: Path, now: Any) -> Account:
     )
 
 
+def _ids() -> set[str]:
+    """Every message and request id the fixtures and these tests use (entries store their hashes)."""
+    found = {"", "msg_new", "req_new", "r_side", "r_main", "big", "rbig"} | {f"{p}{i}" for p in "mr" for i in range(60)}
+    for path in FIXTURES.rglob("*.jsonl"):
+        found.update(re.findall(r'"(?:id|requestId)":"([^"]+)"', path.read_text("utf-8", "replace")))
+    return found
+
+
+_NAMES = {log_entries.key_hash(n): n for n in _ids()}
+
+
 def _rows(db: Any) -> dict[str, tuple[Any, ...]]:
+    """Stored entries by "message id/request id": model, input, cache read, cache write, output, cost."""
     return {
-        r[0]: r[1:]
+        f"{_NAMES[r[0]]}/{_NAMES.get(r[1], r[1])}": r[2:]
         for r in db.execute(
-            "SELECT key, model, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, cost_micros, "
-            "confidence, source FROM usage WHERE account_id = 'cc'"
+            "SELECT entry_hash, request_hash, model, input_tokens, cached_input_tokens, cache_write_tokens, "
+            "output_tokens, cost_micros FROM log_entries WHERE account_id = 'cc'"
         ).fetchall()
     }
+
+
+def _buckets_match_entries(db: Any) -> None:
+    """The quarter-hour usage rows hold exactly the sums of the stored entries."""
+    entries = db.execute(
+        "SELECT count(*), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), sum(output_tokens), "
+        "sum(coalesce(cost_micros, 0)) FROM log_entries WHERE account_id = 'cc'"
+    ).fetchone()
+    buckets = db.execute(
+        "SELECT coalesce(sum(requests), 0), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), "
+        "sum(output_tokens), sum(coalesce(cost_micros, 0)) FROM usage WHERE account_id = 'cc'"
+    ).fetchone()
+    assert entries == buckets
 
 
 def test_fixture_import_dedupes_prices_and_counts_bad_lines(db: Any, logs: Path, clock: Any, now: Any) -> None:
@@ -89,7 +115,10 @@ def test_fixture_import_dedupes_prices_and_counts_bad_lines(db: Any, logs: Path,
     assert rows["msg_S/req_S"][5] == 0  # <synthetic>: no API call
     assert "msg_N/req_N" not in rows and not any(k.startswith("msg_N2") for k in rows)  # explicit nulls refused
     assert not any(k.startswith(("msg_T", "msg_X")) for k in rows)  # cut line and invalid UTF-8
-    assert {r[6] for r in rows.values()} == {"estimated"} and {r[7] for r in rows.values()} == {"local_log"}
+    assert db.execute("SELECT DISTINCT confidence, source FROM usage WHERE account_id = 'cc'").fetchall() == [
+        ("estimated", "local_log")
+    ]
+    _buckets_match_entries(db)
     assert summary.malformed == 2 and summary.skipped == 2
     assert summary.duplicates == 3
     assert summary.imported == len(rows) == 7
@@ -140,6 +169,7 @@ def test_duplicates_across_runs_and_files_count_once(db: Any, tmp_path: Path, cl
     (root / "c.jsonl").write_text(_line("m1", "r1", out=5) + "\n")
     import_account(db, account, clock=clock)
     assert len(_rows(db)) == 1 and _rows(db)["m1/r1"][4] == 99
+    _buckets_match_entries(db)
 
 
 def test_parent_arriving_after_its_sidechain_replaces_it(db: Any, tmp_path: Path, clock: Any, now: Any) -> None:
@@ -152,6 +182,7 @@ def test_parent_arriving_after_its_sidechain_replaces_it(db: Any, tmp_path: Path
     (root / "main.jsonl").write_text(_line("m1", "r_main") + "\n")
     import_account(db, account, clock=clock)
     assert set(_rows(db)) == {"m1/r_main"}
+    _buckets_match_entries(db)
 
 
 def test_truncated_rotated_and_deleted_files(db: Any, tmp_path: Path, clock: Any, now: Any) -> None:
@@ -175,6 +206,7 @@ def test_truncated_rotated_and_deleted_files(db: Any, tmp_path: Path, clock: Any
     os.remove(path)
     gone = import_account(db, account, clock=clock)
     assert gone.files_forgotten == 1 and len(_rows(db)) == 5
+    _buckets_match_entries(db)
     assert db.execute("SELECT count(*) FROM log_files").fetchone()[0] == 0
 
 

@@ -8,15 +8,12 @@ same name.  ``state`` holds what a reader needs to continue mid-file (e.g. Codex
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from sqlite_utils import Database
 
-from tokenwallet.ledger import usage
 from tokenwallet.ledger.db import dumps, to_epoch
 
 _COLUMNS = "path, account_id, device, inode, size, offset, mtime_ns, head_hash, state, updated_at"
@@ -84,43 +81,3 @@ def has_local_rows(db: Database, account_id: str) -> bool:
         "SELECT 1 FROM usage WHERE account_id = ? AND source = 'local_log' LIMIT 1", [account_id]
     ).fetchone()
     return row is not None
-
-
-def rows_with_key_prefix(db: Database, account_id: str, prefix: str) -> list[tuple[Any, ...]]:
-    """Imported rows whose key starts with ``prefix``: key, time, model, tokens, extra, project."""
-    # A range on the unique (account_id, source, key) index instead of LIKE, which SQLite cannot index here.
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return db.execute(
-        "SELECT key, bucket_start, model, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, "
-        "extra, project FROM usage WHERE account_id = ? AND source = 'local_log' AND key >= ? AND key < ?",
-        [account_id, prefix, upper],
-    ).fetchall()
-
-
-def delete_keys(db: Database, account_id: str, keys: list[str]) -> None:
-    """Remove rows a better duplicate replaced (a sidechain replay superseded by its parent)."""
-    db.conn.executemany(
-        "DELETE FROM usage WHERE account_id = ? AND source = 'local_log' AND key = ?",
-        [(account_id, k) for k in keys],
-    )
-
-
-_NATURAL_KEY = ("account_id", "source", "key")
-_BATCH_UPSERT_SQL = (
-    f"INSERT INTO usage ({', '.join(usage.COLUMNS)}) "
-    f"SELECT {', '.join(f'value->>{i}' for i in range(len(usage.COLUMNS)))} FROM json_each(?) WHERE true "
-    f"ON CONFLICT({', '.join(_NATURAL_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in usage.COLUMNS if c not in _NATURAL_KEY)
-)
-
-
-def upsert_usage_batch(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
-    """Bulk upsert like :func:`tokenwallet.ledger.usage.upsert_rows`, as one statement per batch.
-
-    The rows travel as one JSON array and SQLite unpacks them with ``json_each``: the whole batch
-    is a single statement step, so Python's GIL is released for all of it and a writer thread
-    really runs alongside the parser (``executemany`` takes the GIL back after every row).
-    """
-    if rows:
-        db.conn.execute(_BATCH_UPSERT_SQL, [msgspec.json.encode(rows)])
-    return len(rows)

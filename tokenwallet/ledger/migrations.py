@@ -238,6 +238,14 @@ def _rollup_table(table: str, step: int) -> str:
             rows INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (start, account_id, provider, estimated)
         ) WITHOUT ROWID;
+        {rollup_fill_sql(table, step)};
+        {_rollup_triggers(table, step)}
+    """
+
+
+def rollup_fill_sql(table: str, step: int, where: str = "") -> str:
+    """``INSERT`` into a rollup table the sums of the ``usage`` rows matching ``where`` (SQL, may be empty)."""
+    return f"""
         INSERT INTO {table} (start, account_id, provider, estimated, cost_micros, tokens, unpriced_rows, rows)
             SELECT bucket_start - bucket_start % {step}, account_id, provider, confidence = 'estimated',
                    COALESCE(SUM(cost_micros), 0),
@@ -246,7 +254,13 @@ def _rollup_table(table: str, step: int) -> str:
                             THEN 1 ELSE 0 END),
                    COUNT(*)
             FROM usage
-            GROUP BY 1, 2, 3, 4;
+            {f"WHERE {where}" if where else ""}
+            GROUP BY 1, 2, 3, 4
+    """
+
+
+def _rollup_triggers(table: str, step: int) -> str:
+    return f"""
         CREATE TRIGGER {table}_insert AFTER INSERT ON usage BEGIN
             {_rollup_delta(table, step, "NEW", "+")}
         END;
@@ -269,3 +283,70 @@ def m002_usage_rollups(db: Database) -> None:
     ``start`` is the Unix time of the hour or UTC day.
     """
     db.executescript(_rollup_table("usage_hourly", 3600) + _rollup_table("usage_daily", 86400))
+
+
+ROLLUP_TABLES: tuple[tuple[str, int], ...] = (("usage_hourly", 3600), ("usage_daily", 86400))
+"""The rollup tables and their bucket length in seconds."""
+
+
+@MIGRATIONS()
+def m003_log_entries(db: Database) -> None:
+    """Claude Code requests move to the compact ``log_entries``; ``usage`` keeps quarter-hour buckets.
+
+    Earlier versions stored one ``usage`` row per request, keyed ``<message id>/<request id>``
+    (or ``line:...`` for lines without a message id); those rows become entries and buckets.
+    """
+    import json
+
+    from tokenwallet.ledger import log_entries
+
+    db.executescript(
+        """
+        CREATE TABLE log_entries (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            entry_hash INTEGER NOT NULL,
+            request_hash INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            project TEXT NOT NULL DEFAULT '',
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_1h_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_micros INTEGER,
+            flags INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (account_id, entry_hash, request_hash)
+        ) WITHOUT ROWID;
+        """
+    )
+    accounts = db.execute(
+        "SELECT accounts.id, usage.provider FROM accounts JOIN usage ON usage.account_id = accounts.id "
+        "WHERE accounts.kind = 'claude-code' AND usage.source = 'local_log' GROUP BY accounts.id"
+    ).fetchall()
+    for account_id, provider in accounts:
+        rows = db.execute(
+            "SELECT key, bucket_start, model, project, input_tokens, cached_input_tokens, cache_write_tokens, "
+            "output_tokens, cost_micros, extra, recorded_at FROM usage WHERE account_id = ? AND source = 'local_log'",
+            [account_id],
+        ).fetchall()
+        entries = []
+        recorded = 0
+        for key, at, model, project, inp, cached, write, out, cost, extra_text, recorded_at in rows:
+            extra = json.loads(extra_text) if extra_text and extra_text != "{}" else {}
+            mid, _, rid = key.partition("/")
+            hashes = (
+                (log_entries.key_hash(key), 0)
+                if key.startswith("line:")
+                else (log_entries.key_hash(mid), log_entries.key_hash(rid))
+            )
+            flags = (
+                (log_entries.SIDECHAIN if extra.get("sidechain") else 0)
+                | (log_entries.HAS_SPEED if extra.get("speed") else 0)
+                | (log_entries.FAST if extra.get("speed") == "fast" else 0)
+            )
+            c1h = int(extra.get("c1h", 0))
+            entries.append((account_id, *hashes, at, model, project, inp, cached, write, c1h, out, cost, flags))
+            recorded = max(recorded, recorded_at)
+        db.execute("DELETE FROM usage WHERE account_id = ? AND source = 'local_log'", [account_id])
+        log_entries.apply(db, account_id, provider, entries, [], recorded_at=recorded)

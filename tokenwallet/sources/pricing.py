@@ -19,7 +19,7 @@ from genai_prices.types import ModelPrice, TieredPrices
 
 from tokenwallet.domain.money import Micros
 
-_SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
+SCALE = _SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
 FAST_MULTIPLIER = 6
 """Anthropic bills fast mode at six times the standard rate; used when the catalog has no fast variant."""
 
@@ -64,11 +64,23 @@ class ModelRates:
     cache_write_5m: Rate
     cache_write_1h: Rate
     multiplier: int = 1
+    flat: tuple[int, int, int, int, int] | None = None
+    """The five base rates when none of them has tiers."""
 
     def cost(
         self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
     ) -> Micros:
         """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes."""
+        flat = self.flat
+        if flat is not None:  # no tiers: the common case, without picking rates per request
+            scaled = (
+                input_tokens * flat[0]
+                + output_tokens * flat[1]
+                + cache_read * flat[2]
+                + cache_5m * flat[3]
+                + cache_1h * flat[4]
+            ) * self.multiplier
+            return (scaled + _SCALE // 2) // _SCALE
         total_input = input_tokens + cache_read + cache_5m + cache_1h
         scaled = (
             input_tokens * _pick(self.input, total_input)
@@ -87,15 +99,19 @@ def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int
     write_5m = _rate(get("cache_write_mtok")) or inp
     # Anthropic's 1-hour cache writes cost twice the input rate when the catalog has no explicit price.
     write_1h = _rate(get("cache_write_1h_mtok")) or (inp[0] * 2, tuple((s, r * 2) for s, r in inp[1]))
+    output = _rate(get("output_mtok")) or (0, ())
+    cache_read = _rate(get("cache_read_mtok")) or inp
+    rates = (inp, output, cache_read, write_5m, write_1h)
     return ModelRates(
         model_id=model_id,
         provider_id=provider_id,
         input=inp,
-        output=_rate(get("output_mtok")) or (0, ()),
-        cache_read=_rate(get("cache_read_mtok")) or inp,
+        output=output,
+        cache_read=cache_read,
         cache_write_5m=write_5m,
         cache_write_1h=write_1h,
         multiplier=multiplier,
+        flat=None if any(tiers for _, tiers in rates) else (inp[0], output[0], cache_read[0], write_5m[0], write_1h[0]),
     )
 
 

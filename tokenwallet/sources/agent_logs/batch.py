@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import queue
-import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from sqlite_utils import Database
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import UserInputError
-from tokenwallet.ledger import log_files
+from tokenwallet.ledger import log_files, usage
+from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, bytes to read in total)."""
 
 BATCH_ROWS = 20_000
-HEAD_BYTES = 1024
 PROVIDER = {AccountKind.CLAUDE_CODE: "anthropic", AccountKind.CODEX: "openai", AccountKind.GEMINI: "google"}
 LABEL = {
     AccountKind.CLAUDE_CODE: "Claude Code logs",
@@ -99,9 +94,9 @@ def account_roots(account: Account) -> list[Path]:
 
 
 def head_hash(path: Path, length: int) -> str:
+    """:func:`head_digest` of the first ``length`` bytes of ``path``."""
     with path.open("rb") as fh:
-        head = fh.read(length)
-    return f"{len(head)}:{hashlib.blake2b(head, digest_size=16).hexdigest()}"
+        return head_digest(fh.read(length))
 
 
 def plan_files(account: Account, files: list[Path], known: dict[str, log_files.LogFileState]) -> list[Plan]:
@@ -130,41 +125,17 @@ def read_tail(plan: Plan) -> bytes:
         return fh.read(max(0, plan.stat.st_size - plan.start))
 
 
-def trailing_is_whole(data: bytes, consumed: int) -> bool:
-    tail = data[consumed:]
-    if not tail.strip():
-        return False
-    try:
-        msgspec.json.decode(tail)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return False
-    return True
-
-
 class Writer:
-    """Buffers ledger rows and writes them in batches, one transaction each.
+    """Buffers ledger rows and upserts them in batches, each in its own transaction (a savepoint
+    when the caller already holds one, as a first import does)."""
 
-    With ``background`` the batches are written by one worker thread while the caller keeps
-    parsing: sqlite3 releases the GIL while it steps a statement, so parsing and writing overlap.
-    Only used when nothing else touches the connection meanwhile (a first import).
-    """
-
-    def __init__(self, db: Database, account: Account, recorded_at: int, *, background: bool = False) -> None:
+    def __init__(self, db: Database, account: Account, recorded_at: int) -> None:
         self.db = db
         self.account = account
         self.recorded_at = recorded_at
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
-        self.batch = BATCH_ROWS
-        self._queue: queue.Queue[list[tuple[Any, ...]] | None] | None = None
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-        self._unwritten: list[list[tuple[Any, ...]]] = []
-        if background:
-            self.batch = BATCH_ROWS // 4
-            self._queue = queue.Queue(maxsize=4)
-            self._thread = threading.Thread(target=self._work, name="log-import-writer", daemon=True)
-            self._thread.start()
+        self.provider = PROVIDER[account.kind]
 
     def add(
         self,
@@ -188,7 +159,7 @@ class Writer:
                 key,
                 epoch,
                 epoch,
-                PROVIDER[self.account.kind],
+                self.provider,
                 model,
                 "estimated",
                 inp,
@@ -207,56 +178,28 @@ class Writer:
                 self.recorded_at,
             )
         )
-        if len(self.rows) >= self.batch:
+        if len(self.rows) >= BATCH_ROWS:
             self.flush()
 
-    def _write(self, rows: list[tuple[Any, ...]]) -> None:
-        with self.db.atomic():
-            self.written += log_files.upsert_usage_batch(self.db, rows)
-
-    def _work(self) -> None:
-        assert self._queue is not None
-        while (rows := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._write(rows)
-                    continue
-                except BaseException as exc:  # handed to the caller in close()
-                    self._error = exc
-            self._unwritten.append(rows)
-
     def flush(self) -> None:
-        """Write (or hand to the worker) what is buffered."""
+        """Write what is buffered."""
         if not self.rows:
             return
         rows, self.rows = self.rows, []
-        if self._queue is not None:
-            self._queue.put(rows)
-        else:
-            self._write(rows)
+        with self.db.atomic():
+            self.written += usage.upsert_rows(self.db, rows)
 
     def close(self) -> None:
-        """Write everything still buffered and stop the worker; re-raise what it hit."""
+        """Write everything still buffered."""
         self.flush()
-        if self._queue is None or self._thread is None:
-            return
-        self._queue.put(None)
-        self._thread.join()
-        self._queue = self._thread = None
-        if self._error is not None:
-            if not isinstance(self._error, sqlite3.ProgrammingError):
-                raise self._error
-            # A connection bound to its creating thread (an in-memory ledger): write here instead.
-            for rows in self._unwritten:
-                self._write(rows)
-        self._unwritten = []
 
 
 def epoch(at: datetime) -> int:
     return int((at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp())
 
 
-def file_state(account: Account, plan: Plan, offset: int) -> log_files.LogFileState:
+def file_state(account: Account, plan: Plan, offset: int, head: str | None = None) -> log_files.LogFileState:
+    """The state to remember for ``plan``'s file read up to ``offset`` (``head``: its digest, if known)."""
     return log_files.LogFileState(
         path=str(plan.path),
         account_id=account.id,
@@ -265,6 +208,6 @@ def file_state(account: Account, plan: Plan, offset: int) -> log_files.LogFileSt
         size=plan.stat.st_size,
         offset=offset,
         mtime_ns=plan.stat.st_mtime_ns,
-        head_hash=head_hash(plan.path, min(offset, HEAD_BYTES)),
+        head_hash=head if head is not None else head_hash(plan.path, min(offset, HEAD_BYTES)),
         state=plan.state,
     )

@@ -1,9 +1,10 @@
-"""Claude Code JSONL transcripts: parse usage lines and de-duplicate them the way ccusage does.
+"""Claude Code JSONL transcripts: decode usage lines and de-duplicate them the way ccusage does.
 
-Only lines containing ``"usage":{`` can carry usage, so every other line is skipped with a byte
-search before any JSON is decoded.  The rest are decoded with msgspec into small Structs; fields
-that ccusage refuses when explicitly ``null`` are typed ``X | None | UnsetType`` so that "null" and
-"absent" stay distinguishable.
+A whole file (or the part not yet read) is decoded in one ``msgspec`` call
+(:data:`DECODER`'s ``decode_lines``) into small Structs that keep only the fields pricing and
+de-duplication need; msgspec skips the long message content in C.  Fields that ccusage refuses
+when explicitly ``null`` are typed ``X | None | UnsetType`` so that "null" and "absent" stay
+distinguishable.  :func:`entry_from_line` applies ccusage's rules to one decoded line.
 
 De-duplication (ccusage ``adapter/claude``): the key is (``message.id``, ``requestId``); Claude
 Code writes one line per content block with the same ids and repeated usage.  Among duplicates
@@ -19,11 +20,13 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-PREFILTER = b'"usage":{'
+PREFILTER = b'"usage"'
+"""Only lines containing this can carry usage (used when a file is read line by line)."""
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+")
 
 
@@ -46,9 +49,9 @@ class Usage(Struct, frozen=True):
 
 
 class Message(Struct, frozen=True):
-    """``message`` of an assistant line."""
+    """``message`` of any line; only assistant messages carry ``usage``."""
 
-    usage: Usage
+    usage: Usage | UnsetType | None = UNSET
     id: str | UnsetType | None = UNSET
     model: str | UnsetType | None = UNSET
 
@@ -56,8 +59,8 @@ class Message(Struct, frozen=True):
 class Line(Struct, frozen=True):
     """The envelope of one transcript line, reduced to what pricing and de-duplication need."""
 
-    timestamp: datetime
-    message: Message
+    timestamp: datetime | UnsetType | None = UNSET
+    message: Message | UnsetType | None = UNSET
     sessionId: str | UnsetType | None = UNSET
     version: str | UnsetType | None = UNSET
     requestId: str | UnsetType | None = UNSET
@@ -72,32 +75,33 @@ DECODER = msgspec.json.Decoder(Line)
 
 @dataclass(slots=True)
 class Entry:
-    """One usable usage line."""
+    """One usable usage line, priced, with what de-duplication compares.
 
-    message_id: str
-    request_id: str
-    timestamp: datetime
-    model: str
-    session_id: str
-    cwd: str
+    ``message_id`` and ``request_id`` are 64-bit hashes of the ids (``ledger.log_entries.key_hash``);
+    a line without a message id gets the hash of its own row key and request id 0.  ``row`` is
+    the entry as stored: a ``ledger.log_entries`` row.
+    """
+
+    message_id: int
+    request_id: int
     sidechain: bool
-    fast: bool
     has_speed: bool
-    input_tokens: int
-    output_tokens: int
-    cache_read: int
-    cache_5m: int
-    cache_1h: int
-    written: bool = False  # set once the row for this entry has been handed to the ledger
+    total: int  # all tokens of the entry (the tie-breaker among duplicates)
+    row: tuple[Any, ...]
+    written: bool = False  # True while this entry is the one stored in the ledger for its key
 
     @property
-    def total(self) -> int:
-        """All tokens of the entry (the tie-breaker among duplicates)."""
-        return self.input_tokens + self.output_tokens + self.cache_read + self.cache_5m + self.cache_1h
+    def cost(self) -> int | None:
+        """Micro-USD, or ``None`` when the model is unpriced."""
+        return self.row[11]  # type: ignore[no-any-return]
 
 
 class Rejected(Exception):
     """A line that decoded but that ccusage would not count either (explicit nulls, bad version)."""
+
+
+class Malformed(Exception):
+    """A usage line that lacks what every usage line has (a timestamp)."""
 
 
 _VERSION_OK: dict[str, bool] = {}
@@ -110,17 +114,17 @@ def _version_ok(version: str) -> bool:
     return ok
 
 
-def parse_line(raw: bytes) -> Entry | None:
-    """Decode one line; ``None`` when it carries no usage, :class:`Rejected` or msgspec errors when bad."""
-    if PREFILTER not in raw:
-        return None
-    # msgspec does not look inside the keys and strings it skips; a line with invalid UTF-8 anywhere
-    # is damaged and is refused as a whole (UnicodeDecodeError), as a strict JSON reader would.
-    raw.decode("utf-8")
-    line = DECODER.decode(raw)
+def entry_from_line(
+    line: Line, usage: Usage
+) -> tuple[datetime, str, str, str, str, str, str, bool, int, int, int, int, int]:
+    """ccusage's checks on a decoded usage line; the fields an :class:`Entry` needs, unpriced.
+
+    Returns (timestamp, message id, request id, model, session, cwd, speed, sidechain, input,
+    output, cache read, cache 5m, cache 1h) with "absent" turned into ``""``; raises
+    :class:`Rejected` for lines ccusage refuses and :class:`Malformed` for ones without a time.
+    """
     msg = line.message
-    usage = msg.usage
-    # UNSET is falsy, so after the explicit-null checks ``x or ""`` turns "absent" into "".
+    assert isinstance(msg, Message)
     session, version, request, mid, model = line.sessionId, line.version, line.requestId, msg.id, msg.model
     if (
         session is None
@@ -136,6 +140,9 @@ def parse_line(raw: bytes) -> Entry | None:
         or usage.cache_creation_input_tokens is None
     ):
         raise Rejected("explicit null in a required field")
+    at = line.timestamp
+    if not isinstance(at, datetime):
+        raise Malformed("usage line without a timestamp")
     if version and not _version_ok(version):
         raise Rejected("version is not semver")
     if session == "" or request == "" or mid == "" or model == "":
@@ -147,18 +154,17 @@ def parse_line(raw: bytes) -> Entry | None:
     else:
         c5 = usage.cache_creation_input_tokens or 0
         c1 = 0
-    speed = usage.speed or ""
-    return Entry(
+    # UNSET is falsy, so after the explicit-null checks ``x or ""`` turns "absent" into "".
+    return (
+        at,
         mid or "",
         request or "",
-        line.timestamp,
         # Shared strings: thousands of entries carry the same model, session and folder.
         sys.intern(model or ""),
         sys.intern(session or ""),
         sys.intern(line.cwd or ""),
+        usage.speed or "",
         bool(line.isSidechain),
-        speed == "fast",
-        bool(speed),
         usage.input_tokens,
         usage.output_tokens,
         usage.cache_read_input_tokens or 0,
@@ -180,39 +186,45 @@ class Deduper:
     """Collects entries and keeps one per duplicate group.
 
     ``groups`` maps ``message.id`` to its entries by ``requestId``; a message with any sidechain
-    line collapses to its single best entry.
+    line collapses to its single best entry.  An entry already stored (``written``) that a better
+    one displaces is listed in :meth:`take_replaced`, so its figures can be taken off the ledger.
     """
 
     def __init__(self) -> None:
         # One entry per message id in the common case; a dict by request id only when a message id
         # comes with several request ids (sidechain replays), which keeps memory per message small.
-        self.groups: dict[str, Entry | dict[str, Entry]] = {}
-        self.sidechain: set[str] = set()
-        self.loose: list[tuple[int, Entry]] = []
-        self.dirty: set[str] = set()
+        self.groups: dict[int, Entry | dict[int, Entry]] = {}
+        self.sidechain: set[int] = set()
+        self.dirty: set[int] = set()
+        self.replaced: list[Entry] = []
 
     def _put(self, entry: Entry) -> None:
         mid = entry.message_id
         group = self.groups.get(mid)
-        if group is None or (isinstance(group, Entry) and group.request_id == entry.request_id):
+        if group is None:
             self.groups[mid] = entry
         elif isinstance(group, Entry):
-            self.groups[mid] = {group.request_id: group, entry.request_id: entry}
+            if group.request_id == entry.request_id:
+                if group.written:
+                    self.replaced.append(group)
+                self.groups[mid] = entry
+            else:
+                self.groups[mid] = {group.request_id: group, entry.request_id: entry}
         else:
+            old = group.get(entry.request_id)
+            if old is not None and old.written:
+                self.replaced.append(old)
             group[entry.request_id] = entry
 
-    def get(self, mid: str, rid: str) -> Entry | None:
+    def get(self, mid: int, rid: int) -> Entry | None:
         """The entry kept so far for (``mid``, ``rid``)."""
         group = self.groups.get(mid)
         if isinstance(group, Entry):
             return group if group.request_id == rid else None
         return None if group is None else group.get(rid)
 
-    def add(self, entry: Entry, where: int = 0) -> None:
-        """Add one parsed entry; ``where`` identifies a line without ``message.id`` (never merged)."""
-        if not entry.message_id:
-            self.loose.append((where, entry))
-            return
+    def add(self, entry: Entry) -> None:
+        """Add one parsed entry."""
         mid = entry.message_id
         self.dirty.add(mid)
         if entry.sidechain:
@@ -222,21 +234,37 @@ class Deduper:
             self._put(entry)
 
     def seed(self, stored: Entry) -> None:
-        """Merge a row kept by an earlier import: it stays kept unless a new line is better."""
+        """Merge an entry stored by an earlier import: it stays kept unless a new line is better."""
         new = self.get(stored.message_id, stored.request_id)
         if stored.sidechain:
             self.sidechain.add(stored.message_id)
         if new is None or not better(new, stored):
             self._put(stored)
+        else:
+            self.replaced.append(stored)
 
-    def take_dirty(self) -> list[str]:
+    def take_dirty(self) -> set[int]:
         """Message ids changed since the last call (their kept entries may have changed)."""
-        dirty = list(self.dirty)
-        self.dirty.clear()
+        dirty, self.dirty = self.dirty, set()
         return dirty
 
-    def resolve(self, mid: str) -> tuple[list[Entry], list[str]]:
-        """The entries kept for ``mid`` and the request ids whose rows must not exist."""
+    def take_replaced(self) -> list[Entry]:
+        """Stored entries displaced since the last call."""
+        replaced, self.replaced = self.replaced, []
+        return replaced
+
+    def stored_count(self) -> int:
+        """How many entries are marked as the stored one for their key."""
+        n = 0
+        for group in self.groups.values():
+            if isinstance(group, Entry):
+                n += group.written
+            else:
+                n += sum(e.written for e in group.values())
+        return n
+
+    def resolve(self, mid: int) -> tuple[list[Entry], list[Entry]]:
+        """The entries kept for ``mid`` and the ones (of a sidechain group) that must not be stored."""
         group = self.groups[mid]
         if isinstance(group, Entry):
             return [group], []
@@ -246,42 +274,5 @@ class Deduper:
                 if best is None or better(e, best):
                     best = e
             assert best is not None
-            return [best], [r for r in group if r != best.request_id]
+            return [best], [e for e in group.values() if e is not best]
         return list(group.values()), []
-
-    def kept(self) -> list[tuple[str, list[Entry], list[str]]]:
-        """Per message id: the entries to keep and the request ids whose rows must go."""
-        return [(mid, *self.resolve(mid)) for mid in self.groups]
-
-
-def duplicate_signature(data: bytes, start: int, end: int, usage_at: int) -> bytes:
-    """Bytes that are equal for two lines of one response with the same usage (ids, sidechain, usage).
-
-    Claude Code writes a response as consecutive lines, one per content block, repeating the
-    message id, request id and usage object.  A line whose signature equals the previous kept
-    line's is that same entry again and need not be decoded: with equal usage the first line
-    stays the one kept (ccusage's rule for a tie).  Returns ``b""`` when the shape is unusual.
-
-    The searches follow Claude Code's key order so that none scans the (long) content: the
-    envelope starts with ``isSidechain``, ``message`` opens with the model and id, and
-    ``requestId`` follows the message near the end of the line.
-    """
-    head = min(end, start + 512)
-    side_at = data.find(b'"isSidechain":', start, head)
-    mid = data.find(b'"id":"msg_', start, usage_at)
-    rid = data.rfind(b'"requestId":"', usage_at, end)
-    if side_at == -1 or mid == -1 or rid == -1:
-        return b""
-    mid_end = data.find(b'"', mid + 6, usage_at)
-    rid_end = data.find(b'"', rid + 13, end)
-    # The usage object nests objects one level deep (cache_creation, server_tool_use).
-    pos = usage_at + 9
-    while True:
-        close = data.find(b"}", pos, end)
-        if close == -1:
-            return b""
-        opened = data.find(b"{", pos, close)
-        if opened == -1:
-            break
-        pos = close + 1
-    return b"|".join((data[mid:mid_end], data[rid:rid_end], data[side_at + 14 : side_at + 18], data[usage_at:close]))

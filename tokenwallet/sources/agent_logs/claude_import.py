@@ -1,88 +1,194 @@
-"""The Claude Code part of the import: parse new lines, de-duplicate against the ledger, write rows."""
+"""The Claude Code part of the import: scan files (in worker processes when there is much to
+read), de-duplicate against what is already in the ledger, and write rows.
+
+Files are scanned in parallel but their results are taken in plan order, so which of two equal
+duplicates is kept does not depend on which worker finished first.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import UTC, datetime
+import multiprocessing
+import os
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-import msgspec
 from sqlite_utils import Database
 
 from tokenwallet.domain.accounts import Account
-from tokenwallet.ledger import log_files
-from tokenwallet.ledger.db import dumps
+from tokenwallet.ledger import log_entries, log_files
 from tokenwallet.sources.agent_logs import claude_code
-from tokenwallet.sources.agent_logs.batch import (
-    ImportSummary,
-    Plan,
-    Writer,
-    epoch,
-    file_state,
-    read_tail,
-    trailing_is_whole,
-)
-from tokenwallet.sources.pricing import PriceBook
+from tokenwallet.sources.agent_logs.batch import PROVIDER, ImportSummary, Plan, file_state
+from tokenwallet.sources.agent_logs.claude_scan import FileScan, RawEntry, scan_files
+
+PARALLEL_MIN_BYTES = 64 << 20
+"""Below this much to read, worker processes cost more to start than they save."""
+
+FLUSH_MESSAGES = 50_000
+"""Messages held in memory before they are written."""
+TASK_BYTES = 4 << 20
+IN_FLIGHT = 6
+"""Tasks queued per worker process."""
 
 
-def _claude_entry_from_row(row: tuple[Any, ...]) -> claude_code.Entry:
-    key, epoch, model, inp, cached, write, out, extra_text, project = row
-    extra = json.loads(extra_text) if extra_text and extra_text != "{}" else {}
-    mid, _, rid = key.partition("/")
-    c1 = int(extra.get("c1h", 0))
+def _entry(row: log_entries.Row) -> claude_code.Entry:
+    """An entry as stored (a ``log_entries`` row) back in the de-duplicator."""
+    _, mid, rid, _at, _model, _project, inp, cached, write, _c1h, out, _cost, flags = row
     return claude_code.Entry(
         message_id=mid,
         request_id=rid,
-        timestamp=datetime.fromtimestamp(epoch, UTC),
-        model=model,
-        session_id=str(extra.get("session", "")),
-        cwd=project,
-        sidechain=bool(extra.get("sidechain")),
-        fast=extra.get("speed") == "fast",
-        has_speed=bool(extra.get("speed")),
-        input_tokens=inp,
-        output_tokens=out,
-        cache_read=cached,
-        cache_5m=write - c1,
-        cache_1h=c1,
+        sidechain=bool(flags & log_entries.SIDECHAIN),
+        has_speed=bool(flags & log_entries.HAS_SPEED),
+        total=inp + cached + write + out,
+        row=tuple(row),
+        written=True,
     )
 
 
-def _claude_rows(entry: claude_code.Entry, key: str, book: PriceBook, writer: Writer, summary: ImportSummary) -> None:
-    variant = "fast" if entry.fast else ""
-    cost = book.cost(
-        entry.model,
-        entry.timestamp,
-        input_tokens=entry.input_tokens,
-        output_tokens=entry.output_tokens,
-        cache_read=entry.cache_read,
-        cache_5m=entry.cache_5m,
-        cache_1h=entry.cache_1h,
-        variant=variant,
-    )
-    if cost is None:
-        summary.unpriced_entries += 1
-    extra: dict[str, object] = {}
-    if entry.sidechain:
-        extra["sidechain"] = True
-    if entry.has_speed:
-        extra["speed"] = "fast" if entry.fast else "standard"
-    if entry.cache_1h:
-        extra["c1h"] = entry.cache_1h
-    writer.add(
-        key,
-        epoch(entry.timestamp),
-        entry.model,
-        entry.input_tokens,
-        entry.cache_read,
-        entry.cache_5m + entry.cache_1h,
-        entry.output_tokens,
-        0,
-        cost,
-        entry.cwd,
-        dumps(extra) if extra else "{}",
-    )
+def _by_key(row: log_entries.Row) -> tuple[int, int]:
+    return row[1], row[2]
+
+
+class _Window:
+    """Entries of the messages seen since the last flush, de-duplicated, then written together.
+
+    Messages written by an earlier flush or an earlier import are not kept in memory: a line
+    for one of them (rare: a resumed session, a sidechain replay) brings the stored entries back
+    from the ledger and is judged against them.  A stored entry that loses is removed and its
+    figures leave their bucket; a displaced entry and the one replacing it are written in the
+    same batch, since :func:`log_entries.apply` removes before it stores.
+    """
+
+    def __init__(self, db: Database, account: Account, recorded_at: int, *, prior: bool, buckets: bool) -> None:
+        self.db, self.account, self.recorded_at = db, account, recorded_at
+        self.prior = prior  # the account had entries before this import
+        self.buckets = buckets  # move the buckets per batch (else they are summed at the end)
+        self.dedupe = claude_code.Deduper()
+        self.flushed: set[int] = set()  # message ids whose entries are in the ledger
+        self.prior_keys: set[tuple[int, int]] = set()  # keys stored before this import (of messages seen)
+        self.removed_prior: set[tuple[int, int]] = set()  # ... and removed by it
+        self.unpriced_entries = 0
+
+    def add(self, raws: list[RawEntry]) -> None:
+        """Add one file's entries."""
+        dedupe, groups, flushed = self.dedupe, self.dedupe.groups, self.flushed
+        entry_of = claude_code.Entry
+        for raw in raws:
+            mid = raw[0]
+            entry = entry_of(*raw)
+            if mid in groups:
+                dedupe.add(entry)
+            elif mid in flushed or self.prior:
+                self._load(mid)
+                dedupe.add(entry)
+            else:  # a message not seen before (the common case): nothing to compare it with
+                groups[mid] = entry
+                if entry.sidechain:
+                    dedupe.sidechain.add(mid)
+
+    def _load(self, mid: int) -> None:
+        from_before = mid not in self.flushed
+        for row in log_entries.for_entry(self.db, self.account.id, mid):
+            entry = _entry(row)
+            if from_before:
+                self.prior_keys.add((mid, entry.request_id))
+            self.dedupe.seed(entry)
+
+    @property
+    def size(self) -> int:
+        """Messages held in memory."""
+        return len(self.dedupe.groups)
+
+    def flush(self) -> None:
+        """Resolve every message held, write what changed, and forget them."""
+        dedupe = self.dedupe
+        put: list[log_entries.Row] = []
+        drop = [old.row for old in dedupe.take_replaced()]
+        for mid, group in dedupe.groups.items():
+            if isinstance(group, claude_code.Entry):
+                if not group.written:
+                    put.append(group.row)
+                continue
+            kept, dropped = dedupe.resolve(mid) if group else ([], [])
+            put.extend(e.row for e in kept if not e.written)
+            drop.extend(e.row for e in dropped if e.written)
+        put.sort(key=_by_key)  # inserts in key order touch the table's pages in order
+        self.unpriced_entries += sum(1 for r in put if r[11] is None)
+        if self.prior_keys:
+            put_keys = {(r[1], r[2]) for r in put}
+            self.removed_prior -= put_keys
+            self.removed_prior |= {(r[1], r[2]) for r in drop} & self.prior_keys - put_keys
+        with self.db.atomic():
+            log_entries.apply(
+                self.db,
+                self.account.id,
+                PROVIDER[self.account.kind],
+                put,
+                drop,
+                recorded_at=self.recorded_at,
+                buckets=self.buckets,
+            )
+        self.flushed.update(dedupe.groups)
+        self.dedupe = claude_code.Deduper()
+
+
+def worker_count(plans: list[Plan]) -> int:
+    """How many worker processes to scan with: none for small reads or a single CPU."""
+    todo = sum(max(0, p.stat.st_size - p.start) for p in plans)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if todo < PARALLEL_MIN_BYTES or cpus < 2 or len(plans) < 2:
+        return 0
+    return min(cpus, 4)
+
+
+def _context() -> Any:
+    # Forking is cheap and inherits the loaded price catalog, but is only safe while this process
+    # has no other threads (the tray app imports from a worker thread); a frozen bundle or another
+    # OS starts fresh interpreters instead.
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and not getattr(sys, "frozen", False):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _tasks(plans: list[Plan]) -> list[list[tuple[str, int, int]]]:
+    """Files grouped into tasks of about :data:`TASK_BYTES` (fewer round trips to the workers)."""
+    tasks: list[list[tuple[str, int, int]]] = []
+    size = TASK_BYTES
+    for p in plans:
+        if size >= TASK_BYTES:
+            tasks.append([])
+            size = 0
+        tasks[-1].append((str(p.path), p.start, p.stat.st_size))
+        size += max(0, p.stat.st_size - p.start)
+    return tasks
+
+
+def scans(plans: list[Plan], account_id: str, workers: int) -> Iterator[FileScan]:
+    """Scan results in plan order; with ``workers`` the files are scanned in that many processes.
+
+    A bounded number of tasks is in flight, so memory stays small when writing is the slower part.
+    """
+    tasks = [(account_id, files) for files in _tasks(plans)]
+    if workers == 0:
+        for task in tasks:
+            yield from scan_files(*task)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        pending: deque[Future[list[FileScan]]] = deque()
+        todo = iter(tasks)
+        for task in todo:
+            pending.append(pool.submit(scan_files, *task))
+            if len(pending) >= IN_FLIGHT * workers:
+                break
+        while pending:
+            results = pending.popleft().result()
+            following = next(todo, None)
+            if following is not None:
+                pending.append(pool.submit(scan_files, *following))
+            yield from results
 
 
 def import_claude(
@@ -90,94 +196,30 @@ def import_claude(
     account: Account,
     plans: list[Plan],
     summary: ImportSummary,
-    merge: bool,
-    writer: Writer,
+    recorded_at: int,
     report: Callable[[int], None],
 ) -> list[log_files.LogFileState]:
-    """Parse new lines file by file; after each file write the rows whose kept entry changed.
-
-    With ``merge`` (the account already has rows) each touched message id is first merged with
-    its stored rows, so a duplicate seen in a later run is judged against the line kept earlier.
-    """
-    dedupe = claude_code.Deduper()
-    book = PriceBook(provider_id="anthropic")
+    """Take each file's scan in order, de-duplicate (also against the ledger) and write entries."""
+    before = log_entries.count(db, account.id)
+    window = _Window(db, account, recorded_at, prior=before > 0, buckets=True)
     states: list[log_files.LogFileState] = []
-    stored: set[str] = set()
-    seeded: set[str] = set()
-    stale: set[str] = set()
-
-    def emit() -> None:
-        for mid in dedupe.take_dirty():
-            if merge and mid not in seeded:
-                seeded.add(mid)
-                for row in log_files.rows_with_key_prefix(db, account.id, mid + "/"):
-                    old = _claude_entry_from_row(row)
-                    old.written = True
-                    stored.add(row[0])
-                    dedupe.seed(old)
-            kept, dropped = dedupe.resolve(mid)
-            for entry in kept:
-                if not entry.written:
-                    entry.written = True
-                    key = f"{mid}/{entry.request_id}"
-                    stale.discard(key)
-                    _claude_rows(entry, key, book, writer, summary)
-            for rid in dropped:
-                stale.add(f"{mid}/{rid}")
-
-    loose = 0
-    for plan in plans:
-        data = read_tail(plan)
-        consumed = data.rfind(b"\n") + 1
-        if trailing_is_whole(data, consumed):
-            data += b"\n"
-            consumed = len(data)
-        elif consumed < len(data) and data[consumed:].strip():
-            summary.partial_lines += 1
-        summary.lines_read += data.count(b"\n", 0, consumed)
-        find = data.find
-        prefilter = claude_code.PREFILTER
-        parse = claude_code.parse_line
-        signature = claude_code.duplicate_signature
-        previous = b""
-        idx = find(prefilter, 0, consumed)
-        while idx != -1:
-            ls = data.rfind(b"\n", 0, idx) + 1
-            le = find(b"\n", idx)
-            sig = signature(data, ls, le, idx)
-            if sig and sig == previous:
-                summary.entries += 1  # the same response's next content block: same entry again
-                idx = find(prefilter, le + 1, consumed)
-                continue
-            previous = b""
-            try:
-                entry = parse(data[ls:le])
-            except claude_code.Rejected:
-                summary.skipped += 1
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                summary.malformed += 1
-            else:
-                if entry is not None:
-                    summary.entries += 1
-                    if entry.message_id:
-                        dedupe.add(entry)
-                        previous = sig
-                    else:
-                        loose += 1
-                        key = f"line:{plan.start + ls}:{entry.session_id}:{entry.timestamp.isoformat()}"
-                        _claude_rows(entry, key, book, writer, summary)
-            idx = find(prefilter, le + 1, consumed)
-        emit()
-        states.append(file_state(account, plan, plan.start + min(consumed, plan.stat.st_size)))
-        summary.bytes_read += len(data)
-        report(len(data))
-        del data
-    writer.close()
-    if stale:
-        with db.atomic():
-            log_files.delete_keys(db, account.id, sorted(stale))
-    new_keys = sum(1 for mid in dedupe.groups for e in dedupe.resolve(mid)[0] if f"{mid}/{e.request_id}" not in stored)
-    summary.duplicates = max(0, summary.entries - loose - new_keys)
-    summary.imported = new_keys + loose
-    summary.unpriced_models = sorted(book.unpriced)
+    unpriced: set[str] = set()
+    for plan, scan in zip(plans, scans(plans, account.id, worker_count(plans)), strict=True):
+        summary.lines_read += scan.lines
+        summary.entries += scan.usage_lines
+        summary.malformed += scan.malformed
+        summary.skipped += scan.skipped
+        summary.partial_lines += scan.partial
+        window.add(scan.entries)
+        if window.size >= FLUSH_MESSAGES:
+            window.flush()
+        unpriced.update(scan.unpriced)
+        states.append(file_state(account, plan, scan.consumed, scan.head))
+        summary.bytes_read += scan.bytes_read
+        report(scan.bytes_read)
+    window.flush()
+    summary.imported = log_entries.count(db, account.id) - before + len(window.removed_prior)
+    summary.duplicates = max(0, summary.entries - summary.imported)
+    summary.unpriced_entries = window.unpriced_entries
+    summary.unpriced_models = sorted(unpriced)
     return states

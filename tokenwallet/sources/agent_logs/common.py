@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+HEAD_BYTES = 1024
+"""How many leading bytes identify a log file (to tell a grown file from a replaced one)."""
+
+
+def head_digest(head: bytes) -> str:
+    """``<length>:<hash>`` of a file's first bytes, as stored in ``log_files.head_hash``."""
+    return f"{len(head)}:{hashlib.blake2b(head, digest_size=16).hexdigest()}"
 
 
 @dataclass(slots=True)

@@ -10,7 +10,8 @@ without its newline is left for the next run unless it is already a whole JSON v
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import accounts as accounts_q
-from tokenwallet.ledger import log_files, snapshots
+from tokenwallet.ledger import log_files, rollups, snapshots
 from tokenwallet.ledger.db import dumps
 from tokenwallet.sources.agent_logs import codex, discovery, gemini
 from tokenwallet.sources.agent_logs.batch import (
@@ -40,6 +41,9 @@ from tokenwallet.sources.agent_logs.batch import (
 from tokenwallet.sources.agent_logs.claude_import import import_claude
 from tokenwallet.sources.agent_logs.common import Counts, Item
 from tokenwallet.sources.pricing import PriceBook
+
+BULK_CACHE_KIB = 32 * 1024
+"""SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
 
 __all__ = ["ImportSummary", "Progress", "ensure_detected_accounts", "find_or_create_for_path", "import_account"]
 
@@ -152,9 +156,10 @@ def _import_items(
 def import_account(db: Database, account: Account, *, clock: Clock, progress: Progress | None = None) -> ImportSummary:
     """Read what is new in the account's log folders and record it in the ledger.
 
-    Bad lines are skipped and counted, never fatal.  Each batch of rows is one transaction; file
-    offsets are saved after the rows they cover, so an interrupted import re-reads (and upserts)
-    rather than loses lines.  Returns counts for the user (files, lines, entries, duplicates, ...).
+    Bad lines are skipped and counted, never fatal.  A first import is one transaction; later ones
+    write each batch of rows in its own, and file offsets are saved after the rows they cover, so
+    an interrupted import re-reads (and upserts) rather than loses lines.
+    Returns counts for the user (files, lines, entries, duplicates, ...).
     """
     if not account.kind.is_local_log:
         raise UserInputError(f"Account {account.id} is a {account.kind.value} account, not an agent-log folder.")
@@ -179,19 +184,43 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
 
     now = clock()
     merge = log_files.has_local_rows(db, account.id)
-    writer = Writer(db, account, epoch(now), background=not merge and bool(plans))
-    if account.kind is AccountKind.CLAUDE_CODE:
-        states = import_claude(db, account, plans, summary, merge, writer, report)
-    else:
-        states = _import_items(db, account, plans, summary, writer, report, roots, clock)
-    if account.kind is not AccountKind.CLAUDE_CODE:
-        summary.imported = writer.written
     present = {str(p) for p in files}
     gone = [path for path in known if path not in present]
-    with db.atomic():
-        log_files.save(db, states, at=now)
-        summary.files_forgotten = log_files.forget(db, gone)
+
+    def run() -> None:
+        if account.kind is AccountKind.CLAUDE_CODE:
+            states = import_claude(db, account, plans, summary, epoch(now), report)
+        else:
+            writer = Writer(db, account, epoch(now))
+            states = _import_items(db, account, plans, summary, writer, report, roots, clock)
+            summary.imported = writer.written
+        with db.atomic():
+            log_files.save(db, states, at=now)
+            summary.files_forgotten = log_files.forget(db, gone)
+
+    if merge or not plans:
+        run()
+        return summary
+    # A first import can be hundreds of thousands of rows: write them in one transaction (all or
+    # nothing) with the rollups summed once at the end instead of by a trigger per row.
+    with _bulk_settings(db), db.atomic(), rollups.deferred_for_account(db, account.id):
+        run()
     return summary
+
+
+@contextmanager
+def _bulk_settings(db: Database) -> Iterator[None]:
+    """A big page cache keeps the indexes in memory while the rows go in.  Foreign keys are not
+    re-checked per row: every row names the account this import just read from the ledger."""
+    (cache,) = db.execute("PRAGMA cache_size").fetchone()
+    (foreign_keys,) = db.execute("PRAGMA foreign_keys").fetchone()
+    db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
+        db.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
 
 
 def ensure_detected_accounts(db: Database, *, env: Mapping[str, str], home: Path, at: datetime) -> list[Account]:
