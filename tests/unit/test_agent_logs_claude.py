@@ -240,3 +240,22 @@ def test_memory_ledger_and_progress(tmp_path: Path, clock: Any, now: Any) -> Non
     assert summary.imported == 50 and len(_rows(db)) == 50
     size = (root / "s.jsonl").stat().st_size
     assert seen[-1] == (size, size)
+
+
+def test_duplicates_in_later_files_of_one_import_replace_written_entries(
+    db: Any, tmp_path: Path, clock: Any, now: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokenwallet.sources.agent_logs import claude_import
+
+    # Written after every file: later lines meet entries that are already in the ledger.
+    monkeypatch.setattr(claude_import, "FLUSH_MESSAGES", 1)
+    root = tmp_path / "projects" / "p"
+    root.mkdir(parents=True)
+    (root / "a.jsonl").write_text(_line("m1", "r_side", sidechain=True) + "\n" + _line("m2", "r2", out=10) + "\n")
+    (root / "b.jsonl").write_text(_line("m1", "r_main") + "\n" + _line("m2", "r2", out=70) + "\n")
+    (root / "c.jsonl").write_text(_line("m2", "r2", out=20) + "\n" + _line("m3", "r3") + "\n")
+    summary = import_account(db, _account(db, tmp_path, now), clock=clock)
+    rows = _rows(db)
+    assert set(rows) == {"m1/r_main", "m2/r2", "m3/r3"} and rows["m2/r2"][4] == 70
+    assert summary.imported == 3 and summary.duplicates == 3
+    _buckets_match_entries(db)

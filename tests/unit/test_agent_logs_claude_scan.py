@@ -1,0 +1,193 @@
+"""Claude Code import internals: the one-decode fast path, worker processes, batches and the
+migration of per-request rows written by earlier versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlite_utils import Database
+
+from tests.benchmarks.claude_corpus import append, generate
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.ledger import accounts, log_entries
+from tokenwallet.ledger.db import open_ledger
+from tokenwallet.ledger.migrations import MIGRATIONS
+from tokenwallet.sources.agent_logs import claude_import, claude_scan
+from tokenwallet.sources.agent_logs.importer import import_account
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated corpus in Claude Code's shapes: content-block repeats, sidechains, sub-agents."""
+    root = tmp_path_factory.mktemp("corpus") / "claude"
+    generate(root, 1_500_000, seed=3)
+    return root
+
+
+def _account(db: Any, root: Path, now: Any) -> Account:
+    return accounts.add(
+        db, Account(id="cc", kind=AccountKind.CLAUDE_CODE, label="cc", config={"paths": [str(root)]}), at=now
+    )
+
+
+def _ledger(db: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Entries, usage buckets and hourly rollups, in a stable order."""
+    return (
+        db.execute("SELECT * FROM log_entries ORDER BY entry_hash, request_hash").fetchall(),
+        db.execute(
+            "SELECT key, bucket_start, bucket_end, model, project, input_tokens, cached_input_tokens, "
+            "cache_write_tokens, output_tokens, requests, cost_micros FROM usage ORDER BY key"
+        ).fetchall(),
+        db.execute("SELECT * FROM usage_hourly ORDER BY start, provider").fetchall(),
+    )
+
+
+def test_fast_path_reads_exactly_what_line_by_line_reads(corpus: Path) -> None:
+    for path in sorted(corpus.rglob("*.jsonl")):
+        data = path.read_bytes()
+        fast = claude_scan.FileScan(consumed=0)
+        claude_scan._fast(data, fast, "cc")
+        slow = claude_scan.FileScan(consumed=0)
+        claude_scan._line_by_line(data, 0, slow, "cc")
+        assert fast.entries == slow.entries, path.name
+        assert (fast.lines, fast.usage_lines, fast.malformed, fast.skipped) == (
+            slow.lines,
+            slow.usage_lines,
+            slow.malformed,
+            slow.skipped,
+        )
+
+
+def test_workers_and_small_batches_import_the_same_as_one_pass(
+    corpus: Path, tmp_path: Path, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = open_ledger(tmp_path / "one.db")
+    first = import_account(one, _account(one, corpus, now), clock=clock)
+    # Worker processes for any size, and a flush every few messages: duplicates then meet
+    # entries that are already in the ledger rather than in memory.
+    monkeypatch.setattr(claude_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(claude_import, "TASK_BYTES", 64 << 10)
+    monkeypatch.setattr(claude_import, "FLUSH_MESSAGES", 7)
+    used: list[int] = []
+    count = claude_import.worker_count
+    monkeypatch.setattr(claude_import, "worker_count", lambda plans: used.append(max(2, count(plans))) or used[-1])
+    other = open_ledger(tmp_path / "other.db")
+    second = import_account(other, _account(other, corpus, now), clock=clock)
+    assert used == [2]
+    assert first.as_dict() == second.as_dict()
+    assert first.imported > 100 and first.duplicates > first.imported  # repeats were collapsed
+    assert _ledger(one) == _ledger(other)
+
+
+def test_incremental_import_matches_a_full_one(corpus: Path, tmp_path: Path, now: Any, clock: Any) -> None:
+    import shutil
+
+    logs = tmp_path / "claude"
+    shutil.copytree(corpus, logs)
+    growing = open_ledger(tmp_path / "growing.db")
+    account = _account(growing, logs, now)
+    import_account(growing, account, clock=clock)
+    append(logs, 200_000, seed=5)
+    later = import_account(growing, account, clock=clock)
+    assert 0 < later.bytes_read < 400_000 and later.imported > 0
+    whole = open_ledger(tmp_path / "whole.db")
+    import_account(whole, _account(whole, logs, now), clock=clock)
+    assert _ledger(growing) == _ledger(whole)
+
+
+def test_buckets_and_rollups_equal_the_entries(corpus: Path, db: Any, now: Any, clock: Any) -> None:
+    import_account(db, _account(db, corpus, now), clock=clock)
+    sums = "count(*), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), sum(output_tokens)"
+    assert db.execute(f"SELECT {sums}, sum(cost_micros) FROM log_entries").fetchone() == db.execute(
+        "SELECT sum(requests), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), "
+        "sum(output_tokens), sum(cost_micros) FROM usage"
+    ).fetchone()
+    rollup = db.execute("SELECT sum(cost_micros), sum(tokens), sum(rows) FROM usage_daily").fetchone()
+    direct = db.execute(
+        "SELECT sum(cost_micros), sum(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens), "
+        "count(*) FROM usage"
+    ).fetchone()
+    assert rollup == direct
+    # Every bucket is a quarter hour, and no request sits outside its bucket.
+    assert db.execute("SELECT DISTINCT bucket_end - bucket_start, bucket_start % 900 FROM usage").fetchall() == [
+        (900, 0)
+    ]
+    # The rollup triggers are back in place after the first import's bulk write.
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'")}
+    assert {"usage_hourly_insert", "usage_daily_update", "usage_daily_delete"} <= names
+
+
+def test_a_failed_first_import_leaves_nothing_behind(
+    corpus: Path, db: Any, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = _account(db, corpus, now)
+    real = log_entries.apply
+    calls = 0
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(claude_import, "FLUSH_MESSAGES", 50)
+    monkeypatch.setattr(log_entries, "apply", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        import_account(db, account, clock=clock)
+    assert db.execute("SELECT count(*) FROM log_entries").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM usage").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM log_files").fetchone() == (0,)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'")}
+    assert len(names) == 6  # the rollup triggers were restored with the rollback
+    monkeypatch.setattr(log_entries, "apply", real)
+    again = import_account(db, account, clock=clock)
+    assert again.imported > 0
+
+
+def test_per_request_rows_of_earlier_versions_become_entries_and_buckets(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = Database(sqlite3.connect(path))
+    MIGRATIONS.apply(old, stop_before="m003_log_entries")
+    old.execute(
+        "INSERT INTO accounts (id, kind, label, created_at) VALUES ('cc', 'claude-code', 'cc', 0), "
+        "('oa', 'openai', 'oa', 0)"
+    )
+    rows = [
+        ("cc", "local_log", "msg_1/req_1", 1_763_000_100, "claude-sonnet-4-6", 10, 5, 40, 7, 1234, '{"c1h":30}'),
+        ("cc", "local_log", "msg_2/req_2", 1_763_000_200, "claude-sonnet-4-6", 1, 0, 0, 2, 50, '{"sidechain":true}'),
+        ("cc", "local_log", "line:12:s:2025", 1_763_004_000, "claude-imaginary", 3, 0, 0, 4, None, "{}"),
+        ("oa", "api_cost", "d1", 1_763_000_000, "gpt-5", 0, 0, 0, 0, 999, "{}"),
+    ]
+    for account_id, source, key, at, model, inp, cached, write, out, cost, extra in rows:
+        old.execute(
+            "INSERT INTO usage (account_id, source, key, bucket_start, bucket_end, provider, model, confidence, "
+            "input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, requests, cost_micros, project, "
+            "extra, recorded_at) VALUES (?, ?, ?, ?, ?, 'anthropic', ?, 'estimated', ?, ?, ?, ?, 1, ?, '/p', ?, 5)",
+            [account_id, source, key, at, at, model, inp, cached, write, out, cost, extra],
+        )
+    old.conn.commit()
+    old.close()
+    db = open_ledger(path)
+    entries = db.execute(
+        "SELECT entry_hash, request_hash, cache_write_tokens, cache_1h_tokens, flags FROM log_entries ORDER BY at"
+    ).fetchall()
+    assert entries == [
+        (log_entries.key_hash("msg_1"), log_entries.key_hash("req_1"), 40, 30, 0),
+        (log_entries.key_hash("msg_2"), log_entries.key_hash("req_2"), 0, 0, log_entries.SIDECHAIN),
+        (log_entries.key_hash("line:12:s:2025"), 0, 0, 0, 0),
+    ]
+    buckets = db.execute(
+        "SELECT bucket_start, model, requests, input_tokens, output_tokens, cost_micros FROM usage "
+        "WHERE account_id = 'cc' ORDER BY bucket_start"
+    ).fetchall()
+    quarter = 1_763_000_100 - 1_763_000_100 % 900
+    assert buckets == [
+        (quarter, "claude-sonnet-4-6", 2, 11, 9, 1284),
+        (1_763_004_000 - 1_763_004_000 % 900, "claude-imaginary", 1, 3, 4, None),
+    ]
+    assert db.execute("SELECT key, cost_micros FROM usage WHERE account_id = 'oa'").fetchall() == [("d1", 999)]
+    assert db.execute("SELECT sum(cost_micros) FROM usage_daily WHERE account_id = 'cc'").fetchone() == (1284,)
