@@ -30,8 +30,9 @@ PARALLEL_MIN_BYTES = 64 << 20
 FLUSH_MESSAGES = 50_000
 """Messages held in memory before they are written."""
 TASK_BYTES = 4 << 20
-IN_FLIGHT = 6
-"""Tasks queued per worker process."""
+"""About this much log per task sent to a worker (fewer, larger messages between processes)."""
+IN_FLIGHT = 32
+"""Tasks queued per worker process: enough that the workers keep scanning while a batch is written."""
 
 
 def _entry(row: log_entries.Row) -> claude_code.Entry:
