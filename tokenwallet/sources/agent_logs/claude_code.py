@@ -4,7 +4,8 @@ A whole file (or the part not yet read) is decoded in one ``msgspec`` call
 (:data:`DECODER`'s ``decode_lines``) into small Structs that keep only the fields pricing and
 de-duplication need; msgspec skips the long message content in C.  Fields that ccusage refuses
 when explicitly ``null`` are typed ``X | None | UnsetType`` so that "null" and "absent" stay
-distinguishable.  :func:`entry_from_line` applies ccusage's rules to one decoded line.
+distinguishable.  The Structs hold only scalars, so they are not tracked by the cycle collector
+(``gc=False``).  :func:`entry_from_line` applies ccusage's rules to one decoded line.
 
 De-duplication (ccusage ``adapter/claude``): the key is (``message.id``, ``requestId``); Claude
 Code writes one line per content block with the same ids and repeated usage.  Among duplicates
@@ -30,14 +31,14 @@ PREFILTER = b'"usage"'
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+")
 
 
-class CacheCreation(Struct, frozen=True):
+class CacheCreation(Struct, frozen=True, gc=False):
     """``message.usage.cache_creation``: cache writes split by lifetime."""
 
     ephemeral_5m_input_tokens: int = 0
     ephemeral_1h_input_tokens: int = 0
 
 
-class Usage(Struct, frozen=True):
+class Usage(Struct, frozen=True, gc=False):
     """``message.usage`` (unknown keys are ignored)."""
 
     input_tokens: int
@@ -48,7 +49,7 @@ class Usage(Struct, frozen=True):
     speed: str | UnsetType | None = UNSET
 
 
-class Message(Struct, frozen=True):
+class Message(Struct, frozen=True, gc=False):
     """``message`` of any line; only assistant messages carry ``usage``."""
 
     usage: Usage | UnsetType | None = UNSET
@@ -56,7 +57,7 @@ class Message(Struct, frozen=True):
     model: str | UnsetType | None = UNSET
 
 
-class Line(Struct, frozen=True):
+class Line(Struct, frozen=True, gc=False):
     """The envelope of one transcript line, reduced to what pricing and de-duplication need."""
 
     timestamp: datetime | UnsetType | None = UNSET

@@ -23,6 +23,7 @@ from tokenwallet.ledger import log_entries, log_files
 from tokenwallet.sources.agent_logs import claude_code
 from tokenwallet.sources.agent_logs.batch import PROVIDER, ImportSummary, Plan, file_state
 from tokenwallet.sources.agent_logs.claude_scan import FileScan, RawEntry, scan_files
+from tokenwallet.sources.agent_logs.common import no_cycle_collection
 
 PARALLEL_MIN_BYTES = 64 << 20
 """Below this much to read, worker processes cost more to start than they save."""
@@ -201,6 +202,18 @@ def import_claude(
     report: Callable[[int], None],
 ) -> list[log_files.LogFileState]:
     """Take each file's scan in order, de-duplicate (also against the ledger) and write entries."""
+    with no_cycle_collection():
+        return _import(db, account, plans, summary, recorded_at, report)
+
+
+def _import(
+    db: Database,
+    account: Account,
+    plans: list[Plan],
+    summary: ImportSummary,
+    recorded_at: int,
+    report: Callable[[int], None],
+) -> list[log_files.LogFileState]:
     before = log_entries.count(db, account.id)
     window = _Window(db, account, recorded_at, prior=before > 0, buckets=True)
     states: list[log_files.LogFileState] = []

@@ -31,7 +31,7 @@ from tokenwallet.sources.agent_logs.claude_code import (
     Usage,
     entry_from_line,
 )
-from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest
+from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest, no_cycle_collection
 from tokenwallet.sources.pricing import SCALE, SYNTHETIC, ModelRates, PriceBook
 
 RawEntry = tuple[int, int, bool, bool, int, tuple[Any, ...]]
@@ -268,4 +268,5 @@ def scan_file(path: str, start: int, size: int, account_id: str = "") -> FileSca
 
 def scan_files(account_id: str, files: list[tuple[str, int, int]]) -> list[FileScan]:
     """:func:`scan_file` for several (path, start, size) of one account; one task for a worker process."""
-    return [scan_file(*args, account_id) for args in files]
+    with no_cycle_collection():
+        return [scan_file(*args, account_id) for args in files]
