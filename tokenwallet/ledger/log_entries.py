@@ -89,6 +89,42 @@ def count(db: Database, account_id: str) -> int:
     return int(db.execute("SELECT count(*) FROM log_entries WHERE account_id = ?", [account_id]).fetchone()[0])
 
 
+Moves = dict[tuple[int, str, str], list[int]]
+"""Per bucket (start, model, project): [input, cached, cache write, output, cost, requests, priced (0/1)]."""
+
+
+def add_moves(moves: Moves, rows: Iterable[Row], sign: int = 1) -> Moves:
+    """Add (``sign`` 1) or take off (-1) the figures of entry ``rows`` to ``moves``; returns ``moves``."""
+    for r in rows:
+        at = r[3]
+        key = (at - at % BUCKET_SECONDS, r[4], r[5])
+        m = moves.get(key)
+        if m is None:
+            m = moves[key] = [0, 0, 0, 0, 0, 0, 1]
+        m[0] += sign * r[6]
+        m[1] += sign * r[7]
+        m[2] += sign * r[8]
+        m[3] += sign * r[10]
+        if r[11] is None:
+            m[6] = 0
+        else:
+            m[4] += sign * r[11]
+        m[5] += sign
+    return moves
+
+
+def merge_moves(moves: Moves, more: Moves) -> None:
+    """Add the bucket figures ``more`` into ``moves``."""
+    for key, add in more.items():
+        m = moves.get(key)
+        if m is None:
+            moves[key] = list(add)
+            continue
+        for i in range(6):
+            m[i] += add[i]
+        m[6] &= add[6]
+
+
 def apply(
     db: Database,
     account_id: str,
@@ -97,21 +133,20 @@ def apply(
     drop: Sequence[Row],
     *,
     recorded_at: int,
-    buckets: bool = True,
+    moves: Moves | None = None,
 ) -> None:
     """Remove the entries ``drop``, store the entries ``put`` and move the buckets to match.
 
     ``drop`` must be exactly the stored rows being removed or replaced (as read or written
-    earlier), since their figures are taken off their buckets.  With ``buckets=False`` the
-    caller sums them later with :func:`refill_buckets`.  Call inside a transaction.
+    earlier), since their figures are taken off their buckets.  A caller that already summed the
+    buckets' changes passes them as ``moves``.  Call inside a transaction.
     """
     if drop:
         db.conn.executemany(_DELETE_ENTRY, [(account_id, r[1], r[2]) for r in drop])
     if put:
         db.conn.executemany(_UPSERT_ENTRIES, put)
-    moves = _bucket_moves(put, drop) if buckets else {}
-    if not moves:
-        return
+    if moves is None:
+        moves = add_moves(add_moves({}, put), drop, -1)
     rows = [
         (
             account_id,
@@ -138,50 +173,14 @@ def apply(
             recorded_at,
         )
         for (start, model, project), (inp, cached, write, out, cost, requests, priced) in moves.items()
+        if requests or inp or cached or write or out or cost
     ]
+    if not rows:
+        return
     db.conn.executemany(_MOVE_BUCKET, rows)
-    if drop:
+    if any(r[13] < 0 for r in rows):
         # A bucket whose last request was replaced by one in another bucket is empty now.
         db.conn.executemany(
             "DELETE FROM usage WHERE account_id = ? AND source = 'local_log' AND key = ? AND requests <= 0",
             [(account_id, r[2]) for r in rows if r[13] < 0],
         )
-
-
-def refill_buckets(db: Database, account_id: str, provider: str, *, recorded_at: int) -> None:
-    """Recompute every bucket of ``account_id`` from its entries, set-based (after a bulk write)."""
-    db.execute("DELETE FROM usage WHERE account_id = ? AND source = 'local_log'", [account_id])
-    db.execute(
-        f"INSERT INTO usage ({', '.join(usage.COLUMNS)}) "
-        "SELECT account_id, 'local_log', 'q:' || start || ':' || model || ':' || project, start, start + ?, ?, "
-        "model, 'estimated', input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, 0, requests, "
-        "cost_micros, 'USD', '', project, '', '', '{}', ? FROM ("
-        "  SELECT account_id, at - at % ? AS start, model, project, sum(input_tokens) AS input_tokens,"
-        "  sum(cached_input_tokens) AS cached_input_tokens, sum(cache_write_tokens) AS cache_write_tokens,"
-        "  sum(output_tokens) AS output_tokens, count(*) AS requests,"
-        "  CASE WHEN count(cost_micros) = count(*) THEN sum(cost_micros) END AS cost_micros"
-        "  FROM log_entries WHERE account_id = ? GROUP BY start, model, project)",
-        [BUCKET_SECONDS, provider, recorded_at, BUCKET_SECONDS, account_id],
-    )
-
-
-def _bucket_moves(put: Iterable[Row], drop: Iterable[Row]) -> dict[tuple[int, str, str], list[int]]:
-    """Per bucket: [input, cached, cache write, output, cost, requests, priced (0/1)] to add."""
-    moves: dict[tuple[int, str, str], list[int]] = {}
-    for rows, sign in ((put, 1), (drop, -1)):
-        for r in rows:
-            at = r[3]
-            key = (at - at % BUCKET_SECONDS, r[4], r[5])
-            m = moves.get(key)
-            if m is None:
-                m = moves[key] = [0, 0, 0, 0, 0, 0, 1]
-            m[0] += sign * r[6]
-            m[1] += sign * r[7]
-            m[2] += sign * r[8]
-            m[3] += sign * r[10]
-            if r[11] is None:
-                m[6] = 0
-            else:
-                m[4] += sign * r[11]
-            m[5] += sign
-    return moves

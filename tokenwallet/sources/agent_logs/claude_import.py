@@ -22,7 +22,7 @@ from tokenwallet.domain.accounts import Account
 from tokenwallet.ledger import log_entries, log_files
 from tokenwallet.sources.agent_logs import claude_code
 from tokenwallet.sources.agent_logs.batch import PROVIDER, ImportSummary, Plan, file_state
-from tokenwallet.sources.agent_logs.claude_scan import FileScan, RawEntry, scan_files
+from tokenwallet.sources.agent_logs.claude_scan import FileScan, scan_files
 from tokenwallet.sources.agent_logs.common import no_cycle_collection
 
 PARALLEL_MIN_BYTES = 64 << 20
@@ -64,23 +64,27 @@ class _Window:
     same batch, since :func:`log_entries.apply` removes before it stores.
     """
 
-    def __init__(self, db: Database, account: Account, recorded_at: int, *, prior: bool, buckets: bool) -> None:
+    def __init__(self, db: Database, account: Account, recorded_at: int, *, prior: bool) -> None:
         self.db, self.account, self.recorded_at = db, account, recorded_at
         self.prior = prior  # the account had entries before this import
-        self.buckets = buckets  # move the buckets per batch (else they are summed at the end)
         self.dedupe = claude_code.Deduper()
+        self.received: list[claude_code.Entry] = []  # every entry added since the last flush
+        self.moves: log_entries.Moves = {}  # their figures per bucket, as the scans summed them
         self.flushed: set[int] = set()  # message ids whose entries are in the ledger
         self.prior_keys: set[tuple[int, int]] = set()  # keys stored before this import (of messages seen)
         self.removed_prior: set[tuple[int, int]] = set()  # ... and removed by it
         self.unpriced_entries = 0
 
-    def add(self, raws: list[RawEntry]) -> None:
+    def add(self, scan: FileScan) -> None:
         """Add one file's entries."""
         dedupe, groups, flushed = self.dedupe, self.dedupe.groups, self.flushed
         entry_of = claude_code.Entry
-        for raw in raws:
+        received = self.received
+        log_entries.merge_moves(self.moves, scan.buckets)
+        for raw in scan.entries:
             mid = raw[0]
             entry = entry_of(*raw)
+            received.append(entry)
             if mid in groups:
                 dedupe.add(entry)
             elif mid in flushed or self.prior:
@@ -107,17 +111,24 @@ class _Window:
     def flush(self) -> None:
         """Resolve every message held, write what changed, and forget them."""
         dedupe = self.dedupe
-        put: list[log_entries.Row] = []
         drop = [old.row for old in dedupe.take_replaced()]
+        kept: list[claude_code.Entry] = []
         for mid, group in dedupe.groups.items():
             if isinstance(group, claude_code.Entry):
                 if not group.written:
-                    put.append(group.row)
+                    kept.append(group)
                 continue
-            kept, dropped = dedupe.resolve(mid) if group else ([], [])
-            put.extend(e.row for e in kept if not e.written)
+            best, dropped = dedupe.resolve(mid)
+            kept.extend(e for e in best if not e.written)
             drop.extend(e.row for e in dropped if e.written)
+        for entry in kept:
+            entry.written = True
+        put = [e.row for e in kept]
         put.sort(key=_by_key)  # inserts in key order touch the table's pages in order
+        # The scans summed every entry they sent; take off the few that are not stored (lost to a
+        # duplicate) and the stored ones being removed.
+        moves = log_entries.add_moves(self.moves, [e.row for e in self.received if not e.written], -1)
+        log_entries.add_moves(moves, drop, -1)
         self.unpriced_entries += sum(1 for r in put if r[11] is None)
         if self.prior_keys:
             put_keys = {(r[1], r[2]) for r in put}
@@ -131,10 +142,11 @@ class _Window:
                 put,
                 drop,
                 recorded_at=self.recorded_at,
-                buckets=self.buckets,
+                moves=moves,
             )
         self.flushed.update(dedupe.groups)
         self.dedupe = claude_code.Deduper()
+        self.received, self.moves = [], {}
 
 
 def worker_count(plans: list[Plan]) -> int:
@@ -215,7 +227,7 @@ def _import(
     report: Callable[[int], None],
 ) -> list[log_files.LogFileState]:
     before = log_entries.count(db, account.id)
-    window = _Window(db, account, recorded_at, prior=before > 0, buckets=True)
+    window = _Window(db, account, recorded_at, prior=before > 0)
     states: list[log_files.LogFileState] = []
     unpriced: set[str] = set()
     for plan, scan in zip(plans, scans(plans, account.id, worker_count(plans)), strict=True):
@@ -224,7 +236,7 @@ def _import(
         summary.malformed += scan.malformed
         summary.skipped += scan.skipped
         summary.partial_lines += scan.partial
-        window.add(scan.entries)
+        window.add(scan)
         if window.size >= FLUSH_MESSAGES:
             window.flush()
         unpriced.update(scan.unpriced)

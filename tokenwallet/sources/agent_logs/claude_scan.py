@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from tokenwallet.ledger.log_entries import FAST, HAS_SPEED, SIDECHAIN, key_hash
+from tokenwallet.ledger.log_entries import BUCKET_SECONDS, FAST, HAS_SPEED, SIDECHAIN, Moves, key_hash
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
     PREFILTER,
@@ -66,6 +66,7 @@ class FileScan:
     partial: int = 0
     head: str = ""
     entries: list[RawEntry] = field(default_factory=list)
+    buckets: Moves = field(default_factory=dict)  # the entries' figures summed per quarter-hour bucket
     unpriced: list[str] = field(default_factory=list)
 
 
@@ -146,6 +147,20 @@ class _Collector:
         flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if fast else 0)
         row = (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
         scan.entries.append((mid_hash, rid_hash, side, bool(speed), inp + out + cread + c5 + c1, row))
+        # Summed here, in parallel: the importer only corrects for the few entries it does not keep.
+        bucket = (epoch - epoch % BUCKET_SECONDS, model, cwd)
+        sums = scan.buckets.get(bucket)
+        if sums is None:
+            sums = scan.buckets[bucket] = [0, 0, 0, 0, 0, 0, 1]
+        sums[0] += inp
+        sums[1] += cread
+        sums[2] += c5 + c1
+        sums[3] += out
+        if cost is None:
+            sums[6] = 0
+        else:
+            sums[4] += cost
+        sums[5] += 1
 
 
 def _fast(buf: bytes | memoryview, scan: FileScan, account_id: str) -> None:
