@@ -133,10 +133,16 @@ def _prepared_home() -> str:
     return home
 
 
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("tokenwallet")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tokenwallet"]
+
+
 COMMANDS = {
     "bare": lambda home: [sys.executable, "-c", BARE],
     "tray": lambda home: [sys.executable, "-m", "tokenwallet.ui", "--home", home, "--background"],
-    "cli": lambda home: [sys.executable, "-m", "tokenwallet", "--home", home, "--background"],
+    # The installed console script, as a user runs it (falls back to -m when it is not installed).
+    "cli": lambda home: [*_command(), "--home", home, "--background"],
 }
 
 

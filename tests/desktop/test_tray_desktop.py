@@ -148,3 +148,25 @@ def test_command_starts_tray_and_second_launch_wakes_it(tmp_path) -> None:
     finally:
         first.terminate()
         first.wait(10)
+
+
+def test_fast_start_and_cli_start_are_the_same_instance(tmp_path) -> None:
+    """The bare-command fast path and the click path agree on the single-instance socket."""
+    import os
+    import sys
+
+    env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1")
+    home = ["--home", str(tmp_path), "--background"]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "tokenwallet.ui", *home], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().strip() == "tray-icon-visible"
+        for cmd in ([sys.executable, "-m", "tokenwallet", *home], [sys.executable, "-m", "tokenwallet.ui", *home]):
+            second = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=env)
+            assert second.returncode == 0 and "already running" in second.stdout, second.stderr
+        assert first.poll() is None
+    finally:
+        first.terminate()
+        assert first.wait(10) == 0  # SIGTERM quits cleanly

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
+from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
 from tokenwallet.ui.tray import TrayController, tray_available
 from tokenwallet.ui.view_state import DisplayOptions, build_view_state
@@ -106,6 +107,7 @@ class TrayApp(QObject):
         data_ctx: AppContext | None = None,
         executor: Executor | None = None,
         store: SecretStore | None = None,
+        tray: TrayController | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -115,7 +117,11 @@ class TrayApp(QObject):
         self._store = store
         self.keyring_problem = ""
         self.bridge = PollBridge(executor, self)
-        self.tray = TrayController(self)
+        self.tray = tray if tray is not None else TrayController()
+        self.tray.setParent(self)
+        if tray is not None:
+            self.tray.rebuild_menu()  # a tray shown early by the launcher has no menu entries yet
+        self._cached_icon: tuple[int, Severity] | None = None
         self.dashboard: DashboardWindow | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.snapshot: LedgerSnapshot | None = None
@@ -320,11 +326,23 @@ class TrayApp(QObject):
             demo=self.demo,
         )
         self.tray.render(state)
+        if not self.demo:
+            self._remember_icon(state.percent, state.severity)
         if self.dashboard is not None:
             if self.dashboard.alert_history is None:
                 self._attach_alert_history()
             self.dashboard.set_options(options, demo=self.demo)
             self.dashboard.show_snapshot(snapshot, now)
+
+    def _remember_icon(self, percent: float | None, severity: Severity) -> None:
+        """Keep the meter for the next start's first icon (written only when what it shows changed)."""
+        shown = (round(percent or 0), severity)
+        if shown == self._cached_icon:
+            return
+        self._cached_icon = shown
+        from tokenwallet.ui.icon_cache import ICON_CACHE_FILE, CachedIcon, write_cached_icon
+
+        write_cached_icon(self.ctx.paths.cache_dir / ICON_CACHE_FILE, CachedIcon(percent, severity))
 
     # ----- sleep and pause
     @Slot()

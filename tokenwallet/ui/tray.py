@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from tokenwallet.ui.meter_icon import COLOURS, meter_icon
-from tokenwallet.ui.view_state import Badge, Severity, TrayViewState
+from tokenwallet.ui.meter_state import Badge, Severity
+
+if TYPE_CHECKING:
+    from tokenwallet.ui.icon_cache import CachedIcon
+    from tokenwallet.ui.view_state import TrayViewState
 
 
 def _dot(severity: Severity) -> QIcon:
@@ -28,7 +33,7 @@ class TrayController(QObject):
     pause_toggled = Signal(bool)
     quit_requested = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, build_menu: bool = True) -> None:
         super().__init__(parent)
         self.state: TrayViewState | None = None
         self.paused = False
@@ -37,13 +42,22 @@ class TrayController(QObject):
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
-        self.rebuild_menu()
+        if build_menu:  # start-up builds it after the icon is docked; it is rebuilt on every open anyway
+            self.rebuild_menu()
 
-    def show(self) -> None:
-        """Dock the icon in the tray."""
-        if self.state is None:
-            self.icon.setIcon(meter_icon(None, Severity.NONE, self._badge()))
-            self.icon.setToolTip("tokenwallet: loading…")
+    def show(self, cached: CachedIcon | None = None) -> None:
+        """Dock the icon in the tray.
+
+        Until the first status arrives it shows ``cached`` (the previous run's last meter, drawn
+        without its number so no font is set up yet) or an empty ring.
+        """
+        if self.state is None and (cached is not None or self.icon.icon().isNull()):
+            percent, severity = (None, Severity.NONE) if cached is None else cached
+            self.icon.setIcon(meter_icon(percent, severity, self._badge(), text=False))
+            tip = "tokenwallet: loading…"
+            if percent is not None:
+                tip += f" ({round(percent)}% used when last seen)"
+            self.icon.setToolTip(tip)
         self.icon.show()
 
     def _badge(self) -> Badge:

@@ -9,36 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from tokenwallet.domain.allowance import AllowanceStatus, Unit
 from tokenwallet.domain.money import micros_to_decimal
+from tokenwallet.ui.meter_state import Badge as Badge  # re-exported: the enums live apart for a fast start
+from tokenwallet.ui.meter_state import Severity as Severity
 
 WARNING_PERCENT = 80.0
 CRITICAL_PERCENT = 95.0
 STALE_AFTER_MISSED_POLLS = 3
 MASK = "•••"
 UTC_ZONE = ZoneInfo("UTC")
-
-
-class Severity(StrEnum):
-    """How the primary allowance stands; drives the icon colour."""
-
-    NONE = "none"  # nothing configured
-    OK = "ok"
-    WARNING = "warning"
-    CRITICAL = "critical"
-    EXHAUSTED = "exhausted"
-
-
-class Badge(StrEnum):
-    """A small mark on the icon for data that should not be trusted as current."""
-
-    NONE = "none"
-    STALE = "stale"
-    ERROR = "error"
-    PAUSED = "paused"
 
 
 @dataclass(frozen=True, slots=True)

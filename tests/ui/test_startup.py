@@ -1,0 +1,158 @@
+"""Start-up pieces: the bare-command parser, the cached first icon, the socket check, the docking wait."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tokenwallet.ui.entry import GuiArgs, gui_args
+from tokenwallet.ui.icon_cache import CachedIcon, read_cached_icon, write_cached_icon
+from tokenwallet.ui.meter_state import Badge, Severity
+
+
+def test_bare_launch_options_are_parsed_without_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    home = str(tmp_path)
+    assert gui_args([], environ={}) == GuiArgs(None, False, False, 0)
+    assert gui_args(["--home", home, "--background", "-vv"], environ={}) == GuiArgs(home, False, True, 2)
+    assert gui_args([f"--home={home}", "--demo", "--verbose"], environ={}) == GuiArgs(home, True, False, 1)
+    assert gui_args([], environ={"TOKENWALLET_HOME": home}) == GuiArgs(home, False, False, 0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["status"], ["--help"], ["--version"], ["--home"], ["--demo", "allowance", "list"], ["--bogus"], ["-x"]],
+)
+def test_anything_else_goes_to_the_click_command_line(argv) -> None:  # type: ignore[no-untyped-def]
+    assert gui_args(argv, environ={}) is None
+
+
+def test_home_that_is_a_file_is_left_to_click_to_explain(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    assert gui_args(["--home", str(a_file)], environ={}) is None
+
+
+def test_console_entry_runs_subcommands_through_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code = "import sys; from tokenwallet.ui.entry import main; sys.argv = ['tokenwallet', *sys.argv[1:]]; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--home", str(tmp_path), "allowance", "add", "work", "--amount", "50"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run(
+        [sys.executable, "-c", code, "--home", str(tmp_path), "allowance", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "work" in listed.stdout
+    assert "PySide6" not in listed.stderr
+
+
+def test_icon_cache_round_trip_and_bad_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "cache" / "tray-icon.txt"
+    assert read_cached_icon(path) is None
+    write_cached_icon(path, CachedIcon(42.4, Severity.WARNING))
+    assert read_cached_icon(path) == CachedIcon(42.4, Severity.WARNING)
+    write_cached_icon(path, CachedIcon(None, Severity.NONE))
+    assert read_cached_icon(path) == CachedIcon(None, Severity.NONE)
+    for junk in ("", "v1 12", "v1 abc ok", "v1 12 purple", "v2 12 ok"):
+        path.write_text(junk)
+        assert read_cached_icon(path) is None, junk
+
+
+def test_cached_icon_is_drawn_first_then_replaced_by_the_real_state(qapp) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.tray import TrayController
+    from tokenwallet.ui.view_state import TrayViewState
+
+    tray = TrayController(build_menu=False)
+    tray.show(CachedIcon(73.0, Severity.OK))
+    assert "73% used when last seen" in tray.icon.toolTip()
+    assert not tray.icon.icon().isNull()
+    assert tray.menu.actions() == []  # built after the icon is docked
+    tray.render(TrayViewState(50.0, Severity.OK, Badge.NONE, "tokenwallet\nWork: $50.00 left", ()))
+    tray.show()  # showing again keeps the real state
+    assert tray.icon.toolTip().startswith("tokenwallet\nWork")
+    tray.icon.hide()
+
+
+def test_start_icon_draws_without_the_qt_enum_namespace() -> None:
+    """The first icon must not load PySide6's Qt namespace (its enums cost ~25 ms to build)."""
+    code = (
+        "import time\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from tokenwallet.ui.meter_icon import meter_icon\n"
+        "from tokenwallet.ui.meter_state import Badge, Severity\n"
+        "meter_icon(60.0, Severity.WARNING, Badge.STALE, text=False)\n"
+        "import PySide6.QtCore as core\n"
+        "print('Qt' in core.__dict__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_second_launch_finds_the_first_through_a_plain_socket(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from tokenwallet.ui.single_instance import InstanceServer, ask_running_instance, server_name, socket_path
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the plain socket check is the Linux path")
+    name = server_name(str(tmp_path / "other"))
+    server = InstanceServer(name)
+    assert os.path.exists(socket_path(name))  # where Qt put it, as the client computes it
+    with qtbot.waitSignal(server.show_requested, timeout=3000):
+        assert ask_running_instance(name)
+    server.close()
+    assert not ask_running_instance(name, timeout_ms=100)
+
+
+def test_after_docked_continues_without_a_tray(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from tokenwallet.ui.launcher import after_docked
+
+    monkeypatch.setenv("TOKENWALLET_NO_TRAY", "1")
+    called: list[str] = []
+    icon = QSystemTrayIcon()
+    after_docked(icon, lambda: called.append("go"))
+    qtbot.waitUntil(lambda: called == ["go"], timeout=1000)
+
+
+def test_after_docked_gives_up_waiting_for_a_host_that_never_docks(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    import tokenwallet.ui.launcher as launcher
+
+    monkeypatch.setattr(launcher, "tray_available", lambda: True)
+    called: list[str] = []
+    icon = QSystemTrayIcon()  # never shown: its geometry stays empty
+    launcher.after_docked(icon, lambda: called.append("go"), wait_ms=100)
+    qtbot.wait(50)
+    assert called == []
+    qtbot.waitUntil(lambda: called == ["go"], timeout=2000)
+
+
+def test_app_remembers_its_meter_for_the_next_start_but_not_demo_data(qapp, allowance_ctx) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.secrets.store import MemorySecretStore
+    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.icon_cache import ICON_CACHE_FILE
+    from tokenwallet.ui.poll_bridge import inline_executor
+
+    path = allowance_ctx.paths.cache_dir / ICON_CACHE_FILE
+    app = TrayApp(allowance_ctx, executor=inline_executor, store=MemorySecretStore())
+    app.refresh()
+    cached = read_cached_icon(path)
+    assert cached is not None and round(cached.percent or 0) == 40 and cached.severity is Severity.OK
+    path.unlink()
+    app.demo = True
+    app._cached_icon = None
+    app.render()
+    assert not path.exists()
+    app.tray.icon.hide()
