@@ -76,12 +76,13 @@ def _ids() -> set[str]:
 
 
 _NAMES = {log_entries.key_hash(n): n for n in _ids()}
+_REQUESTS = {log_entries.request_hash(n): n for n in _ids()}
 
 
 def _rows(db: Any) -> dict[str, tuple[Any, ...]]:
     """Stored entries by "message id/request id": model, input, cache read, cache write, output, cost."""
     return {
-        f"{_NAMES[r[0]]}/{_NAMES.get(r[1], r[1])}": r[2:]
+        f"{_NAMES[r[0]]}/{_REQUESTS.get(r[1], r[1])}": r[2:]
         for r in db.execute(
             "SELECT entry_hash, request_hash, model, input_tokens, cached_input_tokens, cache_write_tokens, "
             "output_tokens, cost_micros FROM log_entries WHERE account_id = 'cc'"

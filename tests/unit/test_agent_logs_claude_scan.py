@@ -101,10 +101,13 @@ def test_incremental_import_matches_a_full_one(corpus: Path, tmp_path: Path, now
 def test_buckets_and_rollups_equal_the_entries(corpus: Path, db: Any, now: Any, clock: Any) -> None:
     import_account(db, _account(db, corpus, now), clock=clock)
     sums = "count(*), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), sum(output_tokens)"
-    assert db.execute(f"SELECT {sums}, sum(cost_micros) FROM log_entries").fetchone() == db.execute(
-        "SELECT sum(requests), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), "
-        "sum(output_tokens), sum(cost_micros) FROM usage"
-    ).fetchone()
+    assert (
+        db.execute(f"SELECT {sums}, sum(cost_micros) FROM log_entries").fetchone()
+        == db.execute(
+            "SELECT sum(requests), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), "
+            "sum(output_tokens), sum(cost_micros) FROM usage"
+        ).fetchone()
+    )
     rollup = db.execute("SELECT sum(cost_micros), sum(tokens), sum(rows) FROM usage_daily").fetchone()
     direct = db.execute(
         "SELECT sum(cost_micros), sum(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens), "
@@ -176,8 +179,8 @@ def test_per_request_rows_of_earlier_versions_become_entries_and_buckets(tmp_pat
         "SELECT entry_hash, request_hash, cache_write_tokens, cache_1h_tokens, flags FROM log_entries ORDER BY at"
     ).fetchall()
     assert entries == [
-        (log_entries.key_hash("msg_1"), log_entries.key_hash("req_1"), 40, 30, 0),
-        (log_entries.key_hash("msg_2"), log_entries.key_hash("req_2"), 0, 0, log_entries.SIDECHAIN),
+        (log_entries.key_hash("msg_1"), log_entries.request_hash("req_1"), 40, 30, 0),
+        (log_entries.key_hash("msg_2"), log_entries.request_hash("req_2"), 0, 0, log_entries.SIDECHAIN),
         (log_entries.key_hash("line:12:s:2025"), 0, 0, 0, 0),
     ]
     buckets = db.execute(

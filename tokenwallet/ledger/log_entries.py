@@ -1,7 +1,7 @@
 """Per-request entries read from agent logs, and the quarter-hour usage buckets made from them.
 
 A Claude Code corpus holds hundreds of thousands of requests.  Each is kept in ``log_entries``
-(a compact ``WITHOUT ROWID`` table keyed by 64-bit hashes of its ids) so that later imports can
+(a compact ``WITHOUT ROWID`` table keyed by hashes of its ids) so that later imports can
 de-duplicate against it, and the spend is recorded in ``usage`` as one row per (account,
 quarter hour, model, project): the rows everything else reads (status, rollups, reports).
 Quarter hours keep period boundaries exact in every real time zone (all offsets are multiples
@@ -14,6 +14,7 @@ affected buckets by the difference, so the buckets always equal the sum of the e
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -67,8 +68,13 @@ _MOVE_BUCKET = (
 
 
 def key_hash(text: str) -> int:
-    """A stable signed 64-bit hash of an id (``message.id``, ``requestId`` or a line's key)."""
+    """A stable signed 64-bit hash of a ``message.id`` (or of a line's own key)."""
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def request_hash(text: str) -> int:
+    """A stable 32-bit hash of a ``requestId``: it only tells apart the few requests of one message."""
+    return zlib.crc32(text.encode())
 
 
 def bucket_key(start: int, model: str, project: str) -> str:

@@ -338,7 +338,7 @@ def m003_log_entries(db: Database) -> None:
             hashes = (
                 (log_entries.key_hash(key), 0)
                 if key.startswith("line:")
-                else (log_entries.key_hash(mid), log_entries.key_hash(rid))
+                else (log_entries.key_hash(mid), log_entries.request_hash(rid))
             )
             flags = (
                 (log_entries.SIDECHAIN if extra.get("sidechain") else 0)

@@ -78,9 +78,9 @@ DECODER = msgspec.json.Decoder(Line)
 class Entry:
     """One usable usage line, priced, with what de-duplication compares.
 
-    ``message_id`` and ``request_id`` are 64-bit hashes of the ids (``ledger.log_entries.key_hash``);
-    a line without a message id gets the hash of its own row key and request id 0.  ``row`` is
-    the entry as stored: a ``ledger.log_entries`` row.
+    ``message_id`` and ``request_id`` are hashes of the ids (``ledger.log_entries.key_hash`` and
+    ``request_hash``); a line without a message id gets the hash of its own row key and request
+    id 0.  ``row`` is the entry as stored: a ``ledger.log_entries`` row.
     """
 
     message_id: int

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from tokenwallet.ledger.log_entries import BUCKET_SECONDS, FAST, HAS_SPEED, SIDECHAIN, Moves, key_hash
+from tokenwallet.ledger.log_entries import BUCKET_SECONDS, FAST, HAS_SPEED, SIDECHAIN, Moves, key_hash, request_hash
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
     PREFILTER,
@@ -94,21 +94,26 @@ class _Collector:
                 # Claude Code writes one line per content block, repeating ids and usage; such a
                 # line is the same entry again, and with equal usage the first stays kept
                 # (ccusage's tie rule), so it is only counted.
-                if (msg.id, line.requestId, line.isSidechain, msg.usage) == self.previous:
+                same = (msg.id, line.requestId, line.isSidechain, msg.usage)
+                if same == self.previous:
                     repeats += 1
                 else:
-                    add(line, msg.usage, None)
+                    add(line, msg.usage, None, same)
         self.scan.usage_lines += repeats
 
-    def add(self, line: Line, usage: Usage, where: int | None) -> None:
-        """Add one usage line; ``where`` is its absolute offset (``None`` on the fast path)."""
+    def add(self, line: Line, usage: Usage, where: int | None, same: tuple[object, ...] | None = None) -> None:
+        """Add one usage line; ``where`` is its absolute offset (``None`` on the fast path).
+
+        ``same`` is what tells a repeat of the previous line (:meth:`add_all` has it already).
+        """
         scan = self.scan
-        msg = line.message
-        assert isinstance(msg, Message)
-        same = (msg.id, line.requestId, line.isSidechain, usage)
-        if same == self.previous:
-            scan.usage_lines += 1
-            return
+        if same is None:
+            msg = line.message
+            assert isinstance(msg, Message)
+            same = (msg.id, line.requestId, line.isSidechain, usage)
+            if same == self.previous:
+                scan.usage_lines += 1
+                return
         self.previous = None
         try:
             at, mid, rid, model, session, cwd, speed, side, inp, out, cread, c5, c1 = entry_from_line(line, usage)
@@ -137,7 +142,7 @@ class _Collector:
         else:
             cost = rates.cost(input_tokens=inp, output_tokens=out, cache_read=cread, cache_5m=c5, cache_1h=c1)
         if mid:
-            mid_hash, rid_hash = key_hash(mid), key_hash(rid)
+            mid_hash, rid_hash = key_hash(mid), request_hash(rid)
             self.previous = same
         elif where is None:
             raise _LineByLine  # a line without message id is keyed by its offset
