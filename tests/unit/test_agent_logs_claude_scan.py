@@ -194,3 +194,18 @@ def test_per_request_rows_of_earlier_versions_become_entries_and_buckets(tmp_pat
     ]
     assert db.execute("SELECT key, cost_micros FROM usage WHERE account_id = 'oa'").fetchall() == [("d1", 999)]
     assert db.execute("SELECT sum(cost_micros) FROM usage_daily WHERE account_id = 'cc'").fetchone() == (1284,)
+
+
+def test_workers_started_as_fresh_interpreters_import_the_same(
+    corpus: Path, tmp_path: Path, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tray app imports from a thread, and other systems cannot fork: workers are then spawned."""
+    import multiprocessing
+
+    one = open_ledger(tmp_path / "one.db")
+    first = import_account(one, _account(one, corpus, now), clock=clock)
+    monkeypatch.setattr(claude_import, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(claude_import, "_context", lambda: multiprocessing.get_context("spawn"))
+    other = open_ledger(tmp_path / "other.db")
+    second = import_account(other, _account(other, corpus, now), clock=clock)
+    assert first.as_dict() == second.as_dict() and _ledger(one) == _ledger(other)
