@@ -50,10 +50,6 @@ def _entry(row: log_entries.Row) -> claude_code.Entry:
     )
 
 
-def _by_key(row: log_entries.Row) -> tuple[int, int]:
-    return row[1], row[2]
-
-
 class _Window:
     """Entries of the messages seen since the last flush, de-duplicated, then written together.
 
@@ -124,7 +120,7 @@ class _Window:
         for entry in kept:
             entry.written = True
         put = [e.row for e in kept]
-        put.sort(key=_by_key)  # inserts in key order touch the table's pages in order
+        put.sort()  # rows start with their key, so inserts go in key order and touch pages in order
         # The scans summed every entry they sent; take off the few that are not stored (lost to a
         # duplicate) and the stored ones being removed.
         moves = log_entries.add_moves(self.moves, [e.row for e in self.received if not e.written], -1)
