@@ -154,27 +154,17 @@ def apply(
     if moves is None:
         moves = add_moves(add_moves({}, put), drop, -1)
     rows = [
-        (
+        usage.log_row(
             account_id,
-            "local_log",
             bucket_key(start, model, project),
             start,
             start + BUCKET_SECONDS,
             provider,
             model,
-            "estimated",
-            inp,
-            cached,
-            write,
-            out,
-            0,
+            (inp, cached, write, out, 0),
             requests,
             cost if priced else None,
-            "USD",
-            "",
             project,
-            "",
-            "",
             "{}",
             recorded_at,
         )

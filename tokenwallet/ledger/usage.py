@@ -87,6 +87,49 @@ def upsert(db: Database, records: Iterable[UsageRecord], *, recorded_at: datetim
     return len(rows)
 
 
+def log_row(
+    account_id: str,
+    key: str,
+    start: int,
+    end: int,
+    provider: str,
+    model: str,
+    tokens: tuple[int, int, int, int, int],
+    requests: int,
+    cost: int | None,
+    project: str,
+    extra: str,
+    recorded_at: int,
+) -> tuple[Any, ...]:
+    """A ``local_log`` row in :data:`COLUMNS` order; ``tokens`` are input, cached, cache write,
+    output and reasoning.  Log-derived money is always an estimate, in USD."""
+    inp, cached, write, out, reasoning = tokens
+    return (
+        account_id,
+        "local_log",
+        key,
+        start,
+        end,
+        provider,
+        model,
+        "estimated",
+        inp,
+        cached,
+        write,
+        out,
+        reasoning,
+        requests,
+        cost,
+        "USD",
+        "",
+        project,
+        "",
+        "",
+        extra,
+        recorded_at,
+    )
+
+
 def upsert_rows(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
     """Fast path for bulk importers: rows already in :data:`COLUMNS` order (epoch ints, JSON text)."""
     if rows:

@@ -153,27 +153,17 @@ class Writer:
     ) -> None:
         """Queue one usage row (columns in ``ledger.usage.COLUMNS`` order)."""
         self.rows.append(
-            (
+            usage.log_row(
                 self.account.id,
-                "local_log",
                 key,
                 epoch,
                 epoch,
                 self.provider,
                 model,
-                "estimated",
-                inp,
-                cached,
-                write,
-                out,
-                reasoning,
+                (inp, cached, write, out, reasoning),
                 1,
                 cost,
-                "USD",
-                "",
                 project,
-                "",
-                "",
                 extra,
                 self.recorded_at,
             )

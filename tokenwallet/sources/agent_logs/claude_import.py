@@ -201,6 +201,7 @@ def scans(plans: list[Plan], account_id: str, workers: int) -> Iterator[FileScan
             yield from results
 
 
+@no_cycle_collection()
 def import_claude(
     db: Database,
     account: Account,
@@ -210,18 +211,6 @@ def import_claude(
     report: Callable[[int], None],
 ) -> list[log_files.LogFileState]:
     """Take each file's scan in order, de-duplicate (also against the ledger) and write entries."""
-    with no_cycle_collection():
-        return _import(db, account, plans, summary, recorded_at, report)
-
-
-def _import(
-    db: Database,
-    account: Account,
-    plans: list[Plan],
-    summary: ImportSummary,
-    recorded_at: int,
-    report: Callable[[int], None],
-) -> list[log_files.LogFileState]:
     before = log_entries.count(db, account.id)
     window = _Window(db, account, recorded_at, prior=before > 0)
     states: list[log_files.LogFileState] = []
