@@ -209,3 +209,21 @@ def test_workers_started_as_fresh_interpreters_import_the_same(
     other = open_ledger(tmp_path / "other.db")
     second = import_account(other, _account(other, corpus, now), clock=clock)
     assert first.as_dict() == second.as_dict() and _ledger(one) == _ledger(other)
+
+
+def test_unpriced_models_are_those_of_this_import_only(tmp_path: Path, now: Any, clock: Any) -> None:
+    """A long-lived process (the tray app) imports many times; each summary names its own models."""
+    line = (
+        '{"type":"assistant","timestamp":"2026-11-20T10:00:00Z","sessionId":"s","version":"2.1.40",'
+        '"requestId":"r1","cwd":"/w","message":{"id":"m1","model":"%s","usage":{"input_tokens":5,'
+        '"output_tokens":1}}}\n'
+    )
+    summaries = []
+    for name, model in (("a", "claude-unknown-7"), ("b", "claude-sonnet-4-6")):
+        root = tmp_path / name / "projects" / "p"
+        root.mkdir(parents=True)
+        (root / "s.jsonl").write_text(line % model)
+        db = open_ledger(tmp_path / f"{name}.db")
+        summaries.append(import_account(db, _account(db, tmp_path / name, now), clock=clock))
+    assert summaries[0].unpriced_models == ["claude-unknown-7"] and summaries[0].unpriced_entries == 1
+    assert summaries[1].unpriced_models == [] and summaries[1].unpriced_entries == 0

@@ -67,7 +67,7 @@ class FileScan:
     head: str = ""
     entries: list[RawEntry] = field(default_factory=list)
     buckets: Moves = field(default_factory=dict)  # the entries' figures summed per quarter-hour bucket
-    unpriced: list[str] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)  # models of this file the catalog does not price
 
 
 class _LineByLine(Exception):
@@ -134,6 +134,8 @@ class _Collector:
         cost: int | None
         if rates is None:
             cost = 0 if model == SYNTHETIC else None
+            if cost is None and model not in scan.unpriced:
+                scan.unpriced.append(model)
         elif (flat := rates.flat) is not None:  # untiered rates: the pricing inlined, as it runs per entry
             cost = (
                 (inp * flat[0] + out * flat[1] + cread * flat[2] + c5 * flat[3] + c1 * flat[4]) * rates.multiplier
@@ -282,7 +284,6 @@ def scan_file(path: str, start: int, size: int, account_id: str = "") -> FileSca
                     data.close()
         fh.seek(0)
         scan.head = head_digest(fh.read(min(scan.consumed, HEAD_BYTES)))
-    scan.unpriced = sorted(_prices().unpriced)
     return scan
 
 
