@@ -194,6 +194,10 @@ def test_per_request_rows_of_earlier_versions_become_entries_and_buckets(tmp_pat
     ]
     assert db.execute("SELECT key, cost_micros FROM usage WHERE account_id = 'oa'").fetchall() == [("d1", 999)]
     assert db.execute("SELECT sum(cost_micros) FROM usage_daily WHERE account_id = 'cc'").fetchone() == (1284,)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'")}
+    assert len(names) == 6  # the rollup triggers set aside during the migration are back
+    db.execute("DELETE FROM usage WHERE account_id = 'oa'")
+    assert db.execute("SELECT count(*) FROM usage_daily WHERE account_id = 'oa' AND rows > 0").fetchone() == (0,)
 
 
 def test_workers_started_as_fresh_interpreters_import_the_same(

@@ -298,7 +298,7 @@ def m003_log_entries(db: Database) -> None:
     """
     import json
 
-    from tokenwallet.ledger import log_entries
+    from tokenwallet.ledger import log_entries, rollups
 
     db.executescript(
         """
@@ -348,5 +348,7 @@ def m003_log_entries(db: Database) -> None:
             c1h = int(extra.get("c1h", 0))
             entries.append((account_id, *hashes, at, model, project, inp, cached, write, c1h, out, cost, flags))
             recorded = max(recorded, recorded_at)
-        db.execute("DELETE FROM usage WHERE account_id = ? AND source = 'local_log'", [account_id])
-        log_entries.apply(db, account_id, provider, entries, [], recorded_at=recorded)
+        # The rollup triggers would run once per deleted row; sum the account's rollups once instead.
+        with rollups.deferred_for_account(db, account_id):
+            db.execute("DELETE FROM usage WHERE account_id = ? AND source = 'local_log'", [account_id])
+            log_entries.apply(db, account_id, provider, entries, [], recorded_at=recorded)
