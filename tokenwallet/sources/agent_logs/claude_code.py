@@ -26,6 +26,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
+from tokenwallet.ledger.log_entries import HAS_SPEED, SIDECHAIN
+
 PREFILTER = b'"usage"'
 """Only lines containing this can carry usage (used when a file is read line by line)."""
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+")
@@ -90,6 +92,13 @@ class Entry:
     total: int  # all tokens of the entry (the tie-breaker among duplicates)
     row: tuple[Any, ...]
     written: bool = False  # True while this entry is the one stored in the ledger for its key
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...], *, written: bool = False) -> Entry:
+        """The entry of a ``ledger.log_entries`` row (as scanned or as stored)."""
+        flags = row[12]
+        total = row[6] + row[7] + row[8] + row[10]  # input, cache read, cache write, output
+        return cls(row[1], row[2], bool(flags & SIDECHAIN), bool(flags & HAS_SPEED), total, row, written)
 
     @property
     def cost(self) -> int | None:

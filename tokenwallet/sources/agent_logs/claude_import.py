@@ -38,16 +38,7 @@ IN_FLIGHT = 32
 
 def _entry(row: log_entries.Row) -> claude_code.Entry:
     """An entry as stored (a ``log_entries`` row) back in the de-duplicator."""
-    _, mid, rid, _at, _model, _project, inp, cached, write, _c1h, out, _cost, flags = row
-    return claude_code.Entry(
-        message_id=mid,
-        request_id=rid,
-        sidechain=bool(flags & log_entries.SIDECHAIN),
-        has_speed=bool(flags & log_entries.HAS_SPEED),
-        total=inp + cached + write + out,
-        row=tuple(row),
-        written=True,
-    )
+    return claude_code.Entry.of(tuple(row), written=True)
 
 
 class _Window:
@@ -74,12 +65,12 @@ class _Window:
     def add(self, scan: FileScan) -> None:
         """Add one file's entries."""
         dedupe, groups, flushed = self.dedupe, self.dedupe.groups, self.flushed
-        entry_of = claude_code.Entry
+        entry_of = claude_code.Entry.of
         received = self.received
         log_entries.merge_moves(self.moves, scan.buckets)
         for raw in scan.entries:
-            mid = raw[0]
-            entry = entry_of(*raw)
+            mid = raw[1]
+            entry = entry_of(raw)
             received.append(entry)
             if mid in groups:
                 dedupe.add(entry)

@@ -34,9 +34,8 @@ from tokenwallet.sources.agent_logs.claude_code import (
 from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest, no_cycle_collection
 from tokenwallet.sources.pricing import SCALE, SYNTHETIC, ModelRates, PriceBook
 
-RawEntry = tuple[int, int, bool, bool, int, tuple[Any, ...]]
-"""(message id hash, request id hash, sidechain, has speed, total tokens, stored row): the fields
-of ``claude_code.Entry`` in order; the row is a ``ledger.log_entries`` row."""
+RawEntry = tuple[Any, ...]
+"""One entry as a ``ledger.log_entries`` row (``claude_code.Entry.of`` makes the entry)."""
 
 _MMAP_MIN = 32 << 20  # larger tails are mapped rather than copied, so memory stays bounded
 _SLICE = 1 << 20
@@ -153,7 +152,7 @@ class _Collector:
             mid_hash, rid_hash = key_hash(f"line:{where}:{session}:{at.isoformat()}"), 0
         flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if fast else 0)
         row = (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
-        scan.entries.append((mid_hash, rid_hash, side, bool(speed), inp + out + cread + c5 + c1, row))
+        scan.entries.append(row)
         # Summed here, in parallel: the importer only corrects for the few entries it does not keep.
         bucket = (epoch - epoch % BUCKET_SECONDS, model, cwd)
         sums = scan.buckets.get(bucket)
