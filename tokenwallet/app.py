@@ -113,21 +113,25 @@ class AppContext:
         client = self.http_client()
         store = self.secret_store()
         with self._lock:
-            if self._poll_service is None:
-                from datetime import timedelta
+            from datetime import timedelta
 
-                from tokenwallet.sync.schedule import DEFAULT_INTERVAL
+            from tokenwallet.sync.schedule import DEFAULT_INTERVAL
+
+            minutes = self.settings.poll_interval_minutes
+            interval = timedelta(minutes=minutes) if minutes else DEFAULT_INTERVAL
+            if self._poll_service is None:
                 from tokenwallet.sync.service import PollService
 
-                minutes = self.settings.poll_interval_minutes
                 self._poll_service = PollService(
                     db_factory=self.ledger,
                     secrets=store,
                     client=client,
                     clock=self.clock,
-                    interval=timedelta(minutes=minutes) if minutes else DEFAULT_INTERVAL,
+                    interval=interval,
                     after_poll=self.after_poll,
                 )
+            else:
+                self._poll_service.interval = interval  # a changed setting applies from the next poll on
             return self._poll_service
 
     def shutdown(self) -> None:

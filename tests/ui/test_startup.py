@@ -109,8 +109,12 @@ def test_second_launch_finds_the_first_through_a_plain_socket(qtbot, tmp_path) -
     assert os.path.exists(socket_path(name))  # where Qt put it, as the client computes it
     with qtbot.waitSignal(server.show_requested, timeout=3000):
         assert ask_running_instance(name)
+    qtbot.wait(50)  # the client hangs up at once: let the server see it before it goes
     server.close()
+    assert not os.path.exists(socket_path(name))
     assert not ask_running_instance(name, timeout_ms=100)
+    server.deleteLater()
+    qtbot.wait(20)
 
 
 def test_after_docked_continues_without_a_tray(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
+from tokenwallet.ui.gc_guard import GuiThreadCollector
 from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
+from tokenwallet.ui.poll_schedule import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.tray import TrayController, tray_available
 from tokenwallet.ui.view_state import DisplayOptions, build_view_state
 
@@ -40,7 +42,6 @@ log = logging.getLogger(__name__)
 WAKE_TICK_MS = 30_000
 WAKE_GAP = timedelta(minutes=2)  # a wall-clock jump this much beyond the tick means we slept
 DEMO_TICK_MS = 4_000
-POLL_TICK_MS = 60_000  # ask the schedule which accounts are due; the schedule holds the intervals
 
 
 def demo_context(clock: Callable[[], datetime] | None = None) -> AppContext:
@@ -133,6 +134,7 @@ class TrayApp(QObject):
         self.emulators: list[Any] = []  # the demo's provider emulator, stopped on quit
         self.retired_demo_homes: list[AppContext] = []
         self._signal_sockets: tuple[Any, ...] = ()  # set by the launcher's signal wake-up
+        self.collector = GuiThreadCollector(self)
         self.poll_timer = QTimer(self)
         self.poll_timer.timeout.connect(self.poll_due)
         self.wake_timer = QTimer(self)
@@ -149,6 +151,9 @@ class TrayApp(QObject):
         self.bridge.snapshot_ready.connect(self.on_snapshot)
         self.bridge.poll_finished.connect(self.on_polled)
         self.bridge.job_failed.connect(self.on_job_failed)
+        self.bridge.job_done.connect(self._on_job_done)
+        self._testing = ""
+        self._poll_minutes = 0  # the interval the timers were set for (0: not started)
 
     # ----- start and stop
     def start(self, *, open_dashboard: bool, first_run_check: bool = False) -> None:
@@ -158,7 +163,9 @@ class TrayApp(QObject):
         account; when not, the app shows the demo (in a throwaway home) until they add one.
         """
         self.tray.show()
-        self.poll_timer.setInterval(POLL_TICK_MS)
+        self.collector.start()  # from here on workers run: collect garbage on this thread only
+        self._poll_minutes = self.ctx.settings.poll_interval_minutes
+        self.poll_timer.setInterval(poll_tick_ms(self._poll_minutes))
         self.poll_timer.start()
         self.wake_timer.start()
         if open_dashboard:
@@ -191,6 +198,7 @@ class TrayApp(QObject):
         wait = getattr(self.bridge.executor, "wait", None)
         if wait is not None:
             wait(5000)
+        self.collector.stop()
         self.tray.icon.hide()
         for emulator in self.emulators:
             emulator.stop()
@@ -284,6 +292,10 @@ class TrayApp(QObject):
     @Slot(str, str)
     def on_job_failed(self, kind: str, message: str) -> None:
         """Show a failed job on the icon and in the dashboard; the app keeps running."""
+        if kind == "test":  # a connection test that crashed is the dialog's news, not the icon's
+            if self.settings_dialog is not None:
+                self.settings_dialog.show_test_result(self._testing, message)
+            return
         self._seeded = True
         self.poll_error = message
         if kind != "snapshot":
@@ -436,21 +448,34 @@ class TrayApp(QObject):
 
             store = self.secret_store()
             self.settings_dialog = SettingsDialog(
-                self.ctx, store, tester=self._tester(), keyring_problem=self.keyring_problem
+                self.ctx, store, tester=self.test_connection, keyring_problem=self.keyring_problem
             )
             self.settings_dialog.changed.connect(self.on_settings_changed)
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
 
-    def _tester(self) -> Callable[[str], str]:
+    def test_connection(self, account_id: str) -> None:
+        """Poll one account on a worker (a real request with the stored key); the dialog gets the result."""
         ctx = self.ctx
 
-        def test(account_id: str) -> str:
+        def job() -> object:
             outcome = ctx.poll_service().poll(account_id)
-            return str(outcome.error or "")
+            return (account_id, str(outcome.error or ""))
 
-        return test
+        self._testing = account_id
+        self.bridge.submit("test", job)
+
+    @Slot(str, object)
+    def _on_job_done(self, kind: str, value: object) -> None:
+        if kind == "reschedule":
+            self.poll_due()  # what the new interval made due polls now (unless paused)
+            return
+        if kind == "test" and isinstance(value, tuple):
+            account_id, problem = value
+            if self.settings_dialog is not None:
+                self.settings_dialog.show_test_result(account_id, problem)
+            self.refresh()  # the test was a real poll: new figures and sync times
 
     @Slot()
     def on_settings_changed(self) -> None:
@@ -465,7 +490,22 @@ class TrayApp(QObject):
             self.retired_demo_homes.append(old)
             self.snapshot = None
             self._attach_alert_history()  # the history now reads the user's ledger
+        minutes = self.ctx.settings.poll_interval_minutes
+        if self._poll_minutes and minutes != self._poll_minutes:
+            self.apply_poll_interval(minutes)
+            return
         self.poll_now()
+
+    def apply_poll_interval(self, minutes: int) -> None:
+        """A new poll interval, live: retime the tick, move each account's next poll, poll what is now due."""
+        log.info("poll interval now %d min", minutes)
+        self._poll_minutes = minutes
+        self.poll_timer.setInterval(poll_tick_ms(minutes))  # restarts the timer if it runs
+        if self.data_ctx is not self.ctx:
+            self.poll_now()  # demo data: the user's own accounts are not polled yet
+            return
+        ctx = self.ctx
+        self.bridge.submit("reschedule", lambda: reschedule_polls(ctx, minutes))
 
 
 @dataclass(frozen=True, slots=True)

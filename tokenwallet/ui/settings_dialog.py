@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.secrets.store import SecretStore
 
-ConnectionTester = Callable[[str], str]
-"""Given an account id, returns '' when the provider answered, else the problem in plain words."""
+ConnectionTester = Callable[[str], None]
+"""Starts testing an account off the GUI thread; the owner reports back through
+:meth:`SettingsDialog.show_test_result` ('' when the provider answered, else the problem)."""
 
 _CURRENCIES = ("USD", "EUR", "GBP", "INR", "JPY", "CAD", "AUD", "CHF")
 
@@ -133,6 +134,8 @@ class SettingsDialog(QDialog):
             button = QPushButton(text)
             button.clicked.connect(slot)
             row.addWidget(button)
+        self.test_button = button  # the last one
+        self.testing = ""  # the account being tested, while a test runs
         layout.addLayout(row)
         return page
 
@@ -207,9 +210,26 @@ class SettingsDialog(QDialog):
             self._say("Select an account to test.", error=True)
         elif self.tester is None:
             self._say("Testing needs the sync service, which is not available in this build.", error=True)
+        elif not self.testing:
+            self.testing = account_id
+            self.test_button.setEnabled(False)
+            self.test_button.setText("Testing…")
+            label = self.account_list.currentItem().text().split(" (")[0]
+            self._say(f"Asking the provider for {label}… this can take a few seconds.")
+            self.status.setStyleSheet("")
+            self.tester(account_id)
+
+    def show_test_result(self, account_id: str, problem: str) -> None:
+        """Show how the connection test of ``account_id`` went and enable the button again."""
+        if account_id != self.testing:
+            return
+        self.testing = ""
+        self.test_button.setEnabled(True)
+        self.test_button.setText("Test connection")
+        if problem:
+            self._say(f"The connection test failed: {problem}", error=True)
         else:
-            problem = self.tester(account_id)
-            self._say(problem or "The provider answered: the key works.", error=bool(problem))
+            self._say("The provider answered: the key works.")
 
     # ----- allowances
     def _allowances_tab(self) -> QWidget:
