@@ -170,3 +170,33 @@ def test_fast_start_and_cli_start_are_the_same_instance(tmp_path) -> None:
     finally:
         first.terminate()
         assert first.wait(10) == 0  # SIGTERM quits cleanly
+
+
+def test_editing_an_allowance_moves_the_meter(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Double the demo allowance in the edit dialog: the share used on the icon falls by about half."""
+    demo_app.ctx = demo_app.data_ctx  # edit the demo home's own allowance
+    demo_app.demo_timer.stop()  # no demo spend while we compare
+    qtbot.wait(300)
+    demo_app.refresh()
+    qtbot.waitUntil(lambda: not demo_app.bridge.busy("snapshot"), timeout=10000)
+    before = demo_app.tray.state.percent
+    assert before is not None and before > 0
+    demo_app.show_settings()
+    dialog = demo_app.settings_dialog
+    dialog.move(20, 40)
+    dialog.tabs.setCurrentIndex(1)
+    dialog.allowance_list.setCurrentRow(0)
+    dialog.edit_allowance()
+    editor = dialog.allowance_editor
+    editor.move(660, 60)
+    qtbot.waitExposed(editor)
+    amount = float(editor.amount.text())
+    editor.amount.setText(f"{amount * 2:g}")
+    qtbot.wait(200)
+    _grab_screen("allowance-edit-screen.png")
+    editor.grab().save(str(SHOTS / "allowance-edit.png"))
+    assert editor.save()
+    # The demo's own grants stay, so the share used falls to a bit more than half.
+    qtbot.waitUntil(lambda: (demo_app.tray.state.percent or 100) < before * 0.6, timeout=10000)
+    assert f"${amount * 2:,.2f} monthly" in dialog.allowance_list.item(0).text()
+    dialog.close()

@@ -116,6 +116,58 @@ def add_allowance(
     return allowances.add(ctx.ledger(), allowance, at=ctx.clock())
 
 
+def edit_allowance(
+    ctx: AppContext,
+    allowance_id: str,
+    *,
+    name: str,
+    amount: str,
+    unit: str,
+    cadence: str,
+    anchor_day: int | None,
+    rollover: bool,
+    rollover_cap: str | None,
+    scope: tuple[str, ...] = (),
+) -> Allowance:
+    """Validate the new definition like ``allowance add`` does and replace the stored one (same id).
+
+    The start, time zone, end, backing account and creation time stay as they were.
+    """
+    from dataclasses import replace
+
+    from tokenwallet.cli.allowance import build_allowance
+    from tokenwallet.ledger import allowances
+
+    before = allowances.get(ctx.ledger(), allowance_id)
+    draft = build_allowance(
+        ctx,
+        name=name,
+        amount=amount,
+        unit=unit,
+        cadence=cadence,
+        anchor_day=anchor_day,
+        timezone=before.timezone,
+        starts=None,
+        ends=None,
+        rollover=rollover,
+        rollover_cap=rollover_cap,
+        rollover_expires_days=before.rollover.expires_days if before.rollover and rollover else None,
+        scope=scope,
+        providers=before.scope.providers,
+        models=before.scope.models,
+        backing_account=None,
+    )
+    edited = replace(
+        draft,
+        id=before.id,
+        starts_at=before.starts_at,
+        ends_at=before.ends_at,
+        backing_account_id=before.backing_account_id,
+        created_at=before.created_at,
+    )
+    return allowances.replace(ctx.ledger(), edited, at=ctx.clock())
+
+
 def add_topup(ctx: AppContext, allowance_id: str, *, amount: str, expires: datetime | None, note: str) -> Grant:
     """Add a top-up grant, optionally with its own expiry."""
     from tokenwallet.budget.inputs import parse_amount

@@ -264,9 +264,13 @@ class SettingsDialog(QDialog):
         row = QHBoxLayout()
         add = QPushButton("Add allowance")
         add.clicked.connect(self._add_allowance)
+        edit = QPushButton("Edit selected…")
+        edit.clicked.connect(self.edit_allowance)
+        self.allowance_list.itemDoubleClicked.connect(self.edit_allowance)
         remove = QPushButton("Remove selected")
         remove.clicked.connect(self._remove_allowance)
         row.addWidget(add)
+        row.addWidget(edit)
         row.addWidget(remove)
         layout.addLayout(row)
         topup = QFormLayout()
@@ -313,6 +317,26 @@ class SettingsDialog(QDialog):
             )
 
         self._run("Adding the allowance", step)
+
+    @Slot()
+    def edit_allowance(self) -> None:
+        """Open the edit dialog for the selected allowance (also on a double click)."""
+        allowance_id = self._selected_allowance()
+        if not allowance_id:
+            self._say("Select the allowance to edit first.", error=True)
+            return
+        from tokenwallet.ui.allowance_edit import AllowanceEditDialog
+
+        dialog = AllowanceEditDialog(self.ctx, allowance_id, self)
+        dialog.changed.connect(self._allowance_edited)
+        self.allowance_editor = dialog
+        dialog.open()
+
+    @Slot()
+    def _allowance_edited(self) -> None:
+        self._say("Allowance saved.")
+        self.reload()
+        self.changed.emit()
 
     @Slot()
     def _remove_allowance(self) -> None:
