@@ -397,4 +397,12 @@ def _rollover_text(allowance: Allowance) -> str:
     return "no cap" if allowance.rollover.cap is None else format_amount(allowance.rollover.cap, allowance.unit)
 
 
+def _register_edit() -> None:
+    # `allowance edit` lives in its own module (this one is at its size limit).
+    from tokenwallet.cli.allowance_edit import edit_command
+
+    allowance_group.add_command(edit_command)
+
+
+_register_edit()
 COMMANDS: list[click.Command] = [allowance_group]

@@ -133,37 +133,21 @@ def edit_allowance(
 
     The start, time zone, end, backing account and creation time stay as they were.
     """
-    from dataclasses import replace
-
-    from tokenwallet.cli.allowance import build_allowance
+    from tokenwallet.cli.allowance_edit import edited_allowance
     from tokenwallet.ledger import allowances
 
     before = allowances.get(ctx.ledger(), allowance_id)
-    draft = build_allowance(
+    edited = edited_allowance(
         ctx,
+        before,
         name=name,
         amount=amount,
         unit=unit,
         cadence=cadence,
         anchor_day=anchor_day,
-        timezone=before.timezone,
-        starts=None,
-        ends=None,
         rollover=rollover,
         rollover_cap=rollover_cap,
-        rollover_expires_days=before.rollover.expires_days if before.rollover and rollover else None,
         scope=scope,
-        providers=before.scope.providers,
-        models=before.scope.models,
-        backing_account=None,
-    )
-    edited = replace(
-        draft,
-        id=before.id,
-        starts_at=before.starts_at,
-        ends_at=before.ends_at,
-        backing_account_id=before.backing_account_id,
-        created_at=before.created_at,
     )
     return allowances.replace(ctx.ledger(), edited, at=ctx.clock())
 
