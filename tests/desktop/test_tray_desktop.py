@@ -200,3 +200,24 @@ def test_editing_an_allowance_moves_the_meter(demo_app, qtbot) -> None:  # type:
     qtbot.waitUntil(lambda: (demo_app.tray.state.percent or 100) < before * 0.6, timeout=10000)
     assert f"${amount * 2:,.2f} monthly" in dialog.allowance_list.item(0).text()
     dialog.close()
+
+
+def test_connection_test_shows_its_result_in_the_settings(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    demo_app.ctx = demo_app.data_ctx  # the demo home holds the emulator-backed OpenAI account
+    demo_app.show_settings()
+    dialog = demo_app.settings_dialog
+    dialog.move(40, 40)
+    dialog.tabs.setCurrentIndex(0)
+    rows = [dialog.account_list.item(i) for i in range(dialog.account_list.count())]
+    openai = next(i for i, item in enumerate(rows) if "(openai)" in item.text())
+    dialog.account_list.setCurrentRow(openai)
+    assert rows[openai].data(Qt.ItemDataRole.UserRole)
+    dialog.test_button.click()
+    assert not dialog.test_button.isEnabled()
+    qtbot.waitUntil(dialog.test_button.isEnabled, timeout=20000)
+    assert dialog.status.text() == "The provider answered: the key works."
+    qtbot.wait(200)
+    dialog.grab().save(str(SHOTS / "settings-test-connection.png"))
+    dialog.close()
