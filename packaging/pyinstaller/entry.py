@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from tokenwallet.cli import main
+from tokenwallet.ui.entry import main
 
 if __name__ == "__main__":
     # A large log import scans in worker processes; a frozen app starts them by running itself,

@@ -50,8 +50,6 @@ class LazyGroup(click.Group):
         return None
 
 
-
-
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
