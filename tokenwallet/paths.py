@@ -60,15 +60,22 @@ class AppPaths:
     @classmethod
     def from_platformdirs(cls) -> AppPaths:
         """The platform's conventional folders (XDG on Linux, AppData on Windows, Library on macOS)."""
+        import warnings
+
         from platformdirs import PlatformDirs
 
         dirs = PlatformDirs(APP_NAME, appauthor=False)
+        with warnings.catch_warnings():
+            # Without XDG_RUNTIME_DIR (containers, some SSH sessions) platformdirs warns and falls
+            # back to a private folder under /tmp, which serves the single-instance socket fine.
+            warnings.simplefilter("ignore")
+            runtime_dir = Path(dirs.user_runtime_dir)
         return cls(
             config_dir=Path(dirs.user_config_dir),
             data_dir=Path(dirs.user_data_dir),
             cache_dir=Path(dirs.user_cache_dir),
             log_dir=Path(dirs.user_log_dir),
-            runtime_dir=Path(dirs.user_runtime_dir),
+            runtime_dir=runtime_dir,
         )
 
     @classmethod
