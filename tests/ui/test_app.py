@@ -102,7 +102,8 @@ def test_hide_amounts_switch_saved_in_settings(tray_app) -> None:  # type: ignor
 
 def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ui import demo
-    from tokenwallet.ui.application import TrayApp, has_own_data
+    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.first_run import has_own_data
 
     monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)  # no server in this unit test
     from tokenwallet.app import AppContext
@@ -258,7 +259,7 @@ def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[
 
 def test_alert_notices_from_a_poll_reach_the_tray(tray_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.alerts.delivery import Notice
-    from tokenwallet.ui.application import PollResult
+    from tokenwallet.ui.poll_jobs import PollResult
 
     shown: list = []
     monkeypatch.setattr(tray_app, "show_notices", shown.append)
@@ -276,7 +277,7 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
 
 
 def test_first_run_check_adds_detected_agent_logs(app_context, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.application import check_first_run
+    from tokenwallet.ui.first_run import check_first_run
 
     empty_home = tmp_path / "user"
     empty_home.mkdir()

@@ -8,24 +8,20 @@ thread where they do I/O.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
+from tokenwallet.ui.first_run import check_first_run, demo_context, has_own_data
 from tokenwallet.ui.gc_guard import GuiThreadCollector
 from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
+from tokenwallet.ui.poll_jobs import PollResult, poll_accounts, run_alerts_after_poll
 from tokenwallet.ui.poll_schedule import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.tray import TrayController, tray_available
 from tokenwallet.ui.view_state import DisplayOptions, build_view_state
@@ -42,43 +38,6 @@ log = logging.getLogger(__name__)
 WAKE_TICK_MS = 30_000
 WAKE_GAP = timedelta(minutes=2)  # a wall-clock jump this much beyond the tick means we slept
 DEMO_TICK_MS = 4_000
-
-
-def demo_context(clock: Callable[[], datetime] | None = None) -> AppContext:
-    """An AppContext in a new throwaway folder (removed when the app quits)."""
-    from tokenwallet.app import AppContext
-
-    home = tempfile.mkdtemp(prefix="tokenwallet-demo-")
-    ctx = AppContext.create(home) if clock is None else AppContext.create(home, clock=clock)
-    return ctx
-
-
-def has_own_data(ctx: AppContext) -> bool:
-    """True when the ledger holds an allowance or an account the user added."""
-    from tokenwallet.domain.accounts import AccountKind
-    from tokenwallet.ledger import accounts, allowances
-
-    db = ctx.ledger()
-    if allowances.list_allowances(db):
-        return True
-    return any(a.kind is not AccountKind.MANUAL for a in accounts.list_accounts(db, include_disabled=False))
-
-
-def check_first_run(ctx: AppContext, *, env: Mapping[str, str] | None = None, home: Path | None = None) -> bool:
-    """Start-up work off the GUI thread: add accounts for agent logs found here, then say if the user has data."""
-    env = os.environ if env is None else env
-    home = home or Path.home()
-    if ctx.settings.import_local_logs:
-        from tokenwallet.sources.agent_logs.discovery import detect
-
-        # The importer pulls in the price catalogue (large); load it only when logs exist here.
-        if detect(env, home):
-            from tokenwallet.sources.agent_logs.importer import ensure_detected_accounts
-
-            db = ctx.ledger()
-            with db.atomic():
-                ensure_detected_accounts(db, env=env, home=home, at=ctx.clock())
-    return has_own_data(ctx)
 
 
 def display_options(ctx: AppContext) -> DisplayOptions:
@@ -506,59 +465,3 @@ class TrayApp(QObject):
             return
         ctx = self.ctx
         self.bridge.submit("reschedule", lambda: reschedule_polls(ctx, minutes))
-
-
-@dataclass(frozen=True, slots=True)
-class PollResult:
-    """What a poll job hands to the GUI thread: the outcomes and alert notices still to show."""
-
-    outcomes: tuple[Any, ...]
-    notices: tuple[Any, ...] = ()
-
-
-def run_alerts_after_poll(ctx: AppContext) -> tuple[Any, ...]:
-    """Evaluate the alert rules after new data (worker thread); returns notices for the tray to show.
-
-    On Linux the notices go out as freedesktop notifications from here; elsewhere the tray shows
-    them as balloons on the GUI thread.
-    """
-    try:
-        from tokenwallet.alerts.service import run_alerts
-    except ImportError:
-        return ()
-    notices: list[Any] = []
-    deliver: Callable[[Any], None] = notices.append
-    if sys.platform.startswith("linux"):
-        from tokenwallet.alerts.delivery import default_delivery
-
-        deliver = default_delivery(ctx.settings.alert_hook or None)
-    run_alerts(ctx.ledger(), ctx.clock(), ctx.settings, deliver)
-    return tuple(notices)
-
-
-def poll_accounts(ctx: AppContext, *, due_only: bool = False, only: tuple[str, ...] = ()) -> list[object]:
-    """Poll accounts through the sync service (runs on a worker thread).
-
-    ``due_only`` polls only those the schedule says are due; ``only`` limits it to those ids.
-    """
-    from tokenwallet.domain.accounts import AccountKind
-    from tokenwallet.ledger import accounts
-
-    ids = list(only) or [
-        a.id for a in accounts.list_accounts(ctx.ledger(), include_disabled=False) if a.kind is not AccountKind.MANUAL
-    ]
-    if not ids:
-        return []  # nothing to poll: do not load the HTTP client and connectors at all
-    from tokenwallet.sync.service import poll_many
-
-    service = ctx.poll_service()
-    if due_only and not only:
-        return list(service.poll_due())
-    return list(poll_many(service, ids))
-
-
-def cleanup_demo_home(ctx: AppContext) -> None:
-    """Delete a throwaway demo home made by :func:`demo_context` (never any other folder)."""
-    home = ctx.paths.config_dir.parent
-    if home.name.startswith("tokenwallet-demo-") and Path(tempfile.gettempdir()) in home.parents:
-        shutil.rmtree(home, ignore_errors=True)
