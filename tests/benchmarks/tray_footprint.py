@@ -126,10 +126,13 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _prepared_home() -> str:
-    """A home with an allowance and a month of manual spend, and no account to poll."""
+    """A home with an allowance and no account to poll."""
     home = tempfile.mkdtemp(prefix="tw-bench-home-")
     cli = [sys.executable, "-m", "tokenwallet", "--home", home]
-    subprocess.run([*cli, "allowance", "add", "work", "--amount", "200"], check=True, capture_output=True)
+    # In the empty user folder too: the first command turns log folders it finds into accounts.
+    subprocess.run(
+        [*cli, "allowance", "add", "work", "--amount", "200"], check=True, capture_output=True, env=_environment()
+    )
     return home
 
 
@@ -150,10 +153,16 @@ USER_HOME = tempfile.mkdtemp(prefix="tw-bench-user-")
 """An empty user folder, so agent logs of the machine running the benchmark do not change the figures."""
 
 
-def _start(kind: str, home: str) -> tuple[subprocess.Popen[str], float]:
+def _environment() -> dict[str, str]:
+    """This environment with the empty user folder and no agent-log locations."""
     env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1", HOME=USER_HOME)
-    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DATA_DIR"):
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DATA_DIR", "XDG_CONFIG_HOME"):
         env.pop(name, None)
+    return env
+
+
+def _start(kind: str, home: str) -> tuple[subprocess.Popen[str], float]:
+    env = _environment()
     cmd = COMMANDS[kind](home)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)

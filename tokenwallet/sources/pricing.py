@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-
-from genai_prices.data_snapshot import get_snapshot
-from genai_prices.types import ModelPrice, TieredPrices
+from typing import TYPE_CHECKING
 
 from tokenwallet.domain.money import Micros
+
+if TYPE_CHECKING:
+    from genai_prices.types import ModelPrice, TieredPrices
 
 SCALE = _SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
 FAST_MULTIPLIER = 6
@@ -38,6 +39,8 @@ def _scaled(value: Decimal) -> int:
 def _rate(value: Decimal | TieredPrices | None) -> Rate | None:
     if value is None:
         return None
+    from genai_prices.types import TieredPrices  # the catalog loads on the first price asked for
+
     if isinstance(value, TieredPrices):
         return _scaled(value.base), tuple((t.start, _scaled(t.price)) for t in value.tiers)
     return _scaled(value), ()
@@ -140,6 +143,8 @@ class PriceBook:
     def _lookup(self, model: str, day: date, variant: str) -> ModelRates | None:
         if model in NOT_A_MODEL:
             return None
+        from genai_prices.data_snapshot import get_snapshot
+
         snapshot = get_snapshot()
         try:
             provider, info = snapshot.find_provider_model(model, None, self._provider_id, None)

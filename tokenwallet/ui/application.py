@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from tokenwallet.ui.first_run import check_first_run, demo_context, has_own_data
+from tokenwallet.ui.first_run import check_first_run, demo_context, has_own_data, release_startup_memory
 from tokenwallet.ui.gc_guard import GuiThreadCollector
 from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
@@ -265,8 +265,11 @@ class TrayApp(QObject):
     @Slot(object)
     def on_snapshot(self, snapshot: LedgerSnapshot) -> None:
         """New figures arrived from the worker: render the tray and the dashboard."""
+        first = self.snapshot is None
         self.snapshot = snapshot
         self.render()
+        if first:
+            release_startup_memory()
 
     def show_notices(self, notices: tuple[Any, ...]) -> None:
         """Show alert notices as tray messages (Linux already got them as desktop notifications)."""

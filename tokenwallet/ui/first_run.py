@@ -56,3 +56,24 @@ def cleanup_demo_home(ctx: AppContext) -> None:
     home = ctx.paths.config_dir.parent
     if home.name.startswith("tokenwallet-demo-") and Path(tempfile.gettempdir()) in home.parents:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def release_startup_memory() -> None:
+    """Hand the heap pages freed by start-up (import-time garbage) back to the system (glibc only).
+
+    The tray app lives all day; without this, glibc keeps those pages resident. Elsewhere, or if
+    the call is not there, nothing happens.
+    """
+    import platform
+    import sys
+
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
