@@ -205,7 +205,6 @@ class Deduper:
         # comes with several request ids (sidechain replays), which keeps memory per message small.
         self.groups: dict[int, Entry | dict[int, Entry]] = {}
         self.sidechain: set[int] = set()
-        self.dirty: set[int] = set()
         self.replaced: list[Entry] = []
 
     def _put(self, entry: Entry) -> None:
@@ -236,7 +235,6 @@ class Deduper:
     def add(self, entry: Entry) -> None:
         """Add one parsed entry."""
         mid = entry.message_id
-        self.dirty.add(mid)
         if entry.sidechain:
             self.sidechain.add(mid)
         old = self.get(mid, entry.request_id)
@@ -253,25 +251,10 @@ class Deduper:
         else:
             self.replaced.append(stored)
 
-    def take_dirty(self) -> set[int]:
-        """Message ids changed since the last call (their kept entries may have changed)."""
-        dirty, self.dirty = self.dirty, set()
-        return dirty
-
     def take_replaced(self) -> list[Entry]:
         """Stored entries displaced since the last call."""
         replaced, self.replaced = self.replaced, []
         return replaced
-
-    def stored_count(self) -> int:
-        """How many entries are marked as the stored one for their key."""
-        n = 0
-        for group in self.groups.values():
-            if isinstance(group, Entry):
-                n += group.written
-            else:
-                n += sum(e.written for e in group.values())
-        return n
 
     def resolve(self, mid: int) -> tuple[list[Entry], list[Entry]]:
         """The entries kept for ``mid`` and the ones (of a sidechain group) that must not be stored."""
