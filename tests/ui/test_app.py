@@ -132,6 +132,29 @@ def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, 
     demo_ctx.close()
 
 
+def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from tokenwallet.app import AppContext
+    from tokenwallet.cli import cli
+    from tokenwallet.ui import demo
+    from tokenwallet.ui.application import TrayApp
+
+    monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)
+    demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
+    app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
+    app.poll_now()
+    app.demo_tick()
+    assert app.demo and app.snapshot.statuses[0].name == demo.DEMO_ALLOWANCE_NAME
+    home = str(app_context.paths.config_dir.parent)
+    result = CliRunner().invoke(cli, ["--home", home, "allowance", "add", "cli-made", "--amount", "40"])
+    assert result.exit_code == 0, result.output
+    app.demo_tick()  # the next tick sees the user's own allowance
+    assert not app.demo and [s.name for s in app.snapshot.statuses] == ["cli-made"]
+    app.tray.icon.hide()
+    demo_ctx.close()
+
+
 def test_settings_adds_account_key_only_in_store(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
     from tokenwallet.ui.settings_dialog import SettingsDialog

@@ -236,6 +236,10 @@ class TrayApp(QObject):
             return []
 
         self.bridge.submit("demo", job)
+        if self.data_ctx is not self.ctx:
+            # An allowance or account added elsewhere (the command line) ends the demo too.
+            own = self.ctx
+            self.bridge.submit("own-data", lambda: has_own_data(own))
 
     @Slot(object)
     def on_polled(self, result: Any) -> None:
@@ -430,6 +434,10 @@ class TrayApp(QObject):
 
     @Slot(str, object)
     def _on_job_done(self, kind: str, value: object) -> None:
+        if kind == "own-data":
+            if value is True and self.data_ctx is not self.ctx:
+                self.on_settings_changed()
+            return
         if kind == "reschedule":
             self.poll_due()  # what the new interval made due polls now (unless paused)
             return
