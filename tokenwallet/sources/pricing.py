@@ -20,7 +20,7 @@ from tokenwallet.domain.money import Micros
 if TYPE_CHECKING:
     from genai_prices.types import ModelPrice, TieredPrices
 
-SCALE = _SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
+_SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
 FAST_MULTIPLIER = 6
 """Anthropic bills fast mode at six times the standard rate; used when the catalog has no fast variant."""
 

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from tokenwallet.ledger.log_entries import BUCKET_SECONDS, FAST, HAS_SPEED, SIDECHAIN, Moves, key_hash, request_hash
+from tokenwallet.ledger.log_entries import FAST, HAS_SPEED, SIDECHAIN, Moves, add_moves, key_hash, request_hash
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
     PREFILTER,
@@ -32,14 +32,13 @@ from tokenwallet.sources.agent_logs.claude_code import (
     entry_from_line,
 )
 from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest, no_cycle_collection
-from tokenwallet.sources.pricing import SCALE, SYNTHETIC, ModelRates, PriceBook
+from tokenwallet.sources.pricing import SYNTHETIC, ModelRates, PriceBook
 
 RawEntry = tuple[Any, ...]
 """One entry as a ``ledger.log_entries`` row (``claude_code.Entry.of`` makes the entry)."""
 
 _MMAP_MIN = 32 << 20  # larger tails are mapped rather than copied, so memory stays bounded
 _SLICE = 1 << 20
-_SCALE, _HALF = SCALE, SCALE // 2
 
 _book: PriceBook | None = None
 
@@ -65,7 +64,9 @@ class FileScan:
     partial: int = 0
     head: str = ""
     entries: list[RawEntry] = field(default_factory=list)
-    buckets: Moves = field(default_factory=dict)  # the entries' figures summed per quarter-hour bucket
+    # The entries' figures per quarter-hour bucket, summed here in parallel: the importer only
+    # corrects for the few entries it does not keep.
+    buckets: Moves = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)  # models of this file the catalog does not price
 
 
@@ -135,11 +136,6 @@ class _Collector:
             cost = 0 if model == SYNTHETIC else None
             if cost is None and model not in scan.unpriced:
                 scan.unpriced.append(model)
-        elif (flat := rates.flat) is not None:  # untiered rates: the pricing inlined, as it runs per entry
-            cost = (
-                (inp * flat[0] + out * flat[1] + cread * flat[2] + c5 * flat[3] + c1 * flat[4]) * rates.multiplier
-                + _HALF
-            ) // _SCALE
         else:
             cost = rates.cost(input_tokens=inp, output_tokens=out, cache_read=cread, cache_5m=c5, cache_1h=c1)
         if mid:
@@ -153,20 +149,6 @@ class _Collector:
         flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if fast else 0)
         row = (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
         scan.entries.append(row)
-        # Summed here, in parallel: the importer only corrects for the few entries it does not keep.
-        bucket = (epoch - epoch % BUCKET_SECONDS, model, cwd)
-        sums = scan.buckets.get(bucket)
-        if sums is None:
-            sums = scan.buckets[bucket] = [0, 0, 0, 0, 0, 0, 1]
-        sums[0] += inp
-        sums[1] += cread
-        sums[2] += c5 + c1
-        sums[3] += out
-        if cost is None:
-            sums[6] = 0
-        else:
-            sums[4] += cost
-        sums[5] += 1
 
 
 def _fast(buf: bytes | memoryview, scan: FileScan, account_id: str) -> None:
@@ -283,6 +265,7 @@ def scan_file(path: str, start: int, size: int, account_id: str = "") -> FileSca
                     data.close()
         fh.seek(0)
         scan.head = head_digest(fh.read(min(scan.consumed, HEAD_BYTES)))
+    add_moves(scan.buckets, scan.entries)
     return scan
 
 
