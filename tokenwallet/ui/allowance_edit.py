@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +23,7 @@ from tokenwallet.domain.allowance import Cadence, GrantKind, Unit
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.domain.money import micros_to_decimal
 from tokenwallet.ui import settings_actions as actions
+from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -56,22 +51,15 @@ class AllowanceEditDialog(QDialog):
         self.setWindowTitle(f"Edit allowance: {allowance.name}")
         self.resize(520, 560)
         form = QFormLayout()
-        self.name = QLineEdit(allowance.name)
-        self.amount = QLineEdit(amount_text(allowance.amount, allowance.unit))
-        self.unit = QComboBox()
-        self.unit.addItems([u.value for u in Unit])
+        fields = AllowanceFields(Cadence)
+        self.name, self.amount, self.unit, self.cadence = fields.name, fields.amount, fields.unit, fields.cadence
+        self.anchor, self.rollover, self.cap = fields.anchor, fields.rollover, fields.cap
+        self.name.setText(allowance.name)
+        self.amount.setText(amount_text(allowance.amount, allowance.unit))
         self.unit.setCurrentText(allowance.unit.value)
-        self.cadence = QComboBox()
-        self.cadence.addItems([c.value for c in Cadence])
         self.cadence.setCurrentText(allowance.cadence.value)
-        self.anchor = QSpinBox()
-        self.anchor.setRange(1, 28)
         self.anchor.setValue(allowance.anchor_day)
-        self.anchor.setToolTip("Day of the month (or weekday 1-7 for weekly) the period starts on")
-        self.rollover = QCheckBox("Carry unspent value into the next period")
         self.rollover.setChecked(allowance.rollover is not None)
-        self.cap = QLineEdit()
-        self.cap.setPlaceholderText("rollover cap (empty: no cap)")
         if allowance.rollover is not None and allowance.rollover.cap is not None:
             self.cap.setText(amount_text(allowance.rollover.cap, allowance.unit))
         self.scope = QListWidget()
@@ -88,24 +76,15 @@ class AllowanceEditDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
             self.scope.addItem(item)
         self.scope.setMaximumHeight(110)
-        form.addRow("Name", self.name)
-        form.addRow("Amount", self.amount)
-        form.addRow("Unit", self.unit)
-        form.addRow("Cadence", self.cadence)
-        form.addRow("Starts on day", self.anchor)
-        form.addRow("Rollover", self.rollover)
-        form.addRow("", self.cap)
+        fields.add_rows(form)
         form.addRow("Counts spend of\n(none ticked: all)", self.scope)
 
         self.topups = QListWidget()
         self.topups.setMaximumHeight(90)
         topup_row = QHBoxLayout()
-        self.topup_amount = QLineEdit()
-        self.topup_amount.setPlaceholderText("top-up, e.g. 50")
-        self.topup_expires = QDateEdit()
-        self.topup_expires.setCalendarPopup(True)
-        self.topup_expires.setDate(QDate.currentDate().addMonths(1))
-        self.topup_never = QCheckBox("No expiry")
+        self.topup = TopupFields("top-up, e.g. 50")
+        self.topup_amount, self.topup_expires = self.topup.amount, self.topup.expires
+        self.topup_never = self.topup.never
         add_topup = QPushButton("Add top-up")
         add_topup.clicked.connect(self.add_topup)
         for widget in (self.topup_amount, self.topup_expires, self.topup_never, add_topup):
@@ -182,10 +161,7 @@ class AllowanceEditDialog(QDialog):
     @Slot()
     def add_topup(self) -> bool:
         """Add the top-up typed in the row (stored at once, like in the settings list)."""
-        expires = None
-        if not self.topup_never.isChecked():
-            day: date = self.topup_expires.date().toPython()  # type: ignore[assignment]
-            expires = datetime.combine(day, time(23, 59, 59), tzinfo=self.ctx.settings.zone()).astimezone(UTC)
+        expires = self.topup.expiry(self.ctx.settings.zone())
         try:
             actions.add_topup(self.ctx, self.allowance_id, amount=self.topup_amount.text(), expires=expires, note="")
         except TokenwalletError as exc:

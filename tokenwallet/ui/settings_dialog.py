@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -31,6 +29,7 @@ from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Cadence
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.ui import settings_actions as actions
+from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -238,28 +237,14 @@ class SettingsDialog(QDialog):
         self.allowance_list = QListWidget()
         layout.addWidget(self.allowance_list)
         form = QFormLayout()
-        self.allowance_name = QLineEdit()
+        fields = AllowanceFields(c for c in Cadence if c is not Cadence.ONE_OFF)
+        self.allowance_name, self.allowance_amount, self.allowance_unit = fields.name, fields.amount, fields.unit
+        self.allowance_cadence, self.allowance_anchor = fields.cadence, fields.anchor
+        self.allowance_rollover, self.allowance_cap = fields.rollover, fields.cap
         self.allowance_name.setPlaceholderText("e.g. Work AI allowance")
-        self.allowance_amount = QLineEdit()
         self.allowance_amount.setPlaceholderText("e.g. 200 (dollars) or 5000000 (tokens)")
-        self.allowance_unit = QComboBox()
-        self.allowance_unit.addItems(["usd", "tokens"])
-        self.allowance_cadence = QComboBox()
-        self.allowance_cadence.addItems([c.value for c in Cadence if c is not Cadence.ONE_OFF])
         self.allowance_cadence.setCurrentText("monthly")
-        self.allowance_anchor = QSpinBox()
-        self.allowance_anchor.setRange(1, 28)
-        self.allowance_anchor.setToolTip("Day of the month (or weekday 1-7 for weekly) the period starts on")
-        self.allowance_rollover = QCheckBox("Carry unspent value into the next period")
-        self.allowance_cap = QLineEdit()
-        self.allowance_cap.setPlaceholderText("rollover cap (empty: no cap)")
-        form.addRow("Name", self.allowance_name)
-        form.addRow("Amount", self.allowance_amount)
-        form.addRow("Unit", self.allowance_unit)
-        form.addRow("Cadence", self.allowance_cadence)
-        form.addRow("Starts on day", self.allowance_anchor)
-        form.addRow("Rollover", self.allowance_rollover)
-        form.addRow("", self.allowance_cap)
+        fields.add_rows(form)
         layout.addLayout(form)
         row = QHBoxLayout()
         add = QPushButton("Add allowance")
@@ -274,12 +259,9 @@ class SettingsDialog(QDialog):
         row.addWidget(remove)
         layout.addLayout(row)
         topup = QFormLayout()
-        self.topup_amount = QLineEdit()
-        self.topup_amount.setPlaceholderText("e.g. 50")
-        self.topup_expires = QDateEdit()
-        self.topup_expires.setCalendarPopup(True)
-        self.topup_expires.setDate(QDate.currentDate().addMonths(1))
-        self.topup_never = QCheckBox("No expiry")
+        self.topup = TopupFields("e.g. 50")
+        self.topup_amount, self.topup_expires = self.topup.amount, self.topup.expires
+        self.topup_never = self.topup.never
         self.topup_note = QLineEdit()
         topup.addRow("Top-up amount", self.topup_amount)
         expiry_row = QHBoxLayout()
@@ -350,10 +332,7 @@ class SettingsDialog(QDialog):
         if not allowance_id:
             self._say("Select the allowance the top-up belongs to.", error=True)
             return
-        expires = None
-        if not self.topup_never.isChecked():
-            day: date = self.topup_expires.date().toPython()  # type: ignore[assignment]
-            expires = datetime.combine(day, time(23, 59, 59), tzinfo=self.ctx.settings.zone()).astimezone(UTC)
+        expires = self.topup.expiry(self.ctx.settings.zone())
         self._run(
             "Adding the top-up",
             lambda: actions.add_topup(
