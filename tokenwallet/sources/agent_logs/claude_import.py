@@ -13,6 +13,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -36,6 +37,9 @@ IN_FLIGHT = 32
 """Tasks queued per worker process: enough that the workers keep scanning while a batch is written."""
 
 
+_KEY = itemgetter(1, 2)  # (entry hash, request hash): the key within one account
+
+
 def _entry(row: log_entries.Row) -> claude_code.Entry:
     """An entry as stored (a ``log_entries`` row) back in the de-duplicator."""
     return claude_code.Entry.of(tuple(row), written=True)
@@ -44,19 +48,23 @@ def _entry(row: log_entries.Row) -> claude_code.Entry:
 class _Window:
     """Entries of the messages seen since the last flush, de-duplicated, then written together.
 
-    Messages written by an earlier flush or an earlier import are not kept in memory: a line
-    for one of them (rare: a resumed session, a sidechain replay) brings the stored entries back
-    from the ledger and is judged against them.  A stored entry that loses is removed and its
-    figures leave their bucket; a displaced entry and the one replacing it are written in the
-    same batch, since :func:`log_entries.apply` removes before it stores.
+    Most messages arrive as one entry (the scans collapse a response's repeated lines) and have
+    nothing to be compared with: they wait in ``fresh`` as plain rows.  Only a message seen again
+    goes through the :class:`claude_code.Deduper`.  Messages written by an earlier flush or an
+    earlier import are not kept in memory: a line for one of them (rare: a resumed session, a
+    sidechain replay) brings the stored entries back from the ledger and is judged against them.
+    A stored entry that loses is removed and its figures leave their bucket; a displaced entry and
+    the one replacing it are written in the same batch, since :func:`log_entries.apply` removes
+    before it stores.
     """
 
     def __init__(self, db: Database, account: Account, recorded_at: int, *, prior: bool) -> None:
         self.db, self.account, self.recorded_at = db, account, recorded_at
         self.prior = prior  # the account had entries before this import
+        self.fresh: dict[int, log_entries.Row] = {}  # message id -> its only entry so far
         self.dedupe = claude_code.Deduper()
-        self.received: list[claude_code.Entry] = []  # every entry added since the last flush
-        self.moves: log_entries.Moves = {}  # their figures per bucket, as the scans summed them
+        self.contested: list[claude_code.Entry] = []  # every entry given to the deduper since the last flush
+        self.moves: log_entries.Moves = {}  # the figures of every entry received, as the scans summed them
         self.flushed: set[int] = set()  # message ids whose entries are in the ledger
         self.prior_keys: set[tuple[int, int]] = set()  # keys stored before this import (of messages seen)
         self.removed_prior: set[tuple[int, int]] = set()  # ... and removed by it
@@ -64,23 +72,23 @@ class _Window:
 
     def add(self, scan: FileScan) -> None:
         """Add one file's entries."""
-        dedupe, groups, flushed = self.dedupe, self.dedupe.groups, self.flushed
-        entry_of = claude_code.Entry.of
-        received = self.received
+        fresh, groups, flushed = self.fresh, self.dedupe.groups, self.flushed
         log_entries.merge_moves(self.moves, scan.buckets)
         for raw in scan.entries:
             mid = raw[1]
-            entry = entry_of(raw)
-            received.append(entry)
-            if mid in groups:
-                dedupe.add(entry)
-            elif mid in flushed or self.prior:
+            if mid in fresh:
+                self._contest(fresh.pop(mid))  # a second entry of the message: now they are compared
+            elif mid not in groups and (self.prior or mid in flushed):
                 self._load(mid)
-                dedupe.add(entry)
-            else:  # a message not seen before (the common case): nothing to compare it with
-                groups[mid] = entry
-                if entry.sidechain:
-                    dedupe.sidechain.add(mid)
+            elif mid not in groups:
+                fresh[mid] = raw  # a message not seen before (the common case)
+                continue
+            self._contest(raw)
+
+    def _contest(self, row: log_entries.Row) -> None:
+        entry = claude_code.Entry.of(row)
+        self.contested.append(entry)
+        self.dedupe.add(entry)
 
     def _load(self, mid: int) -> None:
         from_before = mid not in self.flushed
@@ -93,7 +101,7 @@ class _Window:
     @property
     def size(self) -> int:
         """Messages held in memory."""
-        return len(self.dedupe.groups)
+        return len(self.fresh) + len(self.dedupe.groups)
 
     def flush(self) -> None:
         """Resolve every message held, write what changed, and forget them."""
@@ -110,11 +118,12 @@ class _Window:
             drop.extend(e.row for e in dropped if e.written)
         for entry in kept:
             entry.written = True
-        put = [e.row for e in kept]
-        put.sort()  # rows start with their key, so inserts go in key order and touch pages in order
+        put = list(self.fresh.values())
+        put.extend(e.row for e in kept)
+        put.sort(key=_KEY)  # inserts in key order touch the table's pages in order
         # The scans summed every entry they sent; take off the few that are not stored (lost to a
         # duplicate) and the stored ones being removed.
-        moves = log_entries.add_moves(self.moves, [e.row for e in self.received if not e.written], -1)
+        moves = log_entries.add_moves(self.moves, [e.row for e in self.contested if not e.written], -1)
         log_entries.add_moves(moves, drop, -1)
         self.unpriced_entries += sum(1 for r in put if r[11] is None)
         if self.prior_keys:
@@ -131,9 +140,10 @@ class _Window:
                 recorded_at=self.recorded_at,
                 moves=moves,
             )
+        self.flushed.update(self.fresh)
         self.flushed.update(dedupe.groups)
-        self.dedupe = claude_code.Deduper()
-        self.received, self.moves = [], {}
+        self.fresh, self.dedupe = {}, claude_code.Deduper()
+        self.contested, self.moves = [], {}
 
 
 def worker_count(plans: list[Plan]) -> int:
