@@ -13,8 +13,8 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from operator import itemgetter
 from concurrent.futures import Future, ProcessPoolExecutor
+from operator import itemgetter
 from typing import Any
 
 from sqlite_utils import Database
