@@ -118,6 +118,17 @@ def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int
     )
 
 
+def load_catalog() -> None:
+    """Load the price catalog now (it otherwise loads on the first price asked for).
+
+    A process about to fork workers calls this first, so they inherit the catalog instead of
+    each loading it again.
+    """
+    from genai_prices.data_snapshot import get_snapshot
+
+    get_snapshot()
+
+
 class PriceBook:
     """Looks up and caches rates per (model, UTC day, variant); ``None`` means unpriced."""
 

@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from tokenwallet.domain.accounts import Account
 from tokenwallet.ledger import log_entries, log_files
+from tokenwallet.sources import pricing
 from tokenwallet.sources.agent_logs import claude_code
 from tokenwallet.sources.agent_logs.batch import PROVIDER, ImportSummary, Plan, file_state
 from tokenwallet.sources.agent_logs.claude_scan import FileScan, scan_files
@@ -187,7 +188,10 @@ def scans(plans: list[Plan], account_id: str, workers: int) -> Iterator[FileScan
         for task in tasks:
             yield from scan_files(*task)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    context = _context()
+    if context.get_start_method() == "fork":
+        pricing.load_catalog()  # once here rather than once per worker
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future[list[FileScan]]] = deque()
         todo = iter(tasks)
         for task in todo:
