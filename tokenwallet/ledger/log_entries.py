@@ -21,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tokenwallet.ledger import usage
+from tokenwallet.ledger.db import insert_rows
 
 BUCKET_SECONDS = 900
 
@@ -46,15 +47,14 @@ SIDECHAIN, HAS_SPEED, FAST = 1, 2, 4
 
 Row = tuple[Any, ...]
 
-_UPSERT_ENTRIES = (
-    f"INSERT INTO log_entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-    "ON CONFLICT (account_id, entry_hash, request_hash) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[3:])
+_INSERT_ENTRIES = f"INSERT INTO log_entries ({', '.join(COLUMNS)})"
+_ON_ENTRY_CONFLICT = "ON CONFLICT (account_id, entry_hash, request_hash) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in COLUMNS[3:]
 )
 _DELETE_ENTRY = "DELETE FROM log_entries WHERE account_id = ? AND entry_hash = ? AND request_hash = ?"
 # Buckets move by differences; a bucket whose model has no price stays unpriced (NULL cost).
-_MOVE_BUCKET = (
-    f"INSERT INTO usage ({', '.join(usage.COLUMNS)}) VALUES ({', '.join('?' * len(usage.COLUMNS))}) "
+_INSERT_BUCKETS = f"INSERT INTO usage ({', '.join(usage.COLUMNS)})"
+_ON_BUCKET_CONFLICT = (
     "ON CONFLICT (account_id, source, key) DO UPDATE SET "
     "input_tokens = input_tokens + excluded.input_tokens, "
     "cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens, "
@@ -150,7 +150,7 @@ def apply(
     if drop:
         db.conn.executemany(_DELETE_ENTRY, [(account_id, r[1], r[2]) for r in drop])
     if put:
-        db.conn.executemany(_UPSERT_ENTRIES, put)
+        insert_rows(db, _INSERT_ENTRIES, put, _ON_ENTRY_CONFLICT)
     if moves is None:
         moves = add_moves(add_moves({}, put), drop, -1)
     rows = [
@@ -173,7 +173,7 @@ def apply(
     ]
     if not rows:
         return
-    db.conn.executemany(_MOVE_BUCKET, rows)
+    insert_rows(db, _INSERT_BUCKETS, rows, _ON_BUCKET_CONFLICT)
     if any(r[13] < 0 for r in rows):
         # A bucket whose last request was replaced by one in another bucket is empty now.
         db.conn.executemany(
