@@ -13,6 +13,7 @@ from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import CorruptLedgerError
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.ledger import accounts, audit, usage
+from tokenwallet.ledger import db as ledger_db
 from tokenwallet.ledger.db import open_ledger
 from tokenwallet.ledger.migrations import MIGRATIONS
 
@@ -102,6 +103,22 @@ def test_upsert_replaces_a_filling_bucket_instead_of_adding(db) -> None:  # type
     rows = usage.list_records(db)
     assert len(rows) == 1
     assert rows[0].input_tokens == 200
+
+
+def test_insert_rows_binds_many_rows_per_statement_and_applies_the_conflict_clause(
+    db,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setattr(ledger_db, "ROWS_PER_STATEMENT", 3)
+    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    rows = [(k % 5, k) for k in range(8)]  # keys 0-2 come twice: the later value must win
+    ledger_db.insert_rows(db, "INSERT INTO t (k, v)", rows, "ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+    db.conn.set_trace_callback(None)
+    assert db.execute("SELECT k, v FROM t ORDER BY k").fetchall() == [(0, 5), (1, 6), (2, 7), (3, 3), (4, 4)]
+    assert len([s for s in statements if s.startswith("INSERT")]) == 3  # 3 + 3 + the remaining 2 rows
+    ledger_db.insert_rows(db, "INSERT INTO t (k, v)", [])  # nothing to write is not an error
 
 
 def test_failed_batch_leaves_nothing_half_written(db) -> None:  # type: ignore[no-untyped-def]

@@ -53,7 +53,6 @@ _ON_ENTRY_CONFLICT = "ON CONFLICT (account_id, entry_hash, request_hash) DO UPDA
 )
 _DELETE_ENTRY = "DELETE FROM log_entries WHERE account_id = ? AND entry_hash = ? AND request_hash = ?"
 # Buckets move by differences; a bucket whose model has no price stays unpriced (NULL cost).
-_INSERT_BUCKETS = f"INSERT INTO usage ({', '.join(usage.COLUMNS)})"
 _ON_BUCKET_CONFLICT = (
     "ON CONFLICT (account_id, source, key) DO UPDATE SET "
     "input_tokens = input_tokens + excluded.input_tokens, "
@@ -173,7 +172,7 @@ def apply(
     ]
     if not rows:
         return
-    insert_rows(db, _INSERT_BUCKETS, rows, _ON_BUCKET_CONFLICT)
+    insert_rows(db, usage.INSERT, rows, _ON_BUCKET_CONFLICT)
     if any(r[13] < 0 for r in rows):
         # A bucket whose last request was replaced by one in another bucket is empty now.
         db.conn.executemany(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
-from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+from tokenwallet.ledger.db import dumps, from_epoch, insert_rows, to_epoch
 
 COLUMNS: tuple[str, ...] = (
     "account_id",
@@ -38,11 +38,12 @@ COLUMNS: tuple[str, ...] = (
     "recorded_at",
 )
 _NATURAL_KEY = ("account_id", "source", "key")
-_UPSERT_SQL = (
-    f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-    f"ON CONFLICT({', '.join(_NATURAL_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in _NATURAL_KEY)
+INSERT = f"INSERT INTO usage ({', '.join(COLUMNS)})"
+"""The head of an insert of rows in :data:`COLUMNS` order (see ``db.insert_rows``)."""
+_ON_CONFLICT = f"ON CONFLICT({', '.join(_NATURAL_KEY)}) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in COLUMNS if c not in _NATURAL_KEY
 )
+_UPSERT_SQL = f"{INSERT} VALUES ({', '.join('?' * len(COLUMNS))}) {_ON_CONFLICT}"
 
 
 def _as_row(record: UsageRecord, recorded_at: int) -> tuple[Any, ...]:
@@ -132,8 +133,7 @@ def log_row(
 
 def upsert_rows(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
     """Fast path for bulk importers: rows already in :data:`COLUMNS` order (epoch ints, JSON text)."""
-    if rows:
-        db.conn.executemany(_UPSERT_SQL, rows)
+    insert_rows(db, INSERT, rows, _ON_CONFLICT)
     return len(rows)
 
 
