@@ -79,6 +79,7 @@ def test_workers_and_small_batches_import_the_same_as_one_pass(
     assert used == [2]
     assert first.as_dict() == second.as_dict()
     assert first.imported > 100 and first.duplicates > first.imported  # repeats were collapsed
+    assert first.imported == one.execute("SELECT count(*) FROM log_entries").fetchone()[0]
     assert _ledger(one) == _ledger(other)
 
 
@@ -90,9 +91,11 @@ def test_incremental_import_matches_a_full_one(corpus: Path, tmp_path: Path, now
     growing = open_ledger(tmp_path / "growing.db")
     account = _account(growing, logs, now)
     import_account(growing, account, clock=clock)
+    before = growing.execute("SELECT count(*) FROM log_entries").fetchone()[0]
     append(logs, 200_000, seed=5)
     later = import_account(growing, account, clock=clock)
     assert 0 < later.bytes_read < 400_000 and later.imported > 0
+    assert later.imported == growing.execute("SELECT count(*) FROM log_entries").fetchone()[0] - before
     whole = open_ledger(tmp_path / "whole.db")
     import_account(whole, _account(whole, logs, now), clock=clock)
     assert _ledger(growing) == _ledger(whole)

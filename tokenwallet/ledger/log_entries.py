@@ -89,9 +89,9 @@ def for_entry(db: Database, account_id: str, entry_hash: int) -> list[Row]:
     ).fetchall()
 
 
-def count(db: Database, account_id: str) -> int:
-    """How many entries ``account_id`` has."""
-    return int(db.execute("SELECT count(*) FROM log_entries WHERE account_id = ?", [account_id]).fetchone()[0])
+def any_for(db: Database, account_id: str) -> bool:
+    """Whether ``account_id`` has any entries (without counting them all)."""
+    return db.execute("SELECT 1 FROM log_entries WHERE account_id = ? LIMIT 1", [account_id]).fetchone() is not None
 
 
 Moves = dict[tuple[int, str, str], list[int]]

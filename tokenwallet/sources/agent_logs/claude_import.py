@@ -69,6 +69,7 @@ class _Window:
         self.flushed: set[int] = set()  # message ids whose entries are in the ledger
         self.prior_keys: set[tuple[int, int]] = set()  # keys stored before this import (of messages seen)
         self.removed_prior: set[tuple[int, int]] = set()  # ... and removed by it
+        self.added = 0  # entries the ledger holds now that it did not before (net of removals)
         self.unpriced_entries = 0
 
     def add(self, scan: FileScan) -> None:
@@ -141,6 +142,9 @@ class _Window:
                 recorded_at=self.recorded_at,
                 moves=moves,
             )
+        # Every key put is new to the ledger once ``drop`` is removed (a stored entry is only
+        # written again after it was dropped), so the count moves by exactly this much.
+        self.added += len(put) - len(drop)
         self.flushed.update(self.fresh)
         self.flushed.update(dedupe.groups)
         self.fresh, self.dedupe = {}, claude_code.Deduper()
@@ -216,8 +220,7 @@ def import_claude(
     report: Callable[[int], None],
 ) -> list[log_files.LogFileState]:
     """Take each file's scan in order, de-duplicate (also against the ledger) and write entries."""
-    before = log_entries.count(db, account.id)
-    window = _Window(db, account, recorded_at, prior=before > 0)
+    window = _Window(db, account, recorded_at, prior=log_entries.any_for(db, account.id))
     states: list[log_files.LogFileState] = []
     unpriced: set[str] = set()
     for plan, scan in zip(plans, scans(plans, account.id, worker_count(plans)), strict=True):
@@ -234,7 +237,7 @@ def import_claude(
         summary.bytes_read += scan.bytes_read
         report(scan.bytes_read)
     window.flush()
-    summary.imported = log_entries.count(db, account.id) - before + len(window.removed_prior)
+    summary.imported = window.added + len(window.removed_prior)
     summary.duplicates = max(0, summary.entries - summary.imported)
     summary.unpriced_entries = window.unpriced_entries
     summary.unpriced_models = sorted(unpriced)
