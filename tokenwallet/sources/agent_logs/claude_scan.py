@@ -81,12 +81,13 @@ class _Collector:
         self.scan = scan
         self.account_id = account_id
         self.book = _prices()
-        self.rates: dict[tuple[str, int, bool], ModelRates | None] = {}
+        self.rates: dict[tuple[str, int, str], ModelRates | None] = {}
         self.previous: tuple[object, ...] | None = None
 
     def add_all(self, lines: list[Line]) -> None:
         """Add the usage lines among ``lines`` (the fast path: every line's offset is unknown)."""
         add = self.add
+        previous = self.previous
         repeats = 0
         for line in lines:
             msg = line.message
@@ -95,42 +96,45 @@ class _Collector:
                 # line is the same entry again, and with equal usage the first stays kept
                 # (ccusage's tie rule), so it is only counted.
                 same = (msg.id, line.requestId, line.isSidechain, msg.usage)
-                if same == self.previous:
+                if same == previous:
                     repeats += 1
                 else:
-                    add(line, msg.usage, None, same)
+                    previous = same if add(line, msg.usage, None) else None
+        self.previous = previous
         self.scan.usage_lines += repeats
 
-    def add(self, line: Line, usage: Usage, where: int | None, same: tuple[object, ...] | None = None) -> None:
+    def add_line(self, line: Line, usage: Usage, where: int) -> None:
+        """Add one usage line read on its own at absolute offset ``where`` (the line-by-line path)."""
+        msg = line.message
+        assert isinstance(msg, Message)
+        same = (msg.id, line.requestId, line.isSidechain, usage)
+        if same == self.previous:
+            self.scan.usage_lines += 1
+        else:
+            self.previous = same if self.add(line, usage, where) else None
+
+    def add(self, line: Line, usage: Usage, where: int | None) -> bool:
         """Add one usage line; ``where`` is its absolute offset (``None`` on the fast path).
 
-        ``same`` is what tells a repeat of the previous line (:meth:`add_all` has it already).
+        Returns whether the line became an entry keyed by its ids, so that repeats of it can be
+        recognised and only counted.
         """
         scan = self.scan
-        if same is None:
-            msg = line.message
-            assert isinstance(msg, Message)
-            same = (msg.id, line.requestId, line.isSidechain, usage)
-            if same == self.previous:
-                scan.usage_lines += 1
-                return
-        self.previous = None
         try:
             at, mid, rid, model, session, cwd, speed, side, inp, out, cread, c5, c1 = entry_from_line(line, usage)
         except Rejected:
             scan.skipped += 1
-            return
+            return False
         except Malformed:
             scan.malformed += 1
-            return
+            return False
         scan.usage_lines += 1
         epoch = int(at.timestamp())
-        fast = speed == "fast"
-        key = (model, epoch // 86_400, fast)
+        key = (model, epoch // 86_400, speed)
         try:
             rates = self.rates[key]
         except KeyError:
-            rates = self.rates[key] = self.book.rates(model, at, variant="fast" if fast else "")
+            rates = self.rates[key] = self.book.rates(model, at, variant="fast" if speed == "fast" else "")
         cost: int | None
         if rates is None:
             cost = 0 if model == SYNTHETIC else None
@@ -140,15 +144,16 @@ class _Collector:
             cost = rates.cost(input_tokens=inp, output_tokens=out, cache_read=cread, cache_5m=c5, cache_1h=c1)
         if mid:
             mid_hash, rid_hash = key_hash(mid), request_hash(rid)
-            self.previous = same
         elif where is None:
             raise _LineByLine  # a line without message id is keyed by its offset
         else:
             # Never a duplicate of another line: keyed by where it is, so a re-read finds it again.
             mid_hash, rid_hash = key_hash(f"line:{where}:{session}:{at.isoformat()}"), 0
-        flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if fast else 0)
-        row = (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
-        scan.entries.append(row)
+        flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if speed == "fast" else 0)
+        scan.entries.append(
+            (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
+        )
+        return bool(mid)
 
 
 def _fast(buf: bytes | memoryview, scan: FileScan, account_id: str) -> None:
@@ -197,7 +202,7 @@ def _line_by_line(data: bytes, base: int, scan: FileScan, account_id: str) -> No
                 else:
                     msg = line.message
                     if msg and msg.usage:
-                        collect.add(line, msg.usage, base + pos)
+                        collect.add_line(line, msg.usage, base + pos)
         pos = nl + 1
 
 
