@@ -14,6 +14,7 @@ affected buckets by the difference, so the buckets always equal the sum of the e
 from __future__ import annotations
 
 import hashlib
+import struct
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -66,9 +67,12 @@ _ON_BUCKET_CONFLICT = (
 )
 
 
+_SIGNED_64 = struct.Struct(">q").unpack
+
+
 def key_hash(text: str) -> int:
     """A stable signed 64-bit hash of a ``message.id`` (or of a line's own key)."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+    return _SIGNED_64(hashlib.blake2b(text.encode(), digest_size=8).digest())[0]  # the digest, big-endian
 
 
 def request_hash(text: str) -> int:

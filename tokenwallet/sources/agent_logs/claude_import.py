@@ -38,7 +38,7 @@ IN_FLIGHT = 32
 """Tasks queued per worker process: enough that the workers keep scanning while a batch is written."""
 
 
-_KEY = itemgetter(1, 2)  # (entry hash, request hash): the key within one account
+_KEY = itemgetter(1)  # the entry hash: rows in this order go into the table in key order
 
 
 def _entry(row: log_entries.Row) -> claude_code.Entry:
