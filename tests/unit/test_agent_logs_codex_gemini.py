@@ -69,6 +69,28 @@ def test_codex_incremental_continues_running_totals(db: Any, tmp_path: Path, clo
     assert _rows(db)[-1][1:4] == (500, 0, 100)  # difference from the remembered running total
 
 
+def test_codex_auto_review_is_priced_as_the_newest_model_of_its_day(
+    db: Any, tmp_path: Path, clock: Any, now: datetime
+) -> None:
+    folder = tmp_path / "codex" / "sessions" / "2026" / "03" / "01"
+    folder.mkdir(parents=True)
+    usage = {"input_tokens": 1000, "cached_input_tokens": 0, "output_tokens": 100, "reasoning_output_tokens": 0}
+    lines = [
+        {"timestamp": "2026-03-01T09:00:00.000Z", "type": "turn_context", "payload": {"model": "codex-auto-review"}}
+    ]
+    for stamp in ("2026-03-01T09:00:05.000Z", "2026-11-24T09:00:05.000Z", "2025-10-01T09:00:05.000Z"):
+        info = {"last_token_usage": usage, "total_token_usage": None}
+        lines.append({"timestamp": stamp, "type": "event_msg", "payload": {"type": "token_count", "info": info}})
+    (folder / "rollout-2026-03-01T09-00-00-auto.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    import_account(db, _account(db, AccountKind.CODEX, tmp_path / "codex", now), clock=clock)
+    rows = db.execute(
+        "SELECT model, cost_micros, extra FROM usage WHERE account_id = 'a' ORDER BY bucket_start"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["gpt-5-codex", "gpt-5.3-codex", "gpt-5.5"]
+    assert all(r[1] is not None and r[1] > 0 for r in rows)  # priced, never shown as unpriced
+    assert all(json.loads(r[2]) == {"model_alias": "codex-auto-review"} for r in rows)
+
+
 def test_gemini_cached_inside_input_and_thoughts_as_output(db: Any, tmp_path: Path, clock: Any, now: datetime) -> None:
     root = tmp_path / "gemini"
     shutil.copytree(FIXTURES / "gemini", root)

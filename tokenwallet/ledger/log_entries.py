@@ -72,7 +72,8 @@ _SIGNED_64 = struct.Struct(">q").unpack
 
 def key_hash(text: str) -> int:
     """A stable signed 64-bit hash of a ``message.id`` (or of a line's own key)."""
-    return _SIGNED_64(hashlib.blake2b(text.encode(), digest_size=8).digest())[0]  # the digest, big-endian
+    value: int = _SIGNED_64(hashlib.blake2b(text.encode(), digest_size=8).digest())[0]  # big-endian
+    return value
 
 
 def request_hash(text: str) -> int:

@@ -21,6 +21,20 @@ import msgspec
 from tokenwallet.sources.agent_logs.common import Counts, Item, as_int, complete_lines, parse_time
 
 FALLBACK_MODEL = "gpt-5"
+AUTO_REVIEW = "codex-auto-review"
+"""Codex's name for the model its automatic approval reviews run on; it has no price of its own."""
+AUTO_REVIEW_MODELS: tuple[tuple[str, str], ...] = (
+    ("2026-04-23", "gpt-5.5"),
+    ("2026-03-05", "gpt-5.4"),
+    ("2026-02-05", "gpt-5.3-codex"),
+    ("2025-12-11", "gpt-5.2-codex"),
+    ("2025-11-13", "gpt-5.1-codex"),
+    ("2025-09-15", "gpt-5-codex"),
+    ("2025-08-07", "gpt-5"),
+)
+"""(release day, model), newest first: ``codex-auto-review`` is priced as the newest Codex model
+released by the day of the request, as ccusage does (its list comes from a pinned models.dev
+snapshot; add a row when OpenAI releases a Codex model)."""
 _INTERESTING = (b'"token_count"', b'"turn_context"', b"thread_spawn")
 _FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
 
@@ -34,6 +48,12 @@ class Window:
     used_percent: float
     window_minutes: int | None
     resets_at: datetime | None
+
+
+def auto_review_model(at: datetime) -> str:
+    """The model ``codex-auto-review`` stands for on the (UTC) day of ``at``."""
+    day = at.astimezone(UTC).date().isoformat()
+    return next((model for released, model in AUTO_REVIEW_MODELS if released <= day), FALLBACK_MODEL)
 
 
 def _usage(obj: Any) -> tuple[int, int, int, int, int] | None:
@@ -150,6 +170,10 @@ def read_chunk(
         cached = min(cached, inp)
         model = info.get("model") if isinstance(info.get("model"), str) else None
         model = model or state.get("model") or FALLBACK_MODEL
+        extra: dict[str, Any] = {} if state.get("model") else {"fallback_model": True}
+        if model == AUTO_REVIEW:
+            model = auto_review_model(at)
+            extra["model_alias"] = AUTO_REVIEW  # the log's own name, kept for reports
         counts.entries += 1
         items.append(
             Item(
@@ -160,7 +184,7 @@ def read_chunk(
                 cached_tokens=cached,
                 output_tokens=out,
                 reasoning_tokens=reasoning,
-                extra={"fallback_model": True} if not state.get("model") else {},
+                extra=extra,
             )
         )
     return items, windows, counts, end
