@@ -1,11 +1,13 @@
-"""Compare tokenwallet's Claude Code import with ccusage on the same folder, day by day (UTC).
+"""Compare tokenwallet's agent-log import with ccusage on the same folder, day by day (UTC).
 
 Installs ``ccusage@20.0.24`` with npm into a temporary prefix (or uses ``--ccusage BIN``), generates
-a corpus with ``tests/benchmarks/claude_corpus.py`` unless ``--logs DIR`` is given, imports it into a
-throwaway ledger, runs ``ccusage claude daily --json --offline -z UTC`` and prints per-day tokens and
-cost from both.  Exits 1 when any token count differs or a day's cost differs by more than 0.5%.
+a corpus (``tests/benchmarks/claude_corpus.py``, or ``codex_corpus.py`` with ``--agent codex``)
+unless ``--logs DIR`` is given, imports it into a throwaway ledger, runs
+``ccusage claude|codex daily --json --offline -z UTC`` and prints per-day tokens and cost from
+both.  Exits 1 when any token count differs or a day's cost differs by more than 0.5%.
 
     python tests/peer/ccusage_check.py --size 30MB
+    python tests/peer/ccusage_check.py --agent codex
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.benchmarks import codex_corpus
 from tests.benchmarks.claude_corpus import append, generate, parse_size
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import FixedClock
@@ -41,20 +44,32 @@ def install_ccusage(prefix: Path) -> Path:
     return prefix / "node_modules" / ".bin" / "ccusage"
 
 
-def ccusage_daily(binary: Path, logs: Path) -> dict[str, dict[str, Any]]:
-    """ccusage's per-day totals for the Claude logs under ``logs``."""
-    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(logs))
+AGENTS = {
+    "claude": (AccountKind.CLAUDE_CODE, "CLAUDE_CONFIG_DIR"),
+    "codex": (AccountKind.CODEX, "CODEX_HOME"),
+}
+"""ccusage's name for each agent: the account kind and the variable that points ccusage at its logs."""
+
+
+def ccusage_daily(binary: Path, logs: Path, agent: str = "claude") -> dict[str, dict[str, Any]]:
+    """ccusage's per-day totals for the ``agent`` logs under ``logs``."""
+    env = dict(os.environ, **{AGENTS[agent][1]: str(logs)})
     out = subprocess.run(
-        [str(binary), "claude", "daily", "--json", "--offline", "-z", "UTC"],
+        [str(binary), agent, "daily", "--json", "--offline", "-z", "UTC"],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return {d["date"]: d for d in json.loads(out)["daily"]}
+    days = json.loads(out)["daily"]
+    for day in days:  # the Codex report names its cost costUSD
+        day.setdefault("totalCost", day.get("costUSD", 0.0))
+    return {d["date"]: d for d in days}
 
 
-def tokenwallet_daily(logs: Path, workdir: Path, *, append_bytes: int = 0) -> dict[str, dict[str, Any]]:
+def tokenwallet_daily(
+    logs: Path, workdir: Path, *, append_bytes: int = 0, kind: AccountKind = AccountKind.CLAUDE_CODE
+) -> dict[str, dict[str, Any]]:
     """tokenwallet's per-day totals after importing ``logs`` into a fresh ledger.
 
     With ``append_bytes`` the folder is imported, grown by that many bytes of new turns, and
@@ -64,7 +79,7 @@ def tokenwallet_daily(logs: Path, workdir: Path, *, append_bytes: int = 0) -> di
     at = datetime(2026, 11, 26, tzinfo=UTC)
     account = accounts.add(
         db,
-        Account(id="claude-code-peer", kind=AccountKind.CLAUDE_CODE, label="peer", config={"paths": [str(logs)]}),
+        Account(id=f"{kind.value}-peer", kind=kind, label="peer", config={"paths": [str(logs)]}),
         at=at,
     )
     summary = import_account(db, account, clock=FixedClock(at))
@@ -124,20 +139,27 @@ def compare(ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]) 
 def main() -> int:
     """Run the check; exit status 0 on agreement."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--logs", type=Path, help="Claude config folder to compare (default: a generated corpus)")
-    parser.add_argument("--size", default="30MB", help="size of the generated corpus")
+    parser.add_argument("--agent", choices=sorted(AGENTS), default="claude")
+    parser.add_argument("--logs", type=Path, help="the agent's log folder to compare (default: a generated corpus)")
+    parser.add_argument("--size", default="30MB", help="size of the generated Claude corpus")
+    parser.add_argument("--sessions", type=int, default=300, help="sessions in the generated Codex corpus")
     parser.add_argument("--ccusage", type=Path, help="an installed ccusage executable")
     parser.add_argument("--incremental", action="store_true", help="append 1 MB and import again before comparing")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tw-peer-"))
     try:
         binary = args.ccusage or install_ccusage(work / "npm")
+        kind = AGENTS[args.agent][0]
         logs = args.logs
         if logs is None:
-            logs = work / "claude"
-            print(f"corpus: {generate(logs, parse_size(args.size))}")
-        ours = tokenwallet_daily(logs, work, append_bytes=(1 << 20) if args.incremental else 0)
-        return 0 if compare(ours, ccusage_daily(binary, logs)) else 1
+            logs = work / args.agent
+            made = generate(logs, parse_size(args.size)) if kind is AccountKind.CLAUDE_CODE else None
+            made = made or codex_corpus.generate(logs, args.sessions)
+            print(f"corpus: {made}")
+        if args.incremental and kind is not AccountKind.CLAUDE_CODE:
+            parser.error("--incremental appends Claude Code turns; it works with --agent claude only")
+        ours = tokenwallet_daily(logs, work, append_bytes=(1 << 20) if args.incremental else 0, kind=kind)
+        return 0 if compare(ours, ccusage_daily(binary, logs, args.agent)) else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -86,7 +86,7 @@ def test_codex_auto_review_is_priced_as_the_newest_model_of_its_day(
     rows = db.execute(
         "SELECT model, cost_micros, extra FROM usage WHERE account_id = 'a' ORDER BY bucket_start"
     ).fetchall()
-    assert [r[0] for r in rows] == ["gpt-5-codex", "gpt-5.3-codex", "gpt-5.5"]
+    assert [r[0] for r in rows] == ["gpt-5-codex", "gpt-5.3-codex", "gpt-5.6-luna"]
     assert all(r[1] is not None and r[1] > 0 for r in rows)  # priced, never shown as unpriced
     assert all(json.loads(r[2]) == {"model_alias": "codex-auto-review"} for r in rows)
 

@@ -24,7 +24,7 @@ FALLBACK_MODEL = "gpt-5"
 AUTO_REVIEW = "codex-auto-review"
 """Codex's name for the model its automatic approval reviews run on; it has no price of its own."""
 AUTO_REVIEW_MODELS: tuple[tuple[str, str], ...] = (
-    ("2026-04-23", "gpt-5.5"),
+    ("2026-07-30", "gpt-5.6-luna"),
     ("2026-03-05", "gpt-5.4"),
     ("2026-02-05", "gpt-5.3-codex"),
     ("2025-12-11", "gpt-5.2-codex"),
@@ -33,8 +33,8 @@ AUTO_REVIEW_MODELS: tuple[tuple[str, str], ...] = (
     ("2025-08-07", "gpt-5"),
 )
 """(release day, model), newest first: ``codex-auto-review`` is priced as the newest Codex model
-released by the day of the request, as ccusage does (its list comes from a pinned models.dev
-snapshot; add a row when OpenAI releases a Codex model)."""
+released by the day of the request, as ccusage does; this is the list ccusage 20.0.24 embeds
+(from its pinned models.dev snapshot), so both price such a request alike."""
 _INTERESTING = (b'"token_count"', b'"turn_context"', b"thread_spawn")
 _FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
 
