@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -103,10 +103,6 @@ class Timing:
     out: str
     cpu: float
     pss: float
-
-
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def import_once(home: str, logs: str) -> None:
@@ -184,15 +180,15 @@ def main() -> int:
             tw = Timing(*run(command))
             pairs.append((cc, tw))
         full = json.loads(pairs[-1][1].out)["import"]
-        cc_wall, tw_wall = _median([c.wall for c, _ in pairs]), _median([t.wall for _, t in pairs])
+        cc_wall, tw_wall = median([c.wall for c, _ in pairs]), median([t.wall for _, t in pairs])
         print(
-            f"ccusage daily:         {cc_wall:6.2f} s  {_median([c.rss for c, _ in pairs]):5.0f} MB peak RSS, "
-            f"{_median([c.pss for c, _ in pairs]):5.0f} MB peak PSS  ({_median([c.cpu for c, _ in pairs]):.2f} s CPU)"
+            f"ccusage daily:         {cc_wall:6.2f} s  {median([c.rss for c, _ in pairs]):5.0f} MB peak RSS, "
+            f"{median([c.pss for c, _ in pairs]):5.0f} MB peak PSS  ({median([c.cpu for c, _ in pairs]):.2f} s CPU)"
         )
         print(
-            f"tokenwallet full:      {tw_wall:6.2f} s  {_median([t.rss for _, t in pairs]):5.0f} MB peak RSS, "
-            f"{_median([t.pss for _, t in pairs]):5.0f} MB peak PSS of all its processes  "
-            f"({_median([t.cpu for _, t in pairs]):.2f} s CPU; {full['entries']:,} usage lines, "
+            f"tokenwallet full:      {tw_wall:6.2f} s  {median([t.rss for _, t in pairs]):5.0f} MB peak RSS, "
+            f"{median([t.pss for _, t in pairs]):5.0f} MB peak PSS of all its processes  "
+            f"({median([t.cpu for _, t in pairs]):.2f} s CPU; {full['entries']:,} usage lines, "
             f"{full['imported']:,} requests, {full['duplicates']:,} duplicates)"
         )
         print(f"(medians of {len(pairs)} alternating runs of each)")
@@ -205,11 +201,11 @@ def main() -> int:
             f"{inc['catalog_seconds'] * 1000:.0f} ms; {inc['bytes_read']:,} bytes read, {inc['imported']} rows)"
         )
         # Ratios pair by pair, then their median: pairing cancels most of the machine's drift.
-        time_ratio = _median([t.wall / c.wall for c, t in pairs])
-        cpu_ratio = _median([t.cpu / c.cpu for c, t in pairs])
+        time_ratio = median([t.wall / c.wall for c, t in pairs])
+        cpu_ratio = median([t.cpu / c.cpu for c, t in pairs])
         # Memory: the whole process tree's proportional set size (the workers share the importing
         # process's pages), against ccusage's.
-        mem_ratio = _median([t.pss / c.pss if c.pss else t.rss / c.rss for c, t in pairs])
+        mem_ratio = median([t.pss / c.pss if c.pss else t.rss / c.rss for c, t in pairs])
         inc_ratio = inc["seconds"] / cc_wall
         spread = sorted(t.wall / c.wall for c, t in pairs)
         print(

@@ -150,14 +150,15 @@ def main() -> int:
     try:
         binary = args.ccusage or install_ccusage(work / "npm")
         kind = AGENTS[args.agent][0]
+        if args.incremental and kind is not AccountKind.CLAUDE_CODE:
+            parser.error("--incremental appends Claude Code turns; it works with --agent claude only")
         logs = args.logs
         if logs is None:
             logs = work / args.agent
-            made = generate(logs, parse_size(args.size)) if kind is AccountKind.CLAUDE_CODE else None
-            made = made or codex_corpus.generate(logs, args.sessions)
-            print(f"corpus: {made}")
-        if args.incremental and kind is not AccountKind.CLAUDE_CODE:
-            parser.error("--incremental appends Claude Code turns; it works with --agent claude only")
+            if kind is AccountKind.CLAUDE_CODE:
+                print(f"corpus: {generate(logs, parse_size(args.size))}")
+            else:
+                print(f"corpus: {codex_corpus.generate(logs, args.sessions)}")
         ours = tokenwallet_daily(logs, work, append_bytes=(1 << 20) if args.incremental else 0, kind=kind)
         return 0 if compare(ours, ccusage_daily(binary, logs, args.agent)) else 1
     finally:

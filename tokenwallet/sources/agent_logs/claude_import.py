@@ -80,9 +80,11 @@ class _Window:
             mid = raw[1]
             if mid in fresh:
                 self._contest(fresh.pop(mid))  # a second entry of the message: now they are compared
-            elif mid not in groups and (self.prior or mid in flushed):
+            elif mid in groups:
+                pass
+            elif self.prior or mid in flushed:
                 self._load(mid)
-            elif mid not in groups:
+            else:
                 fresh[mid] = raw  # a message not seen before (the common case)
                 continue
             self._contest(raw)
