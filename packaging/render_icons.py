@@ -88,6 +88,61 @@ def icns_bytes(pngs: dict[int, bytes]) -> bytes:
     return b"icns" + struct.pack(">I", 8 + len(body)) + body
 
 
+# Qt's rasteriser picks CPU-specific code paths, so two machines may render an antialiased edge one
+# level apart; a committed PNG is current when no channel of any pixel differs by more than this.
+PIXEL_TOLERANCE = 2
+
+
+def _pixels(data: bytes) -> list[int] | None:
+    """The ARGB values of a PNG, or None when ``data`` is not one Qt can read."""
+    from PySide6.QtGui import QImage
+
+    image = QImage.fromData(data)
+    if image.isNull():
+        return None
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    return [image.pixel(x, y) for y in range(image.height()) for x in range(image.width())]
+
+
+def _same_png(old: bytes, new: bytes) -> bool:
+    a, b = _pixels(old), _pixels(new)
+    if a is None or b is None or len(a) != len(b):
+        return False
+    return all(
+        abs(((pa >> shift) & 0xFF) - ((pb >> shift) & 0xFF)) <= PIXEL_TOLERANCE
+        for pa, pb in zip(a, b, strict=True)
+        if pa != pb
+        for shift in (0, 8, 16, 24)
+    )
+
+
+def _png_payloads(data: bytes) -> list[bytes]:
+    """The PNG images inside an ICO or ICNS container, in order (the whole file for a PNG)."""
+    marker, end = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+    found, at = [], data.find(marker)
+    while at >= 0:
+        stop = data.find(end, at) + len(end)
+        found.append(data[at:stop])
+        at = data.find(marker, stop)
+    return found
+
+
+def _same(path: Path, data: bytes) -> bool:
+    """Whether the committed file at ``path`` matches a fresh render ``data`` (PNGs within tolerance)."""
+    old = path.read_bytes()
+    if old == data:
+        return True
+    if path.suffix not in {".png", ".ico", ".icns"}:
+        return False
+    olds, news = _png_payloads(old), _png_payloads(data)
+    return (
+        bool(news)
+        and len(olds) == len(news)
+        and old[: old.find(olds[0][:8])][:4] == data[: data.find(news[0][:8])][:4]
+        and all(_same_png(a, b) for a, b in zip(olds, news, strict=True))
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Render everything; ``--check`` only reports files that differ from a fresh render."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -115,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in (f"{APP_ID}.desktop", f"{APP_ID}.metainfo.xml"):
         outputs[assets / "desktop" / name] = (ROOT / "resources" / name).read_bytes()
 
-    stale = [path for path, data in outputs.items() if not path.exists() or path.read_bytes() != data]
+    stale = [path for path, data in outputs.items() if not path.exists() or not _same(path, data)]
     if args.check:
         for path in stale:
             print(f"out of date: {path.relative_to(ROOT)}")
