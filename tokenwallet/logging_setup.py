@@ -1,38 +1,39 @@
-"""Logging with a filter that scrubs anything key-shaped before it reaches a handler."""
+"""Logging with a filter that redacts secrets before a record reaches a handler.
+
+What is redacted (every key this process has loaded, and anything key-shaped) is decided in
+:mod:`tokenwallet.domain.redaction`; :func:`scrub` is the same function under its older name.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 
-# Provider key shapes: OpenAI (sk-, sk-proj-, sk-admin-), Anthropic (sk-ant-...), OpenRouter
-# (sk-or-v1-...), LiteLLM virtual keys (sk-...), bearer tokens in headers, and long hex/base64 runs.
-KEY_PATTERN = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,}|x-api-key[\"':= ]+[A-Za-z0-9._\-]{8,})",
-    re.IGNORECASE,
-)
-REDACTED = "[redacted]"
+from tokenwallet.domain.redaction import KEY_PATTERN, REDACTED, redact
+
+__all__ = ["KEY_PATTERN", "REDACTED", "SecretRedactingFilter", "add_file_logging", "configure_stderr_logging", "scrub"]
 
 
 def scrub(text: str) -> str:
-    """Replace key-shaped substrings with ``[redacted]``."""
-    return KEY_PATTERN.sub(REDACTED, text)
+    """Replace every known key and anything key-shaped with ``[redacted]``."""
+    return redact(text)
 
 
 class SecretRedactingFilter(logging.Filter):
-    """Rewrites every record's message (with its arguments applied) without key-shaped strings."""
+    """Rewrites every record's message (arguments applied) and traceback without secrets."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub(message)
-        if record.exc_info and record.exc_info[1] is not None:
-            cleaned_exc = scrub(str(record.exc_info[1]))
-            if cleaned_exc != str(record.exc_info[1]):
-                # The traceback text would repeat the secret; keep only the scrubbed summary.
-                record.exc_info = None
-                cleaned = f"{cleaned} ({cleaned_exc})"
-        record.msg = cleaned
+        record.msg = redact(record.getMessage())
         record.args = None
+        if record.exc_info and not record.exc_text:
+            # The traceback repeats exception messages, chained causes included; formatters use
+            # this cached text instead of formatting the exception again.
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

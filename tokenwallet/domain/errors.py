@@ -1,7 +1,9 @@
 """The error tree of tokenwallet.
 
 Every failure a user can meet is one of these; the CLI maps them to exit codes and the tray to
-plain words.  Messages say what is wrong and what to do, and never contain a secret.
+plain words.  Messages say what is wrong and what to do, and never contain a secret: ``str()`` of
+any of them is redacted (:mod:`tokenwallet.domain.redaction`), so a key that a server echoed into
+a message is gone wherever the message is shown or stored.
 
 ::
 
@@ -25,9 +27,14 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 
 from __future__ import annotations
 
+from tokenwallet.domain.redaction import redact
+
 
 class TokenwalletError(Exception):
     """Base of every error tokenwallet raises on purpose."""
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class UserInputError(TokenwalletError):
