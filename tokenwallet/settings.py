@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,16 +179,9 @@ def dumps(settings: Settings) -> str:
 
 
 def save(path: Path, settings: Settings) -> None:
-    """Validate and write atomically: a temporary file in the same folder, fsync, then rename."""
+    """Validate and write atomically (:func:`tokenwallet.files.atomic_write`, mode 0600)."""
+    from tokenwallet.files import atomic_write
+
     validate(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(settings))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    atomic_write(path, dumps(settings).encode("utf-8"))
