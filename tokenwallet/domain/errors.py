@@ -9,7 +9,9 @@ a message is gone wherever the message is shown or stored.
 
     TokenwalletError
     ├── UserInputError ............ bad input from the user (CLI exit status 2)
-    │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   └── OutputExistsError ..... the file to write exists and replacing it was not allowed
+    ├── OutputError ............... a file the user asked for (a report) could not be written
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
     │   └── CorruptLedgerError .... the file was damaged and has been moved aside
@@ -43,6 +45,18 @@ class UserInputError(TokenwalletError):
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
+
+
+class OutputExistsError(UserInputError):
+    """The file to write (``path``) already exists and the caller did not allow replacing it."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class OutputError(TokenwalletError):
+    """A file the user asked for could not be written; nothing was recorded as done."""
 
 
 class ConfigError(TokenwalletError):

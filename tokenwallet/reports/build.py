@@ -20,6 +20,7 @@ from tokenwallet.budget.periods import local_midnight, periods_between
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, Unit
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.limits import MAX_TIME, MIN_TIME
 from tokenwallet.domain.redaction import redact
 from tokenwallet.ledger import alerts as alert_store
 from tokenwallet.ledger import allowances, audit
@@ -43,11 +44,16 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    """``YYYY-MM`` to (year, month); a clear error otherwise."""
+    """``YYYY-MM`` to (year, month) within the dates tokenwallet handles (1970–2199); a clear error otherwise."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise UserInputError(f"month {text!r} is not a month; use YYYY-MM, e.g. 2026-11")
-    return int(match.group(1)), int(match.group(2))
+    year, month = int(match.group(1)), int(match.group(2))
+    if not MIN_TIME.year <= year < MAX_TIME.year:
+        raise UserInputError(
+            f"month {text.strip()} is out of range; use a month from {MIN_TIME.year}-01 to {MAX_TIME.year - 1}-12"
+        )
+    return year, month
 
 
 def month_days(year: int, month: int) -> list[date]:
