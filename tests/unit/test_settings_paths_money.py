@@ -21,6 +21,28 @@ def test_paths_under_home_and_nothing_created_until_ensure(tmp_path: Path) -> No
     assert paths.data_dir.is_dir() and paths.config_dir.is_dir()
 
 
+def test_the_home_and_every_folder_created_for_it_are_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    previous = os.umask(0o022)  # the usual umask, which would leave new folders 0755
+    try:
+        (tmp_path / "mine").mkdir(mode=0o755)
+        deep = AppPaths.under(tmp_path / "mine" / "new" / "home").ensure()
+        existing = tmp_path / "existing-home"
+        existing.mkdir(mode=0o750)
+        AppPaths.under(existing).ensure()
+    finally:
+        os.umask(previous)
+    for folder in (tmp_path / "mine" / "new", tmp_path / "mine" / "new" / "home", deep.data_dir, deep.log_dir):
+        assert mode(folder) == 0o700, folder
+    assert mode(tmp_path / "mine") == 0o755  # not created here: left as it was
+    assert mode(existing) == 0o750 and mode(existing / "config") == 0o700
+
+
 def test_env_var_selects_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKENWALLET_HOME", str(tmp_path))
     assert AppPaths.resolve().data_dir == tmp_path / "data"
