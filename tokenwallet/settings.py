@@ -15,8 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenwallet.domain.errors import ConfigError
+from tokenwallet.domain.limits import MAX_DAYS, MAX_USD
 
 MIN_POLL_MINUTES = 1
+MAX_POLL_MINUTES = MAX_DAYS * 24 * 60
+"""The longest poll interval: the longest duration tokenwallet handles (ten years), in minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +85,10 @@ def _check_time(key: str, value: str) -> None:
 
 def validate(settings: Settings) -> None:
     """Raise :class:`ConfigError` for the first bad value, naming the key and what is allowed."""
-    if settings.poll_interval_minutes < MIN_POLL_MINUTES:
+    if not MIN_POLL_MINUTES <= settings.poll_interval_minutes <= MAX_POLL_MINUTES:
         raise ConfigError(
-            f"settings: poll_interval_minutes = {settings.poll_interval_minutes} is too small; "
-            f"use {MIN_POLL_MINUTES} or more"
+            f"settings: poll_interval_minutes = {settings.poll_interval_minutes} is out of range; "
+            f"use {MIN_POLL_MINUTES} to {MAX_POLL_MINUTES:,} (ten years)"
         )
     if settings.timezone:
         try:
@@ -113,6 +116,9 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"settings: {key} = {text!r} is not a number") from exc
         if not number.is_finite() or number <= 0:
             raise ConfigError(f"settings: {key} = {text!r} must be a positive number")
+        if number > MAX_USD:
+            # A rate or a pay this large overflows every figure converted with it.
+            raise ConfigError(f"settings: {key} = {text!r} is too large; use a positive number up to {MAX_USD:,}")
     if settings.alert_hook and not os.path.isabs(settings.alert_hook):
         raise ConfigError(
             f"settings: alert_hook = {settings.alert_hook!r} must be an absolute path to a program (or empty)"
@@ -152,6 +158,10 @@ def load(path: Path) -> tuple[Settings, list[str]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings(), []
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"settings file {path} is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8 or delete it"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
     try:

@@ -77,6 +77,9 @@ def test_settings_round_trip_and_unknown_keys(tmp_path: Path) -> None:
         ("notifications = 1", "true or false"),
         ('alert_hook = "notify.sh"', "absolute path"),
         ("this is = not toml =", "not valid TOML"),
+        ("poll_interval_minutes = 99999999999999", "poll_interval_minutes = 99999999999999 is out of range"),
+        ('currency_rate = "1e999999"', "currency_rate = '1e999999' is too large"),
+        ('monthly_salary = "1e30"', "monthly_salary = '1e30' is too large"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
@@ -84,6 +87,28 @@ def test_bad_settings_name_the_key(tmp_path: Path, text: str, fragment: str) -> 
     path.write_text(text + "\n")
     with pytest.raises(ConfigError, match=fragment):
         settings_mod.load(path)
+
+
+def test_settings_that_are_not_utf8_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b'timezone = "Europe/Berlin"\ndisplay_currency = "\xff\xfeUR"\n')
+    with pytest.raises(ConfigError, match=r"settings\.toml is not UTF-8 text"):
+        settings_mod.load(path)
+
+
+@pytest.mark.parametrize(
+    "text", [b"poll_interval_minutes = 99999999999999\n", b'currency_rate = "1e999999"\n', b"\xff\xfe = 1\n"]
+)
+def test_bad_settings_are_a_message_not_a_traceback(tmp_path: Path, text: bytes) -> None:
+    from click.testing import CliRunner
+
+    from tokenwallet.cli import cli
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.toml").write_bytes(text)
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "report", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: settings") and "Traceback" not in result.output
 
 
 def test_failed_save_keeps_the_old_file(tmp_path: Path) -> None:
