@@ -53,15 +53,18 @@ class Settings:
 
 
 def local_zone() -> ZoneInfo:
-    """The system's time zone as a ZoneInfo, falling back to UTC when it cannot be named."""
-    name = os.environ.get("TZ", "")
-    if not name:
-        try:
-            link = os.path.realpath("/etc/localtime")
-            if "zoneinfo/" in link:
-                name = link.split("zoneinfo/", 1)[1]
-        except OSError:
-            name = ""
+    """The system's time zone as a named ZoneInfo, or UTC when the system does not name one.
+
+    ``tzlocal`` reads ``TZ``, ``/etc/timezone``, the ``/etc/localtime`` link and the other Unix
+    conventions, or the Windows registry (with ``tzdata`` providing the zone files there).  It
+    reads them once per run; a change of the system's zone shows after a restart.
+    """
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+    except Exception:  # conflicting or unreadable configuration: tzlocal raises (or warns) in many ways
+        name = None
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -171,27 +174,60 @@ def load(path: Path) -> tuple[Settings, list[str]]:
     return from_mapping(data, origin=str(path))
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+HEADER = "# tokenwallet settings. Edit while the app is closed, or use the Settings dialog."
 
 
-def dumps(settings: Settings) -> str:
-    """Render settings as TOML with a short header comment."""
-    lines = ["# tokenwallet settings. Edit while the app is closed, or use the Settings dialog.", ""]
+def dumps(settings: Settings, existing: str | None = None) -> str:
+    """Render settings as TOML, keeping the comments, layout and unknown keys of ``existing``.
+
+    Every setting is written (changed values in place, missing ones added); strings are escaped
+    by ``tomlkit``, so control characters and quotes always give valid TOML.  Without
+    ``existing`` the file is a short header comment and every setting.
+    """
+    import tomlkit
+
+    if existing is None:
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment(HEADER.removeprefix("# ")))
+        doc.add(tomlkit.nl())
+    else:
+        doc = tomlkit.parse(existing)
+    plain = doc.unwrap()
     for name in _FIELDS:
-        lines.append(f"{name} = {_toml_value(getattr(settings, name))}")
-    return "\n".join(lines) + "\n"
+        value = getattr(settings, name)
+        # An unchanged value keeps its line exactly as the user wrote it (a comment, an inline table...).
+        if name not in plain or type(plain[name]) is not type(value) or plain[name] != value:
+            doc[name] = value
+    return tomlkit.dumps(doc)
 
 
 def save(path: Path, settings: Settings) -> None:
-    """Validate and write atomically (:func:`tokenwallet.files.atomic_write`, mode 0600)."""
+    """Validate and write atomically (:func:`tokenwallet.files.atomic_write`, mode 0600).
+
+    The file on disk is updated rather than rewritten: the user's comments, the order of the
+    keys and keys this version does not know stay as they were.
+    """
     from tokenwallet.files import atomic_write
 
     validate(settings)
+    existing = _read_for_update(path)
+    text = dumps(settings, existing)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write(path, dumps(settings).encode("utf-8"))
+    atomic_write(path, text.encode("utf-8"))
+
+
+def _read_for_update(path: Path) -> str | None:
+    """The current file's text to update, None when there is none; a file that cannot be kept is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ConfigError(f"settings file {path} is not UTF-8 text; fix or delete it, then save again") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML ({exc}); fix or delete it, then save again") from exc
+    return text

@@ -130,3 +130,63 @@ def test_money_conversions_are_exact() -> None:
     assert format_usd(None) == "unpriced"
     with pytest.raises(ValueError):
         usd_to_micros("twelve")
+
+
+def test_settings_with_control_characters_save_as_valid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    awkward = settings_mod.Settings(
+        primary_allowance='work\x01 "quoted" \\ back\nnext\tline\x7f',
+        alert_hook="/opt/hooks/notify\x1b[31m.sh",
+        monthly_salary="5000",
+    )
+    settings_mod.save(path, awkward)
+    assert settings_mod.load(path) == (awkward, [])
+
+
+def test_saving_keeps_comments_order_and_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "# my tokenwallet\n"
+        'timezone = "Asia/Kolkata"  # where I work\n'
+        "poll_interval_minutes = 5  # every five minutes\n"
+        'colour = "blue"  # a key from a newer version\n'
+        "\n"
+        "[experimental]\n"
+        "flag = true\n"
+    )
+    loaded, unknown = settings_mod.load(path)
+    assert unknown == ["colour", "experimental"]
+    settings_mod.save(path, loaded.replace(poll_interval_minutes=15, display_currency="INR"))
+    text = path.read_text()
+    assert text.startswith("# my tokenwallet\n")
+    assert 'timezone = "Asia/Kolkata"  # where I work\n' in text
+    assert "poll_interval_minutes = 15  # every five minutes\n" in text
+    assert 'colour = "blue"  # a key from a newer version\n' in text
+    assert text.index("display_currency") < text.index("[experimental]")  # new keys stay top-level
+    assert text.endswith("[experimental]\nflag = true\n")
+    assert settings_mod.load(path)[0] == loaded.replace(poll_interval_minutes=15, display_currency="INR")
+
+
+def test_saving_over_a_broken_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("poll_interval_minutes = = 5\n# my notes\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        settings_mod.save(path, settings_mod.Settings())
+    assert path.read_text() == "poll_interval_minutes = = 5\n# my notes\n"
+
+
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [("Asia/Kolkata", "Asia/Kolkata"), (None, "UTC"), ("Not/AZone", "UTC"), (RuntimeError("conflict"), "UTC")],
+)
+def test_the_local_zone_comes_from_tzlocal(monkeypatch: pytest.MonkeyPatch, named: object, expected: str) -> None:
+    import tzlocal
+
+    def name() -> object:
+        if isinstance(named, Exception):
+            raise named
+        return named
+
+    monkeypatch.setattr(tzlocal, "get_localzone_name", name)
+    assert settings_mod.Settings().zone().key == expected
+    assert settings_mod.Settings(timezone="Europe/Berlin").zone().key == "Europe/Berlin"
