@@ -12,6 +12,7 @@ import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from types import TracebackType
 
 from tokenwallet.domain.redaction import KEY_PATTERN, REDACTED, redact
 
@@ -23,6 +24,7 @@ __all__ = [
     "add_file_logging",
     "configure_logging",
     "configure_stderr_logging",
+    "redact_uncaught_exceptions",
     "scrub",
 ]
 
@@ -89,6 +91,20 @@ def configure_logging(level: int, log_file: str | os.PathLike[str] | None = None
     configure_stderr_logging(level)
     if log_file is not None:
         add_file_logging(log_file)
+
+
+def redact_uncaught_exceptions() -> None:
+    """Print the traceback of an exception nobody caught with every key redacted (the CLI's last resort)."""
+    if getattr(sys.excepthook, "_tokenwallet", False):
+        return
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        import traceback
+
+        sys.stderr.write(redact("".join(traceback.format_exception(exc_type, exc, tb))))
+
+    hook._tokenwallet = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
 
 
 LOG_MAX_BYTES = 1_000_000

@@ -175,3 +175,21 @@ def test_exports_redact_a_loaded_key_in_allowance_and_model_names(db, now: datet
     report = build_report(db, "2026-11", Settings(timezone="UTC"), now)
     for text in (to_json(report), to_csv(report, "allowances")):
         assert TEAM_KEY not in text and f"pasted {REDACTED}" in text
+
+
+def test_an_uncaught_exception_prints_no_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from tokenwallet.logging_setup import redact_uncaught_exceptions
+
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    redact_uncaught_exceptions()
+    ApiKey(TEAM_KEY)
+    try:
+        raise KeyError(f"no route for {TEAM_KEY}")
+    except KeyError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err and "no route for [redacted]" in err and TEAM_KEY not in err
