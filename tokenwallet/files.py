@@ -1,5 +1,7 @@
 """The one way tokenwallet writes a whole file: atomic, private and never through a symbolic link.
 
+(And the one way it creates folders: :func:`make_private_dirs`, mode 0700.)
+
 :func:`atomic_write` is used for every file written in one go (reports, settings, the autostart
 entry, the icon cache).  Readers see the old file or the new one, never half of either; a crash
 leaves at most a hidden temporary file next to the target.
@@ -47,6 +49,29 @@ def atomic_write(path: Path | str, data: bytes, *, mode: int = 0o600) -> None:
             pass
         raise
     _sync_folder(folder)
+
+
+def make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and every missing parent with mode 0700 (where the OS honours modes).
+
+    Only folders created here get that mode: one that already exists (the user's own, or a
+    ``--home`` made beforehand) keeps the permissions it has.  Missing parents are private too,
+    as the XDG base directory specification asks, so a new ``--home a/b/c`` is 0700 at every level.
+    """
+    missing: list[Path] = []
+    current = Path(folder)
+    while not os.path.lexists(current) and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # made by another process meanwhile: not ours to change
+        if os.name == "posix":
+            os.chmod(path, 0o700)  # exactly 0700, whatever the umask
 
 
 def _check_target(target: Path) -> None:

@@ -123,7 +123,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
         self.failed = False
 
     def _open(self) -> io.TextIOWrapper:
-        from tokenwallet.paths import make_private_dirs
+        from tokenwallet.files import make_private_dirs
 
         make_private_dirs(Path(self.baseFilename).parent)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)

@@ -85,30 +85,9 @@ class AppPaths:
         return cls.under(chosen) if chosen else cls.from_platformdirs()
 
     def ensure(self) -> AppPaths:
-        """Create the folders (see :func:`make_private_dirs`) and return ``self``."""
+        """Create the folders, private (:func:`tokenwallet.files.make_private_dirs`), and return ``self``."""
+        from tokenwallet.files import make_private_dirs
+
         for folder in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir, self.runtime_dir):
             make_private_dirs(folder)
         return self
-
-
-def make_private_dirs(folder: Path) -> None:
-    """Create ``folder`` and every missing parent with mode 0700 (where the OS honours modes).
-
-    Only folders created here get that mode: one that already exists (the user's own, or a
-    ``--home`` made beforehand) keeps the permissions it has.  Missing parents are private too,
-    as the XDG base directory specification asks, so a new ``--home a/b/c`` is 0700 at every level.
-    """
-    missing: list[Path] = []
-    current = Path(folder)
-    while not os.path.lexists(current) and current.parent != current:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            if not path.is_dir():
-                raise
-            continue  # made by another process meanwhile: not ours to change
-        if os.name == "posix":
-            os.chmod(path, 0o700)  # exactly 0700, whatever the umask

@@ -202,18 +202,21 @@ def dumps(settings: Settings, existing: str | None = None) -> str:
 
 
 def save(path: Path, settings: Settings) -> None:
-    """Validate and write atomically (:func:`tokenwallet.files.atomic_write`, mode 0600).
+    """Validate and write atomically (:func:`tokenwallet.files.atomic_write`, mode 0600); :class:`ConfigError` if not.
 
     The file on disk is updated rather than rewritten: the user's comments, the order of the
     keys and keys this version does not know stay as they were.
     """
-    from tokenwallet.files import atomic_write
+    from tokenwallet.files import atomic_write, make_private_dirs
 
     validate(settings)
     existing = _read_for_update(path)
     text = dumps(settings, existing)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write(path, text.encode("utf-8"))
+    try:
+        make_private_dirs(path.parent)
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot save settings file {path}: {exc.strerror or exc}; nothing was changed") from exc
 
 
 def _read_for_update(path: Path) -> str | None:

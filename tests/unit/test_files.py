@@ -105,7 +105,9 @@ def test_settings_are_private_and_a_link_is_not_written_through(tmp_path: Path, 
     elsewhere.write_text("# mine\n")
     path.unlink()
     path.symlink_to(elsewhere)
-    with pytest.raises(OSError, match="symbolic link"):
+    from tokenwallet.domain.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="symbolic link"):
         settings_mod.save(path, settings_mod.Settings(poll_interval_minutes=8))
     assert elsewhere.read_text() == "# mine\n"
 
