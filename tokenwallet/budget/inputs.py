@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from tokenwallet.budget.periods import zone
 from tokenwallet.domain.allowance import Cadence, Unit
 from tokenwallet.domain.errors import UserInputError
-from tokenwallet.domain.money import format_usd, usd_to_micros
+from tokenwallet.domain.money import format_money, usd_to_micros
 
 
 def parse_unit(text: str) -> Unit:
@@ -83,8 +83,8 @@ def parse_when(text: str, tz_name: str, *, what: str = "date", end_of_day: bool 
 
 
 def format_amount(amount: int, unit: Unit) -> str:
-    """``$1,234.56`` for usd, ``1,234,567 tokens`` for tokens."""
-    return format_usd(amount) if unit is Unit.USD else f"{amount:,} tokens"
+    """``$1,234.56`` for usd (:func:`~tokenwallet.domain.money.format_money`), ``1,234,567 tokens`` for tokens."""
+    return format_money(amount) if unit is Unit.USD else f"{amount:,} tokens"
 
 
 def parse_zone(name: str) -> str:
