@@ -283,3 +283,39 @@ LIST_COLUMNS: tuple[str, ...] = (
     "cost_micros",
     "currency",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpend:
+    """Spend of one provider and model over a time range, counted by the rules above."""
+
+    provider: str
+    model: str
+    requests: int
+    tokens: int  # from the token sources only, as token allowances count them
+    cost_micros: int | None  # None: no row had a price
+    estimated: bool  # some row is an estimate (from local logs)
+    unpriced: bool  # some local-log or manual row has tokens but no price
+
+
+def model_spend(db: Database, since: datetime, until: datetime) -> list[ModelSpend]:
+    """Spend per (provider, model) of rows starting in ``[since, until)``, balance rows left out.
+
+    Costliest first, then by tokens, provider and model.  ``balance`` rows are account-level
+    money (a provider's daily spend without models), so they stay out of a per-model table.
+    """
+    token_sources = ", ".join("?" * len(_TOKEN_SOURCES))
+    unpriced_sources = ", ".join("?" * len(_UNPRICED_SOURCES))
+    sql = (
+        f"SELECT provider, model, SUM(requests), "
+        f"SUM(CASE WHEN source IN ({token_sources}) THEN {_TOKENS} ELSE 0 END), SUM(cost_micros), "
+        "MAX(confidence = 'estimated'), "
+        f"MAX(cost_micros IS NULL AND {_TOKENS} > 0 AND source IN ({unpriced_sources})) "
+        "FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND source != 'balance' GROUP BY provider, model"
+    )
+    params = [*_TOKEN_SOURCES, *_UNPRICED_SOURCES, to_epoch(since), to_epoch(until)]
+    rows = [
+        ModelSpend(provider, model, int(requests or 0), int(tokens or 0), cost, bool(est), bool(unpriced))
+        for provider, model, requests, tokens, cost, est, unpriced in db.execute(sql, params).fetchall()
+    ]
+    return sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model))
