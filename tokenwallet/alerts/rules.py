@@ -178,7 +178,8 @@ def validate(params: RuleParams) -> None:
         _finite(params.days_before, "days_before", "number of days before an expiry")
         if not 0 < params.days_before <= MAX_DAYS:
             raise UserInputError(
-                f"An expiry rule warns 0 to {MAX_DAYS:,} days (ten years) before a grant lapses, above zero.",
+                f"An expiry rule warns between 0 and {MAX_DAYS:,} days (ten years) before a grant lapses; "
+                f"{params.days_before:g} is out of range.",
                 field="days_before",
             )
         if params.min_unspent < 0:
