@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import parse_when
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
 from tokenwallet.ledger.db import dumps
 
@@ -17,13 +17,12 @@ from tokenwallet.ledger.db import dumps
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document.")
 @pass_app
 @handle_errors
+@names_options
 def audit_command(app: AppContext, since: str | None, limit: int | None, as_json: bool) -> None:
     """Show the audit log, oldest first."""
-    from tokenwallet.ledger import audit
+    from tokenwallet.services.audit_log import audit_entries
 
-    entries = audit.entries(
-        app.ledger(), since=parse_when(since, "UTC", what="--since date") if since else None, limit=limit
-    )
+    entries = audit_entries(app, since=since, limit=limit)
     if as_json:
         emit_json(
             {
