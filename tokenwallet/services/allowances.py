@@ -286,7 +286,8 @@ def change_allowance(
 
     ``scope=()`` counts every account again.  A one-off allowance has no anchor day; without a
     new one, an anchor day that does not fit a new cadence falls back to the cadence's default.
-    A cap is kept while rollover stays on.
+    A cap is kept while rollover stays on; giving a cap turns rollover on, as it does for a new
+    allowance.
     """
     db = ctx.ledger()
     before = allowances.find(db, allowance)
@@ -297,7 +298,8 @@ def change_allowance(
         anchor_day = None
     elif anchor_day is None:
         anchor_day = before.anchor_day if anchor_fits(parsed, before.anchor_day) else None
-    keep_rollover = before.rollover is not None if rollover is None else rollover
+    if rollover is None:
+        rollover = before.rollover is not None or rollover_cap is not None  # a new cap carries value over
     cap = rollover_cap
     if cap is None and before.rollover is not None and before.rollover.cap is not None:
         cap = amount_text(before.rollover.cap, before.unit)
@@ -309,8 +311,8 @@ def change_allowance(
         unit=unit or before.unit.value,
         cadence=new_cadence,
         anchor_day=anchor_day,
-        rollover=keep_rollover,
-        rollover_cap=cap if keep_rollover else None,
+        rollover=rollover,
+        rollover_cap=cap if rollover else None,
         scope=before.scope.accounts if scope is None else scope,
     )
     return allowances.replace(db, edited, at=ctx.clock())
