@@ -101,18 +101,18 @@ def test_hide_amounts_switch_saved_in_settings(tray_app) -> None:  # type: ignor
 
 
 def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui import demo
+    from tokenwallet.demo import emulator, seed
+    from tokenwallet.services.first_run import has_own_data
     from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.first_run import has_own_data
 
-    monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)  # no server in this unit test
+    monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)  # no server in this unit test
     from tokenwallet.app import AppContext
 
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
     app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
     app.poll_now()
     assert app.tray.state.demo and "Demo data" in app.tray.icon.toolTip()
-    assert app.snapshot.statuses[0].name == demo.DEMO_ALLOWANCE_NAME
+    assert app.snapshot.statuses[0].name == seed.DEMO_ALLOWANCE_NAME
     assert not has_own_data(app_context)  # the demo lives in its own home, not the user's ledger
     app.demo_tick()
     before = app.snapshot.statuses[0].spent
@@ -137,15 +137,15 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
 
     from tokenwallet.app import AppContext
     from tokenwallet.cli import cli
-    from tokenwallet.ui import demo
+    from tokenwallet.demo import emulator, seed
     from tokenwallet.ui.application import TrayApp
 
-    monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)
+    monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
     app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
     app.poll_now()
     app.demo_tick()
-    assert app.demo and app.snapshot.statuses[0].name == demo.DEMO_ALLOWANCE_NAME
+    assert app.demo and app.snapshot.statuses[0].name == seed.DEMO_ALLOWANCE_NAME
     home = str(app_context.paths.config_dir.parent)
     result = CliRunner().invoke(cli, ["--home", home, "allowance", "add", "cli-made", "--amount", "40"])
     assert result.exit_code == 0, result.output
@@ -297,16 +297,3 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
     tray_app.show_dashboard()
     tabs = tray_app.dashboard.tabs
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["By provider and model", "Accounts", "Alerts"]
-
-
-def test_first_run_check_adds_detected_agent_logs(app_context, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.first_run import check_first_run
-
-    empty_home = tmp_path / "user"
-    empty_home.mkdir()
-    assert check_first_run(app_context, env={}, home=empty_home) is False  # nothing yet: the demo is shown
-    logs = tmp_path / "claude" / "projects" / "p"
-    logs.mkdir(parents=True)
-    (logs / "s.jsonl").write_text("")
-    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
-    assert check_first_run(app_context, env=env, home=empty_home) is True  # the folder became an account

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from tokenwallet.ui.first_run import check_first_run, demo_context, has_own_data, release_startup_memory
+from tokenwallet.platform.memory import release_startup_memory
+from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
 from tokenwallet.ui.gc_guard import GuiThreadCollector
 from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
@@ -177,7 +178,8 @@ class TrayApp(QObject):
 
         def job() -> object:
             if demo:
-                from tokenwallet.ui.demo import DEMO_ACCOUNT_ID, is_demo_home, seed_demo, start_demo_emulator
+                from tokenwallet.demo.emulator import start_demo_emulator
+                from tokenwallet.demo.seed import DEMO_ACCOUNT_ID, is_demo_home, seed_demo
 
                 if not seeded and not is_demo_home(ctx.ledger()):
                     emulator = start_demo_emulator()
@@ -230,7 +232,7 @@ class TrayApp(QObject):
         ctx = self.data_ctx
 
         def job() -> object:
-            from tokenwallet.ui.demo import tick_demo
+            from tokenwallet.demo.ticker import tick_demo
 
             tick_demo(ctx.ledger(), ctx.clock())
             return []
