@@ -282,7 +282,7 @@ def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[
 
 def test_alert_notices_from_a_poll_reach_the_tray(tray_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.alerts.delivery import Notice
-    from tokenwallet.ui.poll_jobs import PollResult
+    from tokenwallet.services.polling import PollResult
 
     shown: list = []
     monkeypatch.setattr(tray_app, "show_notices", shown.append)

@@ -15,6 +15,7 @@ import click
 from tokenwallet.app import AppContext
 from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.cli.poll_output import outcome_json
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.sources.registry import CONNECTORS
@@ -151,26 +152,13 @@ def test_command(app: AppContext, account_id: str, as_json: bool) -> None:
     accounts_db.get(app.ledger(), account_id)
     outcome = app.poll_service().poll(account_id)
     if as_json:
-        emit_json({"schema_version": JSON_SCHEMA_VERSION, "outcome": _outcome_json(outcome)})
+        emit_json({"schema_version": JSON_SCHEMA_VERSION, "outcome": outcome_json(outcome)})
     elif outcome.ok:
         click.echo(f"{account_id}: OK ({outcome.records} records, {outcome.snapshots} snapshots).")
     else:
         click.echo(f"{account_id}: FAILED ({outcome.error_kind}): {outcome.error}", err=True)
     if not outcome.ok:
         raise click.exceptions.Exit(1)
-
-
-def _outcome_json(outcome: Any) -> dict[str, Any]:
-    return {
-        "account_id": outcome.account_id,
-        "ok": outcome.ok,
-        "records": outcome.records,
-        "snapshots": outcome.snapshots,
-        "pages": outcome.pages,
-        "error": outcome.error,
-        "error_kind": outcome.error_kind,
-        "next_due": outcome.next_due,
-    }
 
 
 @account_group.command("remove")

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QApplication
 
 from tokenwallet.platform.memory import release_startup_memory
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
+from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
+from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.gc_guard import GuiThreadCollector
 from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
-from tokenwallet.ui.poll_jobs import PollResult, poll_accounts, run_alerts_after_poll
-from tokenwallet.ui.poll_schedule import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.tray import TrayController, tray_available
 from tokenwallet.ui.view_state import DisplayOptions, build_view_state
 
@@ -477,4 +477,4 @@ class TrayApp(QObject):
             self.poll_now()  # demo data: the user's own accounts are not polled yet
             return
         ctx = self.ctx
-        self.bridge.submit("reschedule", lambda: reschedule_polls(ctx, minutes))
+        self.bridge.submit("reschedule", lambda: reschedule_polls(ctx.ledger(), minutes))
