@@ -23,6 +23,9 @@ class FailingStore(MemorySecretStore):
     def set(self, account_id, key) -> None:  # type: ignore[no-untyped-def]
         self.check()
 
+    def delete(self, account_id) -> None:  # type: ignore[no-untyped-def]
+        self.check()
+
 
 @pytest.fixture
 def tray_app(allowance_ctx):  # type: ignore[no-untyped-def]
@@ -297,3 +300,39 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
     tray_app.show_dashboard()
     tabs = tray_app.dashboard.tabs
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["By provider and model", "Accounts", "Alerts"]
+
+
+def test_settings_refuses_what_the_command_line_refuses(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ledger import accounts
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    store = MemorySecretStore()
+    dialog = SettingsDialog(app_context, store)
+    qtbot.addWidget(dialog)
+    dialog.account_kind.setCurrentIndex(dialog.account_kind.findData("litellm"))
+    dialog.account_label.setText("Company gateway")
+    dialog.account_key.setText("sk-test-0123456789abcd")
+    dialog._add_account()
+    assert "failed" in dialog.status.text() and "needs its base URL" in dialog.status.text()
+    dialog.account_url.setText("http://llm.corp.example")
+    dialog._add_account()
+    assert "failed" in dialog.status.text() and "https" in dialog.status.text()
+    assert "--" not in dialog.status.text()  # no command-line options in the dialog
+    assert accounts.list_accounts(app_context.ledger()) == [] and store.get("anything") is None
+
+
+def test_settings_removes_an_account_even_when_its_key_cannot_be_deleted(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.accounts import AccountKind
+    from tokenwallet.ledger import accounts
+    from tokenwallet.services.accounts import add_account
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    store = MemorySecretStore()
+    account = add_account(app_context, store, kind=AccountKind.OPENAI, label="Work", key="sk-test-0123456789abcd")
+    dialog = SettingsDialog(app_context, FailingStore(), keyring_problem="")
+    qtbot.addWidget(dialog)
+    dialog.account_list.setCurrentRow(0)
+    dialog._remove_account()
+    assert "The account was removed" in dialog.status.text() and "could not be deleted" in dialog.status.text()
+    assert accounts.list_accounts(app_context.ledger()) == [] and dialog.account_list.count() == 0
+    assert store.get(account.id) is not None  # the key the message tells the user about

@@ -7,7 +7,8 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 
     TokenwalletError
     ├── UserInputError ............ bad input from the user (CLI exit status 2)
-    │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   └── FieldError ............ one named field of a form or command is missing or wrong
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
     │   └── CorruptLedgerError .... the file was damaged and has been moved aside
@@ -36,6 +37,18 @@ class UserInputError(TokenwalletError):
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
+
+
+class FieldError(UserInputError):
+    """One field the user filled in (``label``, ``base_url``, ``key``, ...) is missing or unusable.
+
+    The message names the field in domain words ("a LiteLLM gateway account needs its base URL");
+    ``field`` lets a front-end point at its own input for it (a command-line option, a text box).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConfigError(TokenwalletError):

@@ -401,7 +401,7 @@ class TrayApp(QObject):
     def secret_store(self) -> SecretStore:
         """The OS keyring; when none is usable, session-only keys in memory (never a plaintext file)."""
         if self._store is None:
-            from tokenwallet.ui.settings_actions import keyring_problem
+            from tokenwallet.services.accounts import keyring_problem
 
             store = self.ctx.secret_store()
             self.keyring_problem = keyring_problem(store)
@@ -428,7 +428,9 @@ class TrayApp(QObject):
         ctx = self.ctx
 
         def job() -> object:
-            outcome = ctx.poll_service().poll(account_id)
+            from tokenwallet.services.accounts import check_connection
+
+            outcome = check_connection(ctx, account_id)
             return (account_id, str(outcome.error or ""))
 
         self._testing = account_id
