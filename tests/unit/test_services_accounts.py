@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from tokenwallet.domain.accounts import AccountKind
-from tokenwallet.domain.errors import FieldError, LedgerError, NotFoundError, SecretStoreError
+from tokenwallet.domain.errors import LedgerError, NotFoundError, SecretStoreError, UserInputError
 from tokenwallet.ledger import accounts as accounts_db
 from tokenwallet.secrets.store import SERVICE, ApiKey, KeyringSecretStore, MemorySecretStore
 from tokenwallet.services import accounts as service
@@ -47,7 +47,7 @@ def test_add_keeps_the_key_in_the_keyring_and_only_a_hint_in_the_ledger(app_cont
 
 
 def test_gui_style_litellm_account_without_url_is_refused(app_context, store, memory_keyring) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FieldError) as caught:
+    with pytest.raises(UserInputError) as caught:
         service.add_account(app_context, store, kind=AccountKind.LITELLM, label="Company gateway", base_url="", key=KEY)
     assert caught.value.field == "base_url"
     assert "LiteLLM gateway account needs its base URL" in str(caught.value)
@@ -57,7 +57,7 @@ def test_gui_style_litellm_account_without_url_is_refused(app_context, store, me
 
 @pytest.mark.parametrize("kind", [AccountKind.LITELLM, AccountKind.OPENAI])
 def test_plain_http_to_a_remote_host_is_refused(app_context, store, memory_keyring, kind: AccountKind) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FieldError) as caught:
+    with pytest.raises(UserInputError) as caught:
         service.add_account(app_context, store, kind=kind, label="gw", base_url="http://llm.corp.example", key=KEY)
     assert caught.value.field == "base_url" and "https" in str(caught.value)
     assert memory_keyring.passwords == {} and _stored(app_context) == []
@@ -66,8 +66,8 @@ def test_plain_http_to_a_remote_host_is_refused(app_context, store, memory_keyri
 @pytest.mark.parametrize(
     "url", ["ftp://llm.example.com", "https://", "https://user:pw@llm.example.com", "https://[::1", "llm.example.com"]
 )
-def test_unusable_base_urls_are_field_errors(url: str) -> None:
-    with pytest.raises(FieldError) as caught:
+def test_unusable_base_urls_are_refused_naming_the_field(url: str) -> None:
+    with pytest.raises(UserInputError) as caught:
         service.validate_details(AccountKind.LITELLM, label="gw", base_url=url)
     assert caught.value.field == "base_url"
 
@@ -79,11 +79,11 @@ def test_base_url_is_kept_without_trailing_slash_and_loopback_http_is_fine() -> 
 
 
 def test_label_and_key_are_required_for_api_accounts(app_context, store, memory_keyring) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FieldError) as no_label:
+    with pytest.raises(UserInputError) as no_label:
         service.add_account(app_context, store, kind=AccountKind.OPENAI, label="  ", key=KEY)
-    with pytest.raises(FieldError) as no_key:
+    with pytest.raises(UserInputError) as no_key:
         service.add_account(app_context, store, kind=AccountKind.DEEPSEEK, label="DeepSeek", key=" ")
-    with pytest.raises(FieldError) as spaced_key:
+    with pytest.raises(UserInputError) as spaced_key:
         service.add_account(app_context, store, kind=AccountKind.DEEPSEEK, label="DeepSeek", key="sk-1 sk-2")
     assert (no_label.value.field, no_key.value.field, spaced_key.value.field) == ("label", "key", "key")
     assert "DeepSeek account needs its API key" in str(no_key.value)
@@ -92,11 +92,11 @@ def test_label_and_key_are_required_for_api_accounts(app_context, store, memory_
 
 
 def test_agent_log_accounts_take_neither_key_nor_url(app_context, store, memory_keyring) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FieldError) as with_url:
+    with pytest.raises(UserInputError) as with_url:
         service.add_account(
             app_context, store, kind=AccountKind.CLAUDE_CODE, label="logs", base_url="https://x.example"
         )
-    with pytest.raises(FieldError) as with_key:
+    with pytest.raises(UserInputError) as with_key:
         service.add_account(app_context, store, kind=AccountKind.CODEX, label="logs", key=KEY)
     assert (with_url.value.field, with_key.value.field) == ("base_url", "key")
     account = service.add_account(app_context, store, kind=AccountKind.GEMINI, label="Gemini logs")
@@ -105,7 +105,7 @@ def test_agent_log_accounts_take_neither_key_nor_url(app_context, store, memory_
 
 
 def test_manual_accounts_cannot_be_added(app_context, store) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FieldError) as caught:
+    with pytest.raises(UserInputError) as caught:
         service.add_account(app_context, store, kind=AccountKind.MANUAL, label="mine")
     assert caught.value.field == "kind"
 
@@ -139,7 +139,7 @@ def test_edit_renames_changes_url_and_replaces_the_key(app_context, store, memor
     assert memory_keyring.passwords == {(SERVICE, account.id): KEY}  # no key given: the old one stays
     rekeyed = service.update_account(app_context, store, account.id, label="Team", base_url="", key="sk-new-key-7777")
     assert rekeyed.key_hint == "7777" and memory_keyring.passwords == {(SERVICE, account.id): "sk-new-key-7777"}
-    with pytest.raises(FieldError):
+    with pytest.raises(UserInputError):
         service.update_account(app_context, store, account.id, label="Team", base_url="http://llm.corp.example")
     assert service.get_account(app_context, account.id).base_url == ""
 

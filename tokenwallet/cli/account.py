@@ -16,14 +16,13 @@ import click
 
 from tokenwallet.app import AppContext
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
 from tokenwallet.cli.poll_output import outcome_json
 from tokenwallet.domain.accounts import Account, AccountKind
-from tokenwallet.domain.errors import FieldError, UserInputError
+from tokenwallet.domain.errors import UserInputError
 from tokenwallet.services import accounts as account_service
 from tokenwallet.sources.registry import CONNECTORS
-
-_OPTIONS = {"label": "--label", "base_url": "--base-url"}
 
 
 @click.group("account")
@@ -39,17 +38,15 @@ def _read_key(key_stdin: bool, kind: str) -> str:
 
 
 @contextmanager
-def _options_named(kind: str) -> Iterator[None]:
-    """Point an error about one field at the option (or the prompt) that sets it."""
+def _key_prompt_named(kind: str) -> Iterator[None]:
+    """Say where a refused key came from and what to give instead (the key has no option)."""
     try:
         yield
-    except FieldError as exc:
-        text = str(exc)
-        if exc.field == "key":
-            text += f" Paste {CONNECTORS[kind].key_help} at the prompt, or pipe it in with --key-stdin."
-        elif exc.field in _OPTIONS:
-            text = f"{text.rstrip('.')} ({_OPTIONS[exc.field]})."
-        raise UserInputError(text) from None
+    except UserInputError as exc:
+        if exc.field != "key":
+            raise
+        hint = f" Paste {CONNECTORS[kind].key_help} at the prompt, or pipe it in with --key-stdin."
+        raise UserInputError(f"{exc}{hint}", field="key") from None
 
 
 @account_group.command("add")
@@ -60,10 +57,11 @@ def _options_named(kind: str) -> Iterator[None]:
 @click.option("--json", "as_json", is_flag=True, help="Print the new account as JSON.")
 @pass_app
 @handle_errors
+@names_options
 def add_command(app: AppContext, kind: str, label: str, base_url: str, key_stdin: bool, as_json: bool) -> None:
     """Add a KIND account; its key is stored in the OS keyring, never in a file."""
     account_kind = AccountKind(kind)
-    with _options_named(kind):
+    with _key_prompt_named(kind):
         account_service.validate_details(account_kind, label=label, base_url=base_url)  # before asking for the key
         store = app.secret_store()
         store.check()  # before anything is read or written: no usable keyring means nothing happens

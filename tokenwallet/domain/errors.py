@@ -6,9 +6,9 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 ::
 
     TokenwalletError
-    ├── UserInputError ............ bad input from the user (CLI exit status 2)
-    │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
-    │   └── FieldError ............ one named field of a form or command is missing or wrong
+    ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
+    │   │                           the input it is about, so a front-end can point at it
+    │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
     │   └── CorruptLedgerError .... the file was damaged and has been moved aside
@@ -26,29 +26,39 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class TokenwalletError(Exception):
     """Base of every error tokenwallet raises on purpose."""
 
 
 class UserInputError(TokenwalletError):
-    """The user gave a value that cannot be used; nothing was written."""
+    """The user gave a value that cannot be used; nothing was written.
+
+    ``field`` names the input the message is about (``amount``, ``anchor_day``, ...), or None.
+    The message itself speaks in domain words; the CLI adds the name of its option.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def input_field(field: str) -> Iterator[None]:
+    """Name ``field`` on a :class:`UserInputError` raised inside that does not name one yet."""
+    try:
+        yield
+    except UserInputError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
-
-
-class FieldError(UserInputError):
-    """One field the user filled in (``label``, ``base_url``, ``key``, ...) is missing or unusable.
-
-    The message names the field in domain words ("a LiteLLM gateway account needs its base URL");
-    ``field`` lets a front-end point at its own input for it (a command-line option, a text box).
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class ConfigError(TokenwalletError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from tokenwallet.domain.accounts import Account, AccountKind, SyncState
-from tokenwallet.domain.errors import FieldError, SecretStoreError, TokenwalletError, UserInputError
+from tokenwallet.domain.errors import SecretStoreError, TokenwalletError, UserInputError
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -116,26 +116,28 @@ def keyring_problem(store: SecretStore) -> str:
 
 
 def validate_details(kind: AccountKind, *, label: str, base_url: str = "") -> AccountDetails:
-    """Check a label and base URL for an account of ``kind``; :class:`FieldError` names the bad field.
+    """Check a label and base URL for an account of ``kind``; a :class:`UserInputError` names the bad ``field``.
 
     A base URL must use https (plain http only to this machine) and carry no user name or password;
     one is required where the provider has none of its own, and refused for agent-log accounts.
     """
     if kind is AccountKind.MANUAL:
-        raise FieldError("kind", "Manual spend has its own built-in account; no other manual account can be added.")
+        raise UserInputError(
+            "Manual spend has its own built-in account; no other manual account can be added.", field="kind"
+        )
     name = kind_name(kind)
     if not label.strip():
-        raise FieldError("label", "Give the account a name, e.g. “Work OpenAI”.")
+        raise UserInputError("Give the account a name, e.g. “Work OpenAI”.", field="label")
     wanted = needs(kind)
     url = base_url.strip()
     if url and not wanted.base_url:
-        raise FieldError(
-            "base_url", f"A {name} account reads the agent's log files on this computer; it has no base URL."
+        raise UserInputError(
+            f"A {name} account reads the agent's log files on this computer; it has no base URL.", field="base_url"
         )
     if url:
         url = _checked_url(url)
     elif wanted.base_url_required:
-        raise FieldError("base_url", f"A {name} account needs its base URL, e.g. https://llm.example.com.")
+        raise UserInputError(f"A {name} account needs its base URL, e.g. https://llm.example.com.", field="base_url")
     return AccountDetails(kind=kind, label=label.strip(), base_url=url)
 
 
@@ -145,26 +147,28 @@ def _checked_url(url: str) -> str:
     try:
         return check_base_url(url)
     except UserInputError as exc:
-        raise FieldError("base_url", f"The base URL cannot be used: {exc}.") from None
+        raise UserInputError(f"The base URL cannot be used: {exc}.", field="base_url") from None
     except ValueError:  # urlsplit refuses some malformed hosts, e.g. an unclosed IPv6 bracket
-        raise FieldError("base_url", f"The base URL cannot be used: {url!r} is not a valid URL.") from None
+        raise UserInputError(f"The base URL cannot be used: {url!r} is not a valid URL.", field="base_url") from None
 
 
 def _checked_key(kind: AccountKind, text: str) -> ApiKey | None:
-    """The key for an account of ``kind`` (None for kinds without one); :class:`FieldError` otherwise."""
+    """The key for an account of ``kind`` (None for kinds without one); :class:`UserInputError` otherwise."""
     from tokenwallet.secrets.store import ApiKey
 
     name = kind_name(kind)
     if not kind.needs_key:
         if text.strip():
-            raise FieldError("key", f"A {name} account reads the agent's log files on this computer; it takes no key.")
+            raise UserInputError(
+                f"A {name} account reads the agent's log files on this computer; it takes no key.", field="key"
+            )
         return None
     if not text.strip():
-        raise FieldError("key", f"No usable key was given: a {name} account needs its API key.")
+        raise UserInputError(f"No usable key was given: a {name} account needs its API key.", field="key")
     try:
         return ApiKey(text)
     except ValueError as exc:
-        raise FieldError("key", f"No usable key was given: {exc}.") from None
+        raise UserInputError(f"No usable key was given: {exc}.", field="key") from None
 
 
 def add_account(
