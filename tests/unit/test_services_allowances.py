@@ -14,6 +14,7 @@ from tokenwallet.domain.allowance import Cadence, GrantKind, Unit
 from tokenwallet.domain.errors import NotFoundError, UserInputError
 from tokenwallet.ledger import accounts, allowances, audit
 from tokenwallet.services import allowances as service
+from tokenwallet.services.grants import add_topup, adjust_allowance
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 
@@ -124,12 +125,12 @@ def test_change_refuses_out_of_range_and_keeps_the_allowance(ctx: AppContext) ->
 
 def test_topup_reads_dates_in_the_allowance_zone(ctx: AppContext) -> None:
     service.add_allowance(ctx, name="work", amount="200")
-    grant = service.add_topup(ctx, "work", amount="50", expires="2026-11-30", at="2026-11-02", note=" bonus ")
+    grant = add_topup(ctx, "work", amount="50", expires="2026-11-30", at="2026-11-02", note=" bonus ")
     assert grant.kind is GrantKind.TOPUP and grant.amount == 50_000_000 and grant.note == "bonus"
     # a bare expiry date lasts through that day: local midnight after it, in Berlin (UTC+1)
     assert grant.expires_at == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     assert grant.granted_at == datetime(2026, 11, 1, 23, 0, tzinfo=UTC)
-    dialog = service.add_topup(ctx, "work", amount="5", expires=NOW + timedelta(days=3))
+    dialog = add_topup(ctx, "work", amount="5", expires=NOW + timedelta(days=3))
     assert dialog.expires_at == NOW + timedelta(days=3) and dialog.granted_at == NOW
 
 
@@ -149,20 +150,20 @@ def test_topup_refusals(ctx: AppContext, options: dict[str, object], field: str,
     service.add_allowance(ctx, name="work", amount="200")
     arguments: dict[str, object] = {"amount": "5", **options}
     with pytest.raises(UserInputError) as caught:
-        service.add_topup(ctx, "work", **arguments)  # type: ignore[arg-type]
+        add_topup(ctx, "work", **arguments)  # type: ignore[arg-type]
     assert caught.value.field == field and words in str(caught.value)
     assert allowances.grants_for(ctx.ledger(), service.find_allowance(ctx, "work").id) == []
 
 
 def test_adjust_may_withdraw_but_a_withdrawal_has_no_expiry(ctx: AppContext) -> None:
     work = service.add_allowance(ctx, name="work", amount="200")
-    grant = service.adjust_allowance(ctx, "work", amount="-2.5", note="refund")
+    grant = adjust_allowance(ctx, "work", amount="-2.5", note="refund")
     assert grant.kind is GrantKind.ADJUSTMENT and grant.amount == -2_500_000
     with pytest.raises(UserInputError) as caught:
-        service.adjust_allowance(ctx, "work", amount="-5", expires="2026-12-01")
+        adjust_allowance(ctx, "work", amount="-5", expires="2026-12-01")
     assert caught.value.field == "expires" and "only to added value" in str(caught.value)
     with pytest.raises(UserInputError, match="too large"):
-        service.adjust_allowance(ctx, "work", amount="-1e22")
+        adjust_allowance(ctx, "work", amount="-1e22")
     assert len(allowances.grants_for(ctx.ledger(), work.id)) == 1
 
 

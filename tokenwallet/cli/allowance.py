@@ -185,7 +185,8 @@ def topup_command(
     app: AppContext, name: str, amount: str, expires: str | None, at: str | None, note: str, as_json: bool
 ) -> None:
     """Add a top-up to allowance NAME."""
-    from tokenwallet.services.allowances import add_topup, find_allowance
+    from tokenwallet.services.allowances import find_allowance
+    from tokenwallet.services.grants import add_topup
 
     allowance = find_allowance(app, name)
     grant = add_topup(app, allowance.id, amount=amount, expires=expires, at=at, note=note)
@@ -212,7 +213,8 @@ def adjust_command(
     app: AppContext, name: str, amount: str, expires: str | None, at: str | None, note: str, as_json: bool
 ) -> None:
     """Add a correction to allowance NAME; negative values withdraw from what is left."""
-    from tokenwallet.services.allowances import adjust_allowance, find_allowance
+    from tokenwallet.services.allowances import find_allowance
+    from tokenwallet.services.grants import adjust_allowance
 
     allowance = find_allowance(app, name)
     grant = adjust_allowance(app, allowance.id, amount=amount, expires=expires, at=at, note=note)

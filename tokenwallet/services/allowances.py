@@ -1,24 +1,23 @@
-"""Allowances: add, edit, top up, adjust and remove; the one implementation both front-ends call.
+"""Allowances: add, edit and remove; the one implementation both front-ends call.
 
 Amounts, dates and durations arrive as the user typed them and are parsed here through
 :mod:`tokenwallet.budget.inputs`, which holds them to the bounds of :mod:`tokenwallet.domain.limits`.
 A :class:`~tokenwallet.domain.errors.UserInputError` names the input it is about in ``field``
 (``amount``, ``anchor_day``, ``starts``, ...) and speaks in domain words; nothing is written
 when one is raised.  Every change is audited in the same transaction (see ``ledger.allowances``).
+Top-ups and adjustments are in :mod:`tokenwallet.services.grants`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tokenwallet.budget.inputs import parse_amount, parse_cadence, parse_days, parse_unit, parse_when, parse_zone
 from tokenwallet.budget.periods import period_at
-from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, RolloverPolicy, Scope, Unit
+from tokenwallet.domain.allowance import Allowance, Cadence, RolloverPolicy, Scope, Unit
 from tokenwallet.domain.errors import UserInputError, input_field
-from tokenwallet.domain.limits import check_time
 from tokenwallet.domain.money import micros_to_decimal
 from tokenwallet.ledger import accounts, allowances
 from tokenwallet.services.local_zone import local_zone_name
@@ -316,81 +315,6 @@ def change_allowance(
         scope=before.scope.accounts if scope is None else scope,
     )
     return allowances.replace(db, edited, at=ctx.clock())
-
-
-def _when(value: str | datetime | None, zone_name: str, field: str, *, end_of_day: bool = False) -> datetime | None:
-    if value is None:
-        return None
-    what = {"at": "grant date", "expires": "expiry date"}[field]
-    with input_field(field):
-        if isinstance(value, datetime):
-            return check_time(value, what)
-        return parse_when(value, zone_name, what=what, end_of_day=end_of_day)
-
-
-def _add_grant(
-    ctx: AppContext,
-    allowance: str,
-    kind: GrantKind,
-    *,
-    amount: str,
-    expires: str | datetime | None,
-    at: str | datetime | None,
-    note: str,
-) -> Grant:
-    db = ctx.ledger()
-    target = allowances.find(db, allowance)
-    what = "top-up amount" if kind is GrantKind.TOPUP else "adjustment"
-    with input_field("amount"):
-        value = parse_amount(amount, target.unit, what=what, allow_negative=kind is GrantKind.ADJUSTMENT)
-    if value < 0 and expires:
-        raise UserInputError(
-            "An expiry applies only to added value; a negative adjustment takes effect once, so leave it out.",
-            field="expires",
-        )
-    now = ctx.clock()
-    granted_at = _when(at, target.timezone, "at") or now
-    expires_at = _when(expires, target.timezone, "expires", end_of_day=True)
-    grant = Grant(
-        id=allowances.new_id(),
-        allowance_id=target.id,
-        kind=kind,
-        amount=value,
-        granted_at=granted_at,
-        expires_at=expires_at,
-        note=note.strip(),
-    )
-    with input_field("expires"):
-        return allowances.add_grant(db, grant, at=now)
-
-
-def add_topup(
-    ctx: AppContext,
-    allowance: str,
-    *,
-    amount: str,
-    expires: str | datetime | None = None,
-    at: str | datetime | None = None,
-    note: str = "",
-) -> Grant:
-    """Add a top-up to ``allowance`` (name or id), granted ``at`` (default now), lasting until ``expires``.
-
-    Text dates are read in the allowance's zone; a bare expiry date lasts through that day.
-    """
-    return _add_grant(ctx, allowance, GrantKind.TOPUP, amount=amount, expires=expires, at=at, note=note)
-
-
-def adjust_allowance(
-    ctx: AppContext,
-    allowance: str,
-    *,
-    amount: str,
-    expires: str | datetime | None = None,
-    at: str | datetime | None = None,
-    note: str = "",
-) -> Grant:
-    """Record a correction to ``allowance``: positive adds value, negative withdraws from what is left."""
-    return _add_grant(ctx, allowance, GrantKind.ADJUSTMENT, amount=amount, expires=expires, at=at, note=note)
 
 
 def remove_allowance(ctx: AppContext, allowance: str) -> Allowance:

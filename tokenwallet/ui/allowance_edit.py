@@ -22,6 +22,7 @@ from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Cadence, GrantKind, Unit
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.services import allowances as allowance_service
+from tokenwallet.services import grants as grant_service
 from tokenwallet.services.allowances import amount_text
 from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
@@ -156,7 +157,7 @@ class AllowanceEditDialog(QDialog):
         """Add the top-up typed in the row (stored at once, like in the settings list)."""
         expires = self.topup.expiry(self.ctx.settings.zone())
         try:
-            allowance_service.add_topup(
+            grant_service.add_topup(
                 self.ctx, self.allowance_id, amount=self.topup_amount.text(), expires=expires, note=""
             )
         except TokenwalletError as exc:

@@ -30,6 +30,7 @@ from tokenwallet.domain.allowance import Cadence
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.services import accounts as account_service
 from tokenwallet.services import allowances as allowance_service
+from tokenwallet.services import grants as grant_service
 from tokenwallet.services.start_at_login import apply_start_at_login
 from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
@@ -342,7 +343,7 @@ class SettingsDialog(QDialog):
         expires = self.topup.expiry(self.ctx.settings.zone())
         self._run(
             "Adding the top-up",
-            lambda: allowance_service.add_topup(
+            lambda: grant_service.add_topup(
                 self.ctx, allowance_id, amount=self.topup_amount.text(), expires=expires, note=self.topup_note.text()
             ),
         )
