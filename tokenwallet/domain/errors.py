@@ -8,13 +8,16 @@ a message is gone wherever the message is shown or stored.
 ::
 
     TokenwalletError
-    ├── UserInputError ............ bad input from the user (CLI exit status 2)
+    ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
+    │   │                           the input it is about, so a front-end can point at it
     │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
     │   └── OutputExistsError ..... the file to write exists and replacing it was not allowed
     ├── OutputError ............... a file the user asked for (a report) could not be written
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
-    │   └── CorruptLedgerError .... the file was damaged and has been moved aside
+    │   ├── CorruptLedgerError .... the file was damaged and has been moved aside
+    │   └── StoredValueError ...... a stored value is outside the documented bounds (written by an
+    │                               older version); the message names it and how to fix it
     ├── SecretStoreError .......... the OS keyring cannot be used
     │   ├── NoUsableKeyringError .. no backend that keeps secrets safely
     │   └── KeyringLockedError .... the keyring is locked or the unlock was refused
@@ -29,6 +32,9 @@ a message is gone wherever the message is shown or stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from tokenwallet.domain.redaction import redact
 
 
@@ -40,7 +46,26 @@ class TokenwalletError(Exception):
 
 
 class UserInputError(TokenwalletError):
-    """The user gave a value that cannot be used; nothing was written."""
+    """The user gave a value that cannot be used; nothing was written.
+
+    ``field`` names the input the message is about (``amount``, ``anchor_day``, ...), or None.
+    The message itself speaks in domain words; the CLI adds the name of its option.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def input_field(field: str) -> Iterator[None]:
+    """Name ``field`` on a :class:`UserInputError` raised inside that does not name one yet."""
+    try:
+        yield
+    except UserInputError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 class NotFoundError(UserInputError):
@@ -73,6 +98,10 @@ class CorruptLedgerError(LedgerError):
     def __init__(self, message: str, moved_to: str | None = None) -> None:
         super().__init__(message)
         self.moved_to = moved_to
+
+
+class StoredValueError(LedgerError):
+    """A value in the ledger is outside the bounds of :mod:`tokenwallet.domain.limits`."""
 
 
 class SecretStoreError(TokenwalletError):
