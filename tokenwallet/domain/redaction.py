@@ -19,10 +19,8 @@ written anywhere.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 
@@ -43,6 +41,9 @@ _pattern: re.Pattern[str] = KEY_PATTERN
 
 def _forms(value: str) -> set[str]:
     """The key and the forms a server or a log may echo it in (URL-encoded, JSON-escaped)."""
+    import json  # only once a key is loaded: domain.errors imports this module at every start
+    from urllib.parse import quote, quote_plus
+
     forms = {value, quote(value, safe=""), quote_plus(value, safe=""), json.dumps(value)[1:-1]}
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
