@@ -9,8 +9,10 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
     ├── UserInputError ............ bad input from the user (CLI exit status 2)
     │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
     ├── ConfigError ............... the settings file cannot be used
-    ├── LedgerError ............... the SQLite ledger cannot be used
-    │   └── CorruptLedgerError .... the file was damaged and has been moved aside
+    ├── LedgerError ............... the SQLite ledger cannot be used (CLI exit status 1)
+    │   ├── CorruptLedgerError .... the file is damaged and has been moved aside (exit status 3)
+    │   ├── LedgerFullError ....... the disk is full or failed to write; nothing was changed
+    │   └── LedgerBusyError ....... another process kept the ledger locked; nothing was changed
     ├── SecretStoreError .......... the OS keyring cannot be used
     │   ├── NoUsableKeyringError .. no backend that keeps secrets safely
     │   └── KeyringLockedError .... the keyring is locked or the unlock was refused
@@ -47,11 +49,19 @@ class LedgerError(TokenwalletError):
 
 
 class CorruptLedgerError(LedgerError):
-    """The ledger file was damaged; it has been moved aside to ``moved_to``."""
+    """The ledger file was damaged; it has been moved aside to ``moved_to`` (None: it could not be moved)."""
 
     def __init__(self, message: str, moved_to: str | None = None) -> None:
         super().__init__(message)
         self.moved_to = moved_to
+
+
+class LedgerFullError(LedgerError):
+    """The disk under the ledger is full (or failed to write); the ledger was left as it was."""
+
+
+class LedgerBusyError(LedgerError):
+    """Another process held the ledger's write lock for longer than the busy timeout; nothing was changed."""
 
 
 class SecretStoreError(TokenwalletError):
