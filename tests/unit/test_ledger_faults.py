@@ -259,6 +259,18 @@ def test_a_write_that_reads_first_waits_for_the_other_writer(tmp_path: Path, wri
     db.close()
 
 
+def test_usage_add_during_another_write_waits_and_records(home: Path, writer: Any) -> None:
+    path = seeded_home(home, rows=2)
+    hold = writer(path)
+    hold.execute("UPDATE usage SET cost_micros = 7 WHERE key = 'k0'")  # a poll or import mid-transaction
+    release = threading.Timer(0.3, hold.execute, ["COMMIT"])
+    release.start()
+    result = run(home, "usage", "add", "--provider", "p", "--amount", "1")
+    release.join()
+    assert result.exit_code == 0, result.output
+    assert usage_count(path) == 2 + 1
+
+
 def test_usage_add_behind_a_writer_that_never_lets_go_exits_1_busy(
     home: Path, writer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
