@@ -312,7 +312,7 @@ def test_model_spend_follows_the_spend_rules(db: Database) -> None:
         # An unknown model: tokens but no price.
         row("cc", at, key="q", source=Source.LOCAL_LOG, provider="anthropic", model="claude-new",
             confidence=Confidence.ESTIMATED, output_tokens=70, requests=1),
-        # A gateway's daily spend: money without a model.
+        # A gateway's daily spend: account-level money, left out of the per-model table.
         row("or", at, key="d", source=Source.BALANCE, provider="openrouter", model="", cost_micros=usd(2)),
         # Outside the range.
         row("openai-1", NOV - timedelta(days=1), key="old", source=Source.API_COST, cost_micros=usd(50)),
@@ -321,7 +321,6 @@ def test_model_spend_follows_the_spend_rules(db: Database) -> None:
         usage.upsert(db, records, recorded_at=NOW)
     assert model_spend(db, NOV, NOW) == [
         ModelSpend("openai", "gpt-5", 4, 1000 + 200, usd(3), False, False),
-        ModelSpend("openrouter", "", 0, 0, usd(2), False, False),
         ModelSpend("anthropic", "claude-sonnet-4-6", 2, 10 + 500, usd(1), True, False),
         ModelSpend("anthropic", "claude-new", 1, 70, None, True, True),
     ]

@@ -18,6 +18,7 @@ cost follows the length of the range asked for, not the size of the history.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
+from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.ledger import spend_rules as rules
 from tokenwallet.ledger.db import from_epoch, to_epoch
 
@@ -225,40 +227,6 @@ def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: dateti
     return total
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpend:
-    """Spend of one provider and model over a time range, under the spend rules."""
-
-    provider: str
-    model: str  # '' for rows not tied to one model (e.g. a gateway's daily spend)
-    requests: int
-    tokens: int  # counted tokens only (cost and balance rows repeat them)
-    cost_micros: int | None  # None: no row of this model had money
-    estimated: bool  # some of its rows are estimates
-    unpriced: bool  # some of its rows have tokens but no price
-
-
-def model_spend(db: Database, since: datetime, until: datetime) -> list[ModelSpend]:
-    """Spend per provider and model of the rows starting in ``[since, until)``.
-
-    Ordered by money, then tokens (largest first), then provider and model: the tray's model
-    table.  Money and tokens follow :mod:`~tokenwallet.ledger.spend_rules`, so the rows add up
-    to what the meter and the report show.
-    """
-    sql = (
-        f"SELECT provider, model, SUM(requests), SUM({rules.COUNTED_TOKENS}), SUM({rules.MONEY}), "
-        f"MAX({rules.IS_ESTIMATED}), MAX({rules.IS_UNPRICED}) "
-        "FROM usage WHERE bucket_start >= ? AND bucket_start < ? GROUP BY provider, model"
-    )
-    rows = [
-        ModelSpend(provider, model, int(requests), int(tokens), cost, bool(est), bool(unpriced))
-        for provider, model, requests, tokens, cost, est, unpriced in db.execute(
-            sql, [to_epoch(since), to_epoch(until)]
-        ).fetchall()
-    ]
-    return sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model))
-
-
 def newest_records(
     db: Database,
     *,
@@ -305,3 +273,45 @@ LIST_COLUMNS: tuple[str, ...] = (
     "cost_micros",
     "currency",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpend:
+    """Spend of one provider and model over a time range, counted by the spend rules."""
+
+    provider: str
+    model: str
+    requests: int
+    tokens: int  # from the token sources only, as token allowances count them
+    cost_micros: int | None  # None: no row had a price
+    estimated: bool  # some row is an estimate (from local logs)
+    unpriced: bool  # some local-log or manual row has tokens but no price
+
+
+def model_spend(db: Database, since: datetime, until: datetime) -> list[ModelSpend]:
+    """Spend per (provider, model) of rows starting in ``[since, until)``, balance rows left out.
+
+    Costliest first, then by tokens, provider and model.  ``balance`` rows are account-level
+    money (a provider's daily spend without models), so they stay out of a per-model table.
+    A sum that overflows (a row stored out of bounds) is a :class:`StoredValueError`.
+    """
+    sql = (
+        f"SELECT provider, model, SUM(requests), SUM({rules.COUNTED_TOKENS}), SUM({rules.MONEY}), "
+        f"MAX({rules.IS_ESTIMATED}), MAX({rules.IS_UNPRICED}) "
+        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {rules.PER_MODEL} GROUP BY provider, model"
+    )
+    params = [to_epoch(since), to_epoch(until)]
+    try:
+        found = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "overflow" not in str(exc):
+            raise
+        raise StoredValueError(
+            "The spend per model adds up beyond what can be counted: a usage row holds an amount or token "
+            "count out of range."
+        ) from exc
+    rows = [
+        ModelSpend(provider, model, int(requests or 0), int(tokens or 0), cost, bool(est), bool(unpriced))
+        for provider, model, requests, tokens, cost, est, unpriced in found
+    ]
+    return sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model))

@@ -13,6 +13,8 @@ the tray) builds its SQL from these fragments, so the figures can never disagree
   (:data:`IS_UNPRICED`).  The meter says "unpriced" for it instead of a silent ``$0``; API rows
   without money are token-only reports whose money arrives in their cost rows.
 * **Estimated**: rows with confidence ``estimated`` (:data:`IS_ESTIMATED`) are shown apart.
+* **Per model**: a table of spend per model leaves out ``balance`` rows (:data:`PER_MODEL`): they
+  are account-level money (a provider's daily spend without a model).  Totals still count them.
 
 Fragments name columns without a table; pass ``row`` (``"NEW"``, ``"u"``) for a qualified copy.
 The frozen migrations keep their own copies of these rules as they were when written; a test
@@ -85,6 +87,8 @@ UNPRICED_FLAG = f"CASE WHEN {IS_UNPRICED} THEN 1 ELSE 0 END"
 """1 for an unpriced row, else 0 (sum it to count them)."""
 IS_ESTIMATED = is_estimated()
 """Condition (0 or 1): the row is an estimate."""
+PER_MODEL = "source != 'balance'"
+"""Condition: the row belongs in a per-model table (balance rows are account-level money)."""
 
 
 def rollup_fill_sql(table: str, step: int, where: str = "") -> str:
