@@ -14,8 +14,10 @@ a message is gone wherever the message is shown or stored.
     │   └── OutputExistsError ..... the file to write exists and replacing it was not allowed
     ├── OutputError ............... a file the user asked for (a report) could not be written
     ├── ConfigError ............... the settings file cannot be used
-    ├── LedgerError ............... the SQLite ledger cannot be used
-    │   ├── CorruptLedgerError .... the file was damaged and has been moved aside
+    ├── LedgerError ............... the SQLite ledger cannot be used (CLI exit status 1)
+    │   ├── CorruptLedgerError .... the file is damaged and has been moved aside (exit status 3)
+    │   ├── LedgerFullError ....... the disk is full or failed to write; nothing was changed
+    │   ├── LedgerBusyError ....... another process kept the ledger locked; nothing was changed
     │   └── StoredValueError ...... a stored value is outside the documented bounds (written by an
     │                               older version); the message names it and how to fix it
     ├── SecretStoreError .......... the OS keyring cannot be used
@@ -93,11 +95,19 @@ class LedgerError(TokenwalletError):
 
 
 class CorruptLedgerError(LedgerError):
-    """The ledger file was damaged; it has been moved aside to ``moved_to``."""
+    """The ledger file was damaged; it has been moved aside to ``moved_to`` (None: it could not be moved)."""
 
     def __init__(self, message: str, moved_to: str | None = None) -> None:
         super().__init__(message)
         self.moved_to = moved_to
+
+
+class LedgerFullError(LedgerError):
+    """The disk under the ledger is full (or failed to write); the ledger was left as it was."""
+
+
+class LedgerBusyError(LedgerError):
+    """Another process held the ledger's write lock for longer than the busy timeout; nothing was changed."""
 
 
 class StoredValueError(LedgerError):
