@@ -13,7 +13,7 @@ from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.errors import UserInputError
-from tokenwallet.sources.agent_logs.importer import (
+from tokenwallet.sync.log_import.importer import (
     ImportSummary,
     ensure_detected_accounts,
     find_or_create_for_path,

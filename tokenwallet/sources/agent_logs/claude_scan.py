@@ -1,8 +1,8 @@
 """Scan the unread part of one Claude Code transcript: decode, check, collapse repeats, price.
 
 :func:`scan_file` is a pure function of the file's bytes and the price catalog, so an import runs
-it for many files in worker processes at once (see ``claude_import``) and only de-duplicates and
-writes in the importing process.  Its result is plain tuples, cheap to send between processes.
+it for many files in worker processes at once (``tokenwallet.sync.log_import.claude_import``) and
+only de-duplicates and writes in the importing process.  Its result is plain tuples, cheap to send between processes.
 
 The fast path decodes the whole unread part in one ``msgspec`` call.  A file that call refuses
 (a cut or corrupt line, invalid UTF-8, a line of an unexpected shape) or that has usage lines
@@ -243,7 +243,7 @@ def scan_file(path: str, start: int, size: int, account_id: str = "") -> FileSca
 
     A last line without its newline is left for the next import (and counted as partial) unless
     it is already a whole JSON value.  ``head`` identifies the file's first bytes up to the new
-    offset (see ``batch.head_digest``).
+    offset (see ``common.head_digest``).
     """
     scan = FileScan(consumed=start, bytes_read=max(0, size - start))
     with Path(path).open("rb") as fh:

@@ -25,7 +25,9 @@ from tokenwallet.ledger import accounts as accounts_q
 from tokenwallet.ledger import log_files, rollups, snapshots
 from tokenwallet.ledger.db import dumps
 from tokenwallet.sources.agent_logs import codex, discovery, gemini
-from tokenwallet.sources.agent_logs.batch import (
+from tokenwallet.sources.agent_logs.common import Counts, Item
+from tokenwallet.sources.pricing import PriceBook
+from tokenwallet.sync.log_import.batch import (
     LABEL,
     PROVIDER,
     ImportSummary,
@@ -38,9 +40,7 @@ from tokenwallet.sources.agent_logs.batch import (
     plan_files,
     read_tail,
 )
-from tokenwallet.sources.agent_logs.claude_import import import_claude
-from tokenwallet.sources.agent_logs.common import Counts, Item
-from tokenwallet.sources.pricing import PriceBook
+from tokenwallet.sync.log_import.claude_import import import_claude
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""

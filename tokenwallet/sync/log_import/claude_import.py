@@ -23,9 +23,9 @@ from tokenwallet.domain.accounts import Account
 from tokenwallet.ledger import log_entries, log_files
 from tokenwallet.sources import pricing
 from tokenwallet.sources.agent_logs import claude_code
-from tokenwallet.sources.agent_logs.batch import PROVIDER, ImportSummary, Plan, file_state
 from tokenwallet.sources.agent_logs.claude_scan import FileScan, scan_files
 from tokenwallet.sources.agent_logs.common import no_cycle_collection
+from tokenwallet.sync.log_import.batch import PROVIDER, ImportSummary, Plan, file_state
 
 PARALLEL_MIN_BYTES = 64 << 20
 """Below this much to read, worker processes cost more to start than they save."""
