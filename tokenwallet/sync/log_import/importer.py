@@ -14,22 +14,35 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlite_utils import Database
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.limits import MAX_MICROS
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import accounts as accounts_q
 from tokenwallet.ledger import log_files, rollups, snapshots
 from tokenwallet.ledger.db import dumps
 from tokenwallet.sources.agent_logs import codex, discovery, gemini
-from tokenwallet.sources.agent_logs.common import Counts, Item
+from tokenwallet.sources.agent_logs.common import (
+    COST_OUT_OF_RANGE,
+    DOCUMENT_TOO_LARGE,
+    HEAD_BYTES,
+    LINE_TOO_LONG,
+    OVER_ACCOUNT_TOTAL,
+    Counts,
+    Item,
+    head_digest,
+)
+from tokenwallet.sources.agent_logs.lines import MAX_DOCUMENT_BYTES, LineReader, Unreadable, open_log, read_at
 from tokenwallet.sources.pricing import PriceBook
 from tokenwallet.sync.log_import.batch import (
     LABEL,
     PROVIDER,
+    SKIP_LINE,
     ImportSummary,
     Plan,
     Progress,
@@ -38,9 +51,9 @@ from tokenwallet.sync.log_import.batch import (
     epoch,
     file_state,
     plan_files,
-    read_tail,
 )
 from tokenwallet.sync.log_import.claude_import import import_claude
+from tokenwallet.sync.log_import.totals import AccountTotals
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
@@ -73,38 +86,18 @@ def _import_items(
 ) -> list[log_files.LogFileState]:
     book = PriceBook(provider_id=PROVIDER[account.kind])
     variant = "priority" if account.kind is AccountKind.CODEX and _codex_priority(roots) else ""
+    totals = AccountTotals.stored(db, account.id)
     states: list[log_files.LogFileState] = []
     windows: dict[tuple[str, object], codex.Window] = {}
-    for plan in plans:
-        data = read_tail(plan)
-        items: list[Item]
-        counts: Counts
-        if account.kind is AccountKind.CODEX:
-            items, wins, counts, consumed = codex.read_chunk(
-                data, base_offset=plan.start, file_key=plan.path.name, state=plan.state
-            )
-            for win in wins:
-                windows[(win.name, win.resets_at)] = win
-        elif plan.path.suffix == ".json":
-            items, counts = gemini.read_document(
-                data, project=plan.path.parent.parent.name, fallback_session=plan.path.stem
-            )
-            consumed = len(data)
-        else:
-            items, counts, consumed = gemini.read_chunk(
-                data,
-                base_offset=plan.start,
-                project=plan.path.parent.parent.name,
-                fallback_session=plan.path.stem,
-                state=plan.state,
-            )
-        if consumed < len(data) and data[consumed:].strip():
-            summary.partial_lines += 1
+
+    def take(counts: Counts, items: list[Item]) -> None:
+        """Count what a reader saw and queue its entries, priced, within the account's limits."""
         summary.lines_read += counts.lines
         summary.entries += counts.entries
         summary.malformed += counts.malformed
         summary.skipped += counts.skipped
         summary.duplicates += counts.duplicates
+        summary.reject(counts.rejected)
         for it in items:
             cost = book.cost(
                 it.model,
@@ -114,6 +107,14 @@ def _import_items(
                 cache_read=it.cached_tokens,
                 variant=variant,
             )
+            if cost is not None and cost > MAX_MICROS:
+                summary.reject({COST_OUT_OF_RANGE: 1})
+                summary.entries -= 1
+                continue
+            if not totals.take(it.input_tokens + it.cached_tokens + it.output_tokens, cost or 0):
+                summary.reject({OVER_ACCOUNT_TOTAL: 1})
+                summary.entries -= 1
+                continue
             if cost is None:
                 summary.unpriced_entries += 1
             writer.add(
@@ -129,9 +130,61 @@ def _import_items(
                 it.project,
                 dumps(it.extra) if it.extra else "{}",
             )
-        states.append(file_state(account, plan, plan.start + consumed))
-        summary.bytes_read += len(data)
-        report(len(data))
+
+    def read(fh: BinaryIO, plan: Plan) -> int:
+        """Read ``plan``'s part of the open file; returns the offset to continue from next time."""
+        project, session = plan.path.parent.parent.name, plan.path.stem
+        if account.kind is AccountKind.GEMINI and plan.path.suffix == ".json":
+            # A chat document is read whole (it is rewritten as the chat grows), within a limit.
+            if plan.stat.st_size > MAX_DOCUMENT_BYTES:
+                take(Counts(lines=1, rejected={DOCUMENT_TOO_LARGE: 1}), [])
+                return plan.stat.st_size
+            data = read_at(fh, 0, plan.stat.st_size)
+            doc_items, doc_counts = gemini.read_document(data, project=project, fallback_session=session)
+            take(doc_counts, doc_items)
+            return len(data)
+        reader = LineReader(
+            fh, plan.start, plan.stat.st_size, skipping=bool(plan.state.get(SKIP_LINE)), whole_tail=False
+        )
+        for data, offset in reader:
+            items: list[Item]
+            if account.kind is AccountKind.CODEX:
+                items, wins, counts, _ = codex.read_chunk(
+                    data, base_offset=offset, file_key=plan.path.name, state=plan.state
+                )
+                for win in wins:
+                    windows[(win.name, win.resets_at)] = win
+            else:
+                items, counts, _ = gemini.read_chunk(
+                    data, base_offset=offset, project=project, fallback_session=session, state=plan.state
+                )
+            take(counts, items)
+        summary.partial_lines += int(reader.partial)
+        summary.reject({LINE_TOO_LONG: reader.too_long})
+        if reader.skipping:
+            plan.state[SKIP_LINE] = True
+        else:
+            plan.state.pop(SKIP_LINE, None)
+        return reader.consumed
+
+    for plan in plans:
+        todo = max(0, plan.stat.st_size - plan.start)
+        try:
+            fh = open_log(plan.path)
+            if fh is None:
+                continue  # deleted since it was listed
+            with fh:
+                consumed = read(fh, plan)
+                head = head_digest(read_at(fh, 0, min(consumed, HEAD_BYTES)))
+        except Unreadable as exc:
+            # Rows already queued from it are upserts keyed by offset: reading it again next time,
+            # from the offset saved before, neither loses nor doubles them.
+            summary.unreadable(plan.path, str(exc))
+            report(todo)
+            continue
+        states.append(file_state(account, plan, consumed, head))
+        summary.bytes_read += todo
+        report(todo)
     writer.close()
     if windows:
         snaps = [
@@ -171,7 +224,7 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     files = list(discovery.log_files(account.kind, roots))
     summary.files = len(files)
     known = log_files.for_account(db, account.id)
-    plans = plan_files(account, files, known)
+    plans = plan_files(account, files, known, summary)
     summary.files_read = len(plans)
     total = sum(max(0, p.stat.st_size - p.start) for p in plans)
     done = 0
