@@ -86,9 +86,11 @@ class LineReader:
         *,
         skipping: bool = False,
         whole_tail: bool = True,
-        block: int = BLOCK_BYTES,
-        max_line: int = MAX_LINE_BYTES,
+        block: int | None = None,
+        max_line: int | None = None,
     ) -> None:
+        block = BLOCK_BYTES if block is None else block  # looked up now, so tests can lower them
+        max_line = MAX_LINE_BYTES if max_line is None else max_line
         if block > max_line:
             raise ValueError("a block must not be longer than the longest line")
         self.fh, self.start, self.end = fh, start, end
