@@ -122,19 +122,22 @@ def open_ledger(path: Path | str, *, backup_dir: Path | str | None = None, migra
             if pending and MIGRATIONS.applied(db):
                 # The online backup reads through this connection, so it runs before the lock.
                 _backup(db, path, backups, pending[0].name)
-            # BEGIN IMMEDIATE takes the write lock before looking again at what is pending, so
-            # two processes or threads opening a new ledger at once migrate it exactly once.
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                pending = MIGRATIONS.pending(db)
-                if pending:
-                    MIGRATIONS.apply(db)  # each migration runs as a savepoint inside this lock
-                    _record_meta(db)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+            # An up-to-date ledger is opened without the write lock, so a reader (`status`) never
+            # waits for a long write such as a first import of agent logs.
+            if pending:
+                # BEGIN IMMEDIATE takes the write lock before looking again at what is pending, so
+                # two processes or threads opening a new ledger at once migrate it exactly once.
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    pending = MIGRATIONS.pending(db)
+                    if pending:
+                        MIGRATIONS.apply(db)  # each migration runs as a savepoint inside this lock
+                        _record_meta(db)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
         except sqlite3.DatabaseError as exc:
             db.close()
             raise LedgerError(f"Could not update the ledger schema of {path}: {exc}") from exc
