@@ -168,9 +168,12 @@ def entry_from_line(
         c5 = usage.cache_creation_input_tokens or 0
         c1 = 0
     inp, out, cread = usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens or 0
-    # One cheap test in the common case: the bits above 2^53 are clear only when all five counts
-    # are below 2^53 and none is negative; the exact bound is checked only when that fails.
-    if (inp | out | cread | c5 | c1) >> 53 and not all(0 <= n <= MAX_TOKENS for n in (inp, out, cread, c5, c1)):
+    # One cheap test in the common case: the bits above 2^53 are clear only when all the counts
+    # (and the cache writes stored as one) are below 2^53 and none is negative; the exact bound is
+    # checked only when that fails.
+    if (inp | out | cread | c5 | c1 | (c5 + c1)) >> 53 and not (
+        all(0 <= n <= MAX_TOKENS for n in (inp, out, cread, c5, c1)) and c5 + c1 <= MAX_TOKENS
+    ):
         raise OutOfRange(TOKENS_OUT_OF_RANGE)
     # UNSET is falsy, so after the explicit-null checks ``x or ""`` turns "absent" into "".
     return (
