@@ -137,16 +137,14 @@ def upsert_rows(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
     return len(rows)
 
 
-def local_log_totals(db: Database, account_id: str) -> tuple[int, int]:
-    """All tokens and micro-USD of ``account_id``'s log-derived rows, summed without overflowing.
+def account_totals(db: Database, account_id: str) -> tuple[int, int]:
+    """All tokens and micro-USD recorded for ``account_id``, from the daily rollup (cheap), without overflow.
 
-    The agent-log import keeps an account's totals within ``domain.limits``, so that none of its
-    buckets, rollups or sums can overflow a 64-bit integer.
+    The agent-log import keeps a log account's totals within ``domain.limits``, so that none of
+    its buckets, rollups or sums can overflow a 64-bit integer.
     """
     tokens, cost = db.execute(
-        "SELECT total(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens), total(cost_micros) "
-        "FROM usage WHERE account_id = ? AND source = 'local_log'",
-        [account_id],
+        "SELECT total(tokens), total(cost_micros) FROM usage_daily WHERE account_id = ?", [account_id]
     ).fetchone()
     return int(tokens), int(cost)
 

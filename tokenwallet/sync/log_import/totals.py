@@ -27,7 +27,7 @@ class AccountTotals:
     @classmethod
     def stored(cls, db: Database, account_id: str) -> AccountTotals:
         """The totals already in the ledger."""
-        return cls(*usage.local_log_totals(db, account_id))
+        return cls(*usage.account_totals(db, account_id))
 
     def take(self, tokens: int, cost: int) -> bool:
         """Add these figures if the totals stay within the limits; returns whether they were added."""
