@@ -28,8 +28,8 @@ def _grab_screen(name: str) -> Path:
 
 @pytest.fixture
 def demo_app(qtbot):  # type: ignore[no-untyped-def]
+    from tokenwallet.services.first_run import cleanup_demo_home, demo_context
     from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.first_run import cleanup_demo_home, demo_context
 
     ctx = demo_context()
     app = TrayApp(ctx, demo=True)

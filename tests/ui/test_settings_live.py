@@ -175,11 +175,3 @@ def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot)
     dialog.save_general()
     assert checks == ["due", "due", "now"]
     _close(app, qtbot)
-
-
-def test_poll_tick_follows_the_interval() -> None:
-    from tokenwallet.ui.poll_schedule import poll_tick_ms
-
-    assert poll_tick_ms(5) == 60_000
-    assert poll_tick_ms(1) == 30_000
-    assert poll_tick_ms(24 * 60) == 60_000

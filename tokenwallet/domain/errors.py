@@ -6,11 +6,14 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 ::
 
     TokenwalletError
-    ├── UserInputError ............ bad input from the user (CLI exit status 2)
+    ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
+    │   │                           the input it is about, so a front-end can point at it
     │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
-    │   └── CorruptLedgerError .... the file was damaged and has been moved aside
+    │   ├── CorruptLedgerError .... the file was damaged and has been moved aside
+    │   └── StoredValueError ...... a stored value is outside the documented bounds (written by an
+    │                               older version); the message names it and how to fix it
     ├── SecretStoreError .......... the OS keyring cannot be used
     │   ├── NoUsableKeyringError .. no backend that keeps secrets safely
     │   └── KeyringLockedError .... the keyring is locked or the unlock was refused
@@ -25,13 +28,35 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class TokenwalletError(Exception):
     """Base of every error tokenwallet raises on purpose."""
 
 
 class UserInputError(TokenwalletError):
-    """The user gave a value that cannot be used; nothing was written."""
+    """The user gave a value that cannot be used; nothing was written.
+
+    ``field`` names the input the message is about (``amount``, ``anchor_day``, ...), or None.
+    The message itself speaks in domain words; the CLI adds the name of its option.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def input_field(field: str) -> Iterator[None]:
+    """Name ``field`` on a :class:`UserInputError` raised inside that does not name one yet."""
+    try:
+        yield
+    except UserInputError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 class NotFoundError(UserInputError):
@@ -52,6 +77,10 @@ class CorruptLedgerError(LedgerError):
     def __init__(self, message: str, moved_to: str | None = None) -> None:
         super().__init__(message)
         self.moved_to = moved_to
+
+
+class StoredValueError(LedgerError):
+    """A value in the ledger is outside the bounds of :mod:`tokenwallet.domain.limits`."""
 
 
 class SecretStoreError(TokenwalletError):

@@ -188,8 +188,8 @@ def _finish_start(
 ) -> None:
     import logging
 
+    from tokenwallet.services.first_run import demo_context
     from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.first_run import demo_context
     from tokenwallet.ui.single_instance import InstanceServer
 
     ctx = started.ctx = make_context()
@@ -215,7 +215,7 @@ def _clean_up(started: _Startup) -> None:
     app = started.app
     if app is None:
         return
-    from tokenwallet.ui.first_run import cleanup_demo_home
+    from tokenwallet.services.first_run import cleanup_demo_home
 
     if app.demo or app.data_ctx is not started.ctx:
         cleanup_demo_home(app.data_ctx)

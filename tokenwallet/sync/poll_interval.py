@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tokenwallet.app import AppContext
+    from sqlite_utils import Database
 
 POLL_TICK_MS = 60_000  # ask the schedule which accounts are due; the schedule holds the intervals
 MIN_TICK_MS = 15_000
@@ -18,7 +18,7 @@ def poll_tick_ms(minutes: int) -> int:
     return max(MIN_TICK_MS, min(POLL_TICK_MS, minutes * 60_000 // 2))
 
 
-def reschedule_polls(ctx: AppContext, minutes: int) -> int:
+def reschedule_polls(db: Database, minutes: int) -> int:
     """Move each account's next poll to its last poll plus the new interval (runs on a worker).
 
     Accounts with an interval of their own, accounts backing off after failures and accounts never
@@ -30,7 +30,6 @@ def reschedule_polls(ctx: AppContext, minutes: int) -> int:
     from tokenwallet.sources.registry import CONNECTORS
     from tokenwallet.sync.schedule import effective_interval
 
-    db = ctx.ledger()
     moved = 0
     with db.atomic():
         for account in accounts.list_accounts(db, include_disabled=False):

@@ -1,4 +1,8 @@
-"""First-run work of the tray app: the throwaway demo home, detected log folders, "own data?"."""
+"""First run: the throwaway demo home, agent-log folders found on this machine, "any data of one's own?".
+
+The tray app asks these on its worker threads at start-up; nothing here imports Qt, and the
+module imports only the standard library at load time (it is loaded while the tray starts).
+"""
 
 from __future__ import annotations
 
@@ -56,24 +60,3 @@ def cleanup_demo_home(ctx: AppContext) -> None:
     home = ctx.paths.config_dir.parent
     if home.name.startswith("tokenwallet-demo-") and Path(tempfile.gettempdir()) in home.parents:
         shutil.rmtree(home, ignore_errors=True)
-
-
-def release_startup_memory() -> None:
-    """Hand the heap pages freed by start-up (import-time garbage) back to the system (glibc only).
-
-    The tray app lives all day; without this, glibc keeps those pages resident. Elsewhere, or if
-    the call is not there, nothing happens.
-    """
-    import platform
-    import sys
-
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
-        return
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

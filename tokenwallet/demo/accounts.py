@@ -1,4 +1,4 @@
-"""Demo accounts wired to a running provider emulator (for the tray's demo mode and manual tries).
+"""Demo accounts wired to a running provider emulator, one per provider (for manual tries and benchmarks).
 
 The keys go into the given secret store (normally a session-only :class:`MemorySecretStore`),
 the accounts into the ledger; polling them then works exactly like real accounts, over HTTP.

@@ -1,7 +1,8 @@
-"""Demo data: a sample allowance and a month of spend in a throwaway home, kept moving by a ticker.
+"""Seeding a demo home: the demo accounts, a sample allowance and a month of spend.
 
-A newcomer with no key sees a live meter.  The data is clearly labelled "Demo data" in the
-tray and the dashboard; adding an own account or allowance leaves demo mode.
+A newcomer with no key sees a live meter (kept moving by :mod:`tokenwallet.demo.ticker`).  The
+data is clearly labelled "Demo data" in the tray and the dashboard; adding an own account or
+allowance leaves demo mode.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def is_demo_home(db: Database) -> bool:
     return DEMO_ACCOUNT_ID in ids
 
 
-def _record(account: str, provider: str, model: str, start: datetime, cost: int, n: int, est: bool) -> UsageRecord:
+def demo_record(account: str, provider: str, model: str, start: datetime, cost: int, n: int, est: bool) -> UsageRecord:
+    """One hour of demo usage (estimated local-log spend with ``est``, else reported API cost)."""
     return UsageRecord(
         account_id=account,
         source=Source.LOCAL_LOG if est else Source.API_COST,
@@ -121,10 +123,12 @@ def seed_demo(
         if 8 <= hour.hour < 19 and hour.weekday() < 5:
             for provider, model, account in _MODELS if hour < history_end else ():
                 cost = rng.randint(20_000, 160_000)
-                records.append(_record(account, provider, model, hour, cost, rng.randint(3, 40), est=False))
+                records.append(demo_record(account, provider, model, hour, cost, rng.randint(3, 40), est=False))
             if rng.random() < 0.5:
                 records.append(
-                    _record(DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(10_000, 90_000), 5, True)
+                    demo_record(
+                        DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(10_000, 90_000), 5, True
+                    )
                 )
         hour += timedelta(hours=1)
     with db.atomic():  # upsert leaves committing to the caller
@@ -143,33 +147,3 @@ def mark_synced(db: Database, now: datetime, account_ids: tuple[str, ...] = (DEM
             state = sync_state.get(db, account_id)
             due = now + timedelta(seconds=30)
             sync_state.put(db, replace(state, last_attempt=now, last_success=now, next_due=due))
-
-
-def start_demo_emulator() -> RunningEmulator | None:
-    """Start the built-in provider emulator on 127.0.0.1, or None when it cannot start."""
-    try:
-        from tokenwallet.emulator import start_emulator
-
-        return start_emulator()
-    except (ImportError, OSError):
-        return None
-
-
-_TICK_MODELS = (("anthropic", "claude-sonnet-4", DEMO_LOGS_ID),)
-
-
-def tick_demo(db: Database, now: datetime, *, rng: random.Random | None = None) -> None:
-    """Add a little (estimated, local-log) spend in the current hour so the demo meter visibly moves."""
-    from tokenwallet.ledger import usage
-
-    rng = rng or random.Random()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    model = rng.choice(_TICK_MODELS)
-    existing = usage.list_records(
-        db, usage.UsageFilter(since=hour, until=hour + timedelta(hours=1), accounts=(model[2],), models=(model[1],))
-    )
-    previous = sum(r.cost_micros or 0 for r in existing if r.key == f"demo:{model[1]}:{hour.isoformat()}")
-    cost = previous + rng.randint(20_000, 80_000)
-    with db.atomic():
-        usage.upsert(db, [_record(model[2], model[0], model[1], hour, cost, 1, est=True)], recorded_at=now)
-    mark_synced(db, now, (DEMO_LOGS_ID,))
