@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from tests.fuzz.strategies_logs import TARGETS
 from tokenwallet.domain.errors import TokenwalletError
 
-EXAMPLES = {"agent_log_import": 400}
-"""Examples per target: 600 for each reader, fewer for the whole import (2,800 in all)."""
+EXAMPLES = {"agent_log_import": 300}
+"""Examples per target: 500 for each reader, fewer for the whole import (2,300 in all)."""
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
@@ -22,7 +22,7 @@ def test_log_reader_survives_hostile_lines(name: str) -> None:
     target = TARGETS[name]
 
     @settings(
-        max_examples=EXAMPLES.get(name, 600),
+        max_examples=EXAMPLES.get(name, 500),
         deadline=None,
         database=None,
         derandomize=True,
