@@ -29,6 +29,7 @@ from tokenwallet.ledger import accounts
 from tokenwallet.sources.agent_logs import lines
 from tokenwallet.sources.agent_logs.common import (
     COST_OUT_OF_RANGE,
+    DOCUMENT_TOO_LARGE,
     LINE_TOO_LONG,
     NESTED_TOO_DEEPLY,
     OVER_ACCOUNT_TOTAL,
@@ -36,7 +37,7 @@ from tokenwallet.sources.agent_logs.common import (
     TOKENS_OUT_OF_RANGE,
     WINDOW_OUT_OF_RANGE,
 )
-from tokenwallet.sync.log_import import claude_import
+from tokenwallet.sync.log_import import claude_import, items_import
 from tokenwallet.sync.log_import.importer import import_account
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs"
@@ -251,6 +252,23 @@ def test_a_line_longer_than_the_limit_is_skipped_unread_also_across_imports(
         fh.write('{"type":"turn_context","payload":{"model":"' + "z" * 9000 + '"}}\n')
     codex = accounts.add(db, Account(id="c", kind=AccountKind.CODEX, label="c", config={"paths": [str(croot)]}), at=now)
     assert import_account(db, codex, clock=clock).rejected == {LINE_TOO_LONG: 1}
+
+
+def test_a_gemini_chat_document_above_the_limit_is_not_read(
+    db: Any, tmp_path: Path, clock: Any, now: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "gemini"
+    shutil.copytree(FIXTURES / "gemini", root)
+    doc = next(root.rglob("session-*.json"))
+    monkeypatch.setattr(items_import, "MAX_DOCUMENT_BYTES", doc.stat().st_size - 1)
+    account = _account(db, AccountKind.GEMINI, root, now)
+    summary = import_account(db, account, clock=clock)
+    assert summary.rejected == {DOCUMENT_TOO_LARGE: 1} and summary.imported == 0
+    # Not read again until it changes; within the limit it is read whole.
+    assert import_account(db, account, clock=clock).files_read == 0
+    doc.write_bytes(doc.read_bytes() + b"\n")
+    monkeypatch.setattr(items_import, "MAX_DOCUMENT_BYTES", doc.stat().st_size)
+    assert import_account(db, account, clock=clock).imported == 2
 
 
 def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
