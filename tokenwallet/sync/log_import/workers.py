@@ -60,7 +60,11 @@ def init_worker(parent: int) -> None:
 
 
 def kill_workers(executor: ProcessPoolExecutor) -> None:
-    """Stop ``executor``'s workers now, dropping queued tasks (``shutdown`` would wait for them)."""
+    """Stop ``executor``'s workers now, dropping queued tasks (``shutdown`` would wait for them).
+
+    What ``ProcessPoolExecutor.kill_workers`` does from Python 3.14 on; before it the processes
+    are only reachable through the executor's ``_processes``.
+    """
     processes: dict[int, Any] = dict(getattr(executor, "_processes", None) or {})
     for process in processes.values():
         with contextlib.suppress(OSError, ValueError):
