@@ -6,10 +6,11 @@ only de-duplicates and writes in the importing process.  Its result is plain tup
 
 The file is read in bounded blocks of complete lines (``lines.LineReader``: a line longer than
 ``MAX_LINE_BYTES`` is skipped unread and counted), and the fast path decodes each block, usually
-the whole unread part, in one ``msgspec`` call.  A block that call refuses (a cut or corrupt line,
-invalid UTF-8, a line of an unexpected shape or nested too deeply) or that has usage lines without
-a ``message.id`` is read again line by line, where each bad line is skipped and counted.  Both
-paths apply the same rules (:func:`claude_code.entry_from_line`), so they import the same.  Token
+the whole unread part, in one ``msgspec`` call.  When that call refuses a block (a cut or corrupt
+line, invalid UTF-8, a line of an unexpected shape), the line its error points at is read on its
+own, where a bad line is skipped and counted, and the lines around it are decoded at once again.
+A block nested too deeply or with usage lines without a ``message.id`` is read line by line as a
+whole.  Both paths apply the same rules (:func:`claude_code.entry_from_line`), so they import the same.  Token
 counts, times and costs outside ``domain.limits`` reject their line; a file that cannot be read
 is reported as unreadable rather than failing the import.
 """
@@ -18,13 +19,22 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import msgspec
 
 from tokenwallet.domain.limits import MAX_EPOCH, MAX_MICROS, MIN_EPOCH
-from tokenwallet.ledger.log_entries import FAST, HAS_SPEED, SIDECHAIN, Moves, add_moves, key_hash, request_hash
+from tokenwallet.ledger.log_entries import (
+    FAST,
+    HAS_SPEED,
+    SIDECHAIN,
+    Moves,
+    add_moves,
+    key_hash,
+    request_hash,
+)
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
     PREFILTER,
@@ -86,10 +96,26 @@ class FileScan:
     unreadable: str = ""
     head: str = ""
     entries: list[RawEntry] = field(default_factory=list)
-    # The entries' figures per quarter-hour bucket, summed here in parallel: the importer only
-    # corrects for the few entries it does not keep.
-    buckets: Moves = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)  # models of this file the catalog does not price
+
+
+@dataclass(slots=True)
+class TaskScan:
+    """The scans of several files of one account (one task for a worker process), in file order.
+
+    ``buckets`` holds the figures of all their entries per quarter-hour bucket, summed here in
+    parallel: the importer only corrects for the few entries it does not keep.  A first import
+    sets entries apart (``sync.log_import.staging``): then each file's ``entries`` keeps only those
+    that need judging against others, and ``apart`` holds the rest, serialized for the ledger, with
+    their message hashes in ``apart_ids`` (a native ``array('q')`` as bytes).
+    """
+
+    files: list[FileScan]
+    buckets: Moves = field(default_factory=dict)
+    apart: bytes = b""
+    apart_ids: bytes = b""
+    apart_count: int = 0
+    apart_unpriced: int = 0
 
 
 class _LineByLine(Exception):
@@ -120,22 +146,54 @@ class _Collector:
             self.previous,
         )
         try:
-            self.fast(data)
+            self.fast(data, offset)
         except _LineByLine:
             del scan.entries[mark[0] :], scan.unpriced[mark[1] :]
             scan.lines, scan.usage_lines, scan.malformed, scan.skipped, scan.rejected, self.previous = mark[2:]
             self.line_by_line(bytes(data), offset)
 
-    def fast(self, buf: bytes | memoryview) -> None:
-        """Decode every line of ``buf`` at once; raises :class:`_LineByLine` when that cannot be done."""
-        if not _is_utf8(buf):
-            raise _LineByLine
-        try:
-            lines = DECODER.decode_lines(buf)
-        except (msgspec.DecodeError, RecursionError) as exc:
-            raise _LineByLine from exc
-        self.add_all(lines)
-        self.scan.lines += len(lines)
+    def fast(self, buf: bytes | memoryview, base: int = 0) -> None:
+        """Decode the lines of ``buf`` (starting at file offset ``base``) in as few calls as possible.
+
+        A run of lines that one call refuses is split around the line the error points at: the
+        lines before and after it are decoded at once again, that line on its own
+        (:meth:`line_by_line`), so a damaged line costs one line's work, not its block's.  Raises
+        :class:`_LineByLine` when the block must be read line by line as a whole.
+        """
+        data = bytes(buf) if isinstance(buf, memoryview) else buf
+        view = memoryview(data)  # runs are decoded from slices of it, without copies
+        checked = data.isascii()  # the common case: then no run needs a UTF-8 check
+        todo = [(0, len(data), False)]  # (start, end, read line by line), last one first
+        while todo:
+            lo, hi, alone = todo.pop()
+            if lo >= hi:
+                continue
+            if alone:
+                self.line_by_line(data[lo:hi], base + lo)
+                continue
+            bad = None if checked else _utf8_error(view, lo, hi)
+            if bad is None:
+                try:
+                    lines = DECODER.decode_lines(view[lo:hi])
+                except msgspec.ValidationError as exc:
+                    bad = _value_start(data, lo, hi, exc)
+                except msgspec.DecodeError as exc:
+                    bad = _error_byte(lo, hi, exc)
+                except RecursionError as exc:
+                    raise _LineByLine from exc
+                else:
+                    self.add_all(lines)
+                    self.scan.lines += len(lines)
+                    continue
+                if bad is None:  # the error does not say where: this run line by line
+                    todo.append((lo, hi, True))
+                    continue
+            nl = data.rfind(b"\n", lo, bad)
+            start = lo if nl < 0 else nl + 1
+            end = data.find(b"\n", bad, hi)
+            end = hi if end < 0 else end + 1
+            # In file order: the lines before, the refused line on its own, the lines after.
+            todo += ((end, hi, False), (start, end, True), (lo, start, False))
 
     def line_by_line(self, data: bytes, base: int) -> None:
         """Read ``data`` (lines starting at file offset ``base``) one line at a time, counting bad ones."""
@@ -255,18 +313,55 @@ def _line_by_line(data: bytes, base: int, scan: FileScan, account_id: str) -> No
     _Collector(scan, account_id).line_by_line(data, base)
 
 
-def _is_utf8(buf: bytes | memoryview) -> bool:
-    """msgspec does not look inside the strings it skips, so the bytes are checked first."""
-    if isinstance(buf, bytes) and buf.isascii():
-        return True  # the common case, and far cheaper than decoding
+_AT_BYTE = re.compile(r"\(byte (\d+)\)$")
+_AT_VALUE = re.compile(r"at `\$\[(\d+)\]")
+
+
+def _error_byte(lo: int, hi: int, exc: msgspec.DecodeError) -> int | None:
+    """Where in ``data[lo:hi]`` the one-call decode failed (an absolute position), if it says."""
+    text = str(exc)
+    if text.startswith("Input data was truncated"):
+        return hi - 1  # the last value is cut short
+    found = _AT_BYTE.search(text)
+    return None if found is None else min(hi - 1, lo + int(found.group(1)))
+
+
+def _value_start(data: bytes, lo: int, hi: int, exc: msgspec.ValidationError) -> int | None:
+    """Where the value a validation error names (``$[i]``) starts, counting one value per line.
+
+    When values and lines do not match one to one, this points at an earlier line; that line is
+    then read on its own (correctly) and the decode of the rest finds the culprit again.
+    """
+    found = _AT_VALUE.search(str(exc))
+    if found is None:
+        return None
+    index = int(found.group(1))
+    pos = lo
+    while pos < hi:
+        nl = data.find(b"\n", pos, hi)
+        end = hi if nl < 0 else nl
+        if data[pos:end].strip():
+            if index == 0:
+                return pos
+            index -= 1
+        pos = end + 1
+    return None
+
+
+def _utf8_error(view: memoryview, lo: int, hi: int) -> int | None:
+    """The position of the first byte of ``view[lo:hi]`` that is not UTF-8, or ``None`` when all is.
+
+    msgspec does not look inside the strings it skips, so a run is checked before it is decoded.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for at in range(0, len(buf), _SLICE):  # in slices, so a large block is never copied whole
-            decoder.decode(buf[at : at + _SLICE])
-        decoder.decode(b"", True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    for at in range(lo, hi, _SLICE):  # in slices, so a large block is never copied whole
+        chunk = view[at : min(hi, at + _SLICE)]
+        try:
+            decoder.decode(chunk, at + _SLICE >= hi)
+        except UnicodeDecodeError as exc:
+            held = len(exc.object) - len(chunk)  # bytes of a character cut by the previous slice
+            return min(hi - 1, max(lo, at - held + exc.start))
+    return None
 
 
 def _scan(fh: BinaryIO, start: int, size: int, scan: FileScan, account_id: str, skipping: bool) -> None:
@@ -300,7 +395,6 @@ def scan_file(path: str, start: int, size: int, account_id: str = "", skipping: 
             scan.head = head_digest(read_at(fh, 0, min(scan.consumed, HEAD_BYTES)))
     except Unreadable as exc:
         return FileScan(consumed=start, unreadable=str(exc))
-    add_moves(scan.buckets, scan.entries)
     return scan
 
 
@@ -309,11 +403,13 @@ def scan_bytes(data: bytes, account_id: str = "") -> FileScan:
     scan = FileScan(consumed=0, bytes_read=len(data))
     _scan(io.BytesIO(data), 0, len(data), scan, account_id, False)
     scan.head = head_digest(data[: min(scan.consumed, HEAD_BYTES)])
-    add_moves(scan.buckets, scan.entries)
     return scan
 
 
-def scan_files(account_id: str, files: list[tuple[str, int, int, bool]]) -> list[FileScan]:
-    """:func:`scan_file` for several (path, start, size, skipping) of one account; one task for a worker."""
+def scan_files(account_id: str, files: list[tuple[str, int, int, bool]]) -> TaskScan:
+    """:func:`scan_file` for several (path, start, size, skipping) of one account, and their bucket figures."""
     with no_cycle_collection():
-        return [scan_file(path, start, size, account_id, skipping) for path, start, size, skipping in files]
+        task = TaskScan([scan_file(path, start, size, account_id, skipping) for path, start, size, skipping in files])
+        for scan in task.files:
+            add_moves(task.buckets, scan.entries)
+        return task

@@ -12,7 +12,7 @@ without its newline is left for the next run unless it is already a whole JSON v
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -29,13 +29,14 @@ from tokenwallet.sync.log_import.batch import (
     LABEL,
     PROVIDER,
     ImportSummary,
+    Plan,
     Progress,
     Writer,
     account_roots,
     epoch,
     plan_files,
 )
-from tokenwallet.sync.log_import.claude_import import import_claude
+from tokenwallet.sync.log_import.claude_import import Overtaken, import_claude, stage_claude
 from tokenwallet.sync.log_import.items_import import import_items
 
 BULK_CACHE_KIB = 32 * 1024
@@ -92,6 +93,14 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     if merge or not plans:
         run()
         return summary
+    if account.kind is AccountKind.CLAUDE_CODE:
+        try:
+            _first_claude_import(db, account, plans, summary, epoch(now), report, gone, now)
+        except Overtaken:
+            # Another import wrote this account's first entries while this one read: read again
+            # as a later import, judged against what that one wrote.
+            return import_account(db, account, clock=clock, progress=progress)
+        return summary
     # A first import can be hundreds of thousands of rows: write them in one transaction (all or
     # nothing) with the rollups summed once at the end instead of by a trigger per row.
     with _bulk_settings(db), db.atomic(), rollups.deferred_for_account(db, account.id):
@@ -99,13 +108,42 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     return summary
 
 
+def _first_claude_import(
+    db: Database,
+    account: Account,
+    plans: list[Plan],
+    summary: ImportSummary,
+    recorded_at: int,
+    report: Callable[[int], None],
+    gone: list[str],
+    now: datetime,
+) -> None:
+    """Read the whole history without a lock, then write it in one short transaction (all or nothing).
+
+    Until that transaction other processes may write the ledger (``usage add`` need not wait for
+    the whole import), and its rollups are summed once at the end instead of by a trigger per row.
+    """
+    staged = stage_claude(db, account, plans, summary, recorded_at, report)
+    # The default page cache: the entries are appended and their index sorted in small runs.
+    with (
+        staged.attached(db),
+        _bulk_settings(db, cache_kib=None),
+        db.atomic(),
+        rollups.deferred_for_account(db, account.id),
+    ):
+        states = staged.write(db, summary)
+        log_files.save(db, states, at=now)
+        summary.files_forgotten = log_files.forget(db, gone)
+
+
 @contextmanager
-def _bulk_settings(db: Database) -> Iterator[None]:
-    """A big page cache keeps the indexes in memory while the rows go in.  Foreign keys are not
-    re-checked per row: every row names the account this import just read from the ledger."""
+def _bulk_settings(db: Database, cache_kib: int | None = BULK_CACHE_KIB) -> Iterator[None]:
+    """A big page cache (``cache_kib``) keeps the indexes in memory while the rows go in.  Foreign
+    keys are not re-checked per row: every row names the account this import just read from the ledger."""
     (cache,) = db.execute("PRAGMA cache_size").fetchone()
     (foreign_keys,) = db.execute("PRAGMA foreign_keys").fetchone()
-    db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    if cache_kib is not None:
+        db.execute(f"PRAGMA cache_size = -{cache_kib}")
     db.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
