@@ -63,6 +63,8 @@ RawEntry = tuple[Any, ...]
 """One entry as a ``ledger.log_entries`` row (``claude_code.Entry.of`` makes the entry)."""
 
 _SLICE = 1 << 20
+_RUN = 16 << 10
+"""About how many bytes of complete lines one decode call takes."""
 
 _book: PriceBook | None = None
 
@@ -155,15 +157,24 @@ class _Collector:
     def fast(self, buf: bytes | memoryview, base: int = 0) -> None:
         """Decode the lines of ``buf`` (starting at file offset ``base``) in as few calls as possible.
 
-        A run of lines that one call refuses is split around the line the error points at: the
-        lines before and after it are decoded at once again, that line on its own
-        (:meth:`line_by_line`), so a damaged line costs one line's work, not its block's.  Raises
-        :class:`_LineByLine` when the block must be read line by line as a whole.
+        The block is decoded in runs of lines; a run that one call refuses is split around the
+        line the error points at: the lines before and after it are decoded at once again, that
+        line on its own (:meth:`line_by_line`), so a damaged line costs one line's work and a
+        short run's, not its block's.  Raises :class:`_LineByLine` when the block must be read
+        line by line as a whole.
         """
         data = bytes(buf) if isinstance(buf, memoryview) else buf
         view = memoryview(data)  # runs are decoded from slices of it, without copies
         checked = data.isascii()  # the common case: then no run needs a UTF-8 check
-        todo = [(0, len(data), False)]  # (start, end, read line by line), last one first
+        # Runs of about :data:`_RUN` bytes cost no more to decode than the whole block, and a
+        # refused line then costs one short run decoded again, not everything before it.
+        todo = []  # (start, end, read line by line), the last run first
+        lo, end = 0, len(data)
+        while lo < end:
+            hi = data.find(b"\n", lo + _RUN) + 1 or end
+            todo.append((lo, hi, False))
+            lo = hi
+        todo.reverse()
         while todo:
             lo, hi, alone = todo.pop()
             if lo >= hi:
