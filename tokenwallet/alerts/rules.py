@@ -99,7 +99,10 @@ _PARAMS: dict[RuleKind, type[Any]] = {
 }
 _KIND_OF: dict[type[Any], RuleKind] = {v: k for k, v in _PARAMS.items()}
 
-DEFAULT_PERCENTS = (50.0, 80.0, 95.0, 100.0)
+DEFAULT_PERCENTS = (80.0, 95.0, 100.0)
+"""The thresholds (percent of the granted value used) every new allowance gets."""
+DEFAULT_EXPIRY_DAYS = 3.0
+"""How long before a grant lapses with value unspent the default expiry rule warns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +209,15 @@ def usable(rule: Rule) -> bool:
 
 
 def default_rules(allowance_id: str) -> list[Rule]:
-    """The rules a new allowance gets: actual thresholds at 50/80/95/100% used."""
-    return [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+    """The rules every new allowance gets, whichever way it is created.
+
+    Actual spend at 80, 95 and 100% of the granted value; the forecast "runs out before the
+    reset"; and a warning 3 days before a grant lapses with value unspent.
+    """
+    rules = [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+    rules.append(Rule(new_rule_id(), ForecastParams(margin_days=0.0), allowance_id))
+    rules.append(Rule(new_rule_id(), ExpiryParams(days_before=DEFAULT_EXPIRY_DAYS, min_unspent=1), allowance_id))
+    return rules
 
 
 def to_stored(rule: Rule, created_at: datetime) -> StoredRule:

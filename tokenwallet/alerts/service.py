@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -177,8 +178,10 @@ def run_alerts(
     return recorded
 
 
-def add_rule(db: Database, rule: Rule, now: datetime) -> Rule:
-    """Store ``rule`` (checking its allowance exists) with an audit entry."""
+def add_rule(
+    db: Database, rule: Rule, now: datetime, *, actor: str = "user", details: dict[str, Any] | None = None
+) -> Rule:
+    """Store ``rule`` (checking its allowance exists) with an audit entry; ``details`` are added to it."""
     if rule.allowance_id is not None:
         rule = Rule(rule.id, rule.params, allowances.find(db, rule.allowance_id).id, rule.enabled, rule.notify_recovery)
     with db.atomic():
@@ -186,10 +189,11 @@ def add_rule(db: Database, rule: Rule, now: datetime) -> Rule:
         audit.append(
             db,
             at=now,
+            actor=actor,
             action="alert_rule.add",
             entity="alert_rule",
             entity_id=rule.id,
-            details={"rule": rule.describe(), "allowance_id": rule.allowance_id},
+            details={"rule": rule.describe(), "allowance_id": rule.allowance_id, **(details or {})},
         )
     return rule
 
