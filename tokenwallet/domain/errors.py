@@ -8,7 +8,9 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
     TokenwalletError
     ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
     │   │                           the input it is about, so a front-end can point at it
-    │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   └── PolicyFileError ....... an employer policy file breaks the policy format; ``problems``
+    │                               has one line per mistake, naming its line and field
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
     │   ├── CorruptLedgerError .... the file was damaged and has been moved aside
@@ -28,7 +30,7 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -61,6 +63,19 @@ def input_field(field: str) -> Iterator[None]:
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
+
+
+class PolicyFileError(UserInputError):
+    """A policy file cannot be imported as it is; nothing was written.
+
+    ``problems`` holds one line per mistake, e.g. ``line 14, allowance[0].cadence: 'fortnightly'
+    is not one of daily, weekly, ...``; ``field`` is the path of the first one.
+    """
+
+    def __init__(self, source: str, problems: Sequence[str], *, field: str | None = None) -> None:
+        listed = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source} is not a valid policy file; change it and import it again:\n{listed}", field=field)
+        self.problems = tuple(problems)
 
 
 class ConfigError(TokenwalletError):
