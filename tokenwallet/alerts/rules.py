@@ -28,6 +28,7 @@ class RuleKind(StrEnum):
     SPIKE = "spike"  # today's spend is k times the trailing median
     STALE = "stale"  # no successful sync for N hours
     PROVIDER = "provider"  # a provider-side signal (LiteLLM soft budget, OpenRouter limit, Codex window)
+    OFF_POLICY = "off_policy"  # usage this month outside an employer policy's restrictions
 
 
 class Signal(StrEnum):
@@ -87,7 +88,17 @@ class ProviderParams:
     account_id: str | None = None
 
 
-RuleParams = ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams
+@dataclass(frozen=True, slots=True)
+class OffPolicyParams:
+    """Fire when this month's usage outside a policy's restrictions costs more than ``min_amount``
+    (micro-USD; 0: any off-policy usage at all)."""
+
+    min_amount: int = 0
+
+
+RuleParams = (
+    ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams | OffPolicyParams
+)
 
 _PARAMS: dict[RuleKind, type[Any]] = {
     RuleKind.THRESHOLD: ThresholdParams,
@@ -96,6 +107,7 @@ _PARAMS: dict[RuleKind, type[Any]] = {
     RuleKind.SPIKE: SpikeParams,
     RuleKind.STALE: StaleParams,
     RuleKind.PROVIDER: ProviderParams,
+    RuleKind.OFF_POLICY: OffPolicyParams,
 }
 _KIND_OF: dict[type[Any], RuleKind] = {v: k for k, v in _PARAMS.items()}
 
@@ -195,6 +207,10 @@ def validate(params: RuleParams) -> None:
                 f"A forecast margin is 0 to {MAX_DAYS:,} days (ten years), not {params.margin_days:g}.",
                 field="margin_days",
             )
+    elif isinstance(params, OffPolicyParams):
+        if params.min_amount < 0:
+            raise UserInputError("An off-policy rule's minimum amount cannot be negative.", field="min_amount")
+        _amount(params.min_amount, "min_amount", "off-policy minimum")
     elif isinstance(params, ProviderParams) and not 0 < params.percent <= 100:
         raise UserInputError(f"The percent {params.percent} is out of range; use 1-100.", field="percent")
 

@@ -375,3 +375,47 @@ def m003_log_entries(db: Database) -> None:
         with rollups.deferred_for_account(db, account_id):
             db.execute("DELETE FROM usage WHERE account_id = ? AND source = 'local_log'", [account_id])
             log_entries.apply(db, account_id, provider, entries, [], recorded_at=recorded)
+
+
+@MIGRATIONS()
+def m004_policies(db: Database) -> None:
+    """Employer policies: every imported revision, the allowances each created, and their grants.
+
+    ``policies`` keeps each revision's normalised document (JSON) and its digest, so a second
+    import of the same revision with other content can be refused.  ``policy_allowances`` marks an
+    allowance as created by a policy and lists the fields the policy owns; ``policy_grants`` ties
+    the top-ups and vesting instalments it created to a key that is stable across revisions.
+    Self-contained: nothing here may import tokenwallet code (the migration is history).
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE policies (
+            policy_id TEXT NOT NULL,
+            revision INTEGER NOT NULL CHECK (revision >= 1),
+            employer TEXT NOT NULL,
+            effective TEXT NOT NULL,
+            document TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            imported_at INTEGER NOT NULL,
+            PRIMARY KEY (policy_id, revision)
+        );
+        CREATE TABLE policy_allowances (
+            allowance_id TEXT PRIMARY KEY REFERENCES allowances(id) ON DELETE CASCADE,
+            policy_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            owned TEXT NOT NULL DEFAULT '[]',
+            retired_revision INTEGER,
+            UNIQUE (policy_id, name)
+        );
+        CREATE TABLE policy_grants (
+            grant_id TEXT PRIMARY KEY REFERENCES grants(id) ON DELETE CASCADE,
+            allowance_id TEXT NOT NULL REFERENCES allowances(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            UNIQUE (allowance_id, key)
+        );
+        CREATE INDEX policy_grants_by_allowance ON policy_grants (allowance_id);
+        """,
+    )

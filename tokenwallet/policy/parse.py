@@ -303,7 +303,9 @@ def dump_document(document: Mapping[str, Any]) -> str:
 def to_document(policy: Policy) -> dict[str, Any]:
     """The policy as a version 1 JSON document (amounts in dollars or tokens, dates as text).
 
-    Optional fields appear only when the file gave them, so a stored policy reads like its file.
+    Optional fields whose absence means something (no zone: the user's; no providers: any) appear
+    only when the file gave them; the rest always appear, with their defaults, so two files that
+    say the same thing have the same document.
     """
     amount = _amount_value
 
@@ -314,9 +316,11 @@ def to_document(policy: Policy) -> dict[str, Any]:
             "unit": a.unit.value,
             "amount": amount(a.amount, a.unit),
             "cadence": a.cadence.value,
+            "anchor_day": a.anchor_day,
+            "transferable": a.transferable,
+            "cash_value": a.cash_value,
         }
         optional: dict[str, Any] = {
-            "anchor_day": a.anchor_day,
             "timezone": a.timezone,
             "starts": a.starts.isoformat() if a.starts else None,
             "ends": a.ends.isoformat() if a.ends else None,
@@ -332,8 +336,6 @@ def to_document(policy: Policy) -> dict[str, Any]:
             },
             "providers": list(a.providers),
             "models": list(a.models),
-            "transferable": a.transferable,
-            "cash_value": a.cash_value,
             "topup": [
                 {
                     "amount": amount(t.amount, a.unit),

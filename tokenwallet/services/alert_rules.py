@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tokenwallet.app import AppContext
 
 _ALLOWANCE_KINDS = (r.RuleKind.THRESHOLD, r.RuleKind.FORECAST, r.RuleKind.EXPIRY, r.RuleKind.SPIKE)
-_REQUEST_FIELD = {"days_before": "days"}
+_REQUEST_FIELD = {"days_before": "days", "min_amount": "absolute"}
 """Rule parameters whose name differs from the :class:`RuleRequest` field that sets them."""
 
 
@@ -77,6 +77,10 @@ def _params(request: RuleRequest, kind: r.RuleKind, unit: Unit) -> r.RuleParams:
         params = r.ExpiryParams(days_before=request.days, min_unspent=least)
     elif kind is r.RuleKind.SPIKE:
         params = r.SpikeParams(factor=request.factor, trailing_days=request.trailing_days)
+    elif kind is r.RuleKind.OFF_POLICY:
+        with input_field("absolute"):
+            least = parse_amount(request.absolute, Unit.USD, what="off-policy minimum") if request.absolute else 0
+        params = r.OffPolicyParams(min_amount=least)
     elif kind is r.RuleKind.STALE:
         params = r.StaleParams(hours=request.hours, account_id=request.account)
     else:

@@ -25,6 +25,7 @@ from tokenwallet.domain.money import micros_to_decimal
 from tokenwallet.ledger import accounts, allowances
 from tokenwallet.services.alert_rules import add_default_rules
 from tokenwallet.services.local_zone import local_zone_name
+from tokenwallet.services.policy_owned import refuse_policy_owned
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -295,6 +296,7 @@ def edit_allowance(
         rollover_cap=rollover_cap,
         scope=scope,
     )
+    refuse_policy_owned(db, before, edited)
     return allowances.replace(db, edited, at=ctx.clock())
 
 
@@ -344,6 +346,7 @@ def change_allowance(
         rollover_cap=cap if rollover else None,
         scope=before.scope.accounts if scope is None else scope,
     )
+    refuse_policy_owned(db, before, edited)
     return allowances.replace(db, edited, at=ctx.clock())
 
 
