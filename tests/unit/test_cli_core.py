@@ -62,6 +62,7 @@ def test_status_json_on_an_empty_home(home: Path) -> None:
         "allowances": [],
         "accounts": [],
         "snapshots": [],
+        "off_policy": [],  # added with employer policies: one entry per imported policy with restrictions
     }
 
 

@@ -217,9 +217,10 @@ def _off_policy(rule: Rule, p: OffPolicyParams, facts: Facts) -> list[Observatio
         if worst is not None:
             region = f" in region {worst.route.region!r}" if worst.route.region else ""
             where = f" Largest: {worst.route.provider} {worst.route.model}{region} ({'; '.join(worst.reasons)})."
+        tokens = f" and {spend.tokens:,} tokens" if spend.tokens else ""
         message = (
-            f"{format_amount(spend.cost_micros, Unit.USD)} and {spend.tokens:,} tokens this month were used where "
-            f"the policy {spend.policy_id!r} does not allow it.{where}"
+            f"{format_amount(spend.cost_micros, Unit.USD)}{tokens} this month went where the policy "
+            f"{spend.policy_id!r} does not allow it.{where}"
         )
         key = f"off_policy:{spend.policy_id}:{facts.month}"
         result.append(Observation(rule, key, active, f"{spend.policy_id}: off-policy spend", message))

@@ -30,6 +30,7 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "tokenwallet.cli.report",
     "autostart": "tokenwallet.cli.autostart",
     "budget": "tokenwallet.cli.budget",
+    "policy": "tokenwallet.cli.policy",
 }
 
 

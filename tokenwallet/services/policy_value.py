@@ -120,5 +120,6 @@ def off_policy_spend(
     if since is None:
         since = month_of(now, zone(local_zone_name(ctx)))[0]
     if until is None:
-        until = now + timedelta(seconds=1)  # a bucket stamped exactly now counts, as in the status
+        # a bucket stamped exactly now counts, as in the status
+        until = now.replace(microsecond=0) + timedelta(seconds=1)
     return policies.off_policy_spend(ctx.ledger(), since, until)
