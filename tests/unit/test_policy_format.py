@@ -341,3 +341,84 @@ def test_the_diff_between_the_example_revisions() -> None:
     assert diff(first, first) == []
     back = diff(second, first)
     assert {c.kind for c in back} == {ChangeKind.CHANGED, ChangeKind.REMOVED}
+
+
+# --- no input crashes the reader: every failure is a PolicyFileError ---------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _read_or_refuse(data: bytes, name: str) -> None:
+    try:
+        read_policy(data, name)
+    except PolicyFileError as exc:
+        assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.binary(max_size=400), st.sampled_from(["p.toml", "p.json", "p"]))
+def test_arbitrary_bytes_are_read_or_refused(data: bytes, name: str) -> None:
+    _read_or_refuse(data, name)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.data())
+def test_any_value_in_any_place_of_a_good_document_is_read_or_refused(data: st.DataObject) -> None:
+    document = to_document(read(ISSUE_EXAMPLE))
+    target: Any = document
+    path = data.draw(st.lists(st.integers(0, 10), min_size=1, max_size=4))
+    for step in path[:-1]:
+        keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+        if not keys or not isinstance(target, dict | list):
+            break
+        child = target[keys[step % len(keys)]]
+        if not isinstance(child, dict | list):
+            break
+        target = child
+    keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+    if keys:
+        target[keys[path[-1] % len(keys)]] = data.draw(_JSON_VALUES)
+    text = json.dumps(document, indent=data.draw(st.sampled_from([None, 1, 2])))
+    _read_or_refuse(text.encode(), "p.json")
+
+
+_TOML_VALUES = st.sampled_from(
+    [
+        '"text"',
+        "'literal'",
+        '"""multi\nline = "x"\n[not.a.table]"""',
+        "12",
+        "-3.5e2",
+        "true",
+        "2026-01-31",
+        "2026-01-31T10:00:00Z",
+        "[]",
+        "[1, [2, 3], {a = 1}]",
+        '[\n  "a",\n  # comment\n  "b",\n]',
+        '{ cap = 1, expires_days = "x" }',
+        "{}",
+        "inf",
+    ]
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.data())
+def test_any_toml_value_on_any_line_is_read_or_refused_with_a_line(data: st.DataObject) -> None:
+    lines = ISSUE_EXAMPLE.splitlines()
+    assignments = [i for i, line in enumerate(lines) if " = " in line]
+    index = data.draw(st.sampled_from(assignments))
+    key = lines[index].split(" = ")[0]
+    lines[index] = f"{key} = {data.draw(_TOML_VALUES)}"
+    text = "\n".join(lines) + "\n"
+    try:
+        read(text)
+    except PolicyFileError as exc:
+        assert all(p.startswith("line ") for p in exc.problems), exc.problems

@@ -359,3 +359,39 @@ def test_values_vested_unvested_payable_and_forfeited(ctx: AppContext) -> None:
     side = values["Side tokens"]
     assert side.cash_value and side.payable == side.remaining and side.forfeitable == 0
     assert (side.vesting_total, side.vested, side.next_vesting) == (0, 0, None)
+
+
+def test_the_region_anthropic_reports_is_kept_and_checked(ctx: AppContext) -> None:
+    """Recorded cost report: one row processed 'global'; a policy that wants India flags exactly it."""
+    import httpx
+
+    from tokenwallet.secrets import ApiKey
+    from tokenwallet.sources import anthropic
+    from tokenwallet.sources.http import make_client
+
+    fixtures = Path(__file__).parent.parent / "fixtures" / "providers" / "anthropic"
+    empty = b'{"data":[],"has_more":false,"next_page":null}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/cost_report"):
+            return httpx.Response(200, content=(fixtures / "cost_report.json").read_bytes())
+        if request.url.path.endswith("/usage_report/messages"):
+            return httpx.Response(200, content=(fixtures / "messages.json").read_bytes())
+        return httpx.Response(200, content=empty)
+
+    clock = FixedClock(datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
+    with make_client(transport=httpx.MockTransport(handler)) as client:
+        pages = list(anthropic.fetch(client, "https://api.anthropic.com", ApiKey("sk-test-0000"), "ant", {}, clock))
+    records = [r for page in pages for r in page.records]
+    [cost] = [r for r in records if r.source is Source.API_COST]
+    assert cost.extra["inference_geo"] == "global"
+    assert all("inference_geo" not in r.extra for r in records if r.source is Source.API_USAGE)  # reported null
+    db = ctx.ledger()
+    with db.atomic():
+        usage_rows.upsert(db, records, recorded_at=clock())
+    do_import(ctx, REV3)
+    [found] = off_policy_spend(ctx, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    assert [(o.route.model, o.route.region, o.reasons) for o in found.routes] == [
+        ("claude-sonnet-4-6", "global", ("region 'global' is not allowed",))
+    ]
+    assert found.cost_micros == cost.cost_micros  # the token-only usage row (no region) is not flagged
