@@ -23,7 +23,7 @@ from tokenwallet.ledger import alerts as alert_store
 from tokenwallet.ledger import allowances, audit
 from tokenwallet.ledger import report_queries as q
 from tokenwallet.ledger.db import to_epoch
-from tokenwallet.ledger.status import allowance_status, daily_spend
+from tokenwallet.ledger.status import allowance_status, closed_period_status, daily_spend
 from tokenwallet.logging_setup import scrub
 from tokenwallet.reports.model import (
     AlertLine,
@@ -78,7 +78,8 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
     current = now < end
     before_end = min(now, end - timedelta(seconds=1))
     last: AllowanceStatus = allowance_status(db, allowance, before_end)
-    at_end = last if current else allowance_status(db, allowance, end)
+    # A closed month is read as at its end: its grants with what lapsed and what rolled over.
+    at_end = last if current else closed_period_status(db, allowance, start, end)
     sums: dict[GrantKind, int] = defaultdict(int)
     for period in periods_between(allowance, start, end):
         if start <= period[0] < end:
@@ -97,9 +98,7 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
             sums[g.kind] += g.amount
         if g.expires_at is not None and start < g.expires_at <= end:
             expired += balance.expired
-    rollover_out = sum(
-        b.grant.amount for b in at_end.grants if b.grant.kind is GrantKind.ROLLOVER and b.grant.granted_at == end
-    )
+    rollover_out = sum(b.rolled_over for b in at_end.grants if b.grant.expires_at == end)
     spent = sum(d.amount for d in daily_spend(db, allowance, start, min(end, now + timedelta(seconds=1))))
     return AllowanceLine(
         allowance_id=allowance.id,
