@@ -6,6 +6,8 @@ request timestamp -- and kept as integers in units of 1e-6 micro-USD, so pricing
 handful of integer multiplications instead of a catalog lookup.
 
 An unknown model (genai-prices raises ``LookupError``) prices as ``None``: *unpriced*, never $0.
+Published prices the catalog lacks (a long-context tier, a dated rate) come from
+:mod:`tokenwallet.sources.price_overrides`, applied by the request's day like the catalog's own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tokenwallet.domain.money import Micros
+from tokenwallet.sources.price_overrides import PriceOverride, overrides_for
 
 if TYPE_CHECKING:
     from genai_prices.types import ModelPrice, TieredPrices
@@ -96,7 +99,28 @@ class ModelRates:
         return (scaled + _SCALE // 2) // _SCALE
 
 
-def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int) -> ModelRates:
+_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+"""The order of the five rates in :func:`_resolve`, named as in an override."""
+
+
+def _override(rates: list[Rate], override: PriceOverride) -> list[Rate]:
+    """Apply one entry of the override table to the five rates (in :data:`_KINDS` order)."""
+    out = [
+        (_scaled(override.base[kind]), tiers) if kind in override.base else (base, tiers)
+        for kind, (base, tiers) in zip(_KINDS, rates, strict=True)
+    ]
+    tier = override.long_context
+    if tier is not None and not any(tiers for _, tiers in out):  # the catalog's own tiers win
+        out = [
+            (base, ((tier.threshold, _scaled(getattr(tier.rates, kind))),))
+            for kind, (base, _) in zip(_KINDS, out, strict=True)
+        ]
+    return out
+
+
+def _resolve(
+    price: ModelPrice, model_id: str, provider_id: str, multiplier: int, overrides: list[PriceOverride] | None = None
+) -> ModelRates:
     get = price.__dict__.get
     inp = _rate(get("input_mtok")) or (0, ())
     write_5m = _rate(get("cache_write_mtok")) or inp
@@ -104,7 +128,10 @@ def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int
     write_1h = _rate(get("cache_write_1h_mtok")) or (inp[0] * 2, tuple((s, r * 2) for s, r in inp[1]))
     output = _rate(get("output_mtok")) or (0, ())
     cache_read = _rate(get("cache_read_mtok")) or inp
-    rates = (inp, output, cache_read, write_5m, write_1h)
+    rates = [inp, output, cache_read, write_5m, write_1h]
+    for override in overrides or ():
+        rates = _override(rates, override)
+    inp, output, cache_read, write_5m, write_1h = rates
     return ModelRates(
         model_id=model_id,
         provider_id=provider_id,
@@ -176,7 +203,7 @@ class PriceBook:
             multiplier = FAST_MULTIPLIER
         if variant == "priority" and price == info.get_prices(when):
             multiplier = 2  # no priority price in the catalog: Codex bills priority at twice the rate
-        return _resolve(price, info.id, provider.id, multiplier)
+        return _resolve(price, info.id, provider.id, multiplier, overrides_for(provider.id, info.id, day))
 
     def cost(
         self,
