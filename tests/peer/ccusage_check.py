@@ -13,8 +13,13 @@ per-model table then also prices tokenwallet's own requests by ccusage's rule: t
 match ccusage within 0.5% (so the difference is the tiering rule and nothing else), and the
 per-day cost check is left to it.
 
+``--probe`` compares the two price lists instead: one request of 91k, 181k and 281k input tokens
+per Claude model (dated ids and aliases) on three days, priced by tokenwallet and by ccusage, and
+lists every model and day where they differ (informational; it does not fail).
+
     python tests/peer/ccusage_check.py --size 30MB
     python tests/peer/ccusage_check.py --long-context
+    python tests/peer/ccusage_check.py --probe
     python tests/peer/ccusage_check.py --agent codex
 """
 
@@ -237,6 +242,95 @@ def compare_models(ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, 
     return ok
 
 
+PROBE_MODELS = (
+    "claude-sonnet-4-20250514",
+    "claude-sonnet-4-0",
+    "claude-sonnet-4",
+    "claude-sonnet-4-5-20250929",
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "claude-opus-4-5-20251101",
+    "claude-opus-4-1-20250805",
+    "claude-opus-4-20250514",
+    "claude-haiku-4-5-20251001",
+    "claude-3-7-sonnet-20250219",
+    "claude-3-5-haiku-20241022",
+    "claude-opus-4-7",
+    "claude-opus-4-8",
+    "claude-opus-5",
+    "claude-fable-5",
+    "claude-fable-5-1",
+    "claude-fable-5-2",
+    "claude-mythos-5",
+    "claude-mythos-5-1",
+    "claude-mythos-5-2",
+    "claude-sonnet-5",
+    "claude-sonnet-5-5",
+    "claude-opus-5-5",
+    "claude-haiku-5-5",
+)
+PROBE_DAYS = ("2026-02-20", "2026-09-30", "2026-11-20")
+"""During the 4.6 models' long-context beta, in Claude Sonnet 5.5's launch week, and after its cache-read cut."""
+PROBE_REQUESTS = (
+    (1_000, 60_000, 20_000, 10_000, 4_000),
+    (1_000, 150_000, 20_000, 10_000, 4_000),
+    (1_000, 250_000, 20_000, 10_000, 4_000),
+)
+"""(input, cache read, 5-minute write, 1-hour write, output): 91k, 181k and 281k input tokens."""
+
+
+def probe(binary: Path, work: Path) -> int:
+    """Price the probe requests on both sides and print where the price lists differ."""
+    folder = work / "probe" / "projects" / "probe"
+    folder.mkdir(parents=True)
+    lines = []
+    for day in PROBE_DAYS:
+        for hour, model in enumerate(PROBE_MODELS):
+            for n, (inp, read, w5, w1, out) in enumerate(PROBE_REQUESTS):
+                rid = f"{day}-{hour}-{n}"
+                usage = {
+                    "input_tokens": inp,
+                    "cache_creation_input_tokens": w5 + w1,
+                    "cache_read_input_tokens": read,
+                    "cache_creation": {"ephemeral_5m_input_tokens": w5, "ephemeral_1h_input_tokens": w1},
+                    "output_tokens": out,
+                }
+                line = {
+                    "type": "assistant",
+                    "timestamp": f"{day}T{hour % 24:02d}:{n:02d}:00.000Z",
+                    "sessionId": "00000000-0000-0000-0000-000000000001",
+                    "version": "2.1.40",
+                    "requestId": f"req_{rid}",
+                    "isSidechain": False,
+                    "cwd": "/src/probe",
+                    "message": {"id": f"msg_{rid}", "role": "assistant", "model": model, "usage": usage},
+                }
+                lines.append(json.dumps(line, separators=(",", ":")))
+    (folder / "probe.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    theirs = {
+        (day, b["modelName"]): float(b["cost"])
+        for day, d in ccusage_daily(binary, work / "probe").items()
+        for b in d.get("modelBreakdowns", [])
+    }
+    book = PriceBook(provider_id="anthropic")
+    print(f"{'day':<10}  {'model':<28}  {'tokenwallet':>11}  {'ccusage':>9}")
+    for day in PROBE_DAYS:
+        at = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        for model in PROBE_MODELS:
+            costs = [
+                book.cost(model, at, input_tokens=i, output_tokens=o, cache_read=r, cache_5m=w5, cache_1h=w1)
+                for i, r, w5, w1, o in PROBE_REQUESTS
+            ]
+            ours = None if None in costs else sum(c for c in costs if c is not None) / 1e6
+            other = theirs.get((day, model), 0.0)
+            if ours is None or abs(ours - other) > 1e-4:
+                shown = "unpriced" if ours is None else f"{ours:.4f}"
+                print(f"{day:<10}  {model:<28}  {shown:>11}  {other:>9.4f}")
+    print(f"every other model and day: the same on both sides ({len(PROBE_MODELS)} models, {len(PROBE_DAYS)} days)")
+    return 0
+
+
 def main() -> int:
     """Run the check; exit status 0 on agreement."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -249,10 +343,13 @@ def main() -> int:
     parser.add_argument(
         "--long-context", action="store_true", help="generate Sonnet 4 and 4.5 requests above 200k input tokens"
     )
+    parser.add_argument("--probe", action="store_true", help="compare the two price lists model by model")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tw-peer-"))
     try:
         binary = args.ccusage or install_ccusage(work / "npm")
+        if args.probe:
+            return probe(binary, work)
         kind = AGENTS[args.agent][0]
         if args.incremental and kind is not AccountKind.CLAUDE_CODE:
             parser.error("--incremental appends Claude Code turns; it works with --agent claude only")
