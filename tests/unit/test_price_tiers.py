@@ -15,16 +15,18 @@ provider publishes ($ per MTok x tokens = micro-USD):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import TieredPrices
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokenwallet.sources.price_overrides import OVERRIDES
-from tokenwallet.sources.pricing import PriceBook
+from tokenwallet.sources.pricing import ModelRates, PriceBook
 
 D = Decimal
 NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
@@ -256,3 +258,33 @@ def test_at_most_one_override_per_model_and_day() -> None:
             if a is not b and (a.provider_id, a.model_id) == (b.provider_id, b.model_id):
                 assert (a.ends is not None and a.ends <= b.starts) or (b.ends is not None and b.ends <= a.starts)
     assert all(isinstance(o.starts, date) for o in OVERRIDES)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    st.sampled_from(["claude-sonnet-4-20250514", "claude-sonnet-4-5", "claude-haiku-5-5", "claude-opus-4-1"]),
+    st.tuples(*[st.integers(min_value=0, max_value=400_000)] * 5),
+)
+def test_the_single_cliff_shortcut_prices_like_picking_per_kind(model: str, tokens: tuple[int, ...]) -> None:
+    rates = PriceBook(provider_id="anthropic").rates(model, NOW)
+    assert rates is not None
+    inp, out, read, w5, w1 = tokens
+    slow = replace(rates, flat=None, cliff=None)
+    kwargs = dict(input_tokens=inp, output_tokens=out, cache_read=read, cache_5m=w5, cache_1h=w1)
+    assert rates.cost(**kwargs) == slow.cost(**kwargs)
+
+
+def test_tiers_with_different_starts_are_picked_per_kind() -> None:
+    rates = ModelRates(
+        model_id="m",
+        provider_id="p",
+        input=(3_000_000, ((100_000, 6_000_000),)),
+        output=(15_000_000, ((200_000, 30_000_000),)),
+        cache_read=(300_000, ()),
+        cache_write_5m=(3_750_000, ()),
+        cache_write_1h=(6_000_000, ()),
+    )
+    # 150,000 input: past the input tier's start, not the output's.
+    assert rates.cost(input_tokens=50_000, output_tokens=1_000, cache_read=100_000) == int(
+        50_000 * D(6) + 1_000 * D(15) + 100_000 * D("0.30")
+    )

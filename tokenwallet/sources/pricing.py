@@ -71,14 +71,19 @@ class ModelRates:
     cache_write_1h: Rate
     multiplier: int = 1
     flat: tuple[int, int, int, int, int] | None = None
-    """The five base rates when none of them has tiers."""
+    """The five base rates when none of them has tiers, or all share one cliff (``cliff``)."""
+    cliff: tuple[int, tuple[int, int, int, int, int]] | None = None
+    """(threshold, the five rates) when one tier start holds for every kind: above it, these rates."""
 
     def cost(
         self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
     ) -> Micros:
         """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes."""
         flat = self.flat
-        if flat is not None:  # no tiers: the common case, without picking rates per request
+        if flat is not None:  # no tiers or a single cliff: the common case, without picking rates per kind
+            cliff = self.cliff
+            if cliff is not None and input_tokens + cache_read + cache_5m + cache_1h > cliff[0]:
+                flat = cliff[1]
             scaled = (
                 input_tokens * flat[0]
                 + output_tokens * flat[1]
@@ -132,6 +137,16 @@ def _resolve(
     for override in overrides or ():
         rates = _override(rates, override)
     inp, output, cache_read, write_5m, write_1h = rates
+    bases = (inp[0], output[0], cache_read[0], write_5m[0], write_1h[0])
+    starts = {start for _, tiers in rates for start, _ in tiers}
+    flat: tuple[int, int, int, int, int] | None = bases
+    cliff = None
+    if len(starts) == 1 and all(len(tiers) <= 1 for _, tiers in rates):
+        (start,) = starts
+        above = tuple(tiers[0][1] if tiers else base for base, tiers in rates)
+        cliff = (start, (above[0], above[1], above[2], above[3], above[4]))
+    elif starts:
+        flat = None  # several tiers: pick per kind
     return ModelRates(
         model_id=model_id,
         provider_id=provider_id,
@@ -141,7 +156,8 @@ def _resolve(
         cache_write_5m=write_5m,
         cache_write_1h=write_1h,
         multiplier=multiplier,
-        flat=None if any(tiers for _, tiers in rates) else (inp[0], output[0], cache_read[0], write_5m[0], write_1h[0]),
+        flat=flat,
+        cliff=cliff,
     )
 
 
