@@ -395,3 +395,32 @@ def test_the_region_anthropic_reports_is_kept_and_checked(ctx: AppContext) -> No
         ("claude-sonnet-4-6", "global", ("region 'global' is not allowed",))
     ]
     assert found.cost_micros == cost.cost_micros  # the token-only usage row (no region) is not flagged
+
+
+def test_the_monthly_report_lists_off_policy_usage_in_json_csv_and_notes(ctx: AppContext) -> None:
+    import csv
+    import io
+
+    from tokenwallet.reports.build import build_report
+    from tokenwallet.reports.csv_export import to_csv
+    from tokenwallet.reports.json_export import report_dict
+
+    do_import(ctx, REV3)
+    feb = datetime(2027, 2, 3, tzinfo=UTC)
+    spend(ctx, "ok", feb, 10.0, provider="openai", model="gpt-5")
+    spend(ctx, "geo", feb, 7.25, provider="anthropic", model="claude-sonnet-4-6", region="us")
+    report = build_report(ctx.ledger(), "2027-02", ctx.settings, NOW)
+    [line] = report.off_policy
+    assert (line.policy_id, line.provider, line.model, line.region, line.cost_micros, line.rows) == (
+        "ai-compute",
+        "anthropic",
+        "claude-sonnet-4-6",
+        "us",
+        usd(7.25),
+        1,
+    )
+    assert "Usage outside the employer policy 'ai-compute': $7.25 in 1 row (see the off_policy table)." in report.notes
+    assert report_dict(report)["off_policy"][0]["reasons"] == "region 'us' is not allowed"
+    [row] = list(csv.DictReader(io.StringIO(to_csv(report, "off_policy"), newline="")))
+    assert (row["region"], row["cost_usd"], row["reasons"]) == ("us", "7.250000", "region 'us' is not allowed")
+    assert build_report(ctx.ledger(), "2027-01", ctx.settings, NOW).off_policy == ()  # nothing in January
