@@ -129,6 +129,9 @@ def test_show_prints_terms_value_restrictions_and_notes(home: Path) -> None:
 
 def test_owned_fields_are_refused_with_the_option_and_the_policy_named(home: Path) -> None:
     run(home, "policy", "import", REV3, "--yes")
+    shown = run(home, "allowance", "show", "AI compute")
+    assert "set by ai-compute revision 3, which owns its name, unit, amount, cadence" in shown.stdout
+    assert run_json(home, "allowance", "show", "AI compute")["policy"]["owned"][:3] == ["name", "unit", "amount"]
     refused = run(home, "allowance", "edit", "AI compute", "--amount", "900")
     assert refused.exit_code == 2
     assert "--amount: The amount of 'AI compute' is set by the employer policy 'ai-compute'" in refused.stderr

@@ -422,3 +422,12 @@ def test_any_toml_value_on_any_line_is_read_or_refused_with_a_line(data: st.Data
         read(text)
     except PolicyFileError as exc:
         assert all(p.startswith("line ") for p in exc.problems), exc.problems
+
+
+def test_the_format_in_the_readme_is_a_valid_policy() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### The format (version 1)")
+    block = readme[readme.index("```toml\n", start) + len("```toml\n") :]
+    block = block[: block.index("```")]
+    policy = read(block)
+    assert (policy.policy_id, policy.revision, policy.restrictions.regions) == ("ai-compute", 3, ("IN",))

@@ -112,15 +112,19 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @handle_errors
 def show_command(app: AppContext, name: str, as_json: bool) -> None:
     """Show one allowance: definition, stored grants and its status now."""
+    from tokenwallet.cli.policy_json import link_json
     from tokenwallet.cli.status import status_json
+    from tokenwallet.services.policy import ownership
     from tokenwallet.services.status import allowance_figures
 
     shown = allowance_figures(app, name)
     allowance = shown.allowance
+    link = ownership(app, allowance.id)
     payload: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "allowance": allowance_json(allowance),
         "status": status_json(shown.status, allowance),
+        "policy": link_json(link),
     }
     if as_json:
         emit_json(payload)
@@ -128,6 +132,9 @@ def show_command(app: AppContext, name: str, as_json: bool) -> None:
     s = payload["status"]
     f = s["formatted"]
     click.echo(f"{allowance.name}: {format_amount(allowance.amount, allowance.unit)} {allowance.cadence.value}")
+    if link is not None:
+        owned = ", ".join(name.replace("_", " ") for name in link.owned)
+        click.echo(f"  policy     set by {link.policy_id} revision {link.revision}, which owns its {owned}")
     click.echo(f"  period     {s['period_start'].isoformat()} .. {s['period_end'].isoformat()}")
     click.echo(
         f"  granted    {f['granted']}   spent {f['spent']}   remaining {f['remaining']}   expired {f['expired']}"
