@@ -424,3 +424,17 @@ def test_the_monthly_report_lists_off_policy_usage_in_json_csv_and_notes(ctx: Ap
     [row] = list(csv.DictReader(io.StringIO(to_csv(report, "off_policy"), newline="")))
     assert (row["region"], row["cost_usd"], row["reasons"]) == ("us", "7.250000", "region 'us' is not allowed")
     assert build_report(ctx.ledger(), "2027-01", ctx.settings, NOW).off_policy == ()  # nothing in January
+
+
+def test_a_stored_policy_this_version_cannot_read_does_not_stop_the_status(
+    ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tokenwallet.services.status import status_report
+
+    do_import(ctx, REV3)
+    db = ctx.ledger()
+    with db.atomic():
+        db.execute('UPDATE policies SET document = \'{"schema": "tokenwallet-policy/9"}\'')
+    report = status_report(ctx)
+    assert report.off_policy == () and {f.allowance.name for f in report.allowances} == {"AI compute", "Side tokens"}
+    assert "off-policy spend is not checked" in caplog.text

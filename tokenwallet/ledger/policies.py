@@ -10,6 +10,7 @@ across revisions).  Every change is audited in its own transaction with the call
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,11 +20,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from tokenwallet.domain.allowance import Grant
+from tokenwallet.domain.errors import UserInputError
 from tokenwallet.ledger import allowances, audit
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
 from tokenwallet.policy.off_policy import OffPolicySpend, RouteSpend, flag
 from tokenwallet.policy.parse import from_document
 
+log = logging.getLogger(__name__)
 _TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
 _TOKEN_SOURCES = "('api_usage','local_log','manual')"
 REGION_KEY = "inference_geo"
@@ -250,10 +253,18 @@ def routes(db: Database, accounts: Sequence[str], since: datetime, until: dateti
 
 
 def off_policy_spend(db: Database, since: datetime, until: datetime) -> list[OffPolicySpend]:
-    """For every imported policy with restrictions, its off-policy usage in ``[since, until)``."""
+    """For every imported policy with restrictions, its off-policy usage in ``[since, until)``.
+
+    A stored policy that this version cannot read is skipped with a warning in the log, so the
+    status and the other alerts never fail because of it.
+    """
     found = []
     for stored in active(db):
-        policy = from_document(stored.document, name=f"the stored policy {stored.policy_id!r}")
+        try:
+            policy = from_document(stored.document, name=f"the stored policy {stored.policy_id!r}")
+        except UserInputError as exc:  # stored by another version: the status and alerts go on without it
+            log.warning("off-policy spend is not checked: %s", exc)
+            continue
         if not policy.restrictions.any:
             continue
         spent = routes(db, covered_accounts(db, stored.policy_id), since, until)
