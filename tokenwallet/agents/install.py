@@ -216,7 +216,9 @@ def remove_guard(hooks: Any, agent: str, where: Path) -> list[str]:
     """Take our guard out of every event (other hooks stay; emptied groups and events go)."""
     actions: list[str] = []
     for event in list(hooks.keys()):
-        groups = _groups(hooks, event, where)
+        groups = hooks[event]
+        if not _is_event_list(groups):
+            continue  # Gemini CLI keeps other things here too: "enabled", "disabled": [names]
         removed = False
         for group in list(groups):
             handlers = group.get("hooks", [])
@@ -233,6 +235,12 @@ def remove_guard(hooks: Any, agent: str, where: Path) -> list[str]:
     return actions
 
 
+def _is_event_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(group, dict) and isinstance(group.get("hooks", []), list) for group in value
+    )
+
+
 def guard_events(hooks: Any) -> tuple[list[str], list[str]]:
     """The events that run our guard, and the commands."""
     events: list[str] = []
@@ -240,7 +248,7 @@ def guard_events(hooks: Any) -> tuple[list[str], list[str]]:
     if not isinstance(hooks, dict):
         return events, commands
     for event, groups in hooks.items():
-        for group in groups if isinstance(groups, list) else ():
+        for group in groups if _is_event_list(groups) else ():
             for handler in group.get("hooks", []) if isinstance(group, dict) else ():
                 if isinstance(handler, dict) and is_ours(handler.get("command"), "guard"):
                     events.append(str(event))
