@@ -150,7 +150,10 @@ def test_every_change_is_audited(home: Path) -> None:
         (("allowance", "topup", "existing", "--amount", "5", "--expires", "2026-01-01"), "before it is granted"),
         (("allowance", "topup", "existing", "--amount", "5", "--expires", "soon"), "is not a date"),
         (("allowance", "topup", "existing", "--amount", "0"), "must be positive"),
-        (("allowance", "adjust", "existing", "--amount", "-5", "--expires", "2026-12-01"), "--expires applies"),
+        (
+            ("allowance", "adjust", "existing", "--amount", "-5", "--expires", "2026-12-01"),
+            "--expires: An expiry applies only to added value",
+        ),
         (("allowance", "show", "nope"), "No allowance"),
         (("allowance", "remove", "nope"), "No allowance"),
         (("usage", "add", "--amount", "-1", "--provider", "openai"), "must be positive"),

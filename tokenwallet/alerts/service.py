@@ -17,15 +17,16 @@ from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.alerts.evaluate import ALARM, OK, Facts, Transition, evaluate
-from tokenwallet.alerts.rules import Rule, SpikeParams, from_stored, to_stored
+from tokenwallet.alerts.rules import Rule, SpikeParams, from_stored, to_stored, usable
 from tokenwallet.budget.engine import current_period
+from tokenwallet.budget.inputs import parse_duration
 from tokenwallet.budget.periods import zone
 from tokenwallet.domain.clock import ensure_utc
-from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.errors import StoredValueError, UserInputError
 from tokenwallet.ledger import alerts as store
 from tokenwallet.ledger import allowances, audit, snapshots, sync_state
 from tokenwallet.ledger.alerts import AlertEvent
-from tokenwallet.ledger.status import allowance_status, daily_spend
+from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status, stored_value_problem
 from tokenwallet.settings import Settings
 
 MAX_SUMMARY_LINES = 6
@@ -33,19 +34,29 @@ log = logging.getLogger(__name__)
 
 
 def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
-    """Read what ``rules`` need from the ledger at ``now``."""
+    """Read what ``rules`` need from the ledger at ``now``.
+
+    An allowance whose stored values are out of bounds is left out (its rules see no facts and
+    stay quiet) with a warning in the log, so one bad value never stops the other alerts.
+    """
     wanted = {r.allowance_id for r in rules if r.allowance_id}
     statuses, daily, zones = {}, {}, {}
     for allowance in allowances.list_allowances(db):
         if allowance.id not in wanted:
             continue
-        statuses[allowance.id] = allowance_status(db, allowance, now)
+        try:
+            status = checked_status(db, allowance, now)
+            spikes = [r.params for r in rules if r.allowance_id == allowance.id and isinstance(r.params, SpikeParams)]
+            if spikes:
+                days = max(p.trailing_days for p in spikes) + 2
+                # one second past now: a bucket stamped exactly now counts, as it does in the status
+                start, end = now - timedelta(days=days), now + timedelta(seconds=1)
+                daily[allowance.id] = checked_daily_spend(db, allowance, start, end)
+        except StoredValueError as exc:
+            log.warning("alerts skip an allowance: %s", exc)
+            continue
+        statuses[allowance.id] = status
         zones[allowance.id] = zone(allowance.timezone)
-        spikes = [r.params for r in rules if r.allowance_id == allowance.id and isinstance(r.params, SpikeParams)]
-        if spikes:
-            days = max(p.trailing_days for p in spikes) + 2
-            # one second past now: a bucket stamped exactly now counts, as it does in the status
-            daily[allowance.id] = daily_spend(db, allowance, now - timedelta(days=days), now + timedelta(seconds=1))
     return Facts(
         now=now,
         statuses=statuses,
@@ -121,7 +132,14 @@ def run_alerts(
     ``deliver`` (None: record only) receives at most one notice per run.
     """
     now = ensure_utc(now).replace(microsecond=0)
-    rules = [from_stored(r) for r in store.list_rules(db, enabled_only=True)]
+    rules = []
+    for rule in (from_stored(r) for r in store.list_rules(db, enabled_only=True)):
+        if usable(rule):
+            rules.append(rule)
+        else:  # stored by an older version with a value out of bounds: skip it, keep the others
+            log.warning(
+                "alert rule %s is skipped: %s is out of range; remove it and add it again", rule.id, rule.describe()
+            )
     transitions = evaluate(rules, gather_facts(db, now, rules), store.states(db)) if rules else []
     snoozed = store.snoozes(db)
     quiet = in_quiet_hours(now, settings)
@@ -193,11 +211,15 @@ def snooze(db: Database, rule_id: str, now: datetime, duration: str) -> datetime
     elif text == "period":
         if rule.allowance_id is None:
             raise UserInputError(f"rule {rule_id} has no allowance, so it has no period; use e.g. 1d")
-        until = current_period(allowances.get(db, rule.allowance_id), now)[1]
-    elif text[:-1].isdigit() and text[-1:] in ("h", "d") and int(text[:-1]) > 0:
-        until = now + (timedelta(hours=int(text[:-1])) if text[-1] == "h" else timedelta(days=int(text[:-1])))
+        allowance = allowances.get(db, rule.allowance_id)
+        problem = stored_value_problem(allowance, ())
+        if problem is not None:
+            raise StoredValueError(problem)
+        until = current_period(allowance, now)[1]
+    elif text[:-1].isascii() and text[:-1].isdigit() and text[-1:] in ("h", "d") and int(text[:-1]) > 0:
+        until = now + parse_duration(text)  # at most ten years
     else:
-        raise UserInputError(f"snooze {duration!r} is not understood; use 1h, 1d, 12h, 'period' or 'off'")
+        raise UserInputError(f"The snooze {duration!r} is not understood; use 1h, 1d, 12h, 'period' or 'off'.")
     with db.atomic():
         store.set_snooze(db, rule_id, until, now)
         audit.append(

@@ -6,16 +6,13 @@ Exit status 0 when the amount fits what is left of every allowance checked, 1 wh
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import format_amount, parse_amount
+from tokenwallet.budget.inputs import format_amount
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json
-from tokenwallet.domain.allowance import Unit
-from tokenwallet.domain.errors import UserInputError
 
 
 @click.group("budget")
@@ -29,53 +26,49 @@ def budget_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON answer.")
 @pass_app
 @handle_errors
+@names_options
 def check_command(app: AppContext, amount: str, name: str | None, as_json: bool) -> None:
     """Exit 0 if --amount fits the remaining allowance, 1 if not."""
-    from tokenwallet.ledger import allowances
-    from tokenwallet.ledger.status import allowance_status
+    from tokenwallet.services.budget_check import check_budget
 
-    db = app.ledger()
-    if name:
-        chosen = [allowances.find(db, name)]
-    else:
-        chosen = [a for a in allowances.list_allowances(db) if a.unit is Unit.USD]
-        if not chosen:
-            raise UserInputError(
-                "There is no usd allowance to check against; add one with `tokenwallet allowance add` "
-                "or name a token allowance with --allowance."
+    answer = check_budget(app, amount, name)
+    if as_json:
+        checks = []
+        for c in answer.checks:
+            unit = c.allowance.unit
+            checks.append(
+                {
+                    "allowance": c.allowance.name,
+                    "unit": unit.value,
+                    "amount": c.amount,
+                    "remaining": c.remaining,
+                    "fits": c.fits,
+                    "shortfall": c.shortfall,
+                    "period_end": c.period_end,
+                    "formatted": {
+                        "amount": format_amount(c.amount, unit),
+                        "remaining": format_amount(c.remaining, unit),
+                        "shortfall": format_amount(c.shortfall, unit),
+                    },
+                }
             )
-    now = app.clock()
-    checks: list[dict[str, Any]] = []
-    for allowance in chosen:
-        wanted = parse_amount(amount, allowance.unit)
-        status = allowance_status(db, allowance, now)
-        fits = wanted <= status.remaining
-        checks.append(
+        emit_json(
             {
-                "allowance": allowance.name,
-                "unit": allowance.unit.value,
-                "amount": wanted,
-                "remaining": status.remaining,
-                "fits": fits,
-                "shortfall": max(wanted - status.remaining, 0),
-                "period_end": status.period_end,
-                "formatted": {
-                    "amount": format_amount(wanted, allowance.unit),
-                    "remaining": format_amount(status.remaining, allowance.unit),
-                    "shortfall": format_amount(max(wanted - status.remaining, 0), allowance.unit),
-                },
+                "schema_version": JSON_SCHEMA_VERSION,
+                "fits": answer.fits,
+                "checked_at": answer.checked_at,
+                "checks": checks,
             }
         )
-    fits_all = all(c["fits"] for c in checks)
-    if as_json:
-        emit_json({"schema_version": JSON_SCHEMA_VERSION, "fits": fits_all, "checked_at": now, "checks": checks})
     else:
-        for c in checks:
-            verdict = "fits" if c["fits"] else f"does not fit (short by {c['formatted']['shortfall']})"
+        for c in answer.checks:
+            unit = c.allowance.unit
+            verdict = "fits" if c.fits else f"does not fit (short by {format_amount(c.shortfall, unit)})"
             click.echo(
-                f"{c['allowance']}: {c['formatted']['amount']} {verdict}; {c['formatted']['remaining']} remaining."
+                f"{c.allowance.name}: {format_amount(c.amount, unit)} {verdict}; "
+                f"{format_amount(c.remaining, unit)} remaining."
             )
-    if not fits_all:
+    if not answer.fits:
         raise click.exceptions.Exit(1)
 
 

@@ -10,10 +10,10 @@ from tokenwallet.app import AppContext
 from tokenwallet.budget.inputs import format_amount
 from tokenwallet.budget.periods import period_key
 from tokenwallet.cli.context import handle_errors, pass_app
-from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table, warn
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
-from tokenwallet.domain.money import format_usd
+from tokenwallet.domain.money import format_money
 from tokenwallet.domain.usage import BalanceSnapshot
 
 _AMOUNTS = (
@@ -128,19 +128,19 @@ def snapshot_json(snapshot: BalanceSnapshot) -> dict[str, Any]:
 
 
 def collect(app: AppContext) -> dict[str, Any]:
-    """The whole ``status --json`` document."""
-    from tokenwallet.ledger import accounts, allowances, snapshots, sync_state
-    from tokenwallet.ledger.status import allowance_status
+    """The whole ``status --json`` document; allowances that cannot be computed are warned about."""
+    from tokenwallet.services.status import status_report
 
-    db = app.ledger()
-    now = app.clock()
-    states = sync_state.all_states(db)
+    report = status_report(app)
+    for reason in report.left_out:
+        warn(f"left out of the status: {reason}")
+    states = list(report.sync_states)
     return {
         "schema_version": JSON_SCHEMA_VERSION,
-        "generated_at": now,
-        "allowances": [status_json(allowance_status(db, a, now), a) for a in allowances.list_allowances(db)],
-        "accounts": [account_json(a, states) for a in accounts.list_accounts(db)],
-        "snapshots": [snapshot_json(s) for s in snapshots.latest(db)],
+        "generated_at": report.generated_at,
+        "allowances": [status_json(f.status, f.allowance) for f in report.allowances],
+        "accounts": [account_json(a, states) for a in report.accounts],
+        "snapshots": [snapshot_json(s) for s in report.snapshots],
     }
 
 
@@ -192,7 +192,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
         if snap["limit_micros"] is not None:
             click.echo(
                 f"{snap['account_id']} {snap['kind']} {snap['name']}: "
-                f"{format_usd(snap['spent_micros'])} of {format_usd(snap['limit_micros'])}"
+                f"{format_money(snap['spent_micros'])} of {format_money(snap['limit_micros'])}"
             )
 
 

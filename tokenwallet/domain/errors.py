@@ -11,7 +11,9 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
     │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
     ├── ConfigError ............... the settings file cannot be used
     ├── LedgerError ............... the SQLite ledger cannot be used
-    │   └── CorruptLedgerError .... the file was damaged and has been moved aside
+    │   ├── CorruptLedgerError .... the file was damaged and has been moved aside
+    │   └── StoredValueError ...... a stored value is outside the documented bounds (written by an
+    │                               older version); the message names it and how to fix it
     ├── SecretStoreError .......... the OS keyring cannot be used
     │   ├── NoUsableKeyringError .. no backend that keeps secrets safely
     │   └── KeyringLockedError .... the keyring is locked or the unlock was refused
@@ -75,6 +77,10 @@ class CorruptLedgerError(LedgerError):
     def __init__(self, message: str, moved_to: str | None = None) -> None:
         super().__init__(message)
         self.moved_to = moved_to
+
+
+class StoredValueError(LedgerError):
+    """A value in the ledger is outside the bounds of :mod:`tokenwallet.domain.limits`."""
 
 
 class SecretStoreError(TokenwalletError):

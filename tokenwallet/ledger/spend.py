@@ -19,6 +19,7 @@ cost follows the length of the range asked for, not the size of the history.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
+from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.ledger.db import from_epoch, to_epoch
 
 _TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
@@ -283,3 +285,49 @@ LIST_COLUMNS: tuple[str, ...] = (
     "cost_micros",
     "currency",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpend:
+    """Spend of one provider and model over a time range, counted by the rules above."""
+
+    provider: str
+    model: str
+    requests: int
+    tokens: int  # from the token sources only, as token allowances count them
+    cost_micros: int | None  # None: no row had a price
+    estimated: bool  # some row is an estimate (from local logs)
+    unpriced: bool  # some local-log or manual row has tokens but no price
+
+
+def model_spend(db: Database, since: datetime, until: datetime) -> list[ModelSpend]:
+    """Spend per (provider, model) of rows starting in ``[since, until)``, balance rows left out.
+
+    Costliest first, then by tokens, provider and model.  ``balance`` rows are account-level
+    money (a provider's daily spend without models), so they stay out of a per-model table.
+    A sum that overflows (a row stored out of bounds) is a :class:`StoredValueError`.
+    """
+    token_sources = ", ".join("?" * len(_TOKEN_SOURCES))
+    unpriced_sources = ", ".join("?" * len(_UNPRICED_SOURCES))
+    sql = (
+        f"SELECT provider, model, SUM(requests), "
+        f"SUM(CASE WHEN source IN ({token_sources}) THEN {_TOKENS} ELSE 0 END), SUM(cost_micros), "
+        "MAX(confidence = 'estimated'), "
+        f"MAX(cost_micros IS NULL AND {_TOKENS} > 0 AND source IN ({unpriced_sources})) "
+        "FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND source != 'balance' GROUP BY provider, model"
+    )
+    params = [*_TOKEN_SOURCES, *_UNPRICED_SOURCES, to_epoch(since), to_epoch(until)]
+    try:
+        found = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "overflow" not in str(exc):
+            raise
+        raise StoredValueError(
+            "The spend per model adds up beyond what can be counted: a usage row holds an amount or token "
+            "count out of range."
+        ) from exc
+    rows = [
+        ModelSpend(provider, model, int(requests or 0), int(tokens or 0), cost, bool(est), bool(unpriced))
+        for provider, model, requests, tokens, cost, est, unpriced in found
+    ]
+    return sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model))

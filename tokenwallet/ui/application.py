@@ -31,9 +31,9 @@ from tokenwallet.ui.view_state import DisplayOptions, build_view_state
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.secrets.store import SecretStore
+    from tokenwallet.services.snapshot import LedgerSnapshot
     from tokenwallet.ui.dashboard import DashboardWindow
     from tokenwallet.ui.settings_dialog import SettingsDialog
-    from tokenwallet.ui.snapshot import LedgerSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class TrayApp(QObject):
         ctx = self.data_ctx
 
         def job() -> object:
-            from tokenwallet.ui.snapshot import load_snapshot
+            from tokenwallet.services.snapshot import load_snapshot
 
             snapshot = load_snapshot(ctx, ctx.clock())
             ctx.ledger_changed()  # every change the tray saw reaches the status line and the guard

@@ -29,8 +29,9 @@ from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Cadence
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.services import accounts as account_service
+from tokenwallet.services import allowances as allowance_service
+from tokenwallet.services import grants as grant_service
 from tokenwallet.services.start_at_login import apply_start_at_login
-from tokenwallet.ui import settings_actions as actions
 from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
@@ -294,7 +295,7 @@ class SettingsDialog(QDialog):
             anchor = 1
 
         def step() -> None:
-            actions.add_allowance(
+            allowance_service.add_allowance(
                 self.ctx,
                 name=self.allowance_name.text(),
                 amount=self.allowance_amount.text(),
@@ -331,7 +332,7 @@ class SettingsDialog(QDialog):
     def _remove_allowance(self) -> None:
         allowance_id = self._selected_allowance()
         if allowance_id:
-            self._run("Removing the allowance", lambda: actions.remove_allowance(self.ctx, allowance_id))
+            self._run("Removing the allowance", lambda: allowance_service.remove_allowance(self.ctx, allowance_id))
 
     @Slot()
     def _add_topup(self) -> None:
@@ -342,7 +343,7 @@ class SettingsDialog(QDialog):
         expires = self.topup.expiry(self.ctx.settings.zone())
         self._run(
             "Adding the top-up",
-            lambda: actions.add_topup(
+            lambda: grant_service.add_topup(
                 self.ctx, allowance_id, amount=self.topup_amount.text(), expires=expires, note=self.topup_note.text()
             ),
         )

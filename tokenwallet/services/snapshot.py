@@ -1,7 +1,10 @@
 """One immutable picture of the ledger for the tray and the dashboard, read off the GUI thread.
 
 :func:`load_snapshot` runs on a worker thread (it opens that thread's own ledger connection) and
-returns frozen values only, which travel to the GUI thread through a signal.
+returns frozen values only, which travel to the GUI thread through a signal.  The figures are
+those of ``tokenwallet status`` (:mod:`tokenwallet.services.status`); spend per model follows
+the spend rules of :mod:`tokenwallet.ledger.spend`.  An allowance whose stored values are out of
+bounds is left out and named in :attr:`LedgerSnapshot.problems` instead of failing the picture.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from tokenwallet.domain.accounts import Account, AccountKind, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend, Unit
-from tokenwallet.domain.usage import Confidence
+from tokenwallet.domain.errors import StoredValueError
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -61,6 +64,8 @@ class LedgerSnapshot:
     accounts: tuple[AccountRow, ...]
     last_update: datetime | None
     failing: bool
+    problems: tuple[str, ...] = ()
+    """Allowances or tables left out because a stored value is out of bounds, in plain words."""
 
     @property
     def statuses(self) -> list[AllowanceStatus]:
@@ -69,27 +74,12 @@ class LedgerSnapshot:
 
 
 def _model_rows(ctx: AppContext, since: datetime, until: datetime) -> tuple[ModelRow, ...]:
-    from tokenwallet.ledger import usage
+    from tokenwallet.ledger.spend import model_spend
 
-    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
-    for record in usage.list_records(ctx.ledger(), usage.UsageFilter(since=since, until=until)):
-        if record.source.value == "balance":
-            continue
-        cell = totals[(record.provider, record.model or "(all models)")]
-        cell[0] += record.requests
-        cell[1] += record.input_tokens + record.cached_input_tokens + record.cache_write_tokens + record.output_tokens
-        if record.cost_micros is not None:
-            cell[2] += record.cost_micros
-            cell[3] = 1
-        elif record.source.value in ("local_log", "manual"):
-            cell[5] = 1
-        if record.confidence is Confidence.ESTIMATED:
-            cell[4] = 1
-    rows = [
-        ModelRow(provider, model, c[0], c[1], c[2] if c[3] else None, bool(c[4]), bool(c[5]))
-        for (provider, model), c in totals.items()
-    ]
-    return tuple(sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model)))
+    return tuple(
+        ModelRow(m.provider, m.model or "(all models)", m.requests, m.tokens, m.cost_micros, m.estimated, m.unpriced)
+        for m in model_spend(ctx.ledger(), since, until)
+    )
 
 
 def _account_rows(ctx: AppContext) -> tuple[AccountRow, ...]:
@@ -121,24 +111,36 @@ def _account_rows(ctx: AppContext) -> tuple[AccountRow, ...]:
 def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
     """Read statuses, daily spend, the model table and account states at ``now``."""
     from tokenwallet.ledger import allowances
-    from tokenwallet.ledger.status import allowance_status, daily_spend
+    from tokenwallet.ledger.checked_status import checked_daily_spend
+    from tokenwallet.services.status import figures
 
     db = ctx.ledger()
     views = []
+    problems = []
     for allowance in allowances.list_allowances(db):
-        status = allowance_status(db, allowance, now)
-        daily = daily_spend(db, allowance, status.period_start, now + timedelta(seconds=1))
+        try:
+            status = figures(db, allowance, now).status
+            daily = checked_daily_spend(db, allowance, status.period_start, now + timedelta(seconds=1))
+        except StoredValueError as exc:
+            problems.append(str(exc))
+            continue
         views.append(AllowanceView(allowance, status, tuple(daily)))
     start = min(v.status.period_start for v in views) if views else now - timedelta(days=30)
     account_rows = _account_rows(ctx)
     successes = [r.last_success for r in account_rows if r.last_success is not None]
+    try:
+        models = _model_rows(ctx, start, now + timedelta(seconds=1))
+    except StoredValueError as exc:
+        models = ()
+        problems.append(str(exc))
     return LedgerSnapshot(
         taken_at=now,
         allowances=tuple(views),
-        models=_model_rows(ctx, start, now + timedelta(seconds=1)),
+        models=models,
         accounts=account_rows,
         last_update=max(successes) if successes else None,
         failing=any(r.error for r in account_rows),
+        problems=tuple(problems),
     )
 
 
