@@ -121,21 +121,12 @@ def allowance_row(allowance: Allowance, status: AllowanceStatus) -> dict[str, An
 
 def build_meter(db: Database, now: datetime, settings: Settings) -> dict[str, Any]:
     """The snapshot of every allowance at ``now``, as written to ``meter.json``."""
-    from tokenwallet.domain.errors import TokenwalletError
-    from tokenwallet.ledger import accounts, allowances, sync_state
-    from tokenwallet.ledger.status import allowance_status
+    from tokenwallet.ledger import accounts, sync_state
+    from tokenwallet.services.status import every_allowance
 
-    rows: list[dict[str, Any]] = []
-    statuses: list[tuple[Allowance, AllowanceStatus]] = []
-    left_out: list[str] = []
-    for allowance in allowances.list_allowances(db):
-        try:
-            status = allowance_status(db, allowance, now)
-            rows.append(allowance_row(allowance, status))
-        except (TokenwalletError, ValueError, OverflowError) as exc:  # a stored value this version cannot use
-            left_out.append(f"{allowance.name}: {exc}")
-            continue
-        statuses.append((allowance, status))
+    done, left_out = every_allowance(db, now)  # an allowance with stored values out of bounds is left out, said why
+    statuses = [(f.allowance, f.status) for f in done]
+    rows = [allowance_row(allowance, status) for allowance, status in statuses]
     primary = _primary(statuses, settings.primary_allowance)
     moments = [s.period_end for _, s in statuses]
     moments += [e.at for _, s in statuses for e in s.expiring if e.at > now]
