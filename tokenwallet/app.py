@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx
     from sqlite_utils import Database
 
+    from tokenwallet.domain.errors import LedgerError
     from tokenwallet.secrets import SecretStore
     from tokenwallet.settings import Settings
     from tokenwallet.sync.service import AfterPoll, PollService
@@ -42,6 +43,7 @@ class AppContext:
     _poll_service: PollService | None = None
     after_poll: list[AfterPoll] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ledger_generation: int = 0  # bumped when the file was moved aside: every thread reopens
     ledger_listeners: list[Callable[[AppContext], None]] = field(default_factory=list)
     """Called by :meth:`ledger_changed` when the ledger changed (e.g. to rewrite the meter snapshot)."""
 
@@ -68,16 +70,54 @@ class AppContext:
         self._settings = new
 
     def ledger(self) -> Database:
-        """This thread's connection to the ledger (SQLite connections belong to one thread)."""
+        """This thread's connection to the ledger (SQLite connections belong to one thread).
+
+        Raises :class:`~tokenwallet.domain.errors.LedgerError` (a subclass says which) when the
+        ledger cannot be opened; see :func:`tokenwallet.ledger.db.open_ledger`.
+        """
         db = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "generation", 0) != self._ledger_generation:
+            self.close()  # the file this connection has open was moved aside
+            db = None
         if db is None:
+            from tokenwallet.domain.errors import LedgerError
             from tokenwallet.ledger.db import open_ledger
 
-            self.paths.ensure()
+            try:
+                self.paths.ensure()
+            except OSError as exc:
+                raise LedgerError(
+                    f"the folder {exc.filename or self.paths.data_dir} could not be created "
+                    f"({exc.strerror or exc}); choose a home folder you can write to."
+                ) from exc
             db = open_ledger(self.paths.ledger_file, backup_dir=self.paths.backup_dir)
             self._local.db = db
+            self._local.generation = self._ledger_generation
             self._local.seen = _ledger_version(db)
         return db
+
+    def ledger_error(self, exc: BaseException) -> LedgerError | None:
+        """The plain-words domain error for ``exc``, met while using this context's ledger.
+
+        For both front-ends: the CLI's error handler calls it, and so should the tray for any
+        ``sqlite3`` error a job or dialog meets.  This thread's connection is closed first; when
+        the file turns out to be damaged it is moved aside and every other thread's connection is
+        replaced on its next :meth:`ledger` call.  None means ``exc`` is not a ledger condition (a
+        bug: let it surface).
+        """
+        import sqlite3
+
+        from tokenwallet.domain.errors import CorruptLedgerError, LedgerError
+        from tokenwallet.ledger.db import ledger_error
+
+        if isinstance(exc, LedgerError) or not isinstance(exc, sqlite3.Error):
+            return exc if isinstance(exc, LedgerError) else None
+        self.close()
+        mapped = ledger_error(exc, self.paths.ledger_file, self.paths.backup_dir)
+        if isinstance(mapped, CorruptLedgerError):
+            with self._lock:
+                self._ledger_generation += 1
+        return mapped
 
     def ledger_changed(self) -> bool:
         """Tell the :attr:`ledger_listeners` if the ledger changed since this thread last looked.

@@ -6,8 +6,8 @@
   indentation.
 * TOML (Codex's ``config.toml``) is edited with tomlkit, which keeps comments, order and layout.
 * Before a file is changed a copy is kept next to it (``NAME.tokenwallet-backup-YYYYmmdd-HHMMSS``);
-  the new text replaces the old through a temporary file in the same folder and a rename, with
-  the old file's mode; a settings file that is a symbolic link (dotfile managers) is written
+  the new text replaces the old atomically (:func:`tokenwallet.files.atomic_write`) with the old
+  file's mode; a settings file that is a symbolic link (dotfile managers) is written
   where the link points, so the link stays.
 * Anything that cannot be read or parsed, or has an unexpected shape, is a
   :class:`~tokenwallet.domain.errors.ConfigError` and nothing is written.
@@ -19,12 +19,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tokenwallet.domain.errors import ConfigError
+from tokenwallet.files import atomic_write
 
 BACKUP_SUFFIX = ".tokenwallet-backup-"
 
@@ -106,17 +106,7 @@ def write_text(path: Path, text: str, *, now: datetime) -> Path | None:
                 serial += 1
                 backup = target.with_name(f"{target.name}{BACKUP_SUFFIX}{now:%Y%m%d-%H%M%S}-{serial}")
             shutil.copy2(target, backup)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, text.encode("utf-8"), mode=mode)
     except OSError as exc:
         raise ConfigError(f"{path} cannot be written ({_why(exc)}); nothing was changed.") from exc
     return backup

@@ -71,10 +71,11 @@ def cli(ctx: click.Context, home: str | None, demo: bool, background: bool, verb
 
     Run without a command to start the tray app.
     """
-    from tokenwallet.logging_setup import configure_stderr_logging
+    from tokenwallet.logging_setup import configure_logging, redact_uncaught_exceptions
 
-    configure_stderr_logging(logging.WARNING - 10 * verbose)
+    redact_uncaught_exceptions()
     ctx.obj = AppContext.create(home)
+    configure_logging(logging.WARNING - 10 * verbose, ctx.obj.paths.log_file)
     from tokenwallet.services.meter_snapshot import keep_meter_current
 
     keep_meter_current(ctx.obj)  # every change a command makes reaches the status line and the guard

@@ -1,7 +1,8 @@
 """Build the monthly report model from the ledger, for a month in the user's time zone.
 
-Text that came from providers or users (model names, tags, alert texts) passes through the same
-key scrubber as the logs, so a key pasted into a tag by mistake never reaches an export.
+Text that came from providers or users (model names, tags, allowance names, alert texts) passes
+through the same redaction as the logs (every key this process has loaded, and anything
+key-shaped), so a key pasted into a tag by mistake never reaches an export.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from tokenwallet.budget.periods import local_midnight, periods_between
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, Unit
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.limits import MAX_TIME, MIN_TIME
+from tokenwallet.domain.redaction import redact
 from tokenwallet.ledger import alerts as alert_store
 from tokenwallet.ledger import allowances, audit
 from tokenwallet.ledger import report_queries as q
 from tokenwallet.ledger.db import to_epoch
 from tokenwallet.ledger.status import allowance_status, daily_spend
-from tokenwallet.logging_setup import scrub
 from tokenwallet.reports.model import (
     AlertLine,
     AllowanceLine,
@@ -42,11 +44,16 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    """``YYYY-MM`` to (year, month); a clear error otherwise."""
+    """``YYYY-MM`` to (year, month) within the dates tokenwallet handles (1970–2199); a clear error otherwise."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise UserInputError(f"month {text!r} is not a month; use YYYY-MM, e.g. 2026-11")
-    return int(match.group(1)), int(match.group(2))
+    year, month = int(match.group(1)), int(match.group(2))
+    if not MIN_TIME.year <= year < MAX_TIME.year:
+        raise UserInputError(
+            f"month {text.strip()} is out of range; use a month from {MIN_TIME.year}-01 to {MAX_TIME.year - 1}-12"
+        )
+    return year, month
 
 
 def month_days(year: int, month: int) -> list[date]:
@@ -103,7 +110,7 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
     spent = sum(d.amount for d in daily_spend(db, allowance, start, min(end, now + timedelta(seconds=1))))
     return AllowanceLine(
         allowance_id=allowance.id,
-        name=allowance.name,
+        name=redact(allowance.name),
         unit=allowance.unit,
         granted=sums[GrantKind.PERIODIC] + sums[GrantKind.ADJUSTMENT],
         topups=sums[GrantKind.TOPUP],
@@ -152,8 +159,8 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
     for r in q.usage_by_day(db, lo, hi, zone_offsets(tz, lo, hi)):
         line = UsageLine(
             days[r.day_index],
-            scrub(r.provider),
-            scrub(r.model),
+            redact(r.provider),
+            redact(r.model),
             r.confidence,
             r.input_tokens,
             r.cached_input_tokens,
@@ -210,19 +217,23 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         usage=tuple(usage_lines),
         groups=tuple(
             GroupLine(
-                "account" if g.column == "account_id" else g.column, scrub(g.value), g.cost_micros, g.tokens, g.requests
+                "account" if g.column == "account_id" else g.column,
+                redact(g.value),
+                g.cost_micros,
+                g.tokens,
+                g.requests,
             )
             for g in q.group_totals(db, lo, hi)
         ),
         daily=tuple(DayTotal(days[i], day_cost[i][0], day_cost[i][1]) for i in range(len(days) - 1)),
         alerts=tuple(
-            AlertLine(e.fired_at, e.kind, e.severity, scrub(e.title), scrub(e.message))
+            AlertLine(e.fired_at, e.kind, e.severity, redact(e.title), redact(e.message))
             for e in alert_store.events(db, since=start, until=end)
         ),
         audit=tuple(
-            AuditLine(e.at, e.actor, e.action, e.entity, scrub(e.entity_id))
+            AuditLine(e.at, e.actor, e.action, e.entity, redact(e.entity_id))
             for e in audit.entries(db, since=start, until=end)
         ),
         compensation=_compensation(lines, settings),
-        notes=tuple(notes),
+        notes=tuple(redact(n) for n in notes),
     )

@@ -18,7 +18,6 @@ themselves (a reset or an expiry), after which the status line starts a refresh 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,23 +158,13 @@ def _primary(statuses: list[tuple[Allowance, AllowanceStatus]], configured: str)
 
 
 def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` to ``path`` through a private temporary file and a rename (mode 0600)."""
-    # TODO atomic_write: use tokenwallet.files.atomic_write once it is on main.
+    """Write ``payload`` as compact JSON to ``path``, atomically and private (mode 0600)."""
     import json
-    import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from tokenwallet.files import atomic_write, make_private_dirs
+
+    make_private_dirs(path.parent)
+    atomic_write(path, json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def meter_path(ctx: AppContext) -> Path:

@@ -136,9 +136,9 @@ def launch_home(home: str | None, *, demo: bool, background: bool, verbose: int 
         import logging
 
         from tokenwallet.app import AppContext
-        from tokenwallet.logging_setup import configure_stderr_logging
+        from tokenwallet.logging_setup import configure_logging
 
-        configure_stderr_logging(logging.WARNING - 10 * verbose)
+        configure_logging(logging.WARNING - 10 * verbose, paths.log_file)
         return AppContext(paths=paths)
 
     return launch_paths(paths, make_context, demo=demo, background=background)
