@@ -236,16 +236,12 @@ def can_afford(ctx: AppContext, args: dict[str, Any]) -> dict[str, Any]:
 
 def spend_summary(ctx: AppContext, args: dict[str, Any]) -> dict[str, Any]:
     """The ``spend_summary`` tool."""
-    from tokenwallet.domain.errors import UserInputError
-    from tokenwallet.domain.limits import MAX_TIME, MIN_TIME
     from tokenwallet.domain.money import format_usd
-    from tokenwallet.reports.build import build_report, parse_month
+    from tokenwallet.reports.build import build_report
 
     now = ctx.clock()
     settings = ctx.settings
     month = args.get("month") or now.astimezone(settings.zone()).strftime("%Y-%m")
-    if not MIN_TIME.year <= parse_month(month)[0] < MAX_TIME.year:
-        raise UserInputError(f"The month {month!r} is outside {MIN_TIME.year}-01 to {MAX_TIME.year - 1}-12.")
     report = build_report(ctx.ledger(), month, settings, now)
     providers: dict[str, dict[str, Any]] = {}
     models: dict[tuple[str, str], dict[str, Any]] = {}
