@@ -31,7 +31,7 @@ from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.ledger import accounts
 from tokenwallet.ledger.db import open_ledger
-from tokenwallet.sources.agent_logs.importer import import_account
+from tokenwallet.sync.log_import.importer import import_account
 
 CCUSAGE = "ccusage@20.0.24"
 COST_TOLERANCE = 0.005
