@@ -431,3 +431,14 @@ def test_the_format_in_the_readme_is_a_valid_policy() -> None:
     block = block[: block.index("```")]
     policy = read(block)
     assert (policy.policy_id, policy.revision, policy.restrictions.regions) == ("ai-compute", 3, ("IN",))
+
+
+def test_text_with_control_characters_is_refused_so_nothing_can_drive_a_terminal() -> None:
+    sneaky = ISSUE_EXAMPLE.replace('employer = "Example Corp"', 'employer = "Example\\u001b[2J Corp"')
+    assert problems(sneaky) == [
+        "line 2, employer: 'Example\\x1b[2J Corp' is not one line of text without control characters"
+    ]
+    notes = ISSUE_EXAMPLE.replace('notes = "Local processing only."', 'notes = """Line one\\r\\n\\tLine two"""')
+    assert read(notes).notes == "Line one\r\n\tLine two"  # line breaks and tabs are fine in the notes
+    reason = ISSUE_EXAMPLE.replace('reason = "tenure: 2 years"', 'reason = "tenure\\u0007"')
+    assert problems(reason)[0].startswith("line 22, allowance[0].topup[0].reason: 'tenure\\x07' is not one line")

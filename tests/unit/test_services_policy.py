@@ -438,3 +438,11 @@ def test_a_stored_policy_this_version_cannot_read_does_not_stop_the_status(
     report = status_report(ctx)
     assert report.off_policy == () and {f.allowance.name for f in report.allowances} == {"AI compute", "Side tokens"}
     assert "off-policy spend is not checked" in caplog.text
+
+
+def test_a_preview_made_before_another_import_is_not_applied(ctx: AppContext) -> None:
+    stale = service.plan_import(ctx, rev4().encode(), "rev4.toml")  # made when nothing was imported
+    do_import(ctx, REV3)
+    with pytest.raises(UserInputError, match="changed in the ledger since this import was previewed"):
+        service.apply_import(ctx, stale)
+    assert policies.latest(ctx.ledger(), "ai-compute").revision == 3  # type: ignore[union-attr]

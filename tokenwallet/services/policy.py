@@ -427,6 +427,14 @@ def apply_import(ctx: AppContext, plan: ImportPlan) -> ImportPlan:
     now = ctx.clock()
     details = _details(plan.policy)
     with db.atomic():
+        newest = policies.latest(db, plan.policy.policy_id)
+        if (newest.revision if newest else None) != (plan.previous.revision if plan.previous else None):
+            # another window or process imported a revision after this plan was made
+            raise UserInputError(
+                f"The policy {plan.policy.policy_id!r} changed in the ledger since this import was previewed "
+                f"(now revision {newest.revision if newest else 'none'}); nothing was changed. Preview it again.",
+                field="revision",
+            )
         for op in plan.ops:
             _apply(db, op, now, details)
         if plan.kind is not ImportKind.SAME:
