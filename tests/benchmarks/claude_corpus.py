@@ -5,14 +5,16 @@ assistant line per content block (thinking, text, tool_use) repeating the same `
 ``requestId`` and usage.  Sessions live in ``projects/<project>/<session>.jsonl`` with sub-agent
 transcripts under ``<session>/subagents/``; a few sidechain lines replay a parent message with a
 new request id, as ``/btw`` does.  Every request stays below 200k input tokens so long-context
-tiers (priced differently by the two catalogs) do not blur the comparison.
+tiers (priced differently by the two catalogs) do not blur the comparison, unless
+``long_context`` is set: then Claude Sonnet 4 and 4.5 sessions (the models with the 1M-token
+context window and its long-context rates) start near 200k and grow past it.
 
 Two densities: ``sparse`` (the default; long tool results and thinking, about 140 requests per
 MB) and ``dense`` (short prompts, tool results and answers, as a busy agent writes them: about
 550 requests per MB, three lines per request), which also has about one line in 300 cut short
 (a write interrupted mid-line, then the session went on) that both tools must skip.
 
-    python tests/benchmarks/claude_corpus.py DIR --size 50MB [--density dense]
+    python tests/benchmarks/claude_corpus.py DIR --size 50MB [--density dense] [--long-context]
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MODELS = (
     "claude-haiku-4-5-20251001",
     "claude-opus-4-1-20250805",
 )
+LONG_CONTEXT_MODELS = ("claude-sonnet-4-20250514", "claude-sonnet-4-5-20250929")
+"""With ``long_context``: the models whose sessions grow past 200k input tokens (Sonnet 4.5 is added)."""
 _WORDS = [
     "".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(i).randint(2, 10))) for i in range(512)
 ]
@@ -67,15 +71,20 @@ CUT_EVERY = 100
 
 
 class _Session:
-    def __init__(self, rng: random.Random, project: str, start: datetime, *, dense: bool = False) -> None:
+    def __init__(
+        self, rng: random.Random, project: str, start: datetime, *, dense: bool = False, long_context: bool = False
+    ) -> None:
         self.rng = rng
         self.dense = dense
         self.id = str(uuid.UUID(int=rng.getrandbits(128)))
         self.cwd = f"/home/dev/src/{project}"
         self.at = start
         self.parent: str | None = None
-        self.model = rng.choice(MODELS)
+        self.model = rng.choice(MODELS + LONG_CONTEXT_MODELS[1:] if long_context else MODELS)
         self.context = rng.randint(8_000, 30_000)
+        self.limit = 150_000
+        if long_context and self.model in LONG_CONTEXT_MODELS:
+            self.context, self.limit = rng.randint(150_000, 195_000), 420_000
 
     def _envelope(self, kind: str, sidechain: bool = False) -> dict[str, Any]:
         me = str(uuid.UUID(int=self.rng.getrandbits(128)))
@@ -126,7 +135,7 @@ class _Session:
             "output_tokens": rng.randint(20, 3000),
             "service_tier": "standard",
         }
-        self.context = min(self.context + written, 150_000)
+        self.context = min(self.context + written, self.limit)
         blocks: list[dict[str, Any]] = []
         if not dense or rng.random() < 0.1:
             thought = rng.randint(10, 100) if dense else rng.randint(100, 1500)
@@ -182,11 +191,18 @@ class _Session:
 
 
 def generate(
-    root: Path, size: int, *, seed: int = 7, start: datetime | None = None, density: str = "sparse"
+    root: Path,
+    size: int,
+    *,
+    seed: int = 7,
+    start: datetime | None = None,
+    density: str = "sparse",
+    long_context: bool = False,
 ) -> dict[str, int]:
     """Write about ``size`` bytes of sessions under ``root/projects``; returns file, line and request counts.
 
-    ``density`` is ``sparse`` or ``dense`` (see the module's docstring).
+    ``density`` is ``sparse`` or ``dense``; ``long_context``: Sonnet 4 and 4.5 sessions run past
+    200k input tokens (see the module's docstring).
     """
     if density not in DENSITIES:
         raise ValueError(f"density must be one of {', '.join(DENSITIES)}")
@@ -199,7 +215,7 @@ def generate(
     while written < size:
         project = projects[n % len(projects)]
         begin = base + timedelta(hours=n * 7 % (24 * 30), minutes=n % 60)
-        session = _Session(rng, project.rsplit("-", 2)[-2], begin, dense=dense)
+        session = _Session(rng, project.rsplit("-", 2)[-2], begin, dense=dense, long_context=long_context)
         folder = root / "projects" / project
         path = folder / f"{session.id}.jsonl"
         if n % 9 == 8:  # a sub-agent transcript nested under its session
@@ -254,8 +270,11 @@ def main() -> None:
     parser.add_argument("--size", default="20MB")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--density", choices=DENSITIES, default="sparse")
+    parser.add_argument("--long-context", action="store_true", help="Sonnet 4 and 4.5 sessions run past 200k")
     args = parser.parse_args()
-    print(generate(args.root, parse_size(args.size), seed=args.seed, density=args.density))
+    print(
+        generate(args.root, parse_size(args.size), seed=args.seed, density=args.density, long_context=args.long_context)
+    )
 
 
 if __name__ == "__main__":

@@ -21,12 +21,13 @@ from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, 
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.limits import MAX_TIME, MIN_TIME
+from tokenwallet.domain.money import format_money
 from tokenwallet.domain.redaction import redact
 from tokenwallet.ledger import alerts as alert_store
-from tokenwallet.ledger import allowances, audit
+from tokenwallet.ledger import allowances, audit, policies
 from tokenwallet.ledger import report_queries as q
 from tokenwallet.ledger.db import to_epoch
-from tokenwallet.ledger.status import allowance_status, daily_spend
+from tokenwallet.ledger.status import allowance_status, closed_period_status, daily_spend
 from tokenwallet.reports.model import (
     AlertLine,
     AllowanceLine,
@@ -35,6 +36,7 @@ from tokenwallet.reports.model import (
     DayTotal,
     GroupLine,
     MonthlyReport,
+    OffPolicyLine,
     Totals,
     UsageLine,
 )
@@ -85,7 +87,8 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
     current = now < end
     before_end = min(now, end - timedelta(seconds=1))
     last: AllowanceStatus = allowance_status(db, allowance, before_end)
-    at_end = last if current else allowance_status(db, allowance, end)
+    # A closed month is read as at its end: its grants with what lapsed and what rolled over.
+    at_end = last if current else closed_period_status(db, allowance, start, end)
     sums: dict[GrantKind, int] = defaultdict(int)
     for period in periods_between(allowance, start, end):
         if start <= period[0] < end:
@@ -104,9 +107,7 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
             sums[g.kind] += g.amount
         if g.expires_at is not None and start < g.expires_at <= end:
             expired += balance.expired
-    rollover_out = sum(
-        b.grant.amount for b in at_end.grants if b.grant.kind is GrantKind.ROLLOVER and b.grant.granted_at == end
-    )
+    rollover_out = sum(b.rolled_over for b in at_end.grants if b.grant.expires_at == end)
     spent = sum(d.amount for d in daily_spend(db, allowance, start, min(end, now + timedelta(seconds=1))))
     return AllowanceLine(
         allowance_id=allowance.id,
@@ -196,6 +197,14 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         notes.append("Estimated costs come from local agent logs priced with a price catalog, not from a bill.")
     if now < end:
         notes.append(f"The month is not over: figures are as of {now:%Y-%m-%d %H:%M} UTC.")
+    off_policy = _off_policy(db, start, min(end, now.replace(microsecond=0) + timedelta(seconds=1)))
+    for policy_id in dict.fromkeys(o.policy_id for o in off_policy):
+        mine = [o for o in off_policy if o.policy_id == policy_id]
+        rows = sum(o.rows for o in mine)
+        notes.append(
+            f"Usage outside the employer policy {policy_id!r}: {format_money(sum(o.cost_micros for o in mine))} "
+            f"in {rows} row{'s' if rows != 1 else ''} (see the off_policy table)."
+        )
 
     return MonthlyReport(
         month=f"{year:04d}-{mon:02d}",
@@ -236,4 +245,24 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         ),
         compensation=_compensation(lines, settings),
         notes=tuple(redact(n) for n in notes),
+        off_policy=off_policy,
+    )
+
+
+def _off_policy(db: Database, start: datetime, end: datetime) -> tuple[OffPolicyLine, ...]:
+    """The month's usage outside each imported policy's restrictions, one line per route."""
+    return tuple(
+        OffPolicyLine(
+            spend.policy_id,
+            spend.revision,
+            redact(o.route.provider),
+            redact(o.route.model),
+            o.route.region,
+            o.route.cost_micros,
+            o.route.tokens,
+            o.route.rows,
+            "; ".join(o.reasons),
+        )
+        for spend in policies.off_policy_spend(db, start, end)
+        for o in spend.routes
     )

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from tokenwallet.platform.memory import release_startup_memory
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
+from tokenwallet.services.meter_snapshot import keep_meter_current
 from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
 from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.gc_guard import GuiThreadCollector
@@ -73,6 +74,7 @@ class TrayApp(QObject):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx  # where the user's changes go
+        keep_meter_current(ctx)
         self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
         self.demo = demo
         self._store = store
@@ -201,7 +203,9 @@ class TrayApp(QObject):
         def job() -> object:
             from tokenwallet.services.snapshot import load_snapshot
 
-            return load_snapshot(ctx, ctx.clock())
+            snapshot = load_snapshot(ctx, ctx.clock())
+            ctx.ledger_changed()  # every change the tray saw reaches the status line and the guard
+            return snapshot
 
         return job
 
