@@ -61,7 +61,8 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
 
         for account in accounts:
             shown = 0
-            total.add(import_account(db, account, clock=app.clock, progress=progress))
+            summary = import_account(db, account, clock=app.clock, progress=progress, price_table=app.paths.cache_dir)
+            total.add(summary)
     if as_json:
         emit_json({"schema": JSON_SCHEMA_VERSION, "import": total.as_dict()})
         return

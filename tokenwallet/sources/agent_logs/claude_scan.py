@@ -66,15 +66,17 @@ _SLICE = 1 << 20
 _RUN = 16 << 10
 """About how many bytes of complete lines one decode call takes."""
 
-_book: PriceBook | None = None
+_books: dict[str, PriceBook] = {}
 
 
-def _prices() -> PriceBook:
-    """One price book per process: worker processes resolve each (model, day) once, too."""
-    global _book
-    if _book is None:
-        _book = PriceBook(provider_id="anthropic")
-    return _book
+def _prices(table: str = "") -> PriceBook:
+    """One price book per process (and price table folder): worker processes resolve each (model, day) once, too."""
+    book = _books.get(table)
+    if book is None:
+        from tokenwallet.sources.price_table import PriceTable
+
+        book = _books[table] = PriceBook(provider_id="anthropic", table=PriceTable(table) if table else None)
+    return book
 
 
 @dataclass(slots=True)
@@ -127,10 +129,10 @@ class _LineByLine(Exception):
 class _Collector:
     """Turns decoded usage lines into priced entries, collapsing a response's repeated lines."""
 
-    def __init__(self, scan: FileScan, account_id: str) -> None:
+    def __init__(self, scan: FileScan, account_id: str, prices: str = "") -> None:
         self.scan = scan
         self.account_id = account_id
-        self.book = _prices()
+        self.book = _prices(prices)
         self.rates: dict[tuple[str, int, str], ModelRates | None] = {}
         self.previous: tuple[object, ...] | None = None
 
@@ -375,10 +377,12 @@ def _utf8_error(view: memoryview, lo: int, hi: int) -> int | None:
     return None
 
 
-def _scan(fh: BinaryIO, start: int, size: int, scan: FileScan, account_id: str, skipping: bool) -> None:
+def _scan(
+    fh: BinaryIO, start: int, size: int, scan: FileScan, account_id: str, skipping: bool, prices: str = ""
+) -> None:
     """Scan ``fh`` from ``start`` up to ``size`` bytes into ``scan``, block by block."""
     reader = LineReader(fh, start, size, skipping=skipping)
-    collect = _Collector(scan, account_id)
+    collect = _Collector(scan, account_id, prices)
     for data, offset in reader:
         collect.block(data, offset)
     scan.consumed = reader.consumed
@@ -387,7 +391,9 @@ def _scan(fh: BinaryIO, start: int, size: int, scan: FileScan, account_id: str, 
     add_rejected(scan.rejected, LINE_TOO_LONG, reader.too_long)
 
 
-def scan_file(path: str, start: int, size: int, account_id: str = "", skipping: bool = False) -> FileScan:
+def scan_file(
+    path: str, start: int, size: int, account_id: str = "", skipping: bool = False, prices: str = ""
+) -> FileScan:
     """Read ``path`` from ``start`` up to ``size`` bytes and scan its complete lines.
 
     A last line without its newline is left for the next import (and counted as partial) unless
@@ -395,6 +401,7 @@ def scan_file(path: str, start: int, size: int, account_id: str = "", skipping: 
     read (see :attr:`FileScan.skipping`).  ``head`` identifies the file's first bytes up to the
     new offset (see ``common.head_digest``).  A file that cannot be opened or read gives a scan
     with only ``unreadable`` set: nothing of it is imported, and the next import tries again.
+    ``prices``: the folder of the price table (``sources.price_table``), or ``""`` to ask the catalog.
     """
     scan = FileScan(consumed=start, bytes_read=max(0, size - start))
     try:
@@ -402,7 +409,7 @@ def scan_file(path: str, start: int, size: int, account_id: str = "", skipping: 
         if fh is None:
             return FileScan(consumed=start)  # deleted since it was listed: nothing to read
         with fh:
-            _scan(fh, start, size, scan, account_id, skipping)
+            _scan(fh, start, size, scan, account_id, skipping, prices)
             scan.head = head_digest(read_at(fh, 0, min(scan.consumed, HEAD_BYTES)))
     except Unreadable as exc:
         return FileScan(consumed=start, unreadable=str(exc))
@@ -417,10 +424,12 @@ def scan_bytes(data: bytes, account_id: str = "") -> FileScan:
     return scan
 
 
-def scan_files(account_id: str, files: list[tuple[str, int, int, bool]]) -> TaskScan:
+def scan_files(account_id: str, files: list[tuple[str, int, int, bool]], prices: str = "") -> TaskScan:
     """:func:`scan_file` for several (path, start, size, skipping) of one account, and their bucket figures."""
     with no_cycle_collection():
-        task = TaskScan([scan_file(path, start, size, account_id, skipping) for path, start, size, skipping in files])
+        task = TaskScan(
+            [scan_file(path, start, size, account_id, skipping, prices) for path, start, size, skipping in files]
+        )
         for scan in task.files:
             add_moves(task.buckets, scan.entries)
         return task

@@ -16,16 +16,14 @@ afterwards, so the importing process hardly touches them.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -35,10 +33,13 @@ from tokenwallet.sources import pricing
 from tokenwallet.sources.agent_logs import claude_code
 from tokenwallet.sources.agent_logs.claude_scan import FileScan, TaskScan
 from tokenwallet.sources.agent_logs.common import OVER_ACCOUNT_TOTAL, no_cycle_collection
+from tokenwallet.sources.price_table import PriceTable
 from tokenwallet.sync.log_import import staging
-from tokenwallet.sync.log_import import workers as worker_processes
 from tokenwallet.sync.log_import.batch import PROVIDER, SKIP_LINE, ImportSummary, Plan, file_state
 from tokenwallet.sync.log_import.totals import AccountTotals, admit, moves_totals
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 PARALLEL_MIN_BYTES = 64 << 20
 """Below this much to read, worker processes cost more to start than they save."""
@@ -297,6 +298,8 @@ def worker_count(plans: list[Plan]) -> int:
 
 
 def _context() -> Any:
+    import multiprocessing  # only when there are workers to start (a small import has none)
+
     # Forking is cheap and inherits the loaded price catalog, but is only safe while this process
     # has no other threads (the tray app imports from a worker thread); a frozen bundle or another
     # OS starts fresh interpreters instead.
@@ -323,25 +326,28 @@ def _files(task: list[Plan]) -> list[tuple[str, int, int, bool]]:
 
 
 def scans(
-    plans: list[Plan], account_id: str, workers: int, *, apart: bool = False
+    plans: list[Plan], account_id: str, workers: int, *, apart: bool = False, prices: str = ""
 ) -> Generator[tuple[list[Plan], TaskScan], None, None]:
     """Each task's plans and scan, in plan order; with ``workers`` the files are scanned in that many processes.
 
     A bounded number of tasks is in flight, so memory stays small when writing is the slower part.
+    ``prices``: the folder of the price table, or ``""`` to ask the price catalog.
     """
     tasks = _tasks(plans)
     if workers == 0:
         for task in tasks:
-            yield task, scan_files(account_id, _files(task), apart)
+            yield task, scan_files(account_id, _files(task), apart, prices)
         return
     context = _context()
-    if context.get_start_method() == "fork":
-        pricing.load_catalog()  # once here rather than once per worker
+    if context.get_start_method() == "fork" and not (prices and len(PriceTable(prices))):
+        pricing.load_catalog()  # once here rather than once per worker (when no table prices it)
+    from tokenwallet.sync.log_import import workers as worker_processes
+
     with worker_processes.pool(workers, context) as pool:
         pending: deque[tuple[list[Plan], Future[TaskScan]]] = deque()
         todo = iter(tasks)
         for task in todo:
-            pending.append((task, pool.submit(scan_files, account_id, _files(task), apart)))
+            pending.append((task, pool.submit(scan_files, account_id, _files(task), apart, prices)))
             if len(pending) >= IN_FLIGHT * workers:
                 break
         while pending:
@@ -349,15 +355,17 @@ def scans(
             result = future.result()
             following = next(todo, None)
             if following is not None:
-                pending.append((following, pool.submit(scan_files, account_id, _files(following), apart)))
+                pending.append((following, pool.submit(scan_files, account_id, _files(following), apart, prices)))
             yield task, result
 
 
 class _Taker:
     """Takes the scans in plan order: per file the summary and the state to save, per task the totals."""
 
-    def __init__(self, db: Database, account: Account, summary: ImportSummary, report: Callable[[int], None]) -> None:
-        self.account, self.summary, self.report = account, summary, report
+    def __init__(
+        self, db: Database, account: Account, summary: ImportSummary, report: Callable[[int], None], prices: str
+    ) -> None:
+        self.account, self.summary, self.report, self.prices = account, summary, report, prices
         self.totals = AccountTotals.stored(db, account.id)
         self.states: list[log_files.LogFileState] = []
         self.unpriced: set[str] = set()
@@ -370,7 +378,7 @@ class _Taker:
         """
         if self.totals.take(*moves_totals(task.buckets)):
             return task
-        task = scan_files(self.account.id, _files(plans))
+        task = scan_files(self.account.id, _files(plans), False, self.prices)
         task.buckets = {}
         for scan in task.files:
             entries, buckets, over = admit(self.totals, scan.entries, log_entries.add_moves({}, scan.entries))
@@ -417,11 +425,15 @@ def import_claude(
     summary: ImportSummary,
     recorded_at: int,
     report: Callable[[int], None],
+    prices: str = "",
 ) -> list[log_files.LogFileState]:
-    """Take each file's scan in order, de-duplicate (also against the ledger) and write entries in batches."""
+    """Take each file's scan in order, de-duplicate (also against the ledger) and write entries in batches.
+
+    ``prices``: the folder of the price table (``sources.price_table``), or ``""`` to ask the catalog.
+    """
     window = _Window(db, account, recorded_at, prior=log_entries.any_for(db, account.id))
-    taker = _Taker(db, account, summary, report)
-    results = scans(plans, account.id, worker_count(plans))
+    taker = _Taker(db, account, summary, report, prices)
+    results = scans(plans, account.id, worker_count(plans), prices=prices)
     try:
         for task_plans, scanned in results:
             task = taker.admit(task_plans, scanned)
@@ -448,11 +460,12 @@ def stage_claude(
     summary: ImportSummary,
     recorded_at: int,
     report: Callable[[int], None],
+    prices: str = "",
 ) -> Staged:
     """Read and de-duplicate a first import without writing the ledger; :meth:`Staged.write` writes it."""
     staged = Staged(account, recorded_at)
-    taker = _Taker(db, account, summary, report)
-    results = scans(plans, account.id, worker_count(plans), apart=True)
+    taker = _Taker(db, account, summary, report, prices)
+    results = scans(plans, account.id, worker_count(plans), apart=True, prices=prices)
     try:
         for task_plans, scanned in results:
             task = taker.admit(task_plans, scanned)

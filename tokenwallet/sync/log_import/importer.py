@@ -37,7 +37,6 @@ from tokenwallet.sync.log_import.batch import (
     plan_files,
 )
 from tokenwallet.sync.log_import.claude_import import Overtaken, import_claude, stage_claude
-from tokenwallet.sync.log_import.items_import import import_items
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
@@ -45,12 +44,21 @@ BULK_CACHE_KIB = 32 * 1024
 __all__ = ["ImportSummary", "Progress", "ensure_detected_accounts", "find_or_create_for_path", "import_account"]
 
 
-def import_account(db: Database, account: Account, *, clock: Clock, progress: Progress | None = None) -> ImportSummary:
+def import_account(
+    db: Database,
+    account: Account,
+    *,
+    clock: Clock,
+    progress: Progress | None = None,
+    price_table: Path | None = None,
+) -> ImportSummary:
     """Read what is new in the account's log folders and record it in the ledger.
 
     Bad lines are skipped and counted, never fatal.  A first import is one transaction; later ones
     write each batch of rows in its own, and file offsets are saved after the rows they cover, so
-    an interrupted import re-reads (and upserts) rather than loses lines.
+    an interrupted import re-reads (and upserts) rather than loses lines.  ``price_table``: a
+    folder that keeps the rates resolved from the price catalog (``sources.price_table``), so
+    that a later process prices without loading the catalog.
     Returns counts for the user (files, lines, entries, duplicates, ...).
     """
     if not account.kind.is_local_log:
@@ -78,13 +86,16 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     merge = log_files.has_local_rows(db, account.id)
     present = {str(p) for p in files}
     gone = [path for path in known if path not in present]
+    prices = "" if price_table is None else str(price_table)
 
     def run() -> None:
         if account.kind is AccountKind.CLAUDE_CODE:
-            states = import_claude(db, account, plans, summary, epoch(now), report)
+            states = import_claude(db, account, plans, summary, epoch(now), report, prices)
         else:
+            from tokenwallet.sync.log_import.items_import import import_items  # Codex and Gemini only
+
             writer = Writer(db, account, epoch(now))
-            states = import_items(db, account, plans, summary, writer, report, roots)
+            states = import_items(db, account, plans, summary, writer, report, roots, prices)
             summary.imported = writer.written
         with db.atomic():
             log_files.save(db, states, at=now)
@@ -95,11 +106,11 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
         return summary
     if account.kind is AccountKind.CLAUDE_CODE:
         try:
-            _first_claude_import(db, account, plans, summary, epoch(now), report, gone, now)
+            _first_claude_import(db, account, plans, summary, epoch(now), report, gone, now, prices)
         except Overtaken:
             # Another import wrote this account's first entries while this one read: read again
             # as a later import, judged against what that one wrote.
-            return import_account(db, account, clock=clock, progress=progress)
+            return import_account(db, account, clock=clock, progress=progress, price_table=price_table)
         return summary
     # A first import can be hundreds of thousands of rows: write them in one transaction (all or
     # nothing) with the rollups summed once at the end instead of by a trigger per row.
@@ -117,13 +128,14 @@ def _first_claude_import(
     report: Callable[[int], None],
     gone: list[str],
     now: datetime,
+    prices: str,
 ) -> None:
     """Read the whole history without a lock, then write it in one short transaction (all or nothing).
 
     Until that transaction other processes may write the ledger (``usage add`` need not wait for
     the whole import), and its rollups are summed once at the end instead of by a trigger per row.
     """
-    staged = stage_claude(db, account, plans, summary, recorded_at, report)
+    staged = stage_claude(db, account, plans, summary, recorded_at, report, prices)
     # The default page cache: the entries are appended and their index sorted in small runs.
     with (
         staged.attached(db),

@@ -25,9 +25,11 @@ _COLUMNS = ", ".join(COLUMNS[1:])
 _MARKS = ", ".join(f"?{n}" for n in range(2, len(COLUMNS) + 1))  # every column of a row but account_id (?1)
 
 
-def scan_task(account_id: str, files: list[tuple[str, int, int, bool]], apart: bool = False) -> TaskScan:
+def scan_task(
+    account_id: str, files: list[tuple[str, int, int, bool]], apart: bool = False, prices: str = ""
+) -> TaskScan:
     """``claude_scan.scan_files``; with ``apart``, the entries that need no judging are set apart."""
-    task = scan_files(account_id, files)
+    task = scan_files(account_id, files, prices)
     if apart:
         set_apart(task)
     return task
