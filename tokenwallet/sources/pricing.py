@@ -79,9 +79,12 @@ class ModelRates:
     """(threshold, the five rates) when one tier start holds for every kind: above it, these rates."""
 
     def cost(
-        self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
+        self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
     ) -> Micros:
-        """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes."""
+        """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes.
+
+        The arguments may be passed by position (the log scans price hundreds of thousands of requests).
+        """
         flat = self.flat
         if flat is not None:  # no tiers or a single cliff: the common case, without picking rates per kind
             cliff = self.cliff

@@ -18,8 +18,11 @@ is reported as unreadable rather than failing the import.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import re
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -33,7 +36,6 @@ from tokenwallet.ledger.log_entries import (
     Moves,
     add_moves,
     key_hash,
-    request_hash,
 )
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
@@ -58,6 +60,10 @@ from tokenwallet.sources.agent_logs.common import (
 )
 from tokenwallet.sources.agent_logs.lines import LineReader, Unreadable, open_log, read_at
 from tokenwallet.sources.pricing import SYNTHETIC, ModelRates, PriceBook
+
+_SIGNED_64 = struct.Struct(">q").unpack
+_blake2b = hashlib.blake2b
+_crc32 = zlib.crc32
 
 RawEntry = tuple[Any, ...]
 """One entry as a ``ledger.log_entries`` row (``claude_code.Entry.of`` makes the entry)."""
@@ -134,6 +140,8 @@ class _Collector:
         self.account_id = account_id
         self.book = _prices(prices)
         self.rates: dict[tuple[str, int, str], ModelRates | None] = {}
+        self.last_model, self.last_day, self.last_speed = "", -1, ""
+        self.last_rates: ModelRates | None = None
         self.previous: tuple[object, ...] | None = None
 
     def block(self, data: bytes | memoryview, offset: int) -> None:
@@ -286,30 +294,41 @@ class _Collector:
         if not MIN_EPOCH <= epoch < MAX_EPOCH:
             add_rejected(scan.rejected, TIME_OUT_OF_RANGE)
             return False
-        key = (model, epoch // 86_400, speed)
-        try:
-            rates = self.rates[key]
-        except KeyError:
-            rates = self.rates[key] = self.book.rates(model, at, variant="fast" if speed == "fast" else "")
+        # The rates of the last (model, day, speed) are kept at hand: consecutive requests of a
+        # session mostly share all three (the model name is interned, so ``is`` compares it).
+        day = epoch // 86_400
+        if model is self.last_model and day == self.last_day and speed == self.last_speed:
+            rates = self.last_rates
+        else:
+            key = (model, day, speed)
+            try:
+                rates = self.rates[key]
+            except KeyError:
+                rates = self.rates[key] = self.book.rates(model, at, variant="fast" if speed == "fast" else "")
+            self.last_model, self.last_day, self.last_speed, self.last_rates = model, day, speed, rates
         cost: int | None
         if rates is None:
             cost = 0 if model == SYNTHETIC else None
             if cost is None and model not in scan.unpriced:
                 scan.unpriced.append(model)
         else:
-            cost = rates.cost(input_tokens=inp, output_tokens=out, cache_read=cread, cache_5m=c5, cache_1h=c1)
+            cost = rates.cost(inp, out, cread, c5, c1)
             if cost > MAX_MICROS:
                 add_rejected(scan.rejected, COST_OUT_OF_RANGE)
                 return False
         if mid:
-            mid_hash, rid_hash = key_hash(mid), request_hash(rid)
+            # ``log_entries.key_hash`` and ``request_hash``, inline (once per request of a history).
+            mid_hash = _SIGNED_64(_blake2b(mid.encode(), digest_size=8).digest())[0]
+            rid_hash = _crc32(rid.encode())
         elif where is None:
             raise _LineByLine  # a line without message id is keyed by its offset
         else:
             # Never a duplicate of another line: keyed by where it is, so a re-read finds it again.
             mid_hash, rid_hash = key_hash(f"line:{where}:{session}:{at.isoformat()}"), 0
         scan.usage_lines += 1
-        flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if speed == "fast" else 0)
+        flags = SIDECHAIN if side else 0
+        if speed:
+            flags |= HAS_SPEED | FAST if speed == "fast" else HAS_SPEED
         scan.entries.append(
             (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
         )

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from array import array
+from collections import Counter
+from operator import itemgetter
 
 from tokenwallet.ledger.log_entries import COLUMNS, SIDECHAIN
 from tokenwallet.sources.agent_logs.claude_scan import RawEntry, TaskScan, scan_files
@@ -22,6 +24,7 @@ SCHEMA = "apart"
 TABLE = "entries"
 """The table of a serialized database of entries set apart: the ``log_entries`` columns but ``account_id``."""
 _COLUMNS = ", ".join(COLUMNS[1:])
+_MID = itemgetter(1)
 _MARKS = ", ".join(f"?{n}" for n in range(2, len(COLUMNS) + 1))  # every column of a row but account_id (?1)
 
 
@@ -37,17 +40,21 @@ def scan_task(
 
 def set_apart(task: TaskScan) -> None:
     """Move the entries of messages seen once in ``task``, none of them a sidechain, into ``task.apart``."""
-    sightings: dict[int, int] = {}
-    for scan in task.files:
-        for row in scan.entries:
-            mid = row[1]
-            # A sidechain line counts as a second sighting: its message is judged with the others.
-            sightings[mid] = sightings.get(mid, 0) + (2 if row[12] & SIDECHAIN else 1)
-    alone = [row for scan in task.files for row in scan.entries if sightings[row[1]] == 1]
+    rows = [row for scan in task.files for row in scan.entries]
+    sightings = Counter(map(_MID, rows))
+    # A sidechain line counts as a second sighting: its message is judged with the others.
+    sidechains = [row[1] for row in rows if row[12] & SIDECHAIN]
+    sightings.update(sidechains)
+    if not sidechains and len(sightings) == len(rows):  # every message once, none a sidechain: all of them
+        alone = rows
+        for scan in task.files:
+            scan.entries = []
+    else:
+        alone = [row for row in rows if sightings[row[1]] == 1]
+        for scan in task.files:
+            scan.entries = [row for row in scan.entries if sightings[row[1]] != 1]
     if not alone:
         return
-    for scan in task.files:
-        scan.entries = [row for row in scan.entries if sightings[row[1]] != 1]
     with contextlib.closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
         conn.execute(f"CREATE TABLE {TABLE} ({_COLUMNS})")
         conn.execute("BEGIN")
