@@ -202,10 +202,10 @@ class Staged:
         """Take a task's entries set apart (the entries of its files are given to :meth:`add`)."""
         if not task.apart:
             return
-        ids = staging.apart_ids(task)
+        ids = set(staging.apart_ids(task))  # one pass over the numbers; the checks below reuse them
         if self.seen.isdisjoint(ids):
             self.parts.append(task.apart)
-            self.seen.update(ids)
+            self.seen |= ids
             self.apart_entries += task.apart_count
             self.apart_unpriced += task.apart_unpriced
         else:  # some of its messages came before: judge them all one by one
