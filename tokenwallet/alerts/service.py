@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.alerts.evaluate import ALARM, OK, Facts, Transition, evaluate
@@ -31,6 +29,9 @@ from tokenwallet.ledger.alerts import AlertEvent
 from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status, stored_value_problem
 from tokenwallet.policy.off_policy import OffPolicySpend, month_of
 from tokenwallet.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MAX_SUMMARY_LINES = 6
 log = logging.getLogger(__name__)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import NotFoundError
 from tokenwallet.ledger import audit
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MANUAL_ACCOUNT_ID = "manual"
 

@@ -21,12 +21,13 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.ledger import usage
 from tokenwallet.ledger.db import insert_rows
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BUCKET_SECONDS = 900
 KEY_INDEX = "log_entries_key"

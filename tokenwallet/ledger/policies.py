@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.allowance import Grant
 from tokenwallet.domain.errors import UserInputError
@@ -25,6 +23,9 @@ from tokenwallet.ledger import allowances, audit
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
 from tokenwallet.policy.off_policy import OffPolicySpend, RouteSpend, flag
 from tokenwallet.policy.parse import from_document
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 _TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"

@@ -22,14 +22,15 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
 from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.ledger import spend_rules as rules
 from tokenwallet.ledger.db import from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True, slots=True)

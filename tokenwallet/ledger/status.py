@@ -14,8 +14,7 @@ user, team), the one with the least value left wins.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.budget.engine import (
     BURN_WINDOW,
@@ -33,6 +32,9 @@ from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import allowances, snapshots
 from tokenwallet.ledger.spend import hourly_spend, scope_for, segment_spend, unpriced_count
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def tightest_limit(limits: list[BalanceSnapshot]) -> BalanceSnapshot | None:

@@ -11,9 +11,8 @@ import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from tokenwallet.budget.grants import periodic_grant
 from tokenwallet.budget.periods import local_midnight, periods_between
@@ -41,6 +40,9 @@ from tokenwallet.reports.model import (
     UsageLine,
 )
 from tokenwallet.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

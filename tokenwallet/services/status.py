@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
 from tokenwallet.domain.errors import StoredValueError
@@ -26,6 +24,8 @@ from tokenwallet.policy.off_policy import OffPolicySpend
 from tokenwallet.services.policy_value import off_policy_spend
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from tokenwallet.app import AppContext
 
 

@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from tokenwallet.domain.accounts import Account
 from tokenwallet.ledger import log_entries, log_files
 from tokenwallet.sources import pricing
@@ -40,6 +38,8 @@ from tokenwallet.sync.log_import.totals import AccountTotals, admit, moves_total
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from sqlite_utils import Database
 
 PARALLEL_MIN_BYTES = 64 << 20
 """Below this much to read, worker processes cost more to start than they save."""

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import Clock
@@ -37,6 +36,9 @@ from tokenwallet.sync.log_import.batch import (
     plan_files,
 )
 from tokenwallet.sync.log_import.claude_import import Overtaken, import_claude, stage_claude
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""

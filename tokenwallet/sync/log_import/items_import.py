@@ -11,9 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, BinaryIO
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.limits import MAX_MICROS
@@ -36,6 +34,9 @@ from tokenwallet.sources.price_table import PriceTable
 from tokenwallet.sources.pricing import PriceBook
 from tokenwallet.sync.log_import.batch import PROVIDER, SKIP_LINE, ImportSummary, Plan, Writer, epoch, file_state
 from tokenwallet.sync.log_import.totals import AccountTotals
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def _codex_priority(roots: list[Path]) -> bool:
