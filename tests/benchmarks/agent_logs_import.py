@@ -174,6 +174,7 @@ def bench(logs: Path, label: str, ccusage: list[str], work: Path, pairs: int, de
     for _ in range(INCREMENTAL_RUNS):
         shutil.rmtree(home)
         shutil.copytree(saved, home)
+        os.sync()  # the copy on disk, as a ledger written long ago is: its pages are not for this run to flush
         incremental.append(run(command))
     shutil.rmtree(saved)
     inc = json.loads(incremental[-1].out)["import"]
