@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tokenwallet.alerts.rules import (
@@ -29,7 +30,9 @@ from tokenwallet.budget.inputs import format_amount
 from tokenwallet.domain.accounts import SyncState
 from tokenwallet.domain.allowance import AllowanceStatus, DailySpend, Unit
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
-from tokenwallet.policy.off_policy import OffPolicySpend
+
+if TYPE_CHECKING:
+    from tokenwallet.policy.off_policy import OffPolicySpend
 
 OK = "ok"
 ALARM = "alarm"

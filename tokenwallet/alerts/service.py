@@ -27,11 +27,12 @@ from tokenwallet.ledger import alerts as store
 from tokenwallet.ledger import allowances, audit, policies, snapshots, sync_state
 from tokenwallet.ledger.alerts import AlertEvent
 from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status, stored_value_problem
-from tokenwallet.policy.off_policy import OffPolicySpend, month_of
 from tokenwallet.settings import Settings
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from tokenwallet.policy.off_policy import OffPolicySpend
 
 MAX_SUMMARY_LINES = 6
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def gather_facts(db: Database, now: datetime, rules: Sequence[Rule], tz: ZoneInf
     off_policy: list[OffPolicySpend] = []
     month = ""
     if any(isinstance(r.params, OffPolicyParams) for r in rules):
+        from tokenwallet.policy.off_policy import month_of  # the policy model loads with an off-policy rule
+
         start, _end, month = month_of(now, tz or ZoneInfo("UTC"))
         # one second past now: a bucket stamped exactly now counts, as it does in the status
         off_policy = policies.off_policy_spend(db, start, now + timedelta(seconds=1))

@@ -20,13 +20,13 @@ from tokenwallet.domain.usage import BalanceSnapshot
 from tokenwallet.ledger import accounts, allowances, policies, snapshots, sync_state
 from tokenwallet.ledger.checked_status import checked_status
 from tokenwallet.ledger.policies import PolicyLink
-from tokenwallet.policy.off_policy import OffPolicySpend
 from tokenwallet.services.policy_value import off_policy_spend
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from tokenwallet.app import AppContext
+    from tokenwallet.policy.off_policy import OffPolicySpend
 
 
 @dataclass(frozen=True, slots=True)
