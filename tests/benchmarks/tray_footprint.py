@@ -55,7 +55,7 @@ from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.emulator import DEMO_KEYS, start_emulator
 from tokenwallet.ledger import accounts
 from tokenwallet.secrets.store import ApiKey
-from tokenwallet.ui.application import TrayApp
+from tokenwallet.ui.runtime.application import TrayApp
 
 emulator = start_emulator()
 ctx = AppContext.create(tempfile.mkdtemp(prefix="tw-bench-"))

@@ -29,11 +29,11 @@ def _grab_screen(name: str) -> Path:
 @pytest.fixture
 def demo_app(qtbot):  # type: ignore[no-untyped-def]
     from tokenwallet.services.first_run import cleanup_demo_home, demo_context
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     ctx = demo_context()
     app = TrayApp(ctx, demo=True)
-    qtbot.waitUntil(lambda: __import__("tokenwallet.ui.tray", fromlist=["x"]).tray_available(), timeout=5000)
+    qtbot.waitUntil(lambda: __import__("tokenwallet.ui.tray.controller", fromlist=["x"]).tray_available(), timeout=5000)
     app.start(open_dashboard=False)
     qtbot.waitUntil(lambda: app.snapshot is not None and app.tray.state is not None, timeout=15000)
     yield app
@@ -63,7 +63,7 @@ def test_icon_docks_and_right_click_shows_allowances(demo_app, qtbot) -> None:  
     icon_shot = screen.copy(geometry.adjusted(-4, -4, 4, 4)).scaled(160, 160)
     icon_shot.save(str(SHOTS / "tray-icon-zoomed.png"))
     # The icon's ring carries the state colour: find it in the docked pixels.
-    from tokenwallet.ui.meter_icon import COLOURS
+    from tokenwallet.ui.tray.meter_icon import COLOURS
 
     wanted = COLOURS[tray.state.severity]
     docked = screen.copy(geometry).toImage()

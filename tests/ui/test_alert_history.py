@@ -13,8 +13,8 @@ from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.ledger import alerts as store
-from tokenwallet.ui.alert_history import AlertHistoryModel, AlertHistoryWidget
-from tokenwallet.ui.notifier import TrayNotifier
+from tokenwallet.ui.dashboard.alert_history import AlertHistoryModel, AlertHistoryWidget
+from tokenwallet.ui.tray.notifier import TrayNotifier
 
 T = datetime(2026, 11, 10, 12, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("qapp")
 
 @pytest.fixture
 def settings(allowance_ctx):  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     dialog = SettingsDialog(allowance_ctx, MemorySecretStore(), keyring_problem="")
     yield dialog

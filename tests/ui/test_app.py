@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tokenwallet.secrets.store import MemorySecretStore
-from tokenwallet.ui.poll_bridge import PollBridge, inline_executor
+from tokenwallet.ui.runtime.poll_bridge import PollBridge, inline_executor
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -29,7 +29,7 @@ class FailingStore(MemorySecretStore):
 
 @pytest.fixture
 def tray_app(allowance_ctx):  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     app = TrayApp(allowance_ctx, executor=inline_executor, store=MemorySecretStore())
     yield app
@@ -61,7 +61,7 @@ def test_wall_clock_jump_counts_as_wake_and_polls(tray_app) -> None:  # type: ig
 
 
 def test_pause_shows_badge_and_stops_timer(tray_app) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import Badge
+    from tokenwallet.ui.tray.view_state import Badge
 
     tray_app.start(open_dashboard=False)
     tray_app.poll_now()
@@ -76,7 +76,7 @@ def test_pause_shows_badge_and_stops_timer(tray_app) -> None:  # type: ignore[no
 
 
 def test_failed_job_is_shown_not_raised(tray_app) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import Badge
+    from tokenwallet.ui.tray.view_state import Badge
 
     tray_app.poll_now()
 
@@ -106,7 +106,7 @@ def test_hide_amounts_switch_saved_in_settings(tray_app) -> None:  # type: ignor
 def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.demo import emulator, seed
     from tokenwallet.services.first_run import has_own_data
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)  # no server in this unit test
     from tokenwallet.app import AppContext
@@ -141,7 +141,7 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
     from tokenwallet.app import AppContext
     from tokenwallet.cli import cli
     from tokenwallet.demo import emulator, seed
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
@@ -160,7 +160,7 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
 
 def test_settings_adds_account_key_only_in_store(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     store = MemorySecretStore()
     dialog = SettingsDialog(app_context, store)
@@ -178,7 +178,7 @@ def test_settings_adds_account_key_only_in_store(app_context, qtbot) -> None:  #
 
 def test_settings_explains_missing_keyring_and_loses_nothing(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     dialog = SettingsDialog(app_context, FailingStore())
     qtbot.addWidget(dialog)
@@ -194,7 +194,7 @@ def test_settings_explains_missing_keyring_and_loses_nothing(app_context, qtbot)
 
 def test_settings_rejects_bad_allowance_with_plain_words(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import allowances
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     dialog = SettingsDialog(app_context, MemorySecretStore())
     qtbot.addWidget(dialog)
@@ -207,7 +207,7 @@ def test_settings_rejects_bad_allowance_with_plain_words(app_context, qtbot) -> 
 
 def test_settings_topup_and_general(allowance_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import allowances
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     dialog = SettingsDialog(allowance_ctx, MemorySecretStore())
     qtbot.addWidget(dialog)
@@ -261,7 +261,7 @@ def test_bridge_runs_one_job_per_kind_and_reruns_pending() -> None:
 
 
 def test_second_launch_reaches_first(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.single_instance import InstanceServer, ask_running_instance, server_name
+    from tokenwallet.ui.runtime.single_instance import InstanceServer, ask_running_instance, server_name
 
     name = server_name(str(tmp_path))
     assert not ask_running_instance(name, timeout_ms=100)
@@ -272,7 +272,7 @@ def test_second_launch_reaches_first(qtbot, tmp_path) -> None:  # type: ignore[n
 
 
 def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import Badge
+    from tokenwallet.ui.tray.view_state import Badge
 
     tray_app.poll_now()
     snapshot = tray_app.snapshot
@@ -304,7 +304,7 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
 
 def test_settings_refuses_what_the_command_line_refuses(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     store = MemorySecretStore()
     dialog = SettingsDialog(app_context, store)
@@ -325,7 +325,7 @@ def test_settings_removes_an_account_even_when_its_key_cannot_be_deleted(app_con
     from tokenwallet.domain.accounts import AccountKind
     from tokenwallet.ledger import accounts
     from tokenwallet.services.accounts import add_account
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
     store = MemorySecretStore()
     account = add_account(app_context, store, kind=AccountKind.OPENAI, label="Work", key="sk-test-0123456789abcd")

@@ -66,7 +66,7 @@ def _close(app, qtbot) -> None:  # type: ignore[no-untyped-def]
 def live_app(app_context, emulator, now, qtbot):  # type: ignore[no-untyped-def]
     """A TrayApp on real worker threads with one OpenAI account on the emulator."""
     from tokenwallet.emulator import DEMO_KEYS
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     store = app_context.use_session_only_keys()  # the store the poll service reads keys from
     _add_openai(app_context, store, emulator, now, DEMO_KEYS["openai"])
@@ -112,7 +112,7 @@ def test_connection_test_runs_off_the_gui_thread(live_app, emulator, qtbot) -> N
 
 
 def test_failed_connection_test_says_why_in_plain_words(app_context, emulator, now, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     store = app_context.use_session_only_keys()
     _add_openai(app_context, store, emulator, now, "sk-not-a-real-key-000000000000")
@@ -134,8 +134,8 @@ def test_failed_connection_test_says_why_in_plain_words(app_context, emulator, n
 def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts, sync_state
     from tokenwallet.sync.schedule import due
-    from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.poll_bridge import inline_executor
+    from tokenwallet.ui.runtime.application import TrayApp
+    from tokenwallet.ui.runtime.poll_bridge import inline_executor
 
     db = allowance_ctx.ledger()
     accounts.add(db, Account(id="acct", kind=AccountKind.OPENAI, label="Work"), at=now)

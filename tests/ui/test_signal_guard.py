@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("qapp")
 def test_guarded_emits_keep_the_refcount_of_true() -> None:
     from PySide6.QtCore import QObject, Signal
 
-    from tokenwallet.ui.signal_guard import emit
+    from tokenwallet.ui.runtime.signal_guard import emit
 
     class Source(QObject):
         value = Signal(object)
@@ -36,7 +36,7 @@ def test_a_bridge_survives_many_more_jobs_than_true_has_references() -> None:
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication\n"
         "app = QCoreApplication([])\n"
-        "from tokenwallet.ui.poll_bridge import PollBridge, inline_executor\n"
+        "from tokenwallet.ui.runtime.poll_bridge import PollBridge, inline_executor\n"
         "bridge = PollBridge(inline_executor)\n"
         "jobs = sys.getrefcount(True) * 2\n"
         "for _ in range(jobs):\n"
@@ -52,7 +52,7 @@ def test_garbage_is_collected_on_the_gui_thread_only() -> None:
     import gc
     import weakref
 
-    from tokenwallet.ui.gc_guard import GuiThreadCollector
+    from tokenwallet.ui.runtime.gc_guard import GuiThreadCollector
 
     collector = GuiThreadCollector()
     was_enabled = gc.isenabled()

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from tokenwallet.ui.entry import GuiArgs, gui_args
-from tokenwallet.ui.icon_cache import CachedIcon, read_cached_icon, write_cached_icon
-from tokenwallet.ui.meter_state import Badge, Severity
+from tokenwallet.entry import GuiArgs, gui_args
+from tokenwallet.ui.tray.icon_cache import CachedIcon, read_cached_icon, write_cached_icon
+from tokenwallet.ui.tray.meter_state import Badge, Severity
 
 
 def test_bare_launch_options_are_parsed_without_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -35,7 +35,7 @@ def test_home_that_is_a_file_is_left_to_click_to_explain(tmp_path) -> None:  # t
 
 
 def test_console_entry_runs_subcommands_through_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    code = "import sys; from tokenwallet.ui.entry import main; sys.argv = ['tokenwallet', *sys.argv[1:]]; main()"
+    code = "import sys; from tokenwallet.entry import main; sys.argv = ['tokenwallet', *sys.argv[1:]]; main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "--home", str(tmp_path), "allowance", "add", "work", "--amount", "50"],
         capture_output=True,
@@ -66,8 +66,8 @@ def test_icon_cache_round_trip_and_bad_files(tmp_path) -> None:  # type: ignore[
 
 
 def test_cached_icon_is_drawn_first_then_replaced_by_the_real_state(qapp) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.tray import TrayController
-    from tokenwallet.ui.view_state import TrayViewState
+    from tokenwallet.ui.tray.controller import TrayController
+    from tokenwallet.ui.tray.view_state import TrayViewState
 
     tray = TrayController(build_menu=False)
     tray.show(CachedIcon(73.0, Severity.OK))
@@ -86,8 +86,8 @@ def test_start_icon_draws_without_the_qt_enum_namespace() -> None:
         "import time\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
-        "from tokenwallet.ui.meter_icon import meter_icon\n"
-        "from tokenwallet.ui.meter_state import Badge, Severity\n"
+        "from tokenwallet.ui.tray.meter_icon import meter_icon\n"
+        "from tokenwallet.ui.tray.meter_state import Badge, Severity\n"
         "meter_icon(60.0, Severity.WARNING, Badge.STALE, text=False)\n"
         "import PySide6.QtCore as core\n"
         "print('Qt' in core.__dict__)\n"
@@ -100,7 +100,7 @@ def test_start_icon_draws_without_the_qt_enum_namespace() -> None:
 def test_second_launch_finds_the_first_through_a_plain_socket(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from tokenwallet.ui.single_instance import InstanceServer, ask_running_instance, server_name, socket_path
+    from tokenwallet.ui.runtime.single_instance import InstanceServer, ask_running_instance, server_name, socket_path
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the plain socket check is the Linux path")
@@ -120,7 +120,7 @@ def test_second_launch_finds_the_first_through_a_plain_socket(qtbot, tmp_path) -
 def test_after_docked_continues_without_a_tray(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QSystemTrayIcon
 
-    from tokenwallet.ui.launcher import after_docked
+    from tokenwallet.ui.runtime.launcher import after_docked
 
     monkeypatch.setenv("TOKENWALLET_NO_TRAY", "1")
     called: list[str] = []
@@ -132,7 +132,7 @@ def test_after_docked_continues_without_a_tray(qtbot, monkeypatch) -> None:  # t
 def test_after_docked_gives_up_waiting_for_a_host_that_never_docks(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QSystemTrayIcon
 
-    import tokenwallet.ui.launcher as launcher
+    import tokenwallet.ui.runtime.launcher as launcher
 
     monkeypatch.setattr(launcher, "tray_available", lambda: True)
     called: list[str] = []
@@ -145,9 +145,9 @@ def test_after_docked_gives_up_waiting_for_a_host_that_never_docks(qtbot, monkey
 
 def test_app_remembers_its_meter_for_the_next_start_but_not_demo_data(qapp, allowance_ctx) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.secrets.store import MemorySecretStore
-    from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.icon_cache import ICON_CACHE_FILE
-    from tokenwallet.ui.poll_bridge import inline_executor
+    from tokenwallet.ui.runtime.application import TrayApp
+    from tokenwallet.ui.runtime.poll_bridge import inline_executor
+    from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE
 
     path = allowance_ctx.paths.cache_dir / ICON_CACHE_FILE
     app = TrayApp(allowance_ctx, executor=inline_executor, store=MemorySecretStore())

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tokenwallet.domain.allowance import Unit
-from tokenwallet.ui.view_state import (
+from tokenwallet.ui.tray.view_state import (
     MASK,
     Badge,
     DisplayOptions,

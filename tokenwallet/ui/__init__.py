@@ -15,6 +15,6 @@ def run_gui(app: AppContext, *, demo: bool = False, background: bool = False) ->
     account also shows the demo data (labelled so) until the user adds their own.  ``background``
     starts in the tray without opening the dashboard.
     """
-    from tokenwallet.ui.launcher import launch
+    from tokenwallet.ui.runtime.launcher import launch
 
     return launch(app, demo=demo, background=background)

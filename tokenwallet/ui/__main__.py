@@ -10,7 +10,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``--home``, ``--demo``, ``--background`` and ``-v`` and run the tray app."""
-    from tokenwallet.ui.entry import GuiArgs, gui_args
+    from tokenwallet.entry import GuiArgs, gui_args
 
     argv = sys.argv[1:] if argv is None else argv
     args = gui_args(argv)
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
         parsed = parser.parse_args(argv)
         args = GuiArgs(parsed.home or None, parsed.demo, parsed.background, parsed.verbose)
-    from tokenwallet.ui.launcher import launch_home
+    from tokenwallet.ui.runtime.launcher import launch_home
 
     return launch_home(args.home, demo=args.demo, background=args.background, verbose=args.verbose)
 

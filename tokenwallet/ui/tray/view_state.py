@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from tokenwallet.domain.allowance import AllowanceStatus, Unit
 from tokenwallet.domain.money import format_money
 from tokenwallet.domain.money import group_digits as group_digits  # re-exported for the tray's callers
-from tokenwallet.ui.meter_state import Badge as Badge  # re-exported: the enums live apart for a fast start
-from tokenwallet.ui.meter_state import Severity as Severity
+from tokenwallet.ui.tray.meter_state import Badge as Badge  # re-exported: the enums live apart for a fast start
+from tokenwallet.ui.tray.meter_state import Severity as Severity
 
 WARNING_PERCENT = 80.0
 CRITICAL_PERCENT = 95.0

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from tokenwallet.services.snapshot import LedgerSnapshot
-from tokenwallet.ui.allowance_card import AllowanceCard
-from tokenwallet.ui.models import AccountTableModel, ModelTableModel
-from tokenwallet.ui.view_state import DisplayOptions, describe_age
+from tokenwallet.ui.dashboard.allowance_card import AllowanceCard
+from tokenwallet.ui.dashboard.models import AccountTableModel, ModelTableModel
+from tokenwallet.ui.tray.view_state import DisplayOptions, describe_age
 
 if TYPE_CHECKING:
-    from tokenwallet.ui.spend_chart import SpendChart
+    from tokenwallet.ui.dashboard.spend_chart import SpendChart
 
 DEMO_STYLE = "background: #fff3e0; color: #e65100; border-radius: 4px; padding: 3px 8px; font-weight: bold;"
 
@@ -140,7 +140,7 @@ class DashboardWindow(QMainWindow):
 
     def _ensure_chart(self) -> None:
         if self.chart is None:
-            from tokenwallet.ui.spend_chart import SpendChart
+            from tokenwallet.ui.dashboard.spend_chart import SpendChart
 
             self.chart = SpendChart()
             self.chart_host.addWidget(self.chart)

@@ -24,7 +24,7 @@ from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.services import allowances as allowance_service
 from tokenwallet.services import grants as grant_service
 from tokenwallet.services.allowances import amount_text
-from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
+from tokenwallet.ui.settings.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext

@@ -19,7 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-from tokenwallet.ui.signal_guard import emit, lost_per_emit
+from tokenwallet.ui.runtime.signal_guard import emit, lost_per_emit
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from tokenwallet.services import accounts as account_service
 from tokenwallet.services import allowances as allowance_service
 from tokenwallet.services import grants as grant_service
 from tokenwallet.services.start_at_login import apply_start_at_login
-from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
+from tokenwallet.ui.settings.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -315,7 +315,7 @@ class SettingsDialog(QDialog):
         if not allowance_id:
             self._say("Select the allowance to edit first.", error=True)
             return
-        from tokenwallet.ui.allowance_edit import AllowanceEditDialog
+        from tokenwallet.ui.settings.allowance_edit import AllowanceEditDialog
 
         dialog = AllowanceEditDialog(self.ctx, allowance_id, self)
         dialog.changed.connect(self._allowance_edited)

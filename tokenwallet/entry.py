@@ -63,6 +63,6 @@ def main() -> None:
 
         cli_main()
         return
-    from tokenwallet.ui.launcher import launch_home
+    from tokenwallet.ui.runtime.launcher import launch_home
 
     sys.exit(launch_home(args.home, demo=args.demo, background=args.background, verbose=args.verbose))

@@ -21,18 +21,18 @@ from tokenwallet.platform.memory import release_startup_memory
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
 from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
 from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
-from tokenwallet.ui.gc_guard import GuiThreadCollector
-from tokenwallet.ui.meter_state import Severity
-from tokenwallet.ui.poll_bridge import Executor, PollBridge
-from tokenwallet.ui.tray import TrayController, tray_available
-from tokenwallet.ui.view_state import DisplayOptions, build_view_state
+from tokenwallet.ui.runtime.gc_guard import GuiThreadCollector
+from tokenwallet.ui.runtime.poll_bridge import Executor, PollBridge
+from tokenwallet.ui.tray.controller import TrayController, tray_available
+from tokenwallet.ui.tray.meter_state import Severity
+from tokenwallet.ui.tray.view_state import DisplayOptions, build_view_state
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.secrets.store import SecretStore
     from tokenwallet.services.snapshot import LedgerSnapshot
-    from tokenwallet.ui.dashboard import DashboardWindow
-    from tokenwallet.ui.settings_dialog import SettingsDialog
+    from tokenwallet.ui.dashboard.window import DashboardWindow
+    from tokenwallet.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ class TrayApp(QObject):
     def show_notices(self, notices: tuple[Any, ...]) -> None:
         """Show alert notices as tray messages (Linux already got them as desktop notifications)."""
         try:
-            from tokenwallet.ui.notifier import TrayNotifier
+            from tokenwallet.ui.tray.notifier import TrayNotifier
         except ImportError:
             return
         notifier = TrayNotifier(self.tray.icon)
@@ -320,7 +320,7 @@ class TrayApp(QObject):
         if shown == self._cached_icon:
             return
         self._cached_icon = shown
-        from tokenwallet.ui.icon_cache import ICON_CACHE_FILE, CachedIcon, write_cached_icon
+        from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE, CachedIcon, write_cached_icon
 
         write_cached_icon(self.ctx.paths.cache_dir / ICON_CACHE_FILE, CachedIcon(percent, severity))
 
@@ -355,7 +355,7 @@ class TrayApp(QObject):
     def show_dashboard(self) -> None:
         """Build the dashboard on first use, then bring it forward."""
         if self.dashboard is None:
-            from tokenwallet.ui.dashboard import DashboardWindow
+            from tokenwallet.ui.dashboard.window import DashboardWindow
 
             self.dashboard = DashboardWindow()
             self.dashboard.keep_in_tray = tray_available()
@@ -376,7 +376,7 @@ class TrayApp(QObject):
         if self.dashboard is None:
             return
         try:
-            from tokenwallet.ui.alert_history import AlertHistoryWidget
+            from tokenwallet.ui.dashboard.alert_history import AlertHistoryWidget
         except ImportError:
             return
         self.dashboard.add_alert_history(AlertHistoryWidget(self.data_ctx.ledger()))
@@ -412,7 +412,7 @@ class TrayApp(QObject):
     def show_settings(self) -> None:
         """Open the settings dialog (one at a time)."""
         if self.settings_dialog is None:
-            from tokenwallet.ui.settings_dialog import SettingsDialog
+            from tokenwallet.ui.settings.dialog import SettingsDialog
 
             store = self.secret_store()
             self.settings_dialog = SettingsDialog(

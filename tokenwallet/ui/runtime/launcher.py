@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from tokenwallet.ui.single_instance import APP_ID, ask_running_instance, server_name
-from tokenwallet.ui.tray import TrayController, tray_available
+from tokenwallet.ui.runtime.single_instance import APP_ID, ask_running_instance, server_name
+from tokenwallet.ui.tray.controller import TrayController, tray_available
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.paths import AppPaths
-    from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.single_instance import InstanceServer
+    from tokenwallet.ui.runtime.application import TrayApp
+    from tokenwallet.ui.runtime.single_instance import InstanceServer
 
 DOCK_WAIT_MS = 1500  # continue start-up after this long even when no tray host docks the icon
 DOCK_POLL_MS = 5
@@ -159,7 +159,7 @@ def launch_paths(paths: AppPaths, make_context: Callable[[], AppContext], *, dem
     tray = TrayController(build_menu=False)
     cached = None
     if not demo:
-        from tokenwallet.ui.icon_cache import ICON_CACHE_FILE, read_cached_icon
+        from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE, read_cached_icon
 
         cached = read_cached_icon(paths.cache_dir / ICON_CACHE_FILE)
     tray.show(cached)  # the icon first; settings, the ledger and their imports come after it is docked
@@ -189,8 +189,8 @@ def _finish_start(
     import logging
 
     from tokenwallet.services.first_run import demo_context
-    from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.single_instance import InstanceServer
+    from tokenwallet.ui.runtime.application import TrayApp
+    from tokenwallet.ui.runtime.single_instance import InstanceServer
 
     ctx = started.ctx = make_context()
     _install_excepthook()
