@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from PySide6.QtGui import QColor
 
+from tokenwallet.ui.display import DisplayOptions
 from tokenwallet.ui.tray.meter_icon import COLOURS, render_meter
-from tokenwallet.ui.tray.view_state import Badge, DisplayOptions, MenuLine, Severity, TrayViewState
+from tokenwallet.ui.tray.view_state import Badge, MenuLine, Severity, TrayViewState
 
 pytestmark = pytest.mark.usefixtures("qapp")
 

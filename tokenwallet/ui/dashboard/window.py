@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from tokenwallet.services.snapshot import LedgerSnapshot
 from tokenwallet.ui.dashboard.allowance_card import AllowanceCard
 from tokenwallet.ui.dashboard.models import AccountTableModel, ModelTableModel
-from tokenwallet.ui.tray.view_state import DisplayOptions, describe_age
+from tokenwallet.ui.display import DisplayOptions, describe_age
 
 if TYPE_CHECKING:
     from tokenwallet.ui.dashboard.spend_chart import SpendChart

@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -21,11 +20,12 @@ from tokenwallet.platform.memory import release_startup_memory
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
 from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
 from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
+from tokenwallet.ui.display import display_options
 from tokenwallet.ui.runtime.gc_guard import GuiThreadCollector
 from tokenwallet.ui.runtime.poll_bridge import Executor, PollBridge
 from tokenwallet.ui.tray.controller import TrayController, tray_available
 from tokenwallet.ui.tray.meter_state import Severity
-from tokenwallet.ui.tray.view_state import DisplayOptions, build_view_state
+from tokenwallet.ui.tray.view_state import build_view_state
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -39,22 +39,6 @@ log = logging.getLogger(__name__)
 WAKE_TICK_MS = 30_000
 WAKE_GAP = timedelta(minutes=2)  # a wall-clock jump this much beyond the tick means we slept
 DEMO_TICK_MS = 4_000
-
-
-def display_options(ctx: AppContext) -> DisplayOptions:
-    """How to show amounts, from the settings (a bad rate falls back to 1 rather than failing)."""
-    settings = ctx.settings
-    try:
-        rate = Decimal(settings.currency_rate)
-    except InvalidOperation:
-        rate = Decimal(1)
-    return DisplayOptions(
-        currency=settings.display_currency,
-        rate=rate if settings.display_currency != "USD" else Decimal(1),
-        grouping=settings.number_grouping,
-        hide_amounts=settings.hide_amounts,
-        zone=settings.zone(),
-    )
 
 
 class TrayApp(QObject):
@@ -292,7 +276,7 @@ class TrayApp(QObject):
         snapshot = self.snapshot
         if snapshot is None:
             return
-        options = display_options(self.ctx)
+        options = display_options(self.ctx.settings)
         now = self.data_ctx.clock()
         state = build_view_state(
             snapshot.statuses,
@@ -366,7 +350,7 @@ class TrayApp(QObject):
             self.dashboard.export_requested.connect(self.show_export)
             # The alert history reads the ledger on this thread: attach it once a snapshot has
             # arrived, i.e. after the worker opened (and, on a first run, created) the ledger.
-            self.dashboard.set_options(display_options(self.ctx), demo=self.demo)
+            self.dashboard.set_options(display_options(self.ctx.settings), demo=self.demo)
             if self.snapshot is not None:
                 self._attach_alert_history()
                 self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())
