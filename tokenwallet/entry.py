@@ -1,68 +1,26 @@
-"""The ``tokenwallet`` console command.
+"""The ``tokenwallet`` console command (and ``python -m tokenwallet``).
 
-A bare ``tokenwallet`` (only the GUI options) goes straight to the tray launcher, so the icon does
-not wait for click, the settings or the ledger; any subcommand, ``--help`` or ``--version`` goes to
-the click command line in :mod:`tokenwallet.cli`.
+A command line with only start options (:mod:`tokenwallet.start_options`) starts the tray app
+straight away, so the icon does not wait for click, the settings or the ledger; anything else (a
+subcommand, ``--help``, ``--version``, a mistake) goes to the click front end in
+:mod:`tokenwallet.cli`.  This module sits above both front ends: ``ui`` never imports ``cli``.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import NamedTuple
+
+from tokenwallet.start_options import StartOptions, parse_start_options
 
 
-class GuiArgs(NamedTuple):
-    """The options of a bare launch."""
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: start the tray app or run a command-line command, then exit."""
+    words = sys.argv[1:] if argv is None else argv
+    parsed = parse_start_options(words)
+    if isinstance(parsed, StartOptions):
+        from tokenwallet.ui import run_gui  # Qt is imported only when the tray app starts
 
-    home: str | None
-    demo: bool
-    background: bool
-    verbose: int
+        sys.exit(run_gui(parsed))
+    from tokenwallet.cli import main as cli_main
 
-
-def gui_args(argv: list[str], environ: dict[str, str] | os._Environ[str] | None = None) -> GuiArgs | None:
-    """The options when ``argv`` asks only for the tray app; None for anything the CLI must handle.
-
-    Understands ``--home DIR``/``--home=DIR``, ``--demo``, ``--background`` and ``-v``/``-vv``/``--verbose``;
-    an unknown word (a subcommand, ``--help``, a typo) returns None so click parses it and reports errors.
-    """
-    env = os.environ if environ is None else environ
-    home: str | None = env.get("TOKENWALLET_HOME") or None
-    demo = background = False
-    verbose = 0
-    words = iter(argv)
-    for word in words:
-        if word == "--home":
-            value = next(words, None)
-            if value is None:
-                return None
-            home = value
-        elif word.startswith("--home="):
-            home = word.removeprefix("--home=")
-        elif word == "--demo":
-            demo = True
-        elif word == "--background":
-            background = True
-        elif word == "--verbose":
-            verbose += 1
-        elif len(word) > 1 and word.startswith("-") and set(word[1:]) == {"v"}:
-            verbose += len(word) - 1
-        else:
-            return None
-    if home is not None and (not home or os.path.isfile(home)):
-        return None  # let click explain what is wrong with the folder
-    return GuiArgs(home, demo, background, verbose)
-
-
-def main() -> None:
-    """Console entry point."""
-    args = gui_args(sys.argv[1:])
-    if args is None:
-        from tokenwallet.cli import main as cli_main
-
-        cli_main()
-        return
-    from tokenwallet.ui.runtime.launcher import launch_home
-
-    sys.exit(launch_home(args.home, demo=args.demo, background=args.background, verbose=args.verbose))
+    cli_main(words)

@@ -7,50 +7,71 @@ import sys
 
 import pytest
 
-from tokenwallet.entry import GuiArgs, gui_args
+from tokenwallet.start_options import OPTIONS, NotAStart, StartOptions, parse_start_options
 from tokenwallet.ui.tray.icon_cache import CachedIcon, read_cached_icon, write_cached_icon
 from tokenwallet.ui.tray.meter_state import Badge, Severity
 
 
-def test_bare_launch_options_are_parsed_without_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_start_options_are_parsed_without_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
     home = str(tmp_path)
-    assert gui_args([], environ={}) == GuiArgs(None, False, False, 0)
-    assert gui_args(["--home", home, "--background", "-vv"], environ={}) == GuiArgs(home, False, True, 2)
-    assert gui_args([f"--home={home}", "--demo", "--verbose"], environ={}) == GuiArgs(home, True, False, 1)
-    assert gui_args([], environ={"TOKENWALLET_HOME": home}) == GuiArgs(home, False, False, 0)
+    assert parse_start_options([], environ={}) == StartOptions(None, False, False, 0)
+    assert parse_start_options(["--home", home, "--background", "-vv"], environ={}) == StartOptions(
+        home, False, True, 2
+    )
+    assert parse_start_options([f"--home={home}", "--demo", "--verbose"], environ={}) == StartOptions(
+        home, True, False, 1
+    )
+    assert parse_start_options([], environ={"TOKENWALLET_HOME": home}) == StartOptions(home, False, False, 0)
 
 
 @pytest.mark.parametrize(
     "argv",
-    [["status"], ["--help"], ["--version"], ["--home"], ["--demo", "allowance", "list"], ["--bogus"], ["-x"]],
+    [["status"], ["--version"], ["--home"], ["--demo", "allowance", "list"], ["--bogus"], ["-x"], ["--home="]],
 )
-def test_anything_else_goes_to_the_click_command_line(argv) -> None:  # type: ignore[no-untyped-def]
-    assert gui_args(argv, environ={}) is None
+def test_anything_else_is_not_a_tray_start(argv) -> None:  # type: ignore[no-untyped-def]
+    parsed = parse_start_options(argv, environ={})
+    assert isinstance(parsed, NotAStart) and not parsed.help and parsed.problem
 
 
-def test_home_that_is_a_file_is_left_to_click_to_explain(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_help_is_asked_for_not_a_mistake() -> None:
+    assert parse_start_options(["--demo", "-h"], environ={}) == NotAStart("help asked for", help=True)
+    assert parse_start_options(["--help"], environ={}).help  # type: ignore[union-attr]
+
+
+def test_home_that_is_a_file_is_not_a_tray_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
-    assert gui_args(["--home", str(a_file)], environ={}) is None
+    parsed = parse_start_options(["--home", str(a_file)], environ={})
+    assert isinstance(parsed, NotAStart) and "is a file" in parsed.problem
+
+
+def _run(*argv: str, module: str = "tokenwallet") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", module, *argv], capture_output=True, text=True, timeout=60)
 
 
 def test_console_entry_runs_subcommands_through_click(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    code = "import sys; from tokenwallet.entry import main; sys.argv = ['tokenwallet', *sys.argv[1:]]; main()"
-    done = subprocess.run(
-        [sys.executable, "-c", code, "--home", str(tmp_path), "allowance", "add", "work", "--amount", "50"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run("--home", str(tmp_path), "allowance", "add", "work", "--amount", "50")
     assert done.returncode == 0, done.stderr
-    listed = subprocess.run(
-        [sys.executable, "-c", code, "--home", str(tmp_path), "allowance", "list"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    listed = _run("--home", str(tmp_path), "allowance", "list")
     assert "work" in listed.stdout
     assert "PySide6" not in listed.stderr
+
+
+def test_command_line_help_lists_the_start_options() -> None:
+    done = _run("--help")
+    assert done.returncode == 0, done.stderr
+    for name, _text in OPTIONS:
+        assert name in done.stdout
+    mistake = _run("--demo", "status")  # the demo is a tray start, not an option of the commands
+    assert mistake.returncode == 2 and "--demo" in mistake.stderr
+
+
+def test_ui_module_explains_what_is_not_a_start_option(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = _run("status", module="tokenwallet.ui")
+    assert done.returncode == 2
+    assert "'status' is not a start option" in done.stderr and "--background" in done.stderr
+    helped = _run("--help", module="tokenwallet.ui")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: python -m tokenwallet.ui")
 
 
 def test_icon_cache_round_trip_and_bad_files(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from tokenwallet.ui.tray.controller import TrayController, tray_available
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.paths import AppPaths
+    from tokenwallet.start_options import StartOptions
     from tokenwallet.ui.runtime.application import TrayApp
     from tokenwallet.ui.runtime.single_instance import InstanceServer
 
@@ -121,16 +122,14 @@ class _Startup:
         self.server: InstanceServer | None = None
 
 
-def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
-    """Run the tray app on ``ctx`` until the user quits; a second launch only wakes the first one."""
-    return launch_paths(ctx.paths, lambda: ctx, demo=demo, background=background)
+def launch(options: StartOptions) -> int:
+    """Run the tray app until the user quits; a second launch only wakes the first one.
 
-
-def launch_home(home: str | None, *, demo: bool, background: bool, verbose: int = 0) -> int:
-    """Run the tray app for ``--home`` (or the platform folders), building the AppContext after the icon."""
+    The AppContext (settings, logging, the ledger) is built after the icon is shown.
+    """
     from tokenwallet.paths import AppPaths
 
-    paths = AppPaths.resolve(home)
+    paths = AppPaths.resolve(options.home)
 
     def make_context() -> AppContext:
         import logging
@@ -138,10 +137,10 @@ def launch_home(home: str | None, *, demo: bool, background: bool, verbose: int 
         from tokenwallet.app import AppContext
         from tokenwallet.logging_setup import configure_stderr_logging
 
-        configure_stderr_logging(logging.WARNING - 10 * verbose)
+        configure_stderr_logging(logging.WARNING - 10 * options.verbose)
         return AppContext(paths=paths)
 
-    return launch_paths(paths, make_context, demo=demo, background=background)
+    return launch_paths(paths, make_context, demo=options.demo, background=options.background)
 
 
 def launch_paths(paths: AppPaths, make_context: Callable[[], AppContext], *, demo: bool, background: bool) -> int:
