@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tokenwallet.secrets.store import MemorySecretStore
-from tokenwallet.ui.runtime.poll_bridge import PollBridge, inline_executor
+from tokenwallet.ui.runtime.bridge import PollBridge, inline_executor
 
 pytestmark = pytest.mark.usefixtures("qapp")
 

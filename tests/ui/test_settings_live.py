@@ -135,7 +135,7 @@ def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot)
     from tokenwallet.ledger import accounts, sync_state
     from tokenwallet.sync.schedule import due
     from tokenwallet.ui.runtime.application import TrayApp
-    from tokenwallet.ui.runtime.poll_bridge import inline_executor
+    from tokenwallet.ui.runtime.bridge import inline_executor
 
     db = allowance_ctx.ledger()
     accounts.add(db, Account(id="acct", kind=AccountKind.OPENAI, label="Work"), at=now)

@@ -36,7 +36,7 @@ def test_a_bridge_survives_many_more_jobs_than_true_has_references() -> None:
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication\n"
         "app = QCoreApplication([])\n"
-        "from tokenwallet.ui.runtime.poll_bridge import PollBridge, inline_executor\n"
+        "from tokenwallet.ui.runtime.bridge import PollBridge, inline_executor\n"
         "bridge = PollBridge(inline_executor)\n"
         "jobs = sys.getrefcount(True) * 2\n"
         "for _ in range(jobs):\n"

@@ -167,7 +167,7 @@ def test_after_docked_gives_up_waiting_for_a_host_that_never_docks(qtbot, monkey
 def test_app_remembers_its_meter_for_the_next_start_but_not_demo_data(qapp, allowance_ctx) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.secrets.store import MemorySecretStore
     from tokenwallet.ui.runtime.application import TrayApp
-    from tokenwallet.ui.runtime.poll_bridge import inline_executor
+    from tokenwallet.ui.runtime.bridge import inline_executor
     from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE
 
     path = allowance_ctx.paths.cache_dir / ICON_CACHE_FILE

@@ -21,8 +21,8 @@ from tokenwallet.services.first_run import check_first_run, demo_context, has_ow
 from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
 from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.display import display_options
+from tokenwallet.ui.runtime.bridge import Executor, PollBridge
 from tokenwallet.ui.runtime.gc_guard import GuiThreadCollector
-from tokenwallet.ui.runtime.poll_bridge import Executor, PollBridge
 from tokenwallet.ui.tray.controller import TrayController, tray_available
 from tokenwallet.ui.tray.meter_state import Severity
 from tokenwallet.ui.tray.view_state import build_view_state
