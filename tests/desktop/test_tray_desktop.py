@@ -37,16 +37,7 @@ def demo_app(qtbot):  # type: ignore[no-untyped-def]
     app.start(open_dashboard=False)
     qtbot.waitUntil(lambda: app.snapshot is not None and app.tray.state is not None, timeout=15000)
     yield app
-    app.demo_timer.stop()
-    app.poll_timer.stop()
-    app.wake_timer.stop()
-    for emulator in app.emulators:
-        emulator.stop()
-    app.bridge.executor.wait(5000)  # type: ignore[attr-defined]
-    app.tray.icon.hide()
-    if app.dashboard is not None:
-        app.dashboard.hide()
-    ctx.close()
+    app.shutdown()
     cleanup_demo_home(ctx)
 
 
@@ -119,9 +110,11 @@ def test_demo_user_adds_allowance_and_meter_moves(demo_app, qtbot) -> None:  # t
     demo_app.show_settings()
     dialog = demo_app.settings_dialog
     dialog.tabs.setCurrentIndex(1)
-    dialog.allowance_name.setText("My test allowance")
-    dialog.allowance_amount.setText("500")
-    dialog._add_allowance()
+    page = dialog.allowances
+    qtbot.waitUntil(lambda: page.buttons[0].isEnabled(), timeout=10000)
+    page.fields.name.setText("My test allowance")
+    page.fields.amount.setText("500")
+    page.buttons[0].click()
     qtbot.waitUntil(lambda: any(s.name == "My test allowance" for s in demo_app.snapshot.statuses), timeout=10000)
     mine = next(s for s in demo_app.snapshot.statuses if s.name == "My test allowance")
     demo_app.demo_tick()
@@ -179,16 +172,19 @@ def test_editing_an_allowance_moves_the_meter(demo_app, qtbot) -> None:  # type:
     demo_app.demo_timer.stop()  # no demo spend while we compare
     qtbot.wait(300)
     demo_app.refresh()
-    qtbot.waitUntil(lambda: not demo_app.bridge.busy("snapshot"), timeout=10000)
+    qtbot.waitUntil(lambda: demo_app.bridge.pending() == 0, timeout=10000)
     before = demo_app.tray.state.percent
     assert before is not None and before > 0
     demo_app.show_settings()
     dialog = demo_app.settings_dialog
     dialog.move(20, 40)
     dialog.tabs.setCurrentIndex(1)
-    dialog.allowance_list.setCurrentRow(0)
-    dialog.edit_allowance()
-    editor = dialog.allowance_editor
+    page = dialog.allowances
+    qtbot.waitUntil(lambda: page.allowance_list.count() > 0, timeout=10000)
+    page.allowance_list.setCurrentRow(0)
+    page.edit_allowance()
+    qtbot.waitUntil(lambda: page.editor is not None and page.editor.isVisible(), timeout=10000)
+    editor = page.editor
     editor.move(660, 60)
     qtbot.waitExposed(editor)
     amount = float(editor.amount.text())
@@ -196,10 +192,10 @@ def test_editing_an_allowance_moves_the_meter(demo_app, qtbot) -> None:  # type:
     qtbot.wait(200)
     _grab_screen("allowance-edit-screen.png")
     editor.grab().save(str(SHOTS / "allowance-edit.png"))
-    assert editor.save()
+    editor.save()
     # The demo's own grants stay, so the share used falls to a bit more than half.
     qtbot.waitUntil(lambda: (demo_app.tray.state.percent or 100) < before * 0.6, timeout=10000)
-    assert f"${amount * 2:,.2f} monthly" in dialog.allowance_list.item(0).text()
+    qtbot.waitUntil(lambda: f"${amount * 2:,.2f} monthly" in page.allowance_list.item(0).text(), timeout=10000)
     dialog.close()
 
 
@@ -211,13 +207,15 @@ def test_connection_test_shows_its_result_in_the_settings(demo_app, qtbot) -> No
     dialog = demo_app.settings_dialog
     dialog.move(40, 40)
     dialog.tabs.setCurrentIndex(0)
-    rows = [dialog.account_list.item(i) for i in range(dialog.account_list.count())]
+    page = dialog.accounts
+    qtbot.waitUntil(lambda: page.account_list.count() > 0, timeout=10000)
+    rows = [page.account_list.item(i) for i in range(page.account_list.count())]
     openai = next(i for i, item in enumerate(rows) if "(openai)" in item.text())
-    dialog.account_list.setCurrentRow(openai)
+    page.account_list.setCurrentRow(openai)
     assert rows[openai].data(Qt.ItemDataRole.UserRole)
-    dialog.test_button.click()
-    assert not dialog.test_button.isEnabled()
-    qtbot.waitUntil(dialog.test_button.isEnabled, timeout=20000)
+    page.test_button.click()
+    assert not page.test_button.isEnabled()
+    qtbot.waitUntil(page.test_button.isEnabled, timeout=20000)
     assert dialog.status.text() == "The provider answered: the key works."
     qtbot.wait(200)
     dialog.grab().save(str(SHOTS / "settings-test-connection.png"))

@@ -36,47 +36,15 @@ def test_a_bridge_survives_many_more_jobs_than_true_has_references() -> None:
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication\n"
         "app = QCoreApplication([])\n"
-        "from tokenwallet.ui.runtime.bridge import PollBridge, inline_executor\n"
-        "bridge = PollBridge(inline_executor)\n"
+        "from tokenwallet.ui.runtime.bridge import InlineExecutor, OperationBridge\n"
+        "bridge = OperationBridge(InlineExecutor())\n"
         "jobs = sys.getrefcount(True) * 2\n"
-        "for _ in range(jobs):\n"
-        "    bridge.submit('snapshot', lambda: None)\n"
+        "seen = []\n"
+        "for n in range(jobs):\n"
+        "    bridge.run(lambda: n, seen.append)\n"
+        "assert seen == list(range(jobs))\n"
         "print('ok', jobs)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("ok")
-
-
-def test_garbage_is_collected_on_the_gui_thread_only() -> None:
-    import gc
-    import weakref
-
-    from tokenwallet.ui.runtime.gc_guard import GuiThreadCollector
-
-    collector = GuiThreadCollector()
-    was_enabled = gc.isenabled()
-    gc.enable()
-    try:
-        collector.start()
-        assert not gc.isenabled() and collector.timer.isActive()
-
-        class Node:
-            pass
-
-        first = Node()
-        first.other = Node()  # type: ignore[attr-defined]
-        first.other.other = first  # type: ignore[attr-defined]
-        alive = weakref.ref(first)
-        del first
-        keep = [[] for _ in range(gc.get_threshold()[0] + 10)]  # past the first threshold
-        assert alive() is not None  # automatic collection is off: nothing freed the cycle
-        assert collector.check() >= 0  # the timer's check collects ...
-        assert alive() is None  # ... and the cycle is gone
-        del keep
-        collector.stop()
-        assert gc.isenabled()
-    finally:
-        collector.stop()
-        if not was_enabled:
-            gc.disable()

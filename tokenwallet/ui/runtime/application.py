@@ -1,37 +1,47 @@
-"""The running tray app: wires the tray, the dashboard, settings, timers and the poll bridge.
+"""The running tray app: wires the tray, the dashboard, settings and timers to background operations.
 
-Start-up order keeps the footprint small: the tray icon is shown first (Qt widgets and the icon
-painter only); the ledger, sqlite-utils, httpx and QtCharts are imported afterwards, off the GUI
-thread where they do I/O.
+Every ledger, keyring and network call goes through :class:`~tokenwallet.ui.runtime.bridge.OperationBridge`:
+an operation (a service call) runs on a worker, and its result comes back to one of the slots
+below on the GUI thread.  Start-up order keeps the footprint small: the tray icon is shown first
+(Qt widgets and the icon painter only); the ledger, sqlite-utils, httpx and QtCharts are imported
+afterwards, off the GUI thread where they do I/O.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
+from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.platform.memory import release_startup_memory
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
-from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
+from tokenwallet.services.poll_rounds import demo_round, demo_step, poll_round
+from tokenwallet.services.polling import PollResult
 from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.display import display_options
-from tokenwallet.ui.runtime.bridge import Executor, PollBridge
-from tokenwallet.ui.runtime.gc_guard import GuiThreadCollector
+from tokenwallet.ui.runtime.bridge import Executor, OperationBridge, WorkerPool
+from tokenwallet.ui.runtime.errors import explain
+from tokenwallet.ui.runtime.signal_guard import emit
 from tokenwallet.ui.tray.controller import TrayController, tray_available
+from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE, CachedIcon, write_cached_icon
 from tokenwallet.ui.tray.meter_state import Severity
 from tokenwallet.ui.tray.view_state import build_view_state
 
 if TYPE_CHECKING:
+    from tokenwallet.alerts.delivery import Notice
     from tokenwallet.app import AppContext
+    from tokenwallet.emulator import RunningEmulator
+    from tokenwallet.ledger.alerts import AlertEvent
     from tokenwallet.secrets.store import SecretStore
     from tokenwallet.services.snapshot import LedgerSnapshot
     from tokenwallet.ui.dashboard.window import DashboardWindow
+    from tokenwallet.ui.report_export import ReportExportDialog
     from tokenwallet.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -39,10 +49,26 @@ log = logging.getLogger(__name__)
 WAKE_TICK_MS = 30_000
 WAKE_GAP = timedelta(minutes=2)  # a wall-clock jump this much beyond the tick means we slept
 DEMO_TICK_MS = 4_000
+ALERT_HISTORY_ROWS = 200
+
+
+def _load_snapshot(ctx: AppContext) -> LedgerSnapshot:
+    from tokenwallet.services.snapshot import load_snapshot
+
+    return load_snapshot(ctx, ctx.clock())
+
+
+def _alert_history(ctx: AppContext) -> tuple[AlertEvent, ...]:
+    from tokenwallet.services.alert_rules import alert_history
+
+    return tuple(alert_history(ctx, limit=ALERT_HISTORY_ROWS))
 
 
 class TrayApp(QObject):
     """One running tokenwallet tray app."""
+
+    polled = Signal(object)
+    """A :class:`~tokenwallet.services.polling.PollResult`, after a poll round (or demo step) was shown."""
 
     def __init__(
         self,
@@ -59,9 +85,15 @@ class TrayApp(QObject):
         self.ctx = ctx  # where the user's changes go
         self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
         self.demo = demo
-        self._store = store
-        self.keyring_problem = ""
-        self.bridge = PollBridge(executor, self)
+        self._store = store  # tests hand in a key store; otherwise the settings find a usable one
+        self.retired_demo_homes: list[AppContext] = []
+        if executor is None:
+            executor = WorkerPool(on_thread_exit=self._close_thread_ledgers)
+        self.bridge = OperationBridge(executor, explain=self._explain, parent=self)
+        self._polls = self.bridge.lane("poll")
+        self._reads = self.bridge.lane("snapshot")
+        self._history = self.bridge.lane("alert history")
+        self._checks = self.bridge.lane("own data")
         self.tray = tray if tray is not None else TrayController()
         self.tray.setParent(self)
         if tray is not None:
@@ -69,16 +101,15 @@ class TrayApp(QObject):
         self._cached_icon: tuple[int, Severity] | None = None
         self.dashboard: DashboardWindow | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.export_dialog: ReportExportDialog | None = None
         self.snapshot: LedgerSnapshot | None = None
         self.paused = False
         self.poll_error = ""
         self.wakes = 0
         self._last_wall = time.time()
         self._seeded = False
-        self.emulators: list[Any] = []  # the demo's provider emulator, stopped on quit
-        self.retired_demo_homes: list[AppContext] = []
-        self._signal_sockets: tuple[Any, ...] = ()  # set by the launcher's signal wake-up
-        self.collector = GuiThreadCollector(self)
+        self._stopped = False
+        self.emulators: list[RunningEmulator] = []  # the demo's provider emulator, stopped on quit
         self.poll_timer = QTimer(self)
         self.poll_timer.timeout.connect(self.poll_due)
         self.wake_timer = QTimer(self)
@@ -92,12 +123,15 @@ class TrayApp(QObject):
         self.tray.settings_requested.connect(self.show_settings)
         self.tray.pause_toggled.connect(self.set_paused)
         self.tray.quit_requested.connect(self.quit)
-        self.bridge.snapshot_ready.connect(self.on_snapshot)
-        self.bridge.poll_finished.connect(self.on_polled)
-        self.bridge.job_failed.connect(self.on_job_failed)
-        self.bridge.job_done.connect(self._on_job_done)
-        self._testing = ""
         self._poll_minutes = 0  # the interval the timers were set for (0: not started)
+
+    def _explain(self, exc: BaseException) -> TokenwalletError:
+        return explain(exc, self.ctx)
+
+    def _close_thread_ledgers(self) -> None:
+        """On a worker thread that stops: close the ledger connections it opened."""
+        for ctx in {id(c): c for c in (self.ctx, self.data_ctx, *self.retired_demo_homes)}.values():
+            ctx.close()
 
     # ----- start and stop
     def start(self, *, open_dashboard: bool, first_run_check: bool = False) -> None:
@@ -107,7 +141,6 @@ class TrayApp(QObject):
         account; when not, the app shows the demo (in a throwaway home) until they add one.
         """
         self.tray.show()
-        self.collector.start()  # from here on workers run: collect garbage on this thread only
         self._poll_minutes = self.ctx.settings.poll_interval_minutes
         self.poll_timer.setInterval(poll_tick_ms(self._poll_minutes))
         self.poll_timer.start()
@@ -115,9 +148,7 @@ class TrayApp(QObject):
         if open_dashboard:
             QTimer.singleShot(0, self.show_dashboard)
         if first_run_check:
-            ctx = self.ctx
-            self.bridge.setup_done.connect(self._on_first_run_checked)
-            self.bridge.submit("setup", lambda: check_first_run(ctx))
+            self.bridge.run(partial(check_first_run, self.ctx), self._on_first_run_checked, self._on_first_run_failed)
         else:
             self._begin()
 
@@ -126,133 +157,101 @@ class TrayApp(QObject):
             self.demo_timer.start()
         QTimer.singleShot(0, self.poll_now)
 
-    @Slot(object)
-    def _on_first_run_checked(self, own_data: object) -> None:
+    def _on_first_run_checked(self, own_data: bool) -> None:
         if not own_data and not self.demo:
             log.info("no allowance or account yet: showing the demo data")
             self.data_ctx = demo_context()
             self.demo = True
         self._begin()
 
-    @Slot()
-    def quit(self) -> None:
-        """Stop timers, let running jobs finish, close the ledger and leave the event loop."""
+    def _on_first_run_failed(self, error: TokenwalletError) -> None:
+        log.warning("start-up check failed: %s", error)
+        self.poll_error = str(error)
+        self._begin()
+
+    def shutdown(self) -> None:
+        """Stop timers, let running operations finish, close the windows and the ledger connections."""
+        if self._stopped:
+            return
+        self._stopped = True
         for timer in (self.poll_timer, self.wake_timer, self.demo_timer):
             timer.stop()
-        wait = getattr(self.bridge.executor, "wait", None)
-        if wait is not None:
-            wait(5000)
-        self.collector.stop()
+        self.bridge.shutdown(5000)
+        for window in (self.export_dialog, self.settings_dialog, self.dashboard):
+            if window is not None:
+                window.hide()
+                window.deleteLater()
+        self.export_dialog = self.settings_dialog = self.dashboard = None
         self.tray.icon.hide()
         for emulator in self.emulators:
             emulator.stop()
-        self.ctx.close()
+        self.ctx.shutdown()
         if self.data_ctx is not self.ctx:
-            self.data_ctx.close()
+            self.data_ctx.shutdown()
+
+    @Slot()
+    def quit(self) -> None:
+        """Shut down and leave the event loop."""
+        self.shutdown()
         instance = QApplication.instance()
         if instance is not None:
             instance.quit()
 
-    # ----- jobs
-    def _poll_job(self, *, everything: bool) -> Callable[[], object]:
-        ctx = self.data_ctx
-        demo = self.demo
-        seeded = self._seeded
-        emulators = self.emulators
-
-        def job() -> object:
-            if demo:
-                from tokenwallet.demo.emulator import start_demo_emulator
-                from tokenwallet.demo.seed import DEMO_ACCOUNT_ID, is_demo_home, seed_demo
-
-                if not seeded and not is_demo_home(ctx.ledger()):
-                    emulator = start_demo_emulator()
-                    store = ctx.use_session_only_keys() if emulator is not None else None
-                    if emulator is not None:
-                        emulators.append(emulator)
-                    seed_demo(ctx.ledger(), ctx.clock(), emulator=emulator, store=store)
-                # Only the emulator-backed account: the demo's log account must never read real logs.
-                outcomes = poll_accounts(ctx, only=(DEMO_ACCOUNT_ID,)) if emulators else []
-            else:
-                outcomes = poll_accounts(ctx, due_only=not everything)
-            return PollResult(tuple(outcomes), run_alerts_after_poll(ctx) if outcomes else ())
-
-        return job
-
-    def _snapshot_job(self) -> Callable[[], object]:
-        ctx = self.data_ctx
-
-        def job() -> object:
-            from tokenwallet.services.snapshot import load_snapshot
-
-            return load_snapshot(ctx, ctx.clock())
-
-        return job
-
+    # ----- polls and figures
     @Slot()
     def poll_now(self) -> None:
         """Poll every account now (or seed the demo), then refresh the views."""
         if self.paused and self._seeded:
             self.refresh()
             return
-        self.bridge.submit("poll", self._poll_job(everything=True))
+        self._poll(everything=True)
 
     @Slot()
     def poll_due(self) -> None:
         """Timer tick: poll the accounts whose time has come (the schedule is by wall clock)."""
         if not self.paused:
-            self.bridge.submit("poll", self._poll_job(everything=False))
+            self._poll(everything=False)
+
+    def _poll(self, *, everything: bool) -> None:
+        ctx = self.data_ctx
+        if self.demo:
+            op = partial(demo_round, ctx, self.emulators, seeded=self._seeded)
+        else:
+            op = partial(poll_round, ctx, everything=everything)
+        self.bridge.run(op, self.on_polled, self.on_poll_failed, lane=self._polls)
 
     @Slot()
     def refresh(self) -> None:
         """Re-read the ledger off the GUI thread."""
-        self.bridge.submit("snapshot", self._snapshot_job())
+        self.bridge.run(
+            partial(_load_snapshot, self.data_ctx), self.on_snapshot, self.on_snapshot_failed, lane=self._reads
+        )
 
     @Slot()
     def demo_tick(self) -> None:
-        """Add a little demo spend so the meter moves."""
+        """Add a little demo spend so the meter moves; notice data the user added elsewhere."""
         if not self.demo or self.paused or not self._seeded:
             return
-        ctx = self.data_ctx
-
-        def job() -> object:
-            from tokenwallet.demo.ticker import tick_demo
-
-            tick_demo(ctx.ledger(), ctx.clock())
-            return []
-
-        self.bridge.submit("demo", job)
+        self.bridge.run(partial(demo_step, self.data_ctx), self.on_polled, self.on_poll_failed, lane=self._polls)
         if self.data_ctx is not self.ctx:
             # An allowance or account added elsewhere (the command line) ends the demo too.
-            own = self.ctx
-            self.bridge.submit("own-data", lambda: has_own_data(own))
+            self.bridge.run(partial(has_own_data, self.ctx), self._on_own_data_checked, lane=self._checks)
 
-    @Slot(object)
-    def on_polled(self, result: Any) -> None:
-        """A poll (or demo step) finished: show alerts, remember errors and re-read the ledger."""
+    def on_polled(self, result: PollResult) -> None:
+        """A poll round (or demo step) finished: show alerts, remember errors and re-read the ledger."""
         self._seeded = True
-        outcomes = result.outcomes if isinstance(result, PollResult) else (result or [])
-        if isinstance(result, PollResult) and result.notices:
+        if result.notices:
             self.show_notices(result.notices)
-        errors = [str(getattr(o, "error", "") or "") for o in outcomes]
-        self.poll_error = next((e for e in errors if e), "")
+        self.poll_error = next((str(o.error) for o in result.outcomes if o.error), "")
+        self.refresh()
+        emit(self.polled, result)  # once per poll round, all day long: through the guard
+
+    def on_poll_failed(self, error: TokenwalletError) -> None:
+        """A poll round failed as a whole: show it on the icon and in the dashboard; the app keeps running."""
+        self._seeded = True
+        self.poll_error = str(error)
         self.refresh()
 
-    @Slot(str, str)
-    def on_job_failed(self, kind: str, message: str) -> None:
-        """Show a failed job on the icon and in the dashboard; the app keeps running."""
-        if kind == "test":  # a connection test that crashed is the dialog's news, not the icon's
-            if self.settings_dialog is not None:
-                self.settings_dialog.show_test_result(self._testing, message)
-            return
-        self._seeded = True
-        self.poll_error = message
-        if kind != "snapshot":
-            self.refresh()
-        elif self.snapshot is not None:
-            self.render()
-
-    @Slot(object)
     def on_snapshot(self, snapshot: LedgerSnapshot) -> None:
         """New figures arrived from the worker: render the tray and the dashboard."""
         first = self.snapshot is None
@@ -261,12 +260,16 @@ class TrayApp(QObject):
         if first:
             release_startup_memory()
 
-    def show_notices(self, notices: tuple[Any, ...]) -> None:
+    def on_snapshot_failed(self, error: TokenwalletError) -> None:
+        """The ledger could not be read: keep the last figures and say why."""
+        self._seeded = True
+        self.poll_error = str(error)
+        self.render()
+
+    def show_notices(self, notices: tuple[Notice, ...]) -> None:
         """Show alert notices as tray messages (Linux already got them as desktop notifications)."""
-        try:
-            from tokenwallet.ui.tray.notifier import TrayNotifier
-        except ImportError:
-            return
+        from tokenwallet.ui.tray.notifier import TrayNotifier
+
         notifier = TrayNotifier(self.tray.icon)
         for notice in notices:
             notifier(notice)
@@ -293,10 +296,9 @@ class TrayApp(QObject):
         if not self.demo:
             self._remember_icon(state.percent, state.severity)
         if self.dashboard is not None:
-            if self.dashboard.alert_history is None:
-                self._attach_alert_history()
             self.dashboard.set_options(options, demo=self.demo)
             self.dashboard.show_snapshot(snapshot, now)
+            self._load_alert_history()
 
     def _remember_icon(self, percent: float | None, severity: Severity) -> None:
         """Keep the meter for the next start's first icon (written only when what it shows changed)."""
@@ -304,9 +306,15 @@ class TrayApp(QObject):
         if shown == self._cached_icon:
             return
         self._cached_icon = shown
-        from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE, CachedIcon, write_cached_icon
+        path = self.ctx.paths.cache_dir / ICON_CACHE_FILE
+        self.bridge.run(partial(write_cached_icon, path, CachedIcon(percent, severity)), _ignore)
 
-        write_cached_icon(self.ctx.paths.cache_dir / ICON_CACHE_FILE, CachedIcon(percent, severity))
+    def _load_alert_history(self) -> None:
+        self.bridge.run(partial(_alert_history, self.data_ctx), self._show_alert_history, lane=self._history)
+
+    def _show_alert_history(self, events: tuple[AlertEvent, ...]) -> None:
+        if self.dashboard is not None:
+            self.dashboard.alert_history.show_events(list(events))
 
     # ----- sleep and pause
     @Slot()
@@ -348,49 +356,32 @@ class TrayApp(QObject):
             self.dashboard.hide_amounts_changed.connect(self.set_hide_amounts)
             self.dashboard.quit_requested.connect(self.quit)
             self.dashboard.export_requested.connect(self.show_export)
-            # The alert history reads the ledger on this thread: attach it once a snapshot has
-            # arrived, i.e. after the worker opened (and, on a first run, created) the ledger.
             self.dashboard.set_options(display_options(self.ctx.settings), demo=self.demo)
             if self.snapshot is not None:
-                self._attach_alert_history()
                 self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())
+                self._load_alert_history()
         self.dashboard.bring_forward()
-
-    def _attach_alert_history(self) -> None:
-        if self.dashboard is None:
-            return
-        try:
-            from tokenwallet.ui.dashboard.alert_history import AlertHistoryWidget
-        except ImportError:
-            return
-        self.dashboard.add_alert_history(AlertHistoryWidget(self.data_ctx.ledger()))
 
     @Slot()
     def show_export(self) -> None:
-        """Open the monthly report export dialog of the reports package."""
-        try:
-            from tokenwallet.ui.report_export import ReportExportDialog
-        except ImportError:
-            return
-        dialog = ReportExportDialog(self.data_ctx, self.dashboard)
-        dialog.show()
-        self._export_dialog = dialog
+        """Open the monthly report export dialog."""
+        from tokenwallet.ui.report_export import ReportExportDialog
+
+        self.export_dialog = ReportExportDialog(self.data_ctx, self.dashboard)
+        self.export_dialog.show()
 
     @Slot(bool)
     def set_hide_amounts(self, hidden: bool) -> None:
-        """Save the screen-sharing switch and redraw."""
-        self.ctx.save_settings(self.ctx.settings.replace(hide_amounts=hidden))
+        """Save the screen-sharing switch, then redraw the tray (the dashboard already did)."""
+        ctx = self.ctx
+
+        def save() -> None:
+            ctx.save_settings(ctx.settings.replace(hide_amounts=hidden))
+
+        self.bridge.run(save, self._redraw)
+
+    def _redraw(self, _: object = None) -> None:
         self.render()
-
-    def secret_store(self) -> SecretStore:
-        """The OS keyring; when none is usable, session-only keys in memory (never a plaintext file)."""
-        if self._store is None:
-            from tokenwallet.services.accounts import keyring_problem
-
-            store = self.ctx.secret_store()
-            self.keyring_problem = keyring_problem(store)
-            self._store = self.ctx.use_session_only_keys() if self.keyring_problem else store
-        return self._store
 
     @Slot()
     def show_settings(self) -> None:
@@ -398,61 +389,49 @@ class TrayApp(QObject):
         if self.settings_dialog is None:
             from tokenwallet.ui.settings.dialog import SettingsDialog
 
-            store = self.secret_store()
             self.settings_dialog = SettingsDialog(
-                self.ctx, store, tester=self.test_connection, keyring_problem=self.keyring_problem
+                self.ctx, self.bridge, store=self._store, keyring_problem="" if self._store is not None else None
             )
             self.settings_dialog.changed.connect(self.on_settings_changed)
+            self.settings_dialog.figures_changed.connect(self.refresh)
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
 
-    def test_connection(self, account_id: str) -> None:
-        """Poll one account on a worker (a real request with the stored key); the dialog gets the result."""
-        ctx = self.ctx
-
-        def job() -> object:
-            from tokenwallet.services.accounts import check_connection
-
-            outcome = check_connection(ctx, account_id)
-            return (account_id, str(outcome.error or ""))
-
-        self._testing = account_id
-        self.bridge.submit("test", job)
-
-    @Slot(str, object)
-    def _on_job_done(self, kind: str, value: object) -> None:
-        if kind == "own-data":
-            if value is True and self.data_ctx is not self.ctx:
-                self.on_settings_changed()
-            return
-        if kind == "reschedule":
-            self.poll_due()  # what the new interval made due polls now (unless paused)
-            return
-        if kind == "test" and isinstance(value, tuple):
-            account_id, problem = value
-            if self.settings_dialog is not None:
-                self.settings_dialog.show_test_result(account_id, problem)
-            self.refresh()  # the test was a real poll: new figures and sync times
-
     @Slot()
     def on_settings_changed(self) -> None:
         """Apply new settings; leave the demo once the user has an allowance or account of their own."""
-        if self.data_ctx is not self.ctx and has_own_data(self.ctx):
-            log.info("own data added: leaving demo mode")
-            old = self.data_ctx
-            self.data_ctx = self.ctx
-            self.demo = False
-            self.demo_timer.stop()
-            old.close()
-            self.retired_demo_homes.append(old)
-            self.snapshot = None
-            self._attach_alert_history()  # the history now reads the user's ledger
+        if self.data_ctx is not self.ctx:
+            self.bridge.run(partial(has_own_data, self.ctx), self._apply_settings, self._apply_settings_anyway)
+        else:
+            self._apply_settings(False)
+
+    def _on_own_data_checked(self, own: bool) -> None:
+        if own and self.data_ctx is not self.ctx:
+            self._apply_settings(True)
+
+    def _apply_settings_anyway(self, error: TokenwalletError) -> None:
+        log.warning("could not check for data of your own: %s", error)
+        self._apply_settings(False)
+
+    def _apply_settings(self, own_data: bool) -> None:
+        if own_data and self.data_ctx is not self.ctx:
+            self._leave_demo()
         minutes = self.ctx.settings.poll_interval_minutes
         if self._poll_minutes and minutes != self._poll_minutes:
             self.apply_poll_interval(minutes)
             return
         self.poll_now()
+
+    def _leave_demo(self) -> None:
+        log.info("own data added: leaving demo mode")
+        old = self.data_ctx
+        self.data_ctx = self.ctx
+        self.demo = False
+        self.demo_timer.stop()
+        old.close()
+        self.retired_demo_homes.append(old)
+        self.snapshot = None
 
     def apply_poll_interval(self, minutes: int) -> None:
         """A new poll interval, live: retime the tick, move each account's next poll, poll what is now due."""
@@ -463,4 +442,15 @@ class TrayApp(QObject):
             self.poll_now()  # demo data: the user's own accounts are not polled yet
             return
         ctx = self.ctx
-        self.bridge.submit("reschedule", lambda: reschedule_polls(ctx.ledger(), minutes))
+
+        def reschedule() -> None:
+            reschedule_polls(ctx.ledger(), minutes)
+
+        self.bridge.run(reschedule, self._poll_due_now)
+
+    def _poll_due_now(self, _: object = None) -> None:
+        self.poll_due()  # what the new interval made due polls now (unless paused)
+
+
+def _ignore(_: object) -> None:
+    """A result nobody needs (a cache file written)."""

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from tokenwallet.ui.runtime.single_instance import APP_ID, ask_running_instance, server_name
@@ -78,39 +78,48 @@ def after_docked(icon: QSystemTrayIcon, then: Callable[[], None], *, wait_ms: in
     timer.start(DOCK_POLL_MS)
 
 
-def _quit_on_signals(app: TrayApp) -> None:
+class QuitOnSignals(QObject):
     """SIGTERM/SIGINT quit cleanly (timers stopped, demo home removed) instead of killing the process.
 
-    Python runs signal handlers only between bytecodes; the wake-up fd makes the Qt event loop
-    return to Python as soon as a signal arrives, with no polling timer.
+    Python runs signal handlers only between bytecodes; the wake-up socket makes the Qt event
+    loop return to Python as soon as a signal arrives, with no polling timer.
     """
-    import signal
-    import socket
 
-    from PySide6.QtCore import QSocketNotifier
+    def __init__(self, quit_app: Callable[[], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        import signal
+        import socket
 
-    if not hasattr(signal, "SIGTERM") or sys.platform.startswith("win"):
-        return
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+        from PySide6.QtCore import QSocketNotifier
 
-    def drain() -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno())
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._drain)
+
+        def handler(signum: int, frame: object) -> None:
+            quit_app()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    @Slot()
+    def _drain(self) -> None:
         try:
-            reader.recv(64)
+            self._reader.recv(64)
         except OSError:
             pass
 
-    notifier.activated.connect(drain)
-    app._signal_sockets = (reader, writer, notifier)  # keep them alive with the app
+    def close(self) -> None:
+        """Stop listening for signals and close the wake-up sockets."""
+        import signal
 
-    def handler(signum: int, frame: object) -> None:
-        app.quit()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._notifier.setEnabled(False)
+        self._reader.close()
+        self._writer.close()
 
 
 class _Startup:
@@ -120,6 +129,7 @@ class _Startup:
         self.ctx: AppContext | None = None
         self.app: TrayApp | None = None
         self.server: InstanceServer | None = None
+        self.signals: QuitOnSignals | None = None
 
 
 def launch(options: StartOptions) -> int:
@@ -186,6 +196,7 @@ def _finish_start(
     background: bool,
 ) -> None:
     import logging
+    import signal
 
     from tokenwallet.services.first_run import demo_context
     from tokenwallet.ui.runtime.application import TrayApp
@@ -196,7 +207,8 @@ def _finish_start(
     app = started.app = TrayApp(ctx, demo=demo, tray=tray)
     if demo:
         app.ctx = app.data_ctx = demo_context()
-    _quit_on_signals(app)
+    if hasattr(signal, "SIGTERM") and not sys.platform.startswith("win"):
+        started.signals = QuitOnSignals(app.quit, app)
     server = started.server = InstanceServer(name, app)
     server.show_requested.connect(app.show_dashboard)
     has_tray = tray_available()
@@ -209,11 +221,14 @@ def _finish_start(
 
 
 def _clean_up(started: _Startup) -> None:
+    if started.signals is not None:
+        started.signals.close()
     if started.server is not None:
         started.server.close()
     app = started.app
     if app is None:
         return
+    app.shutdown()  # already done when the app quit itself
     from tokenwallet.services.first_run import cleanup_demo_home
 
     if app.demo or app.data_ctx is not started.ctx:
