@@ -232,17 +232,6 @@ def test_settings_topup_and_general(allowance_ctx, settings_dialog) -> None:  # 
     assert allowance_ctx.settings.currency_rate == "83.2"
 
 
-def test_second_launch_reaches_first(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.runtime.single_instance import InstanceServer, ask_running_instance, server_name
-
-    name = server_name(str(tmp_path))
-    assert not ask_running_instance(name, timeout_ms=100)
-    server = InstanceServer(name)
-    with qtbot.waitSignal(server.show_requested, timeout=3000):
-        assert ask_running_instance(name)
-    server.close()
-
-
 def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ui.tray.view_state import Badge
 

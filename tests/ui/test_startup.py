@@ -118,26 +118,6 @@ def test_start_icon_draws_without_the_qt_enum_namespace() -> None:
     assert done.stdout.strip() == "False"
 
 
-def test_second_launch_finds_the_first_through_a_plain_socket(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    from tokenwallet.ui.runtime.single_instance import InstanceServer, ask_running_instance, server_name, socket_path
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the plain socket check is the Linux path")
-    name = server_name(str(tmp_path / "other"))
-    server = InstanceServer(name)
-    assert os.path.exists(socket_path(name))  # where Qt put it, as the client computes it
-    with qtbot.waitSignal(server.show_requested, timeout=3000):
-        assert ask_running_instance(name)
-    qtbot.wait(50)  # the client hangs up at once: let the server see it before it goes
-    server.close()
-    assert not os.path.exists(socket_path(name))
-    assert not ask_running_instance(name, timeout_ms=100)
-    server.deleteLater()
-    qtbot.wait(20)
-
-
 def test_after_docked_continues_without_a_tray(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QSystemTrayIcon
 

@@ -1,9 +1,11 @@
-"""Process start-up for the tray app: QApplication, single instance, the first icon, then the rest.
+"""Process start-up for the tray app: the single-instance claim, QApplication, the first icon, then the rest.
 
-Start-up is ordered for a fast first icon: only Qt, the tray controller and the icon painter are
-loaded before the icon is shown (drawn from the previous run's cached meter when there is one).
-Settings, logging, the ledger, the single-instance server and the worker pool follow once the
-tray host has docked the icon, so they do not compete with the docking for the GUI thread.
+The instance is claimed first (a lock and a listening socket in ``AppPaths.runtime_dir``), so a
+later launch at any moment finds it.  Then start-up is ordered for a fast first icon: only Qt, the
+tray controller and the icon painter are loaded before the icon is shown (drawn from the previous
+run's cached meter when there is one).  Settings, logging, the ledger, the worker pool and the
+answering of later launches follow once the tray host has docked the icon, so they do not compete
+with the docking for the GUI thread.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from tokenwallet.ui.runtime.single_instance import APP_ID, ask_running_instance, server_name
+from tokenwallet.ui.runtime.single_instance import (
+    APP_ID,
+    AlreadyRunning,
+    InstanceServer,
+    Listening,
+    NotAnswering,
+    claim_instance,
+)
 from tokenwallet.ui.tray.controller import TrayController, tray_available
 
 if TYPE_CHECKING:
@@ -24,7 +33,6 @@ if TYPE_CHECKING:
     from tokenwallet.paths import AppPaths
     from tokenwallet.start_options import StartOptions
     from tokenwallet.ui.runtime.application import TrayApp
-    from tokenwallet.ui.runtime.single_instance import InstanceServer
 
 DOCK_WAIT_MS = 1500  # continue start-up after this long even when no tray host docks the icon
 DOCK_POLL_MS = 5
@@ -128,6 +136,7 @@ class _Startup:
     def __init__(self) -> None:
         self.ctx: AppContext | None = None
         self.app: TrayApp | None = None
+        self.listening: Listening | None = None
         self.server: InstanceServer | None = None
         self.signals: QuitOnSignals | None = None
 
@@ -154,16 +163,29 @@ def launch(options: StartOptions) -> int:
 
 
 def launch_paths(paths: AppPaths, make_context: Callable[[], AppContext], *, demo: bool, background: bool) -> int:
-    """Show the icon, then build the app from ``make_context()`` once it is docked; run the event loop."""
+    """Claim the instance, show the icon, then build the app from ``make_context()`` once it is docked.
+
+    A throwaway ``demo`` home is its own instance and never answers other launches.
+    """
+    listening: Listening | None = None
+    if not demo:
+        claim = claim_instance(paths.runtime_dir)
+        if isinstance(claim, AlreadyRunning):
+            print("tokenwallet is already running; its dashboard was brought forward.")
+            return 0
+        if isinstance(claim, NotAnswering):
+            print(
+                f"tokenwallet is already running for this home but does not answer at {claim.where!r}; "
+                "quit it (or end its process) and start again.",
+                file=sys.stderr,
+            )
+            return 1
+        listening = claim
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("tokenwallet")
     qapp.setDesktopFileName(APP_ID)
     qapp.setQuitOnLastWindowClosed(False)
-    name = server_name(str(paths.data_dir) + (":demo" if demo else ""))
-    if not demo and ask_running_instance(name):
-        print("tokenwallet is already running; its dashboard was brought forward.")
-        return 0
 
     tray = TrayController(build_menu=False)
     cached = None
@@ -175,9 +197,10 @@ def launch_paths(paths: AppPaths, make_context: Callable[[], AppContext], *, dem
     if os.environ.get("TOKENWALLET_STARTUP_PROBE"):
         _report_when_docked(tray.icon)
     started = _Startup()
+    started.listening = listening
 
     def finish() -> None:
-        _finish_start(started, tray, make_context, name=name, demo=demo, background=background)
+        _finish_start(started, tray, make_context, demo=demo, background=background)
 
     after_docked(tray.icon, finish)
     try:
@@ -191,7 +214,6 @@ def _finish_start(
     tray: TrayController,
     make_context: Callable[[], AppContext],
     *,
-    name: str,
     demo: bool,
     background: bool,
 ) -> None:
@@ -200,7 +222,6 @@ def _finish_start(
 
     from tokenwallet.services.first_run import demo_context
     from tokenwallet.ui.runtime.application import TrayApp
-    from tokenwallet.ui.runtime.single_instance import InstanceServer
 
     ctx = started.ctx = make_context()
     _install_excepthook()
@@ -209,8 +230,9 @@ def _finish_start(
         app.ctx = app.data_ctx = demo_context()
     if hasattr(signal, "SIGTERM") and not sys.platform.startswith("win"):
         started.signals = QuitOnSignals(app.quit, app)
-    server = started.server = InstanceServer(name, app)
-    server.show_requested.connect(app.show_dashboard)
+    if started.listening is not None:
+        server = started.server = InstanceServer(started.listening, app)
+        server.show_requested.connect(app.show_dashboard)
     has_tray = tray_available()
     if not has_tray:
         logging.getLogger(__name__).warning(
@@ -225,6 +247,8 @@ def _clean_up(started: _Startup) -> None:
         started.signals.close()
     if started.server is not None:
         started.server.close()
+    elif started.listening is not None:
+        started.listening.close()
     app = started.app
     if app is None:
         return
