@@ -157,13 +157,18 @@ def _launch(home: str, module: str = "tokenwallet") -> subprocess.Popen[str]:
 
 
 def _stop(launch: subprocess.Popen[str]) -> tuple[str, str]:
-    """End ``launch`` if it still runs (SIGTERM: a clean quit) and collect its output."""
+    """End ``launch`` if it still runs (SIGTERM: a clean quit, which waits up to 5 s for a running poll)."""
     if launch.returncode is None and launch.poll() is None:
         launch.terminate()
     if launch.stdout is None or launch.stdout.closed:
-        launch.wait(10)
+        launch.wait(30)
         return "", ""
-    return launch.communicate(timeout=10)
+    try:
+        return launch.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        launch.kill()
+        launch.communicate()
+        raise
 
 
 def _visible_windows(pid: int, title: str) -> list[QRect]:

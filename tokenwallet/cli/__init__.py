@@ -78,6 +78,7 @@ def cli(ctx: click.Context, home: str | None, verbose: int) -> None:
 
     configure_stderr_logging(logging.WARNING - 10 * verbose)
     ctx.obj = AppContext.create(home)
+    ctx.call_on_close(ctx.obj.shutdown)  # the HTTP client's sockets and the ledger, closed when the command ends
     if ctx.invoked_subcommand is None:
         # The tray app starts from the console entry (tokenwallet.entry), which reads the start
         # options; a command line that reaches this point had none of a tray start.

@@ -104,7 +104,10 @@ class WorkerPool:
             self._pending += 1
             self._queued += 1
             if self._queued > self._idle and len(self._threads) < self._max:
-                thread = threading.Thread(target=self._loop, name=f"tokenwallet-worker-{len(self._threads) + 1}")
+                # Daemon threads: an app that forgot to shut its pool down still exits.
+                thread = threading.Thread(
+                    target=self._loop, name=f"tokenwallet-worker-{len(self._threads) + 1}", daemon=True
+                )
                 self._threads.append(thread)
                 self._idle += 1
                 thread.start()
@@ -137,14 +140,17 @@ class WorkerPool:
             return self._all_done.wait_for(lambda: self._pending == 0, timeout=msecs / 1000)
 
     def shutdown(self, msecs: int = 5000) -> bool:
-        """Finish queued work (HTTP timeouts bound it), then stop every thread; True when all stopped in time."""
+        """Finish queued work, then stop every thread, within ``msecs`` in all; True when all stopped in time.
+
+        HTTP timeouts bound a poll; a thread still busy after ``msecs`` is left to end with the process.
+        """
+        deadline = time.monotonic() + msecs / 1000
         finished = self.wait(msecs)
         with self._lock:
             self._stopped = True
             threads = list(self._threads)
         for _ in threads:
             self._queue.put(None)
-        deadline = time.monotonic() + msecs / 1000
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return finished and not any(thread.is_alive() for thread in threads)
