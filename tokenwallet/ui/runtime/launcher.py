@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
@@ -46,7 +47,7 @@ def _install_excepthook() -> None:
     log = logging.getLogger(__name__)
     previous = sys.excepthook
 
-    def hook(exc_type, exc, tb):  # type: ignore[no-untyped-def]
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error", exc_info=(exc_type, exc, tb))
         if previous is not sys.__excepthook__:
             previous(exc_type, exc, tb)
