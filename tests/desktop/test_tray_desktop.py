@@ -251,6 +251,40 @@ def test_fast_start_and_cli_start_are_the_same_instance(tmp_path) -> None:  # ty
     assert first.returncode == 0  # SIGTERM quits cleanly
 
 
+def test_tray_app_writes_its_log_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The tray app (fast start) logs to logs/tokenwallet.log under its home, privately."""
+    import stat
+
+    log_file = tmp_path / "home" / "logs" / "tokenwallet.log"
+    user = tmp_path / "user"  # no agent logs here, so the first run has no data of its own
+    user.mkdir()
+    env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1", HOME=str(user))
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "XDG_CONFIG_HOME"):
+        env.pop(name, None)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "tokenwallet.ui", "--home", str(tmp_path / "home"), "--background"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert app.stdout is not None
+        assert app.stdout.readline().strip() == "tray-icon-visible"
+
+        def logged() -> bool:
+            assert app.poll() is None, "the tray app exited"
+            return "showing the demo data" in (log_file.read_text() if log_file.exists() else "")
+
+        # a first run with no data of its own says so at INFO level, once the app has started
+        wait_for(logged, timeout=30, what="the log line")
+    finally:
+        _stop(app)
+    assert app.returncode == 0
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
+
+
 def test_editing_an_allowance_moves_the_meter(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Double the demo allowance in the edit dialog: the share used on the icon falls by about half."""
     demo_app.ctx = demo_app.data_ctx  # edit the demo home's own allowance

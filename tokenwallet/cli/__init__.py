@@ -31,6 +31,11 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "tokenwallet.cli.report",
     "autostart": "tokenwallet.cli.autostart",
     "budget": "tokenwallet.cli.budget",
+    "statusline": "tokenwallet.cli.statusline",
+    "guard": "tokenwallet.cli.guard",
+    "agents": "tokenwallet.cli.agents",
+    "mcp": "tokenwallet.cli.mcp",
+    "policy": "tokenwallet.cli.policy",
 }
 
 
@@ -74,11 +79,16 @@ def _tray_start_help() -> str:
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, verbose: int) -> None:
     """tokenwallet: your personal AI-compute allowance, in the tray and on the command line."""
-    from tokenwallet.logging_setup import configure_stderr_logging
+    from tokenwallet.logging_setup import configure_logging, redact_uncaught_exceptions
 
-    configure_stderr_logging(logging.WARNING - 10 * verbose)
+    redact_uncaught_exceptions()
     ctx.obj = AppContext.create(home)
     ctx.call_on_close(ctx.obj.shutdown)  # the HTTP client's sockets and the ledger, closed when the command ends
+    configure_logging(logging.WARNING - 10 * verbose, ctx.obj.paths.log_file)
+    from tokenwallet.services.meter_snapshot import keep_meter_current
+
+    keep_meter_current(ctx.obj)  # every change a command makes reaches the status line and the guard
+    ctx.call_on_close(ctx.obj.ledger_changed)  # runs before shutdown (close callbacks run last first)
     if ctx.invoked_subcommand is None:
         # The tray app starts from the console entry (tokenwallet.entry), which reads the start
         # options; a command line that reaches this point had none of a tray start.

@@ -1,13 +1,12 @@
 """Spend queries for an allowance: what counts, summed over time segments, hours or days.
 
-What counts (the spend rules):
+What counts is decided by :mod:`tokenwallet.ledger.spend_rules` (tokens, money, unpriced,
+estimated); this module adds the scope:
 
-* USD allowances sum ``cost_micros``; rows without a price are skipped, and local-log or manual
-  rows that have tokens but no price are counted as *unpriced* so the meter can say so instead
-  of showing a silent ``$0``.
-* Token allowances sum input + cached input + cache-write + output tokens of ``api_usage``,
-  ``local_log`` and ``manual`` rows (``api_cost`` and ``balance`` rows repeat tokens already
-  counted there, so they are left out).
+* USD allowances sum money; local-log or manual rows that have tokens but no price are counted
+  as *unpriced* so the meter can say so instead of showing a silent ``$0``.
+* Token allowances sum the counted tokens (``api_cost`` and ``balance`` rows repeat tokens
+  already counted elsewhere, so they are left out).
 * Rows count when their account is in the allowance's scope (an empty scope means every
   enabled account that has not been removed) and, when given, their provider and model are
   among the scope's.  Rows with confidence ``estimated`` are reported separately.
@@ -29,11 +28,8 @@ from sqlite_utils import Database
 
 from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
 from tokenwallet.domain.errors import StoredValueError
+from tokenwallet.ledger import spend_rules as rules
 from tokenwallet.ledger.db import from_epoch, to_epoch
-
-_TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
-_TOKEN_SOURCES = ("api_usage", "local_log", "manual")
-_UNPRICED_SOURCES = ("local_log", "manual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +43,13 @@ class SpendScope:
 
     def amount_sql(self) -> str:
         """The per-row amount expression in the allowance's unit."""
-        return "cost_micros" if self.unit is Unit.USD else _TOKENS
+        return rules.MONEY if self.unit is Unit.USD else rules.TOKENS
 
     def where(self) -> tuple[str, list[Any]]:
         """Conditions (without the time range) and their parameters."""
         clauses: list[str] = []
         params: list[Any] = []
-        if self.unit is Unit.USD:
-            clauses.append("cost_micros IS NOT NULL")
-        else:
-            clauses.append(f"source IN ({', '.join('?' * len(_TOKEN_SOURCES))})")
-            params.extend(_TOKEN_SOURCES)
+        clauses.append(rules.HAS_MONEY if self.unit is Unit.USD else rules.COUNTS_TOKENS)
         for column, values in (("account_id", self.accounts), ("provider", self.providers), ("model", self.models)):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -134,7 +126,7 @@ def _sum_pieces(db: Database, scope: SpendScope, low: int, high: int, *, raw: bo
     for table, start, end in pieces(low, high, raw=raw or bool(scope.models)):
         if table is None:
             sql = (
-                f"SELECT confidence = 'estimated', SUM({scope.amount_sql()}) FROM usage "
+                f"SELECT {rules.IS_ESTIMATED}, SUM({scope.amount_sql()}) FROM usage "
                 f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1"
             )
             params = raw_params
@@ -192,7 +184,7 @@ def hourly_spend(
             continue
         if table is None:
             sql = (
-                f"SELECT bucket_start / 3600, confidence = 'estimated', SUM({scope.amount_sql()}) FROM usage "
+                f"SELECT bucket_start / 3600, {rules.IS_ESTIMATED}, SUM({scope.amount_sql()}) FROM usage "
                 f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2"
             )
             params = raw_params
@@ -215,12 +207,8 @@ def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: dateti
     """Local-log and manual rows in ``[start, end]`` that have tokens but no price (USD scopes only)."""
     if scope.unit is not Unit.USD or not scope.accounts:
         return 0
-    raw_clauses = [
-        "cost_micros IS NULL",
-        f"{_TOKENS} > 0",
-        f"source IN ({', '.join('?' * len(_UNPRICED_SOURCES))})",
-    ]
-    raw_params: list[Any] = list(_UNPRICED_SOURCES)
+    raw_clauses = [rules.IS_UNPRICED]
+    raw_params: list[Any] = []
     for column, values in (("account_id", scope.accounts), ("provider", scope.providers), ("model", scope.models)):
         if values:
             raw_clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -289,7 +277,7 @@ LIST_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class ModelSpend:
-    """Spend of one provider and model over a time range, counted by the rules above."""
+    """Spend of one provider and model over a time range, counted by the spend rules."""
 
     provider: str
     model: str
@@ -307,16 +295,12 @@ def model_spend(db: Database, since: datetime, until: datetime) -> list[ModelSpe
     money (a provider's daily spend without models), so they stay out of a per-model table.
     A sum that overflows (a row stored out of bounds) is a :class:`StoredValueError`.
     """
-    token_sources = ", ".join("?" * len(_TOKEN_SOURCES))
-    unpriced_sources = ", ".join("?" * len(_UNPRICED_SOURCES))
     sql = (
-        f"SELECT provider, model, SUM(requests), "
-        f"SUM(CASE WHEN source IN ({token_sources}) THEN {_TOKENS} ELSE 0 END), SUM(cost_micros), "
-        "MAX(confidence = 'estimated'), "
-        f"MAX(cost_micros IS NULL AND {_TOKENS} > 0 AND source IN ({unpriced_sources})) "
-        "FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND source != 'balance' GROUP BY provider, model"
+        f"SELECT provider, model, SUM(requests), SUM({rules.COUNTED_TOKENS}), SUM({rules.MONEY}), "
+        f"MAX({rules.IS_ESTIMATED}), MAX({rules.IS_UNPRICED}) "
+        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {rules.PER_MODEL} GROUP BY provider, model"
     )
-    params = [*_TOKEN_SOURCES, *_UNPRICED_SOURCES, to_epoch(since), to_epoch(until)]
+    params = [to_epoch(since), to_epoch(until)]
     try:
         found = db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:

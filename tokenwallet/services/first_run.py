@@ -47,7 +47,7 @@ def check_first_run(ctx: AppContext, *, env: Mapping[str, str] | None = None, ho
 
         # The importer pulls in the price catalogue (large); load it only when logs exist here.
         if detect(env, home):
-            from tokenwallet.sources.agent_logs.importer import ensure_detected_accounts
+            from tokenwallet.sync.log_import.importer import ensure_detected_accounts
 
             db = ctx.ledger()
             with db.atomic():

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.platform.memory import release_startup_memory
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
+from tokenwallet.services.meter_snapshot import keep_meter_current
 from tokenwallet.services.poll_rounds import demo_round, demo_step, poll_round
 from tokenwallet.services.polling import PollResult
 from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
@@ -55,7 +56,9 @@ ALERT_HISTORY_ROWS = 200
 def _load_snapshot(ctx: AppContext) -> LedgerSnapshot:
     from tokenwallet.services.snapshot import load_snapshot
 
-    return load_snapshot(ctx, ctx.clock())
+    snapshot = load_snapshot(ctx, ctx.clock())
+    ctx.ledger_changed()  # every change the tray saw reaches the status line and the guard
+    return snapshot
 
 
 def _alert_history(ctx: AppContext) -> tuple[AlertEvent, ...]:
@@ -83,6 +86,7 @@ class TrayApp(QObject):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx  # where the user's changes go
+        keep_meter_current(ctx)
         self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
         self.demo = demo
         self._store = store  # tests hand in a key store; otherwise the settings find a usable one

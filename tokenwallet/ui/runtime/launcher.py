@@ -155,9 +155,9 @@ def launch(options: StartOptions) -> int:
         import logging
 
         from tokenwallet.app import AppContext
-        from tokenwallet.logging_setup import configure_stderr_logging
+        from tokenwallet.logging_setup import configure_logging
 
-        configure_stderr_logging(logging.WARNING - 10 * options.verbose)
+        configure_logging(logging.WARNING - 10 * options.verbose, paths.log_file)
         return AppContext(paths=paths)
 
     return launch_paths(paths, make_context, demo=options.demo, background=options.background)

@@ -1,5 +1,8 @@
 """Import agent logs into the ledger: incremental per file, de-duplicated, priced, batched.
 
+This module plans an account's import and runs it (Claude Code in ``claude_import``, Codex CLI
+and Gemini CLI in ``items_import``), in one transaction for a first import.
+
 Per file the ledger remembers identity (device, inode, a hash of the first bytes), size and the
 offset of the last complete line read.  A file that only grew is read from that offset; one that
 shrank or was replaced is read again from the start (rows are upserts on natural keys, so this
@@ -9,8 +12,7 @@ without its newline is left for the next run unless it is already a whole JSON v
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -20,137 +22,26 @@ from sqlite_utils import Database
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.errors import UserInputError
-from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import accounts as accounts_q
-from tokenwallet.ledger import log_files, rollups, snapshots
-from tokenwallet.ledger.db import dumps
-from tokenwallet.sources.agent_logs import codex, discovery, gemini
-from tokenwallet.sources.agent_logs.batch import (
+from tokenwallet.ledger import log_files, rollups
+from tokenwallet.sources.agent_logs import discovery
+from tokenwallet.sync.log_import.batch import (
     LABEL,
     PROVIDER,
     ImportSummary,
-    Plan,
     Progress,
     Writer,
     account_roots,
     epoch,
-    file_state,
     plan_files,
-    read_tail,
 )
-from tokenwallet.sources.agent_logs.claude_import import import_claude
-from tokenwallet.sources.agent_logs.common import Counts, Item
-from tokenwallet.sources.pricing import PriceBook
+from tokenwallet.sync.log_import.claude_import import import_claude
+from tokenwallet.sync.log_import.items_import import import_items
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
 
 __all__ = ["ImportSummary", "Progress", "ensure_detected_accounts", "find_or_create_for_path", "import_account"]
-
-
-def _codex_priority(roots: list[Path]) -> bool:
-    for root in roots:
-        config = root / "config.toml"
-        if config.is_file():
-            try:
-                tier = tomllib.loads(config.read_text("utf-8")).get("service_tier")
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
-                continue
-            if tier in ("priority", "fast"):
-                return True
-    return False
-
-
-def _import_items(
-    db: Database,
-    account: Account,
-    plans: list[Plan],
-    summary: ImportSummary,
-    writer: Writer,
-    report: Callable[[int], None],
-    roots: list[Path],
-    clock: Clock,
-) -> list[log_files.LogFileState]:
-    book = PriceBook(provider_id=PROVIDER[account.kind])
-    variant = "priority" if account.kind is AccountKind.CODEX and _codex_priority(roots) else ""
-    states: list[log_files.LogFileState] = []
-    windows: dict[tuple[str, object], codex.Window] = {}
-    for plan in plans:
-        data = read_tail(plan)
-        items: list[Item]
-        counts: Counts
-        if account.kind is AccountKind.CODEX:
-            items, wins, counts, consumed = codex.read_chunk(
-                data, base_offset=plan.start, file_key=plan.path.name, state=plan.state
-            )
-            for win in wins:
-                windows[(win.name, win.resets_at)] = win
-        elif plan.path.suffix == ".json":
-            items, counts = gemini.read_document(
-                data, project=plan.path.parent.parent.name, fallback_session=plan.path.stem
-            )
-            consumed = len(data)
-        else:
-            items, counts, consumed = gemini.read_chunk(
-                data,
-                base_offset=plan.start,
-                project=plan.path.parent.parent.name,
-                fallback_session=plan.path.stem,
-                state=plan.state,
-            )
-        if consumed < len(data) and data[consumed:].strip():
-            summary.partial_lines += 1
-        summary.lines_read += counts.lines
-        summary.entries += counts.entries
-        summary.malformed += counts.malformed
-        summary.skipped += counts.skipped
-        summary.duplicates += counts.duplicates
-        for it in items:
-            cost = book.cost(
-                it.model,
-                it.at,
-                input_tokens=it.input_tokens,
-                output_tokens=it.output_tokens,
-                cache_read=it.cached_tokens,
-                variant=variant,
-            )
-            if cost is None:
-                summary.unpriced_entries += 1
-            writer.add(
-                it.key,
-                epoch(it.at),
-                it.model,
-                it.input_tokens,
-                it.cached_tokens,
-                0,
-                it.output_tokens,
-                it.reasoning_tokens,
-                cost,
-                it.project,
-                dumps(it.extra) if it.extra else "{}",
-            )
-        states.append(file_state(account, plan, plan.start + consumed))
-        summary.bytes_read += len(data)
-        report(len(data))
-    writer.close()
-    if windows:
-        snaps = [
-            BalanceSnapshot(
-                account_id=account.id,
-                kind=SnapshotKind.RATE_WINDOW,
-                name=w.name,
-                observed_at=w.observed_at,
-                used_percent=w.used_percent,
-                window_minutes=w.window_minutes,
-                resets_at=w.resets_at,
-                period=f"{w.window_minutes}m" if w.window_minutes else "",
-            )
-            for w in windows.values()
-        ]
-        with db.atomic():
-            summary.snapshots = snapshots.record(db, snaps)
-    summary.unpriced_models = sorted(book.unpriced)
-    return states
 
 
 def import_account(db: Database, account: Account, *, clock: Clock, progress: Progress | None = None) -> ImportSummary:
@@ -171,7 +62,7 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     files = list(discovery.log_files(account.kind, roots))
     summary.files = len(files)
     known = log_files.for_account(db, account.id)
-    plans = plan_files(account, files, known)
+    plans = plan_files(account, files, known, summary)
     summary.files_read = len(plans)
     total = sum(max(0, p.stat.st_size - p.start) for p in plans)
     done = 0
@@ -192,7 +83,7 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
             states = import_claude(db, account, plans, summary, epoch(now), report)
         else:
             writer = Writer(db, account, epoch(now))
-            states = _import_items(db, account, plans, summary, writer, report, roots, clock)
+            states = import_items(db, account, plans, summary, writer, report, roots)
             summary.imported = writer.written
         with db.atomic():
             log_files.save(db, states, at=now)

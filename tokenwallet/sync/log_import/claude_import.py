@@ -2,7 +2,9 @@
 read), de-duplicate against what is already in the ledger, and write rows.
 
 Files are scanned in parallel but their results are taken in plan order, so which of two equal
-duplicates is kept does not depend on which worker finished first.
+duplicates is kept does not depend on which worker finished first.  The workers die with the
+importing process (``workers``); a file that could not be read is counted and left for the next
+import; an account's totals stay within the documented limits (``totals``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from operator import itemgetter
 from typing import Any
 
@@ -23,9 +25,11 @@ from tokenwallet.domain.accounts import Account
 from tokenwallet.ledger import log_entries, log_files
 from tokenwallet.sources import pricing
 from tokenwallet.sources.agent_logs import claude_code
-from tokenwallet.sources.agent_logs.batch import PROVIDER, ImportSummary, Plan, file_state
 from tokenwallet.sources.agent_logs.claude_scan import FileScan, scan_files
-from tokenwallet.sources.agent_logs.common import no_cycle_collection
+from tokenwallet.sources.agent_logs.common import OVER_ACCOUNT_TOTAL, no_cycle_collection
+from tokenwallet.sync.log_import import workers as worker_processes
+from tokenwallet.sync.log_import.batch import PROVIDER, SKIP_LINE, ImportSummary, Plan, file_state
+from tokenwallet.sync.log_import.totals import AccountTotals, admit
 
 PARALLEL_MIN_BYTES = 64 << 20
 """Below this much to read, worker processes cost more to start than they save."""
@@ -72,11 +76,11 @@ class _Window:
         self.added = 0  # entries the ledger holds now that it did not before (net of removals)
         self.unpriced_entries = 0
 
-    def add(self, scan: FileScan) -> None:
-        """Add one file's entries."""
+    def add(self, entries: list[log_entries.Row], buckets: log_entries.Moves) -> None:
+        """Add one file's entries and their figures per bucket."""
         fresh, groups, flushed = self.fresh, self.dedupe.groups, self.flushed
-        log_entries.merge_moves(self.moves, scan.buckets)
-        for raw in scan.entries:
+        log_entries.merge_moves(self.moves, buckets)
+        for raw in entries:
             mid = raw[1]
             if mid in fresh:
                 self._contest(fresh.pop(mid))  # a second entry of the message: now they are compared
@@ -171,20 +175,20 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _tasks(plans: list[Plan]) -> list[list[tuple[str, int, int]]]:
+def _tasks(plans: list[Plan]) -> list[list[tuple[str, int, int, bool]]]:
     """Files grouped into tasks of about :data:`TASK_BYTES` (fewer round trips to the workers)."""
-    tasks: list[list[tuple[str, int, int]]] = []
+    tasks: list[list[tuple[str, int, int, bool]]] = []
     size = TASK_BYTES
     for p in plans:
         if size >= TASK_BYTES:
             tasks.append([])
             size = 0
-        tasks[-1].append((str(p.path), p.start, p.stat.st_size))
+        tasks[-1].append((str(p.path), p.start, p.stat.st_size, bool(p.state.get(SKIP_LINE))))
         size += max(0, p.stat.st_size - p.start)
     return tasks
 
 
-def scans(plans: list[Plan], account_id: str, workers: int) -> Iterator[FileScan]:
+def scans(plans: list[Plan], account_id: str, workers: int) -> Generator[FileScan, None, None]:
     """Scan results in plan order; with ``workers`` the files are scanned in that many processes.
 
     A bounded number of tasks is in flight, so memory stays small when writing is the slower part.
@@ -197,7 +201,7 @@ def scans(plans: list[Plan], account_id: str, workers: int) -> Iterator[FileScan
     context = _context()
     if context.get_start_method() == "fork":
         pricing.load_catalog()  # once here rather than once per worker
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with worker_processes.pool(workers, context) as pool:
         pending: deque[Future[list[FileScan]]] = deque()
         todo = iter(tasks)
         for task in todo:
@@ -223,21 +227,37 @@ def import_claude(
 ) -> list[log_files.LogFileState]:
     """Take each file's scan in order, de-duplicate (also against the ledger) and write entries."""
     window = _Window(db, account, recorded_at, prior=log_entries.any_for(db, account.id))
+    totals = AccountTotals.stored(db, account.id)
     states: list[log_files.LogFileState] = []
     unpriced: set[str] = set()
-    for plan, scan in zip(plans, scans(plans, account.id, worker_count(plans)), strict=True):
-        summary.lines_read += scan.lines
-        summary.entries += scan.usage_lines
-        summary.malformed += scan.malformed
-        summary.skipped += scan.skipped
-        summary.partial_lines += scan.partial
-        window.add(scan)
-        if window.size >= FLUSH_MESSAGES:
-            window.flush()
-        unpriced.update(scan.unpriced)
-        states.append(file_state(account, plan, scan.consumed, scan.head))
-        summary.bytes_read += scan.bytes_read
-        report(scan.bytes_read)
+    results = scans(plans, account.id, worker_count(plans))
+    try:
+        for plan, scan in zip(plans, results, strict=True):
+            if scan.unreadable:
+                summary.unreadable(plan.path, scan.unreadable)
+                report(max(0, plan.stat.st_size - plan.start))
+                continue  # no state saved: the next import reads it again
+            entries, buckets, over = admit(totals, scan.entries, scan.buckets)
+            summary.lines_read += scan.lines
+            summary.entries += scan.usage_lines - over
+            summary.malformed += scan.malformed
+            summary.skipped += scan.skipped
+            summary.partial_lines += scan.partial
+            summary.reject(scan.rejected)
+            summary.reject({OVER_ACCOUNT_TOTAL: over})
+            window.add(entries, buckets)
+            if window.size >= FLUSH_MESSAGES:
+                window.flush()
+            unpriced.update(scan.unpriced)
+            if scan.skipping:
+                plan.state[SKIP_LINE] = True
+            else:
+                plan.state.pop(SKIP_LINE, None)
+            states.append(file_state(account, plan, scan.consumed, scan.head))
+            summary.bytes_read += scan.bytes_read
+            report(scan.bytes_read)
+    finally:
+        results.close()  # stops the workers now if the loop ended early
     window.flush()
     summary.imported = window.added + len(window.removed_prior)
     summary.duplicates = max(0, summary.entries - summary.imported)

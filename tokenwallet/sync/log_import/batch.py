@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,8 @@ from sqlite_utils import Database
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.ledger import log_files, usage
-from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest
+from tokenwallet.sources.agent_logs.common import add_rejected, head_digest
+from tokenwallet.sources.agent_logs.lines import os_reason
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, bytes to read in total)."""
@@ -28,9 +30,18 @@ LABEL = {
 }
 
 
+SKIP_LINE = "skip_line"
+"""Key of a file's saved state: its last read ended inside a line too long to read."""
+
+
 @dataclass(slots=True)
 class ImportSummary:
-    """What one import did; ``unpriced_models`` had no price and were stored as unpriced."""
+    """What one import did; ``unpriced_models`` had no price and were stored as unpriced.
+
+    ``rejected`` counts the lines refused for a documented limit, by reason (the keys of
+    ``sources.agent_logs.common.REJECT_REASONS``); ``unreadable_paths`` are the files that could
+    not be read this time (each with why), tried again by the next import.
+    """
 
     account_id: str
     kind: str
@@ -48,6 +59,19 @@ class ImportSummary:
     unpriced_entries: int = 0
     unpriced_models: list[str] = field(default_factory=list)
     snapshots: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    unreadable_files: int = 0
+    unreadable_paths: list[str] = field(default_factory=list)
+
+    def reject(self, counts: dict[str, int]) -> None:
+        """Add rejected-line counts by reason."""
+        for reason, n in counts.items():
+            add_rejected(self.rejected, reason, n)
+
+    def unreadable(self, path: Path | str, why: str) -> None:
+        """Count a file that could not be read (its lines wait for the next import)."""
+        self.unreadable_files += 1
+        self.unreadable_paths.append(f"{path} ({why})")
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
@@ -69,9 +93,12 @@ class ImportSummary:
             "partial_lines",
             "unpriced_entries",
             "snapshots",
+            "unreadable_files",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unpriced_models = sorted(set(self.unpriced_models) | set(other.unpriced_models))
+        self.reject(other.rejected)
+        self.unreadable_paths = self.unreadable_paths + other.unreadable_paths
 
 
 @dataclass(slots=True)
@@ -99,30 +126,35 @@ def head_hash(path: Path, length: int) -> str:
         return head_digest(fh.read(length))
 
 
-def plan_files(account: Account, files: list[Path], known: dict[str, log_files.LogFileState]) -> list[Plan]:
+def plan_files(
+    account: Account, files: list[Path], known: dict[str, log_files.LogFileState], summary: ImportSummary
+) -> list[Plan]:
+    """What to read of each file: nothing when unchanged, from the saved offset when it only grew,
+    else all of it.  A file that cannot be examined is counted as unreadable in ``summary``."""
     plans: list[Plan] = []
     for path in files:
         try:
             st = path.stat()
-        except OSError:
+            prior = known.get(str(path))
+            if (
+                prior is not None
+                and prior.device == st.st_dev
+                and prior.inode == st.st_ino
+                and st.st_size >= prior.offset
+            ):
+                if st.st_size == prior.size and st.st_mtime_ns == prior.mtime_ns:
+                    continue  # unchanged since the last import
+                length = int(prior.head_hash.split(":", 1)[0]) if ":" in prior.head_hash else 0
+                whole_doc = account.kind is AccountKind.GEMINI and path.suffix == ".json"
+                if not whole_doc and head_hash(path, length) == prior.head_hash:
+                    plans.append(Plan(path, st, prior.offset, dict(prior.state)))
+                    continue
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:  # a file deleted since it was listed is simply gone
+                summary.unreadable(path, os_reason(exc))
             continue
-        prior = known.get(str(path))
-        if prior is not None and prior.device == st.st_dev and prior.inode == st.st_ino and st.st_size >= prior.offset:
-            if st.st_size == prior.size and st.st_mtime_ns == prior.mtime_ns:
-                continue  # unchanged since the last import
-            length = int(prior.head_hash.split(":", 1)[0]) if ":" in prior.head_hash else 0
-            whole_doc = account.kind is AccountKind.GEMINI and path.suffix == ".json"
-            if not whole_doc and head_hash(path, length) == prior.head_hash:
-                plans.append(Plan(path, st, prior.offset, dict(prior.state)))
-                continue
         plans.append(Plan(path, st, 0, {}))  # new, rotated, truncated or rewritten: read it all
     return plans
-
-
-def read_tail(plan: Plan) -> bytes:
-    with plan.path.open("rb") as fh:
-        fh.seek(plan.start)
-        return fh.read(max(0, plan.stat.st_size - plan.start))
 
 
 class Writer:
@@ -188,8 +220,8 @@ def epoch(at: datetime) -> int:
     return int((at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp())
 
 
-def file_state(account: Account, plan: Plan, offset: int, head: str | None = None) -> log_files.LogFileState:
-    """The state to remember for ``plan``'s file read up to ``offset`` (``head``: its digest, if known)."""
+def file_state(account: Account, plan: Plan, offset: int, head: str) -> log_files.LogFileState:
+    """The state to remember for ``plan``'s file read up to ``offset``; ``head``: the digest of its first bytes."""
     return log_files.LogFileState(
         path=str(plan.path),
         account_id=account.id,
@@ -198,6 +230,6 @@ def file_state(account: Account, plan: Plan, offset: int, head: str | None = Non
         size=plan.stat.st_size,
         offset=offset,
         mtime_ns=plan.stat.st_mtime_ns,
-        head_hash=head if head is not None else head_hash(plan.path, min(offset, HEAD_BYTES)),
+        head_hash=head,
         state=plan.state,
     )
