@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tokenwallet.domain.errors import LedgerError, TokenwalletError
+from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.ui.runtime.bridge import InlineExecutor, OperationBridge, WorkerPool
 from tokenwallet.ui.runtime.gc_guard import BACKSTOP_MS
 
@@ -55,18 +55,11 @@ def test_an_operation_runs_on_a_worker_and_is_delivered_on_the_gui_thread(qtbot)
         bridge.shutdown()
 
 
-def test_failures_arrive_as_domain_errors_in_plain_words(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_failures_arrive_as_domain_errors_in_plain_words(app_context, caplog) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.errors import LedgerBusyError
     from tokenwallet.ui.runtime.errors import explain
 
-    class Ctx:
-        closed = 0
-        paths = type("P", (), {"ledger_file": "ledger.db"})()
-
-        def close(self) -> None:
-            self.closed += 1
-
-    ctx = Ctx()
-    bridge = OperationBridge(InlineExecutor(), explain=lambda exc: explain(exc, ctx))  # type: ignore[arg-type]
+    bridge = OperationBridge(InlineExecutor(), explain=lambda exc: explain(exc, app_context))
     errors: list[TokenwalletError] = []
 
     def fail(exc: BaseException) -> Callable[[], None]:
@@ -75,14 +68,18 @@ def test_failures_arrive_as_domain_errors_in_plain_words(caplog) -> None:  # typ
 
         return op
 
+    app_context.ledger()  # this thread's connection, which met the lock below
     refused = TokenwalletError("the key was refused; paste a new one")
     bridge.run(fail(refused), print, errors.append)
     bridge.run(fail(sqlite3.OperationalError("database is locked")), print, errors.append)
+    bridge.run(fail(PermissionError(13, "Permission denied", "/reports/march.pdf")), print, errors.append)
     bridge.run(fail(KeyError("bucket_start")), print, errors.append)
     assert errors[0] is refused
-    assert isinstance(errors[1], LedgerError) and str(errors[1]) == "another tokenwallet process is writing; try again"
-    assert ctx.closed == 1  # the connection that met the lock is not reused
-    assert str(errors[2]).startswith("something unexpected went wrong (KeyError") and "Traceback" in caplog.text
+    assert isinstance(errors[1], LedgerBusyError)
+    assert str(errors[1]) == "another tokenwallet process is writing; try again"
+    assert getattr(app_context._local, "db", None) is None  # the connection that met the lock is not reused
+    assert str(errors[2]) == "a file could not be read or written (/reports/march.pdf): Permission denied"
+    assert str(errors[3]).startswith("something unexpected went wrong (KeyError") and "Traceback" in caplog.text
     bridge.shutdown()
 
 

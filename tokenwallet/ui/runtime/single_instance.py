@@ -116,7 +116,9 @@ def claim_instance(runtime_dir: Path, *, ask_for_ms: int = ASK_FOR_MS) -> Claim:
         return _claim_pipe(str(runtime_dir), ask_for_ms)
     import fcntl
 
-    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from tokenwallet.files import make_private_dirs
+
+    make_private_dirs(runtime_dir)  # the folder and any parent made for it are the user's alone
     path = socket_path(runtime_dir)
     lock_fd = os.open(runtime_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
     deadline = time.monotonic() + ask_for_ms / 1000
