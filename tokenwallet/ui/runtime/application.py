@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from tokenwallet.secrets.store import SecretStore
     from tokenwallet.services.snapshot import LedgerSnapshot
     from tokenwallet.ui.dashboard.window import DashboardWindow
-    from tokenwallet.ui.report_export import ReportExportDialog
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog
     from tokenwallet.ui.settings.dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -369,7 +369,7 @@ class TrayApp(QObject):
     @Slot()
     def show_export(self) -> None:
         """Open the monthly report export dialog."""
-        from tokenwallet.ui.report_export import ReportExportDialog
+        from tokenwallet.ui.reports.export_dialog import ReportExportDialog
 
         self.export_dialog = ReportExportDialog(self.data_ctx, self.dashboard)
         self.export_dialog.show()

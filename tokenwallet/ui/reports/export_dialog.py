@@ -108,7 +108,7 @@ class ReportExportDialog(QDialog):
             asked = False
         render_pdf = None
         if fmt == "pdf":
-            from tokenwallet.ui.report_pdf import render_pdf_bytes
+            from tokenwallet.ui.reports.pdf import render_pdf_bytes
 
             render_pdf = render_pdf_bytes
         try:

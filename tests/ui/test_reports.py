@@ -108,7 +108,7 @@ def demo_report(db: Database) -> MonthlyReport:
 
 
 def test_pdf_renders_summary_chart_and_tables(db: Database, tmp_path: Path) -> None:
-    from tokenwallet.ui.report_pdf import render_pdf_file
+    from tokenwallet.ui.reports.pdf import render_pdf_file
 
     report = demo_report(db)
     out = tmp_path / "report.pdf"
@@ -135,7 +135,7 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, app_context, tm
     import csv
     import io
 
-    from tokenwallet.ui.report_export import ReportExportDialog, recent_months
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog, recent_months
 
     app_context.save_settings(Settings(timezone="Europe/Berlin"))
     demo_ledger(app_context.ledger())
@@ -163,7 +163,7 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, app_context, tm
 
 
 def test_export_dialog_shows_errors_and_stays_open(qtbot, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.report_export import ReportExportDialog
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog
 
     missing = tmp_path / "no-such-folder" / "r.json"
     dialog = ReportExportDialog(app_context, choose_path=lambda *a: str(missing))
@@ -176,7 +176,7 @@ def test_export_dialog_shows_errors_and_stays_open(qtbot, app_context, tmp_path:
 
 
 def test_pdf_of_an_empty_month(db: Database, tmp_path: Path) -> None:
-    from tokenwallet.ui.report_pdf import render_pdf_file
+    from tokenwallet.ui.reports.pdf import render_pdf_file
 
     report = build_report(db, "2026-11", Settings(timezone="Asia/Kolkata"), datetime(2026, 11, 26, 20, tzinfo=UTC))
     out = tmp_path / "empty.pdf"
@@ -187,7 +187,7 @@ def test_pdf_of_an_empty_month(db: Database, tmp_path: Path) -> None:
 
 
 def test_axis_steps_are_round() -> None:
-    from tokenwallet.ui.report_pdf import nice_step
+    from tokenwallet.ui.reports.pdf import nice_step
 
     assert [nice_step(x) for x in (0.3, 7, 13, 38_000_000, 200_000)] == [1.0, 10.0, 20.0, 50_000_000.0, 200_000.0]
 
@@ -196,7 +196,7 @@ def test_export_dialog_asks_before_replacing_a_file_the_save_dialog_did_not_ask_
     qtbot, app_context, tmp_path: Path
 ) -> None:
     from tokenwallet.ledger import audit
-    from tokenwallet.ui.report_export import ReportExportDialog
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog
 
     app_context.save_settings(Settings(timezone="Europe/Berlin"))
     demo_ledger(app_context.ledger())
