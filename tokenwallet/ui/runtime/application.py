@@ -371,7 +371,7 @@ class TrayApp(QObject):
         """Open the monthly report export dialog."""
         from tokenwallet.ui.reports.export_dialog import ReportExportDialog
 
-        self.export_dialog = ReportExportDialog(self.data_ctx, self.dashboard)
+        self.export_dialog = ReportExportDialog(self.data_ctx, self.bridge, self.dashboard)
         self.export_dialog.show()
 
     @Slot(bool)
