@@ -88,7 +88,7 @@ def start_poll():
         print(f"stall-idle-ms {gaps['idle']}", flush=True)
         print(f"stall-poll-ms {gaps['poll']}", flush=True)
         tw.quit()
-    tw.bridge.poll_finished.connect(done)
+    tw.polled.connect(done)
     tw.poll_now()
 def begin():
     clock.start()
