@@ -15,12 +15,13 @@ from collections.abc import Callable
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from tokenwallet.ledger.migrations import m001_initial, m002_usage_rollups, m003_log_entries
+from tokenwallet.ledger.migrations import m001_initial, m002_usage_rollups, m003_log_entries, m004_streams
 
 STEPS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     (m001_initial.NAME, m001_initial.migrate),
     (m002_usage_rollups.NAME, m002_usage_rollups.migrate),
     (m003_log_entries.NAME, m003_log_entries.migrate),
+    (m004_streams.NAME, m004_streams.migrate),
 )
 """Every migration in the order it runs: (name recorded in ``_sqlite_migrations``, function)."""
 
