@@ -30,8 +30,9 @@ from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, RolloverPolicy, Scope, Unit
 from tokenwallet.domain.money import usd_to_micros
 from tokenwallet.ledger import accounts, allowances
+from tokenwallet.ledger.counting import hourly_spend
 from tokenwallet.ledger.db import open_ledger
-from tokenwallet.ledger.spend import hourly_spend, scope_for
+from tokenwallet.ledger.spend import scope_for
 from tokenwallet.ledger.status import allowance_status, daily_spend
 from tokenwallet.ledger.usage import upsert_rows
 

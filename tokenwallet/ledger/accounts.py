@@ -93,7 +93,8 @@ def update(db: Database, account_id: str, *, at: datetime, actor: str = "user", 
         raise ValueError(f"cannot change {sorted(unknown)}")
     get(db, account_id)
     values = {
-        k: (dumps(v) if k == "config" else int(v) if k in ("enabled", "subscription") else v) for k, v in changes.items()
+        k: (dumps(v) if k == "config" else int(v) if k in ("enabled", "subscription") else v)
+        for k, v in changes.items()
     }
     with db.atomic():
         sets = ", ".join(f"{k} = ?" for k in values)

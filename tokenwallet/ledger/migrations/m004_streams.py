@@ -29,7 +29,9 @@ NAME = "m004_streams"
 _SOURCES = "'api_usage','api_cost','balance','local_log','manual'"
 _CONFIDENCE = "'billed','gateway','reported','estimated','subscription'"
 _TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
-_OLD_TRIGGERS = tuple(f"{table}_{op}" for table in ("usage_hourly", "usage_daily") for op in ("insert", "delete", "update"))
+_OLD_TRIGGERS = tuple(
+    f"{table}_{op}" for table in ("usage_hourly", "usage_daily") for op in ("insert", "delete", "update")
+)
 
 _USAGE = f"""
         CREATE TABLE usage (
