@@ -45,6 +45,11 @@ def allowance_group() -> None:
 @click.option("--provider", "providers", multiple=True, help="Count only these providers (repeatable).")
 @click.option("--model", "models", multiple=True, help="Count only these models (repeatable).")
 @click.option("--backing-account", help="A gateway account whose server-side limit defines this allowance.")
+@click.option(
+    "--count-subscriptions",
+    is_flag=True,
+    help="Count the API-equivalent value of subscription usage (ChatGPT, Claude plans) as spend (usd).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new allowance as JSON.")
 @pass_app
 @handle_errors

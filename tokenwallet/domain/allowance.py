@@ -179,6 +179,17 @@ class AllowanceStatus:
     notes: tuple[str, ...] = ()
     """How figures were arrived at where it is not plain, in words (e.g. list prices for a model)."""
 
+    @property
+    def percent_spent(self) -> float:
+        """Spend (including what no grant covered) as a percentage of what was granted; above 100 when overspent.
+
+        ``percent_used`` stops at 100; this one says by how much the allowance is exceeded.
+        """
+        spent = self.spent + self.overspent
+        if self.granted > 0:
+            return round(100.0 * spent / self.granted, 2)
+        return 100.0 if spent else 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class DailySpend:

@@ -124,9 +124,9 @@ def _profile(db: Database, meter: Meter, bucket: DayBucket) -> dict[int, int] | 
 
 def _cut_buckets(db: Database, meter: Meter, cuts: Sequence[int], *, raw: bool) -> list[DayBucket]:
     """The daily buckets a moment in ``cuts`` falls inside (they must be split there)."""
-    hours: set[int] = set()
-    for cut in set(cuts):
-        hours.update(day_bucket_hours(db, meter.scope, cut - DAY - 3600, cut, raw=raw))
+    # One read of the (indexed, usually empty) day buckets around the moments.
+    hours = day_bucket_hours(db, meter.scope, min(cuts) - DAY - 3600, max(cuts), raw=raw)
+    hours = [h for h in hours if any(c - DAY - 3600 <= h < c for c in cuts)]
     if not hours:
         return []
     found = day_buckets(db, meter.scope, sorted(hours))
@@ -265,37 +265,45 @@ def count_hours(db: Database, meter: Meter, start: datetime, end: datetime, *, r
     low, high = int(start.timestamp()), int(end.timestamp())
     if low >= high:
         return []
-    base = hourly_amounts(db, meter.scope, low, high, raw=raw)
-    day_hours = {k[0] for k in base if k[3]}
-    day_hours.update(day_bucket_hours(db, meter.scope, low - DAY - 3600, low, raw=raw))
-    totals: dict[tuple[int, str, str], int] = defaultdict(int)
-    for (hour, account, confidence, day), amount in base.items():
-        if not day:
-            totals[(max(hour, low), account, confidence)] += amount
+    rules = meter.rules
+    apart = bool(rules.covers or rules.subscription_streams)  # only then does the account matter per hour
+    lanes: dict[tuple[int, bool], int] = defaultdict(int)
+    decided: dict[tuple[str, str], bool | None] = {}  # (account, confidence) -> estimated; None: not counted
+
+    def verdict(account: str, confidence: str) -> bool | None:
+        if (account, confidence) not in decided:
+            lane = rules.lane(account, confidence)
+            decided[(account, confidence)] = (lane in ESTIMATES) if rules.counts(lane) else None
+        return decided[(account, confidence)]
+
+    day_hours = set(day_bucket_hours(db, meter.scope, low - DAY - 3600, low, raw=raw))
+    for (hour, account, confidence, day), amount in hourly_amounts(
+        db, meter.scope, low, high, raw=raw, by_account=apart
+    ).items():
+        if day:
+            day_hours.add(hour)  # spread below
+        elif (estimated := verdict(account, confidence)) is not None:
+            lanes[(max(hour, low), estimated)] += amount
     for bucket in day_buckets(db, meter.scope, sorted(day_hours)) if day_hours else []:
-        if bucket.start >= high:
+        estimated = verdict(bucket.account, bucket.confidence)
+        if bucket.start >= high or estimated is None:
             continue
         hours = range(bucket.start - bucket.start % 3600 + 3600, bucket.filled_until, 3600)
         until = min(bucket.filled_until, high)
-        for a, _, part in spread(
-            bucket.amount, bucket.start, bucket.filled_until, [*hours, low, until], _profile(db, meter, bucket)
-        ):
-            if low <= a < high and part:
-                totals[(a, bucket.account, bucket.confidence)] += part
-    if meter.rules.covers:
-        for stream, account in sorted(meter.rules.covers.items()):
-            spans = clip(merge_spans(reported_spans(db, meter.scope, account, low - DAY, high)), low, high)
-            for a, b in spans:
-                for (hour, acct, confidence, _), amount in hourly_amounts(
-                    db, meter.scope, a, b, raw=raw, accounts=[stream]
-                ).items():
-                    if meter.rules.covering(acct, meter.rules.lane(acct, confidence)) is not None:
-                        totals[(max(hour, low), acct, confidence)] -= amount
-    lanes: dict[tuple[int, bool], int] = defaultdict(int)
-    for (at, account, confidence), amount in totals.items():
-        lane = meter.rules.lane(account, confidence)
-        if amount and meter.rules.counts(lane):
-            lanes[(at, lane in ESTIMATES)] += amount
+        weights = _profile(db, meter, bucket)
+        for a, _, part in spread(bucket.amount, bucket.start, bucket.filled_until, [*hours, low, until], weights):
+            if low <= a < high:
+                lanes[(a, estimated)] += part
+    for stream, account in sorted(rules.covers.items()):
+        spans = clip(merge_spans(reported_spans(db, meter.scope, account, low - DAY, high)), low, high)
+        for a, b in spans:
+            for (hour, acct, confidence, day), amount in hourly_amounts(
+                db, meter.scope, a, b, raw=raw, accounts=[stream]
+            ).items():
+                if day or rules.covering(acct, rules.lane(acct, confidence)) is None:
+                    continue
+                if (estimated := verdict(acct, confidence)) is not None:
+                    lanes[(max(hour, low), estimated)] -= amount
     return [
         SpendPoint(from_epoch(at), total, estimated)  # type: ignore[arg-type]
         for (at, estimated), total in sorted(lanes.items())

