@@ -74,7 +74,13 @@ def cli(ctx: click.Context, home: str | None, demo: bool, background: bool, verb
     from tokenwallet.logging_setup import configure_logging, redact_uncaught_exceptions
 
     redact_uncaught_exceptions()
-    ctx.obj = AppContext.create(home)
+    from tokenwallet.domain.errors import UserInputError
+
+    try:
+        ctx.obj = AppContext.create(home)  # the clock honours TOKENWALLET_NOW
+    except UserInputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     configure_logging(logging.WARNING - 10 * verbose, ctx.obj.paths.log_file)
     from tokenwallet.services.meter_snapshot import keep_meter_current
 
