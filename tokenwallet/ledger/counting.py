@@ -23,7 +23,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -377,3 +377,32 @@ def hourly_spend(
 def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: datetime, *, raw: bool = False) -> int:
     """:func:`count_unpriced` of ``scope`` with no declared stream rules."""
     return count_unpriced(db, plain_meter(scope), start, end, raw=raw)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCount:
+    """What the meter counts in money over every enabled account in a range, and what it left out."""
+
+    counted: int
+    superseded: int
+    subscription_value: int
+    notes: tuple[str, ...]
+
+
+def ledger_count(db: Database, start: datetime, end: datetime) -> LedgerCount:
+    """Money counted in ``[start, end)`` over every enabled account by the counting rule (a report's total)."""
+    from tokenwallet.budget.counting import explain
+
+    accounts = tuple(
+        r[0] for r in db.execute("SELECT id FROM accounts WHERE enabled = 1 AND removed_at IS NULL ORDER BY id")
+    )
+    meter = plain_meter(SpendScope(Unit.USD, accounts), stream_rules(db))
+    if end <= start:
+        return LedgerCount(0, 0, 0, ())
+    counted = count_segments(db, meter, [start, end - timedelta(seconds=1)], period_from=start)
+    return LedgerCount(
+        counted=sum(p.amount for p in counted.points),
+        superseded=counted.superseded,
+        subscription_value=counted.subscription_value(),
+        notes=explain(Unit.USD, counted.streams, ()),
+    )

@@ -193,7 +193,17 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
         header=False,
     )
     allowances = _table(
-        ["Allowance", "Granted", "Top-ups", "Rollover in", "Rollover out", "Spent", "Remaining", "Expired unspent"],
+        [
+            "Allowance",
+            "Granted",
+            "Top-ups",
+            "Rollover in",
+            "Rollover out",
+            "Spent",
+            "Remaining",
+            "Expired unspent",
+            "Overspent",
+        ],
         [
             [
                 a.name,
@@ -207,6 +217,7 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
                         a.spent,
                         a.remaining,
                         a.expired_unspent,
+                        a.overspent,
                     )
                 ),
             ]
