@@ -63,6 +63,16 @@ def test_unlinked_logs_are_added_on_top_and_the_overlap_is_suggested(world: Worl
     assert suggestion["tokens"] == sum(r.tokens for r in REQUESTS)
     text = world.run("status").output
     assert f"account edit {world.logs} --billed-by {world.anthropic}" in text  # type: ignore[attr-defined]
+    # The dashboard's snapshot carries the same suggestion.
+    from tokenwallet.app import AppContext
+    from tokenwallet.services.snapshot import load_snapshot
+
+    ctx = AppContext.create(str(world.home), clock=world.clock)
+    try:
+        [same] = load_snapshot(ctx, NOW).suggestions
+    finally:
+        ctx.close()
+    assert (same.logs, same.account, same.tokens) == (suggestion["logs"], suggestion["account"], suggestion["tokens"])
 
 
 def test_linked_logs_count_only_where_the_account_has_not_reported(world: World) -> None:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 DEMO_ACCOUNT_ID = "demo-openai"
 DEMO_LOGS_ID = "demo-claude-code"
 DEMO_ALLOWANCE_NAME = "Demo: monthly AI allowance"
-EMULATOR_DAYS = 31  # the first poll of the emulator reads the whole month back (sources.base.FIRST_POLL_DAYS)
 
 
 def is_demo_home(db: Database) -> bool:
