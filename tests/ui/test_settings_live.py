@@ -108,7 +108,9 @@ def test_connection_test_runs_off_the_gui_thread(live_app, emulator, qtbot) -> N
     ticker.stop()
     assert dialog.status.text() == "The provider answered: the key works."
     assert len(gaps) > 100  # the loop kept turning for the whole (multi-second) test ...
-    assert max(gaps) < 250  # ... with no long stall (the old GUI-thread test froze for seconds)
+    # ... with no freeze: on the GUI thread the six slowed requests froze it for 6 × 0.5 s = 3 s.  The
+    # bound leaves room for a busy machine taking the CPU away for a moment, which is not a freeze.
+    assert max(gaps) < 1000
 
 
 def test_failed_connection_test_says_why_in_plain_words(app_context, emulator, now, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -66,8 +66,11 @@ def ledger_state(home: Path) -> tuple[int, Any, Any, Any]:
 @pytest.fixture
 def seeded(home: Path) -> Path:
     """A home with a usd allowance ``existing``, a token allowance ``tok`` and one alert rule."""
-    assert run(home, "allowance", "add", "existing", "--amount", "100").exit_code == 0
-    assert run(home, "allowance", "add", "tok", "--amount", "1000", "--unit", "tokens").exit_code == 0
+    assert run(home, "allowance", "add", "existing", "--amount", "100", "--no-default-alerts").exit_code == 0
+    assert (
+        run(home, "allowance", "add", "tok", "--amount", "1000", "--unit", "tokens", "--no-default-alerts").exit_code
+        == 0
+    )
     assert run(home, "alerts", "add", "--allowance", "existing", "--percent", "80").exit_code == 0
     return home
 

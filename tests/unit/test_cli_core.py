@@ -63,6 +63,7 @@ def test_status_json_on_an_empty_home(home: Path) -> None:
         "suggestions": [],
         "accounts": [],
         "snapshots": [],
+        "off_policy": [],  # added with employer policies: one entry per imported policy with restrictions
     }
 
 
@@ -130,7 +131,9 @@ def test_every_change_is_audited(home: Path) -> None:
     run(home, "allowance", "adjust", "work", "--amount", "-2.5", "--note", "refund correction")
     run(home, "allowance", "remove", "work")
     actions = [e["action"] for e in run_json(home, "audit")["entries"]]
-    assert actions == ["allowance.add", "grant.topup", "grant.adjustment", "allowance.remove"]
+    # a new allowance gets its five default alert rules, each audited
+    defaults = ["alert_rule.add"] * 5
+    assert actions == ["allowance.add", *defaults, "grant.topup", "grant.adjustment", "allowance.remove"]
     assert run_json(home, "allowance", "list")["allowances"] == []
 
 

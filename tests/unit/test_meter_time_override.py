@@ -1,4 +1,4 @@
-"""``status --at TIME``, ``budget check --at TIME`` and ``TOKENWALLET_NOW``: a state reproduced through the one clock."""
+"""`status --at`, `budget check --at` and `TOKENWALLET_NOW`: a state reproduced through the one clock."""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from tokenwallet.services import allowances as service
 from tokenwallet.services.grants import add_topup, adjust_allowance
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+DEFAULTS = ["alert_rule.add"] * 5
+"""The audit entries of the default alert rules every new allowance gets."""
 
 
 @pytest.fixture
@@ -34,7 +36,8 @@ def test_add_covers_the_current_period_in_the_users_zone(ctx: AppContext) -> Non
     # November starts at local midnight in Berlin, which is 23:00 UTC the day before
     assert added.starts_at == datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
     assert added.rollover is not None and added.rollover.cap == 40_000_000
-    assert [e.action for e in audit.entries(ctx.ledger())] == ["allowance.add"]
+    # the five default alert rules are added and audited with the allowance (see the test below)
+    assert [e.action for e in audit.entries(ctx.ledger())] == ["allowance.add"] + ["alert_rule.add"] * 5
 
 
 def test_build_writes_nothing(ctx: AppContext) -> None:
@@ -100,7 +103,7 @@ def test_edit_replaces_the_definition_and_keeps_id_start_and_zone(ctx: AppContex
     assert (edited.id, edited.starts_at, edited.timezone) == (before.id, before.starts_at, before.timezone)
     assert (edited.name, edited.amount, edited.anchor_day) == ("job", 250_000_000, 5)
     assert edited.rollover is not None and edited.rollover.cap is None and edited.rollover.expires_days == 10
-    assert [e.action for e in audit.entries(ctx.ledger())] == ["allowance.add", "allowance.update"]
+    assert [e.action for e in audit.entries(ctx.ledger())] == ["allowance.add", *DEFAULTS, "allowance.update"]
 
 
 def test_change_keeps_what_is_not_given(ctx: AppContext) -> None:
@@ -173,7 +176,7 @@ def test_remove_returns_the_definition_and_audits(ctx: AppContext) -> None:
     assert service.list_allowances(ctx) == []
     with pytest.raises(NotFoundError):
         service.remove_allowance(ctx, "work")
-    assert [e.action for e in audit.entries(ctx.ledger())] == ["allowance.add", "allowance.remove"]
+    assert [e.action for e in audit.entries(ctx.ledger())] == ["allowance.add", *DEFAULTS, "allowance.remove"]
 
 
 def test_scope_must_name_known_accounts(ctx: AppContext) -> None:
@@ -185,3 +188,31 @@ def test_scope_must_name_known_accounts(ctx: AppContext) -> None:
 def test_amount_text_is_what_a_person_would_type() -> None:
     assert service.amount_text(250_500_000, Unit.USD) == "250.5"
     assert service.amount_text(1_000_000, Unit.TOKENS) == "1000000"
+
+
+def test_a_new_allowance_gets_the_default_alert_rules_in_the_same_transaction(ctx: AppContext) -> None:
+    from tokenwallet.alerts.rules import ExpiryParams, ForecastParams, ThresholdParams
+    from tokenwallet.services.alert_rules import list_rules
+
+    added = service.add_allowance(ctx, name="work", amount="200")
+    views = list_rules(ctx)
+    assert [v.rule.params for v in views] == [
+        ThresholdParams(percent=80.0),
+        ThresholdParams(percent=95.0),
+        ThresholdParams(percent=100.0),
+        ForecastParams(margin_days=0.0),
+        ExpiryParams(days_before=3.0, min_unspent=1),
+    ]
+    assert {v.rule.allowance_id for v in views} == {added.id}
+    entries = audit.entries(ctx.ledger())[1:]
+    assert [(e.action, e.entity_id, e.details["default"]) for e in entries] == [
+        ("alert_rule.add", v.rule.id, True) for v in views
+    ]
+    service.add_allowance(ctx, name="quiet", amount="200", default_alerts=False)
+    assert len(list_rules(ctx)) == len(views)
+    # a refused allowance leaves neither an allowance nor rules behind
+    with pytest.raises(UserInputError):
+        service.add_allowance(ctx, name="work", amount="200")
+    assert len(list_rules(ctx)) == len(views) and len(service.list_allowances(ctx)) == 2
+    service.remove_allowance(ctx, "work")
+    assert list_rules(ctx) == []  # the rules go with their allowance

@@ -137,7 +137,7 @@ def test_budget_check_needs_a_usd_allowance_and_refuses_to_guess(ctx: AppContext
 def test_alerts_skip_what_is_stored_out_of_bounds_and_fire_the_rest(
     ctx: AppContext, caplog: pytest.LogCaptureFixture
 ) -> None:
-    add_allowance(ctx, name="work", amount="100")
+    add_allowance(ctx, name="work", amount="100", default_alerts=False)
     _store_raw(ctx, _far())
     [threshold] = alert_rules.add_rules(ctx, alert_rules.RuleRequest(allowance="work", percent=50.0))
     far = allowances.find(ctx.ledger(), "far")

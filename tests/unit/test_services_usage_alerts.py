@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.service_context import memory_context
-from tokenwallet.alerts.rules import ExpiryParams, SpikeParams, ThresholdParams
+from tokenwallet.alerts.rules import ExpiryParams, ForecastParams, SpikeParams, ThresholdParams
 from tokenwallet.app import AppContext
 from tokenwallet.domain.errors import NotFoundError, UserInputError
 from tokenwallet.domain.usage import Confidence, Source
@@ -86,9 +86,15 @@ def test_list_usage_newest_first_with_filters(ctx: AppContext) -> None:
 
 
 def test_add_rules_and_the_defaults(ctx: AppContext) -> None:
-    add_allowance(ctx, name="work", amount="100")
+    add_allowance(ctx, name="work", amount="100", default_alerts=False)
     added = alert_rules.add_rules(ctx, alert_rules.RuleRequest(allowance="work", defaults=True))
-    assert [v.rule.params for v in added] == [ThresholdParams(percent=p) for p in (50.0, 80.0, 95.0, 100.0)]
+    assert [v.rule.params for v in added] == [
+        ThresholdParams(percent=80.0),
+        ThresholdParams(percent=95.0),
+        ThresholdParams(percent=100.0),
+        ForecastParams(margin_days=0.0),
+        ExpiryParams(days_before=3.0, min_unspent=1),
+    ]
     assert {v.allowance_name for v in added} == {"work"}
     [spike] = alert_rules.add_rules(ctx, alert_rules.RuleRequest(kind="spike", allowance="work", factor=2.5))
     assert spike.rule.params == SpikeParams(factor=2.5, trailing_days=14)
@@ -96,7 +102,7 @@ def test_add_rules_and_the_defaults(ctx: AppContext) -> None:
         ctx, alert_rules.RuleRequest(kind="expiry", allowance="work", days=30, min_unspent="1.5")
     )
     assert expiry.rule.params == ExpiryParams(days_before=30, min_unspent=1_500_000)
-    assert len(alert_rules.list_rules(ctx)) == 6
+    assert len(alert_rules.list_rules(ctx)) == 7
 
 
 @pytest.mark.parametrize(
@@ -118,7 +124,7 @@ def test_add_rules_and_the_defaults(ctx: AppContext) -> None:
     ],
 )
 def test_rule_refusals_add_nothing(ctx: AppContext, request_fields: dict[str, object], field: str, words: str) -> None:
-    add_allowance(ctx, name="work", amount="100")
+    add_allowance(ctx, name="work", amount="100", default_alerts=False)
     fields: dict[str, object] = {"allowance": "work", **request_fields}
     with pytest.raises(UserInputError) as caught:
         alert_rules.add_rules(ctx, alert_rules.RuleRequest(**fields))  # type: ignore[arg-type]
@@ -127,7 +133,7 @@ def test_rule_refusals_add_nothing(ctx: AppContext, request_fields: dict[str, ob
 
 
 def test_snooze_is_bounded_and_shows_in_the_list(ctx: AppContext) -> None:
-    add_allowance(ctx, name="work", amount="100")
+    add_allowance(ctx, name="work", amount="100", default_alerts=False)
     [view] = alert_rules.add_rules(ctx, alert_rules.RuleRequest(allowance="work", percent=80.0))
     rule_id = view.rule.id
     assert alert_rules.snooze_rule(ctx, rule_id, "12h") == NOW + timedelta(hours=12)
@@ -141,7 +147,7 @@ def test_snooze_is_bounded_and_shows_in_the_list(ctx: AppContext) -> None:
 
 
 def test_check_history_and_remove(ctx: AppContext) -> None:
-    add_allowance(ctx, name="work", amount="100")
+    add_allowance(ctx, name="work", amount="100", default_alerts=False)
     alert_rules.add_rules(ctx, alert_rules.RuleRequest(allowance="work", percent=50.0))
     usage.add_spend(ctx, provider="openai", amount="60")
     fired = alert_rules.check_alerts(ctx, notify=False)

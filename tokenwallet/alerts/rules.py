@@ -28,6 +28,7 @@ class RuleKind(StrEnum):
     SPIKE = "spike"  # today's spend is k times the trailing median
     STALE = "stale"  # no successful sync for N hours
     PROVIDER = "provider"  # a provider-side signal (LiteLLM soft budget, OpenRouter limit, Codex window)
+    OFF_POLICY = "off_policy"  # usage this month outside an employer policy's restrictions
 
 
 class Signal(StrEnum):
@@ -87,7 +88,17 @@ class ProviderParams:
     account_id: str | None = None
 
 
-RuleParams = ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams
+@dataclass(frozen=True, slots=True)
+class OffPolicyParams:
+    """Fire when this month's usage outside a policy's restrictions costs more than ``min_amount``
+    (micro-USD; 0: any off-policy usage at all)."""
+
+    min_amount: int = 0
+
+
+RuleParams = (
+    ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams | OffPolicyParams
+)
 
 _PARAMS: dict[RuleKind, type[Any]] = {
     RuleKind.THRESHOLD: ThresholdParams,
@@ -96,10 +107,14 @@ _PARAMS: dict[RuleKind, type[Any]] = {
     RuleKind.SPIKE: SpikeParams,
     RuleKind.STALE: StaleParams,
     RuleKind.PROVIDER: ProviderParams,
+    RuleKind.OFF_POLICY: OffPolicyParams,
 }
 _KIND_OF: dict[type[Any], RuleKind] = {v: k for k, v in _PARAMS.items()}
 
-DEFAULT_PERCENTS = (50.0, 80.0, 95.0, 100.0)
+DEFAULT_PERCENTS = (80.0, 95.0, 100.0)
+"""The thresholds (percent of the granted value used) every new allowance gets."""
+DEFAULT_EXPIRY_DAYS = 3.0
+"""How long before a grant lapses with value unspent the default expiry rule warns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +207,10 @@ def validate(params: RuleParams) -> None:
                 f"A forecast margin is 0 to {MAX_DAYS:,} days (ten years), not {params.margin_days:g}.",
                 field="margin_days",
             )
+    elif isinstance(params, OffPolicyParams):
+        if params.min_amount < 0:
+            raise UserInputError("An off-policy rule's minimum amount cannot be negative.", field="min_amount")
+        _amount(params.min_amount, "min_amount", "off-policy minimum")
     elif isinstance(params, ProviderParams) and not 0 < params.percent <= 100:
         raise UserInputError(f"The percent {params.percent} is out of range; use 1-100.", field="percent")
 
@@ -206,8 +225,15 @@ def usable(rule: Rule) -> bool:
 
 
 def default_rules(allowance_id: str) -> list[Rule]:
-    """The rules a new allowance gets: actual thresholds at 50/80/95/100% used."""
-    return [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+    """The rules every new allowance gets, whichever way it is created.
+
+    Actual spend at 80, 95 and 100% of the granted value; the forecast "runs out before the
+    reset"; and a warning 3 days before a grant lapses with value unspent.
+    """
+    rules = [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+    rules.append(Rule(new_rule_id(), ForecastParams(margin_days=0.0), allowance_id))
+    rules.append(Rule(new_rule_id(), ExpiryParams(days_before=DEFAULT_EXPIRY_DAYS, min_unspent=1), allowance_id))
+    return rules
 
 
 def to_stored(rule: Rule, created_at: datetime) -> StoredRule:

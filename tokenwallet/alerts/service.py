@@ -12,29 +12,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.alerts.evaluate import ALARM, OK, Facts, Transition, evaluate
-from tokenwallet.alerts.rules import Rule, SpikeParams, from_stored, to_stored, usable
+from tokenwallet.alerts.rules import OffPolicyParams, Rule, SpikeParams, from_stored, to_stored, usable
 from tokenwallet.budget.engine import current_period
 from tokenwallet.budget.inputs import parse_duration
 from tokenwallet.budget.periods import zone
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.errors import StoredValueError, UserInputError
 from tokenwallet.ledger import alerts as store
-from tokenwallet.ledger import allowances, audit, snapshots, sync_state
+from tokenwallet.ledger import allowances, audit, policies, snapshots, sync_state
 from tokenwallet.ledger.alerts import AlertEvent
 from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status, stored_value_problem
+from tokenwallet.policy.off_policy import OffPolicySpend, month_of
 from tokenwallet.settings import Settings
 
 MAX_SUMMARY_LINES = 6
 log = logging.getLogger(__name__)
 
 
-def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
-    """Read what ``rules`` need from the ledger at ``now``.
+def gather_facts(db: Database, now: datetime, rules: Sequence[Rule], tz: ZoneInfo | None = None) -> Facts:
+    """Read what ``rules`` need from the ledger at ``now``; ``tz`` (default UTC) places the month.
 
     An allowance whose stored values are out of bounds is left out (its rules see no facts and
     stay quiet) with a warning in the log, so one bad value never stops the other alerts.
@@ -57,6 +60,12 @@ def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
             continue
         statuses[allowance.id] = status
         zones[allowance.id] = zone(allowance.timezone)
+    off_policy: list[OffPolicySpend] = []
+    month = ""
+    if any(isinstance(r.params, OffPolicyParams) for r in rules):
+        start, _end, month = month_of(now, tz or ZoneInfo("UTC"))
+        # one second past now: a bucket stamped exactly now counts, as it does in the status
+        off_policy = policies.off_policy_spend(db, start, now + timedelta(seconds=1))
     return Facts(
         now=now,
         statuses=statuses,
@@ -64,7 +73,16 @@ def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
         zones=zones,
         sync_states=sync_state.all_states(db),
         snapshots=snapshots.latest(db),
+        off_policy=off_policy,
+        month=month,
     )
+
+
+def _zone(settings: Settings) -> ZoneInfo:
+    try:
+        return settings.zone()
+    except (ValueError, OSError, KeyError):  # an unknown zone name: months in UTC rather than no alerts
+        return ZoneInfo("UTC")
 
 
 def _parse(text: str) -> time | None:
@@ -140,7 +158,8 @@ def run_alerts(
             log.warning(
                 "alert rule %s is skipped: %s is out of range; remove it and add it again", rule.id, rule.describe()
             )
-    transitions = evaluate(rules, gather_facts(db, now, rules), store.states(db)) if rules else []
+    facts = gather_facts(db, now, rules, _zone(settings)) if rules else None
+    transitions = evaluate(rules, facts, store.states(db)) if facts is not None else []
     snoozed = store.snoozes(db)
     quiet = in_quiet_hours(now, settings)
     recorded: list[AlertEvent] = []
@@ -177,8 +196,10 @@ def run_alerts(
     return recorded
 
 
-def add_rule(db: Database, rule: Rule, now: datetime) -> Rule:
-    """Store ``rule`` (checking its allowance exists) with an audit entry."""
+def add_rule(
+    db: Database, rule: Rule, now: datetime, *, actor: str = "user", details: dict[str, Any] | None = None
+) -> Rule:
+    """Store ``rule`` (checking its allowance exists) with an audit entry; ``details`` are added to it."""
     if rule.allowance_id is not None:
         rule = Rule(rule.id, rule.params, allowances.find(db, rule.allowance_id).id, rule.enabled, rule.notify_recovery)
     with db.atomic():
@@ -186,10 +207,11 @@ def add_rule(db: Database, rule: Rule, now: datetime) -> Rule:
         audit.append(
             db,
             at=now,
+            actor=actor,
             action="alert_rule.add",
             entity="alert_rule",
             entity_id=rule.id,
-            details={"rule": rule.describe(), "allowance_id": rule.allowance_id},
+            details={"rule": rule.describe(), "allowance_id": rule.allowance_id, **(details or {})},
         )
     return rule
 

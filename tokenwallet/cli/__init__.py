@@ -34,6 +34,7 @@ COMMAND_MODULES: dict[str, str] = {
     "guard": "tokenwallet.cli.guard",
     "agents": "tokenwallet.cli.agents",
     "mcp": "tokenwallet.cli.mcp",
+    "policy": "tokenwallet.cli.policy",
 }
 
 

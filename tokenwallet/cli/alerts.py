@@ -68,13 +68,19 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @click.option("--allowance", "allowance", help="The allowance the rule watches (name or id).")
 @click.option(
     "--kind",
-    type=click.Choice(["threshold", "forecast", "expiry", "spike", "stale", "provider"]),
+    type=click.Choice(["threshold", "forecast", "expiry", "spike", "stale", "provider", "off_policy"]),
     default="threshold",
     show_default=True,
 )
-@click.option("--defaults", is_flag=True, help="Add the default thresholds: 50, 80, 95 and 100% used.")
+@click.option(
+    "--defaults",
+    is_flag=True,
+    help="Add the default rules: 80, 95 and 100% used, runs out before the reset, 3 days before value lapses.",
+)
 @click.option("--percent", type=float, help="threshold: percent used; provider: percent of the limit or window.")
-@click.option("--absolute", help="threshold: spend in the period (dollars or tokens).")
+@click.option(
+    "--absolute", help="threshold: spend in the period (dollars or tokens); off_policy: only above this many dollars."
+)
 @click.option("--margin-days", type=float, default=0.0, help="forecast: run-out at least this early.")
 @click.option("--days", type=float, default=7.0, help="expiry: days before a grant lapses.")
 @click.option("--min-unspent", help="expiry: only when at least this much would lapse.")
@@ -93,7 +99,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @handle_errors
 @names_options
 def add_command(app: AppContext, /, as_json: bool, **options: Any) -> None:
-    """Add an alert rule (or the default thresholds) for an allowance or for accounts."""
+    """Add an alert rule (or the default rules) for an allowance or for accounts."""
     from tokenwallet.services.alert_rules import RuleRequest, add_rules
 
     added = add_rules(app, RuleRequest(**options))

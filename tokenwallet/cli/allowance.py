@@ -50,15 +50,21 @@ def allowance_group() -> None:
     is_flag=True,
     help="Count the API-equivalent value of subscription usage (ChatGPT, Claude plans) as spend (usd).",
 )
+@click.option(
+    "--no-default-alerts",
+    "no_default_alerts",
+    is_flag=True,
+    help="Add no alert rules (by default: 80/95/100% used, runs out before the reset, 3 days before value lapses).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new allowance as JSON.")
 @pass_app
 @handle_errors
 @names_options
-def add_command(app: AppContext, /, name: str, as_json: bool, **options: Any) -> None:
-    """Add an allowance NAME."""
+def add_command(app: AppContext, /, name: str, as_json: bool, no_default_alerts: bool, **options: Any) -> None:
+    """Add an allowance NAME, with the default alert rules unless --no-default-alerts."""
     from tokenwallet.services.allowances import add_allowance
 
-    stored = add_allowance(app, name=name, **options)
+    stored = add_allowance(app, name=name, default_alerts=not no_default_alerts, **options)
     if as_json:
         emit_json(allowance_json(stored))
     else:
@@ -66,6 +72,11 @@ def add_command(app: AppContext, /, name: str, as_json: bool, **options: Any) ->
             f"Added {stored.cadence.value} allowance {stored.name!r}: {format_amount(stored.amount, stored.unit)}"
             f" per period from {stored.starts_at.isoformat()} ({stored.timezone})."
         )
+        if not no_default_alerts:
+            click.echo(
+                "Alerts: 80%, 95% and 100% used; runs out before the reset; 3 days before value lapses unspent"
+                " (see `tokenwallet alerts list`)."
+            )
 
 
 @allowance_group.command("list")
@@ -106,15 +117,19 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @handle_errors
 def show_command(app: AppContext, name: str, as_json: bool) -> None:
     """Show one allowance: definition, stored grants and its status now."""
+    from tokenwallet.cli.policy_json import link_json
     from tokenwallet.cli.status import status_json
+    from tokenwallet.services.policy import ownership
     from tokenwallet.services.status import allowance_figures
 
     shown = allowance_figures(app, name)
     allowance = shown.allowance
+    link = ownership(app, allowance.id)
     payload: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "allowance": allowance_json(allowance),
         "status": status_json(shown.status, allowance),
+        "policy": link_json(link),
     }
     if as_json:
         emit_json(payload)
@@ -122,6 +137,9 @@ def show_command(app: AppContext, name: str, as_json: bool) -> None:
     s = payload["status"]
     f = s["formatted"]
     click.echo(f"{allowance.name}: {format_amount(allowance.amount, allowance.unit)} {allowance.cadence.value}")
+    if link is not None:
+        owned = ", ".join(name.replace("_", " ") for name in link.owned)
+        click.echo(f"  policy     set by {link.policy_id} revision {link.revision}, which owns its {owned}")
     click.echo(f"  period     {s['period_start'].isoformat()} .. {s['period_end'].isoformat()}")
     click.echo(
         f"  granted    {f['granted']}   spent {f['spent']}   remaining {f['remaining']}   expired {f['expired']}"

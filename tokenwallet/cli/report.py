@@ -16,7 +16,7 @@ from tokenwallet.domain.errors import OutputExistsError, UserInputError
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "pdf"]), default="csv", show_default=True)
 @click.option(
     "--table",
-    type=click.Choice(["usage", "allowances", "groups", "daily", "alerts", "audit"]),
+    type=click.Choice(["usage", "allowances", "groups", "daily", "alerts", "audit", "off_policy"]),
     default="usage",
     show_default=True,
     help="CSV only: which table of the report.",

@@ -13,6 +13,7 @@ from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.meter_json import formatted_extra, meter_json, suggestion_json
 from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table, warn
+from tokenwallet.cli.policy_json import link_json, off_policy_json
 from tokenwallet.cli.time_option import use_time
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, Unit
@@ -140,14 +141,42 @@ def collect(app: AppContext) -> dict[str, Any]:
     for reason in report.left_out:
         warn(f"left out of the status: {reason}")
     states = list(report.sync_states)
+    allowances = []
+    for f in report.allowances:
+        item = status_json(f.status, f.allowance)
+        item["policy"] = link_json(report.policy_links.get(f.allowance.id))
+        allowances.append(item)
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "generated_at": report.generated_at,
-        "allowances": [status_json(f.status, f.allowance) for f in report.allowances],
+        "allowances": allowances,
         "accounts": [account_json(a, states) for a in report.accounts],
         "snapshots": [snapshot_json(s) for s in report.snapshots],
+        "off_policy": [off_policy_json(s) for s in report.off_policy],
         "suggestions": [suggestion_json(s) for s in report.suggestions],
     }
+
+
+def _policy_lines(document: dict[str, Any]) -> None:
+    """Which allowances a policy sets, and this month's usage outside its restrictions."""
+    by_policy: dict[tuple[str, int], list[str]] = {}
+    for a in document["allowances"]:
+        if a["policy"] is not None:
+            by_policy.setdefault((a["policy"]["policy_id"], a["policy"]["revision"]), []).append(a["name"])
+    for (policy_id, revision), names in sorted(by_policy.items()):
+        click.echo(f"Set by policy {policy_id} revision {revision}: {', '.join(names)}.")
+    for spend in document["off_policy"]:
+        if not spend["routes"]:
+            continue
+        worst = spend["routes"][0]
+        region = f" region {worst['region']}" if worst["region"] else ""
+        tokens = f" and {spend['tokens']:,} tokens" if spend["tokens"] else ""
+        click.echo(
+            f"Off-policy this month ({spend['policy_id']}): {spend['formatted']['cost']}{tokens} "
+            f"in {spend['rows']} row{'s' if spend['rows'] != 1 else ''}; most in {worst['provider']} "
+            f"{worst['model'] or '(no model)'}{region} ({'; '.join(worst['reasons'])}). "
+            "See `tokenwallet policy show`."
+        )
 
 
 @click.command("status")
@@ -193,6 +222,7 @@ def status_command(app: AppContext, as_json: bool, at: str | None) -> None:
                 click.echo(f"{a['name']}: {a['formatted']['estimated_spent']} of the spend is estimated.")
             for note in a["notes"]:
                 click.echo(f"{a['name']}: {note}")
+        _policy_lines(document)
     for suggestion in report_suggestions(document):
         click.echo(suggestion)
     if document["accounts"]:

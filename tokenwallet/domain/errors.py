@@ -11,6 +11,8 @@ a message is gone wherever the message is shown or stored.
     ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
     │   │                           the input it is about, so a front-end can point at it
     │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   ├── PolicyFileError ....... an employer policy file breaks the policy format; ``problems``
+    │   │                           has one line per mistake, naming its line and field
     │   └── OutputExistsError ..... the file to write exists and replacing it was not allowed
     ├── OutputError ............... a file the user asked for (a report) could not be written
     ├── ConfigError ............... the settings file cannot be used
@@ -34,7 +36,7 @@ a message is gone wherever the message is shown or stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from tokenwallet.domain.redaction import redact
@@ -72,6 +74,19 @@ def input_field(field: str) -> Iterator[None]:
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
+
+
+class PolicyFileError(UserInputError):
+    """A policy file cannot be imported as it is; nothing was written.
+
+    ``problems`` holds one line per mistake, e.g. ``line 14, allowance[0].cadence: 'fortnightly'
+    is not one of daily, weekly, ...``; ``field`` is the path of the first one.
+    """
+
+    def __init__(self, source: str, problems: Sequence[str], *, field: str | None = None) -> None:
+        listed = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source} is not a valid policy file; change it and import it again:\n{listed}", field=field)
+        self.problems = tuple(problems)
 
 
 class OutputExistsError(UserInputError):

@@ -155,7 +155,7 @@ def scope_for(db: Database, allowance: Allowance) -> SpendScope:
 
 
 _ROLLUPS: tuple[tuple[int, str], ...] = ((86_400, "usage_daily"), (3_600, "usage_hourly"))
-"""Rollup tables (see migration m004), coarsest first, with the length of their unit in seconds."""
+"""Rollup tables (see migration m005), coarsest first, with the length of their unit in seconds."""
 
 
 def pieces(low: int, high: int, *, raw: bool = False) -> list[tuple[str | None, int, int]]:

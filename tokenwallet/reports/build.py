@@ -21,9 +21,10 @@ from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, 
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.limits import MAX_TIME, MIN_TIME
+from tokenwallet.domain.money import format_money
 from tokenwallet.domain.redaction import redact
 from tokenwallet.ledger import alerts as alert_store
-from tokenwallet.ledger import allowances, audit
+from tokenwallet.ledger import allowances, audit, policies
 from tokenwallet.ledger import report_queries as q
 from tokenwallet.ledger.counting import ledger_count
 from tokenwallet.ledger.db import to_epoch
@@ -36,6 +37,7 @@ from tokenwallet.reports.model import (
     DayTotal,
     GroupLine,
     MonthlyReport,
+    OffPolicyLine,
     Totals,
     UsageLine,
 )
@@ -237,6 +239,14 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
     notes.extend(meter.notes)
     if now < end:
         notes.append(f"The month is not over: figures are as of {now:%Y-%m-%d %H:%M} UTC.")
+    off_policy = _off_policy(db, start, min(end, now.replace(microsecond=0) + timedelta(seconds=1)))
+    for policy_id in dict.fromkeys(o.policy_id for o in off_policy):
+        mine = [o for o in off_policy if o.policy_id == policy_id]
+        rows = sum(o.rows for o in mine)
+        notes.append(
+            f"Usage outside the employer policy {policy_id!r}: {format_money(sum(o.cost_micros for o in mine))} "
+            f"in {rows} row{'s' if rows != 1 else ''} (see the off_policy table)."
+        )
 
     return MonthlyReport(
         month=f"{year:04d}-{mon:02d}",
@@ -281,4 +291,24 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         ),
         compensation=_compensation(lines, settings),
         notes=tuple(redact(n) for n in notes),
+        off_policy=off_policy,
+    )
+
+
+def _off_policy(db: Database, start: datetime, end: datetime) -> tuple[OffPolicyLine, ...]:
+    """The month's usage outside each imported policy's restrictions, one line per route."""
+    return tuple(
+        OffPolicyLine(
+            spend.policy_id,
+            spend.revision,
+            redact(o.route.provider),
+            redact(o.route.model),
+            o.route.region,
+            o.route.cost_micros,
+            o.route.tokens,
+            o.route.rows,
+            "; ".join(o.reasons),
+        )
+        for spend in policies.off_policy_spend(db, start, end)
+        for o in spend.routes
     )

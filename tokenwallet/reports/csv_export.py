@@ -122,6 +122,23 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[MonthlyReport], Iterable[Sequ
         ("at_utc", "actor", "action", "entity", "entity_id"),
         lambda r: ((_utc(a.at), a.actor, a.action, a.entity, a.entity_id) for a in r.audit),
     ),
+    "off_policy": (
+        ("policy_id", "revision", "provider", "model", "region", "cost_usd", "tokens", "rows", "reasons"),
+        lambda r: (
+            (
+                o.policy_id,
+                o.revision,
+                o.provider,
+                o.model,
+                o.region,
+                usd_text(o.cost_micros),
+                o.tokens,
+                o.rows,
+                o.reasons,
+            )
+            for o in r.off_policy
+        ),
+    ),
 }
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
 
 from tokenwallet.alerts import rules as r
 from tokenwallet.alerts import service
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from tokenwallet.app import AppContext
 
 _ALLOWANCE_KINDS = (r.RuleKind.THRESHOLD, r.RuleKind.FORECAST, r.RuleKind.EXPIRY, r.RuleKind.SPIKE)
-_REQUEST_FIELD = {"days_before": "days"}
+_REQUEST_FIELD = {"days_before": "days", "min_amount": "absolute"}
 """Rule parameters whose name differs from the :class:`RuleRequest` field that sets them."""
 
 
@@ -33,7 +35,7 @@ class RuleRequest:
     """A rule to add, as the user gave it; fields a kind does not use are ignored.
 
     ``allowance`` is a name or id; ``absolute`` and ``min_unspent`` are amounts as typed, in the
-    allowance's unit; ``defaults`` adds the default thresholds (50, 80, 95 and 100% used).
+    allowance's unit; ``defaults`` adds the rules a new allowance gets (:func:`default_rules`).
     """
 
     kind: str = "threshold"
@@ -75,6 +77,10 @@ def _params(request: RuleRequest, kind: r.RuleKind, unit: Unit) -> r.RuleParams:
         params = r.ExpiryParams(days_before=request.days, min_unspent=least)
     elif kind is r.RuleKind.SPIKE:
         params = r.SpikeParams(factor=request.factor, trailing_days=request.trailing_days)
+    elif kind is r.RuleKind.OFF_POLICY:
+        with input_field("absolute"):
+            least = parse_amount(request.absolute, Unit.USD, what="off-policy minimum") if request.absolute else 0
+        params = r.OffPolicyParams(min_amount=least)
     elif kind is r.RuleKind.STALE:
         params = r.StaleParams(hours=request.hours, account_id=request.account)
     else:
@@ -105,8 +111,8 @@ def build_rules(ctx: AppContext, request: RuleRequest) -> tuple[list[r.Rule], Al
             allowance = allowances.find(ctx.ledger(), request.allowance)
     if request.defaults:
         if allowance is None:
-            raise UserInputError("The default thresholds are for an allowance; name the allowance.", field="allowance")
-        return r.default_rules(allowance.id), allowance
+            raise UserInputError("The default rules are for an allowance; name the allowance.", field="allowance")
+        return default_rules(allowance.id), allowance
     if kind in _ALLOWANCE_KINDS and allowance is None:
         raise UserInputError(f"A {kind.value} rule watches an allowance; name the allowance.", field="allowance")
     params = _params(request, kind, allowance.unit if allowance else Unit.USD)
@@ -114,8 +120,38 @@ def build_rules(ctx: AppContext, request: RuleRequest) -> tuple[list[r.Rule], Al
     return [rule], allowance
 
 
+def default_rules(allowance_id: str) -> list[r.Rule]:
+    """The rules every new allowance gets (see :func:`tokenwallet.alerts.rules.default_rules`).
+
+    Actual spend at 80, 95 and 100% used; the forecast "runs out before the reset"; and a
+    warning 3 days before a grant lapses with value unspent.  They are ordinary rules: listed,
+    snoozed and removed like any other.
+    """
+    return r.default_rules(allowance_id)
+
+
+def add_default_rules(
+    db: Database,
+    allowance_id: str,
+    now: datetime,
+    *,
+    actor: str = "user",
+    details: dict[str, Any] | None = None,
+) -> list[r.Rule]:
+    """Store :func:`default_rules` for a new allowance, each with its audit entry (marked ``default``).
+
+    The one place every way of creating an allowance (the command line, the settings dialog, a
+    policy import) gets its default alerts from; call it in the transaction that adds the allowance.
+    """
+    with db.atomic():
+        return [
+            service.add_rule(db, rule, now, actor=actor, details={"default": True, **(details or {})})
+            for rule in default_rules(allowance_id)
+        ]
+
+
 def add_rules(ctx: AppContext, request: RuleRequest) -> list[RuleView]:
-    """Add the rule described by ``request`` (or the default thresholds), each with an audit entry."""
+    """Add the rule described by ``request`` (or the default rules), each with an audit entry."""
     rules, allowance = build_rules(ctx, request)
     db = ctx.ledger()
     now = ctx.clock()

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
 
 from tokenwallet.budget.inputs import parse_amount, parse_cadence, parse_days, parse_unit, parse_when, parse_zone
 from tokenwallet.budget.periods import period_at
@@ -20,7 +23,9 @@ from tokenwallet.domain.allowance import Allowance, Cadence, RolloverPolicy, Sco
 from tokenwallet.domain.errors import UserInputError, input_field
 from tokenwallet.domain.money import micros_to_decimal
 from tokenwallet.ledger import accounts, allowances
+from tokenwallet.services.alert_rules import add_default_rules
 from tokenwallet.services.local_zone import local_zone_name
+from tokenwallet.services.policy_owned import refuse_policy_owned
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -170,10 +175,13 @@ def add_allowance(
     providers: Sequence[str] = (),
     models: Sequence[str] = (),
     backing_account: str | None = None,
+    default_alerts: bool = True,
     count_subscriptions: bool = False,
 ) -> Allowance:
     """Validate (see :func:`build_allowance`) and store a new allowance; returns it as stored.
 
+    With ``default_alerts`` it gets the default alert rules
+    (:func:`tokenwallet.services.alert_rules.default_rules`) in the same transaction.
     ``count_subscriptions``: a usd allowance counts the API-equivalent value of subscription usage.
     """
     allowance = build_allowance(
@@ -195,7 +203,28 @@ def add_allowance(
         backing_account=backing_account,
         count_subscriptions=count_subscriptions,
     )
-    return allowances.add(ctx.ledger(), allowance, at=ctx.clock())
+    return store_allowance(ctx.ledger(), allowance, at=ctx.clock(), default_alerts=default_alerts)
+
+
+def store_allowance(
+    db: Database,
+    allowance: Allowance,
+    *,
+    at: datetime,
+    default_alerts: bool = True,
+    actor: str = "user",
+    details: dict[str, Any] | None = None,
+) -> Allowance:
+    """Store a validated allowance and, with ``default_alerts``, its default alert rules, atomically.
+
+    Every way of creating an allowance goes through here, so each gets the same defaults;
+    ``actor`` and ``details`` go into the audit entries (a policy import names itself).
+    """
+    with db.atomic():
+        stored = allowances.add(db, allowance, at=at, actor=actor, details=details)
+        if default_alerts:
+            add_default_rules(db, stored.id, at, actor=actor, details=details)
+    return stored
 
 
 def edited_allowance(
@@ -273,6 +302,7 @@ def edit_allowance(
         rollover_cap=rollover_cap,
         scope=scope,
     )
+    refuse_policy_owned(db, before, edited)
     return allowances.replace(db, edited, at=ctx.clock())
 
 
@@ -325,6 +355,7 @@ def change_allowance(
     )
     if count_subscriptions is not None:
         edited = replace(edited, count_subscriptions=count_subscriptions)
+    refuse_policy_owned(db, before, edited)
     return allowances.replace(db, edited, at=ctx.clock())
 
 

@@ -8,7 +8,8 @@ allowance (:func:`allowance_figures`) raises :class:`~tokenwallet.domain.errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,11 @@ from tokenwallet.domain.allowance import Allowance, AllowanceStatus
 from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.domain.meter import LinkSuggestion
 from tokenwallet.domain.usage import BalanceSnapshot
-from tokenwallet.ledger import accounts, allowances, snapshots, sync_state
+from tokenwallet.ledger import accounts, allowances, policies, snapshots, sync_state
 from tokenwallet.ledger.checked_status import checked_status
+from tokenwallet.ledger.policies import PolicyLink
+from tokenwallet.policy.off_policy import OffPolicySpend
+from tokenwallet.services.policy_value import off_policy_spend
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -45,6 +49,10 @@ class StatusReport:
     snapshots: tuple[BalanceSnapshot, ...]
     left_out: tuple[str, ...] = ()
     """Why an allowance is missing from ``allowances`` (a stored value out of bounds), one line each."""
+    policy_links: Mapping[str, PolicyLink] = field(default_factory=dict)
+    """The employer policy that created an allowance, by allowance id (absent: made by hand)."""
+    off_policy: tuple[OffPolicySpend, ...] = ()
+    """This month's usage outside each imported policy's restrictions (none: no restrictions)."""
     suggestions: tuple[LinkSuggestion, ...] = ()
     """Agent-log sources that look billed through an API account but are not linked (counted twice?)."""
 
@@ -78,6 +86,8 @@ def status_report(ctx: AppContext) -> StatusReport:
         sync_states=tuple(sync_state.all_states(db)),
         snapshots=tuple(snapshots.latest(db)),
         left_out=tuple(left_out),
+        policy_links={link.allowance_id: link for link in policies.links(db)},
+        off_policy=tuple(off_policy_spend(ctx)),
         suggestions=tuple(link_suggestions(db, now)),
     )
 

@@ -1,4 +1,4 @@
-"""m004: streams and confidences for the counting rule.
+"""m005: streams and confidences for the counting rule.
 
 * ``usage.confidence`` also takes ``gateway`` (spend a gateway recorded for the key) and
   ``subscription`` (usage under a subscription plan).  SQLite cannot change a CHECK constraint, so
@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from tokenwallet.ledger.migrations.script import run_script
 
-NAME = "m004_streams"
+NAME = "m005_streams"
 
 _SOURCES = "'api_usage','api_cost','balance','local_log','manual'"
 _CONFIDENCE = "'billed','gateway','reported','estimated','subscription'"
@@ -157,10 +157,10 @@ def migrate(db: Database) -> None:
         DROP TABLE usage_daily;
         DROP INDEX usage_by_time;
         DROP INDEX usage_by_account_time;
-        ALTER TABLE usage RENAME TO usage_before_m004;
+        ALTER TABLE usage RENAME TO usage_before_m005;
         {_USAGE}
-        INSERT INTO usage ({_COLUMNS}) SELECT {_COLUMNS} FROM usage_before_m004 ORDER BY id;
-        DROP TABLE usage_before_m004;
+        INSERT INTO usage ({_COLUMNS}) SELECT {_COLUMNS} FROM usage_before_m005 ORDER BY id;
+        DROP TABLE usage_before_m005;
         ALTER TABLE accounts ADD COLUMN billed_by TEXT REFERENCES accounts(id);
         ALTER TABLE accounts ADD COLUMN subscription INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE allowances ADD COLUMN count_subscriptions INTEGER NOT NULL DEFAULT 0;
