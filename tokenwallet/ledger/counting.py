@@ -147,19 +147,59 @@ def _segment_of(bounds: Sequence[int], at: int) -> int | None:
     return lo
 
 
+def _gaps(spans: Sequence[tuple[int, int]], low: int, high: int) -> list[tuple[int, int]]:
+    """The parts of ``[low, high)`` that ``spans`` (merged, in order) leave uncovered."""
+    gaps: list[tuple[int, int]] = []
+    at = low
+    for a, b in spans:
+        if a > at:
+            gaps.append((at, a))
+        at = max(at, b)
+    if at < high:
+        gaps.append((at, high))
+    return gaps
+
+
 def _covered(
-    db: Database, meter: Meter, low: int, high: int, segments: Sequence[tuple[int, int]], *, raw: bool
+    db: Database,
+    meter: Meter,
+    base: Sequence[dict[Key, int]],
+    segments: Sequence[tuple[int, int]],
+    *,
+    raw: bool,
 ) -> list[dict[Key, int]]:
-    """Per segment: the amounts of covered streams in buckets their covering account has reported."""
+    """Per segment: the amounts of covered streams in the time their covering account has reported.
+
+    A covering account usually has reported all but the last hours, so a segment's covered amount is
+    read as the stream's whole amount in the segment (``base``, already read) less what lies in the
+    gaps, or directly from the covered parts when those are fewer.  Only hourly (not daily) buckets
+    of a covered stream are superseded: agent-log streams have no daily buckets.
+    """
     out: list[dict[Key, int]] = [{} for _ in segments]
     rules = meter.rules
+    low, high = segments[0][0], segments[-1][1]
     for stream, account in sorted(rules.covers.items()):
         spans = clip(merge_spans(reported_spans(db, meter.scope, account, low - DAY, high)), low, high)
+        if not spans:
+            continue
         for i, (lo, hi) in enumerate(segments):
-            for a, b in clip(spans, lo, hi):
-                for key, amount in amounts(db, meter.scope, a, b, raw=raw, accounts=[stream]).items():
-                    if rules.covering(key[0], rules.lane(key[0], key[1])) is not None:
-                        out[i][key] = out[i].get(key, 0) + amount
+            inside = clip(spans, lo, hi)
+            if not inside:
+                continue
+            gaps = _gaps(inside, lo, hi)
+            if len(gaps) <= len(inside):
+                found = {k: v for k, v in base[i].items() if k[0] == stream}
+                for a, b in gaps:
+                    for key, amount in amounts(db, meter.scope, a, b, raw=raw, accounts=[stream]).items():
+                        found[key] = found.get(key, 0) - amount
+            else:
+                found = {}
+                for a, b in inside:
+                    for key, amount in amounts(db, meter.scope, a, b, raw=raw, accounts=[stream]).items():
+                        found[key] = found.get(key, 0) + amount
+            for key, amount in found.items():
+                if amount and not key[2] and rules.covering(key[0], rules.lane(key[0], key[1])) is not None:
+                    out[i][key] = out[i].get(key, 0) + amount
     return out
 
 
@@ -232,7 +272,7 @@ def count_segments(
                     by="hourly usage" if weights else "hours",
                 )
             )
-    covered = _covered(db, meter, bounds[0], bounds[-1], segments, raw=raw) if meter.rules.covers else None
+    covered = _covered(db, meter, base, segments, raw=raw) if meter.rules.covers else None
     tally = Tally(meter.rules)
     points: list[SpendPoint] = []
     for i, totals in enumerate(base):

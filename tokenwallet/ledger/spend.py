@@ -335,18 +335,42 @@ def hourly_profile(db: Database, accounts: Sequence[str], low: int, high: int) -
 
 
 def reported_spans(db: Database, scope: SpendScope, account: str, low: int, high: int) -> list[tuple[int, int]]:
-    """The time ``account`` has reported: its buckets (rows that count in the scope) starting in ``[low, high)``.
+    """The time ``account`` has reported in ``[low, high)``: each UTC day on which it has rows that count
+    in the scope, up to when that day was last polled.
 
-    A bucket still filling covers only the time up to when it was recorded, so a span is
-    ``[bucket_start, min(bucket_end, recorded_at))``; a stream the account covers is replaced there.
+    A day counts whole once it was polled after it ended (the usual case: polls re-read the day
+    before); the last two days with rows are read for when they were recorded, so a day still
+    filling covers only ``[day, recorded_at)``.  A stream the account covers is replaced there.
+    Whole days come from the daily rollup; scopes with models read the rows.
     """
-    where, params = scope.where([account])
-    rows = db.execute(
-        f"SELECT bucket_start, bucket_end, MAX(recorded_at) FROM usage WHERE account_id = ? AND bucket_start >= ? "
-        f"AND bucket_start < ? AND {where} GROUP BY 1, 2 ORDER BY 1",
-        [account, low, high, *params],
-    ).fetchall()
-    return [(int(a), max(int(a) + 1, min(int(b), int(seen)))) for a, b, seen in rows]
+    first = low - low % 86_400
+    if scope.reads_rows:
+        where, params = scope.where([account])
+        found = db.execute(
+            f"SELECT DISTINCT bucket_start - bucket_start % 86400 FROM usage WHERE account_id = ? "
+            f"AND bucket_start >= ? AND bucket_start < ? AND {where} ORDER BY 1",
+            [account, first, high, *params],
+        ).fetchall()
+    else:
+        where, params = scope.rollup_where([account])
+        found = db.execute(
+            f"SELECT start FROM usage_daily WHERE start >= ? AND start < ? AND {where} "
+            f"GROUP BY start HAVING SUM({scope.column}) != 0 ORDER BY 1",
+            [first, high, *params],
+        ).fetchall()
+    days = [int(r[0]) for r in found]
+    spans = [(day, day + 86_400) for day in days]
+    raw_where, raw_params = scope.where([account])
+    for i in range(max(0, len(spans) - 2), len(spans)):
+        day = spans[i][0]
+        seen = db.execute(
+            f"SELECT MAX(recorded_at) FROM usage WHERE account_id = ? AND bucket_start >= ? AND bucket_start < ? "
+            f"AND {raw_where}",
+            [account, day, day + 86_400, *raw_params],
+        ).fetchone()[0]
+        if seen is not None:
+            spans[i] = (day, max(day + 1, min(day + 86_400, int(seen))))
+    return spans
 
 
 def unpriced_rows(
