@@ -31,6 +31,12 @@ FAULTS = (
     "extra_fields",
     "missing_optional",
     "revoked",
+    "empty_object",
+    "huge_numbers",
+    "non_finite",
+    "deep_nesting",
+    "retry_after_huge",
+    "retry_after_far_date",
 )
 CONNECTION_FAULTS = frozenset({"slow", "timeout", "reset"})
 
