@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from tokenwallet.domain.errors import ProviderSchemaError
@@ -28,6 +30,7 @@ _HUGE_INT = 10**_MAX_INT_DIGITS
 _SHOWN = 60  # characters of an offending value quoted in an error message
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # as signed bytes: +1, +1, -1, -1
 
 
 def _error(provider: str, what: str, status: int | None = 200) -> ProviderSchemaError:
@@ -43,18 +46,16 @@ def _shown(value: Any) -> str:
 
 
 # --- whole bodies ----------------------------------------------------------------------------------
-def nesting_depth(raw: bytes) -> int:
-    """The deepest nesting of ``[`` and ``{`` in a JSON text, ignoring brackets inside strings."""
-    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
-        return MAX_DEPTH  # cannot be deeper: skip the scan for ordinary bodies
-    depth = deepest = 0
-    for byte in _STRINGS.sub(b'""', raw).translate(None, _NOT_BRACKETS):
-        if byte in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether a JSON text nests ``[`` and ``{`` more than ``limit`` levels (brackets in strings aside).
+
+    Linear and in C: strings are blanked, every other byte but brackets dropped, brackets become
+    +1/-1 and the deepest point is the largest running sum.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # too few brackets to be that deep: ordinary bodies skip the scan
+    steps = array("b", _STRINGS.sub(b'""', raw).translate(_STEPS, _NOT_BRACKETS))
+    return max(accumulate(steps), default=0) > limit
 
 
 def _parse_int(text: str) -> int:
@@ -69,7 +70,7 @@ def load_json(raw: bytes, provider: str, status: int | None = 200) -> Any:
     ``NaN``, ``Infinity`` and overflowing numbers such as ``1e400`` are decoded (as floats) and
     refused later by the reader of the field, so that the message can name the field.
     """
-    if nesting_depth(raw) > MAX_DEPTH:
+    if too_deep(raw):
         raise _error(provider, f"JSON nested more than {MAX_DEPTH} levels deep (HTTP {status})", status)
     try:
         return json.loads(raw, parse_int=_parse_int)
