@@ -156,6 +156,8 @@ def _set(root: Any, path: JsonPath, new: Any) -> Any:
 
 
 _BOUNDARY = [2**53, 2**53 + 1, 2**63 - 1, 2**63, 2**64 + 1, -1, -(2**63), 10**12, 10**12 + 1, 10**14, 1e30, -1e30]
+_EXTREMES = [2**53, 2**53 - 1, 10**12, -(10**12), 10**14, -(10**14), 0, -1, 1, "1000000000000", "-1000000000000"]
+"""Values just inside the bounds: harmless alone, but sums and differences of them may not be."""
 
 
 def _tweaks(value: Any) -> st.SearchStrategy[Any]:
@@ -183,9 +185,15 @@ def mutated_json(draw: st.DrawFn, seeds: list[Any]) -> bytes:
         leaves = [p for p in paths if not isinstance(_get(value, p), dict | list)]
         pool = leaves if leaves and draw(st.integers(0, 3)) else paths  # mostly a field, sometimes a container
         path = pool[draw(st.integers(0, len(pool) - 1))]
-        op = draw(st.sampled_from(["tweak"] * 4 + ["replace"] * 2 + ["drop", "swap", "nest", "duplicate"]))
+        op = draw(st.sampled_from(["tweak"] * 4 + ["replace"] * 2 + ["drop", "swap", "nest", "duplicate", "extremes"]))
         current = _get(value, path)
-        if op == "drop" and path:
+        if op == "extremes":  # every number next to this field goes to an extreme that is still in bounds
+            parent = _get(value, path[:-1]) if path else value
+            if isinstance(parent, dict):
+                for key, child in parent.items():
+                    if isinstance(child, int | float | str) and not isinstance(child, bool) and _numeric(child):
+                        parent[key] = draw(st.sampled_from(_EXTREMES))
+        elif op == "drop" and path:
             parent = _get(value, path[:-1])
             del parent[path[-1]]
         elif op == "swap" and path:
@@ -214,6 +222,16 @@ def mutated_json(draw: st.DrawFn, seeds: list[Any]) -> bytes:
     if garble == "bom":
         return b"\xef\xbb\xbf" + raw
     return raw
+
+
+def _numeric(value: int | float | str) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def encode(value: Any) -> bytes:

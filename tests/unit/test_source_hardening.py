@@ -314,3 +314,38 @@ def test_hostile_error_bodies_still_map_to_the_status(body: bytes) -> None:
     with make_client(transport=httpx.MockTransport(handler)) as client, pytest.raises(AuthError) as info:
         get_json(client, "https://api.example.com/x", provider="demo", headers={})
     assert len(str(info.value)) < 400
+
+
+# --- found by the fuzz run: sums and differences of in-bound values -------------------------------
+def test_anthropic_cache_writes_that_add_up_beyond_two_to_the_53() -> None:
+    body = _fixture("anthropic", "messages.json")
+    body["data"][0]["results"][0]["cache_creation"] = {
+        "ephemeral_5m_input_tokens": MAX_TOKENS,  # each one within bounds
+        "ephemeral_1h_input_tokens": 1,
+    }
+    _schema_error(
+        lambda: _run(anthropic.fetch, "https://api.anthropic.com", {"/usage_report/messages": body}),
+        provider="anthropic",
+        field="cache_creation",
+    )
+
+
+def test_litellm_budget_left_beyond_the_money_bound() -> None:
+    body = _fixture("litellm", "key_info.json")
+    body["info"]["max_budget"], body["info"]["spend"] = MAX_USD, -1  # each one within bounds
+    _schema_error(
+        lambda: _run(litellm.fetch, "https://llm.corp.example", {"/key/info": body}),
+        provider="litellm",
+        field="key.max_budget - spend",
+    )
+
+
+def test_openrouter_credits_left_beyond_the_money_bound() -> None:
+    key = _fixture("openrouter", "key.json")
+    key["data"]["is_management_key"] = True
+    credits = {"data": {"total_credits": -MAX_USD, "total_usage": MAX_USD}}
+    _schema_error(
+        lambda: _run(openrouter.fetch, "https://openrouter.ai/api/v1", {"/key": key, "/credits": credits}),
+        provider="openrouter",
+        field="total_credits - total_usage",
+    )

@@ -114,6 +114,14 @@ def count(row: dict[str, Any], key: str, provider: str, *, required: bool = Fals
     return int(value)
 
 
+def count_sum(provider: str, what: str, *counts: int) -> int:
+    """Counts added into one stored count (e.g. 5-minute plus 1-hour cache writes), still within 2^53."""
+    total = sum(counts)
+    if total > MAX_TOKENS:
+        raise _error(provider, f"{what} adds up to more than 2^53")
+    return total
+
+
 def _amount(value: Any, provider: str, what: str, bound: int) -> Decimal:
     """A finite number (JSON number or decimal string) within ±``bound``, exactly as written."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -152,6 +160,14 @@ def cents(value: Any, provider: str, what: str) -> Micros:
     if value is None:
         raise _error(provider, f"{what} is missing")
     return _micros(cents_to_micros, _amount(value, provider, what, MAX_USD * 100), provider, what)
+
+
+def left(limit: Micros, spent: Micros, provider: str, what: str) -> Micros:
+    """What is left of ``limit`` after ``spent`` (both bounded), itself within ±10^12 USD."""
+    remaining = limit - spent
+    if not -MAX_MICROS <= remaining <= MAX_MICROS:
+        raise _error(provider, f"{what} is beyond ±${MAX_USD:,}")
+    return remaining
 
 
 # --- times -----------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def fetch(
                         confidence=Confidence.REPORTED,
                         input_tokens=p.count(row, "uncached_input_tokens", PROVIDER, required=True),
                         cached_input_tokens=p.count(row, "cache_read_input_tokens", PROVIDER),
-                        cache_write_tokens=write_5m + write_1h,
+                        cache_write_tokens=p.count_sum(PROVIDER, "cache_creation", write_5m, write_1h),
                         output_tokens=p.count(row, "output_tokens", PROVIDER, required=True),
                         kind="messages",
                         api_key=api_key,

@@ -50,7 +50,7 @@ def _snapshot(account_id: str, name: str, row: dict[str, Any], now: datetime) ->
         observed_at=now,
         spent_micros=spend,
         limit_micros=budget,
-        remaining_micros=None if budget is None else budget - spend,
+        remaining_micros=None if budget is None else p.left(budget, spend, PROVIDER, f"{name}.max_budget - spend"),
         soft_limit_micros=soft,
         period=p.text(row, "budget_duration", PROVIDER),
         resets_at=p.moment(row.get("budget_reset_at"), PROVIDER, f"{name}.budget_reset_at"),

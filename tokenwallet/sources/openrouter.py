@@ -100,7 +100,7 @@ def fetch(
                 observed_at=now,
                 spent_micros=used,
                 limit_micros=total,
-                remaining_micros=total - used,
+                remaining_micros=p.left(total, used, PROVIDER, "total_credits - total_usage"),
             )
         )
     yield Page(records=records, snapshots=tuple(snapshots), cursor={"since": int(now.timestamp())})
