@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from tokenwallet.cli import cli
 from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.limits import MAX_DAYS
 from tokenwallet.emulator import start_emulator
 from tokenwallet.ledger import accounts as accounts_db
 from tokenwallet.ledger import sync_state as sync_db
@@ -135,3 +136,18 @@ def test_poll_once_polls_every_account_after_an_absurd_retry_after(home: Path, l
     assert set(outcomes) == set(ids)
     assert [outcomes[i]["error_kind"] for i in ids] == ["rate_limited", "schema", ""]
     assert outcomes[ids[2]]["ok"]
+
+
+def test_an_absurd_poll_interval_is_ten_years_not_an_overflow(db, service, emulator, now) -> None:  # type: ignore[no-untyped-def]
+    account = Account(
+        id="deepseek-1",
+        kind=AccountKind.DEEPSEEK,
+        label="deepseek",
+        base_url=emulator.base_url("deepseek"),
+        config={"poll_interval_minutes": 99999999999999},
+    )
+    accounts_db.add(db, account, at=now)
+    service.secrets.set(account.id, ApiKey(emulator.keys["deepseek"]))
+    assert service.poll(account.id).ok
+    due = sync_db.get(db, account.id).next_due
+    assert due is not None and timedelta(days=MAX_DAYS) <= due - now <= timedelta(days=MAX_DAYS) * 1.1

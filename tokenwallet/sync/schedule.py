@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from tokenwallet.domain.accounts import SyncState
+from tokenwallet.domain.limits import MAX_DURATION
 from tokenwallet.sources.http import MAX_RETRY_AFTER_SECONDS
 
 DEFAULT_INTERVAL = timedelta(minutes=5)
@@ -22,8 +23,8 @@ JITTER_FRACTION = 0.1
 
 
 def effective_interval(requested: timedelta | None, provider_minimum: timedelta) -> timedelta:
-    """The account's interval (default 5 minutes), never below what the provider allows."""
-    return max(requested or DEFAULT_INTERVAL, provider_minimum)
+    """The account's interval (default 5 minutes), never below what the provider allows nor above ten years."""
+    return min(max(requested or DEFAULT_INTERVAL, provider_minimum), MAX_DURATION)
 
 
 def _jitter(base: timedelta, rng: random.Random | None, fraction: float = JITTER_FRACTION) -> timedelta:

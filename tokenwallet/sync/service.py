@@ -26,6 +26,7 @@ from tokenwallet.domain.errors import (
     SourceError,
     TokenwalletError,
 )
+from tokenwallet.domain.limits import MAX_DAYS
 from tokenwallet.ledger import accounts as accounts_db
 from tokenwallet.ledger import snapshots as snapshots_db
 from tokenwallet.ledger import sync_state as sync_db
@@ -128,7 +129,9 @@ class PollService:
     # --- internals -----------------------------------------------------------------------
     def _interval(self, account: Account) -> timedelta:
         minutes = account.config.get("poll_interval_minutes")
-        requested = timedelta(minutes=minutes) if isinstance(minutes, int) and minutes > 0 else self.interval
+        requested = self.interval
+        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+            requested = timedelta(minutes=min(minutes, MAX_DAYS * 24 * 60))  # at most ten years
         conn = CONNECTORS.get(account.kind.value)
         return schedule.effective_interval(requested, conn.min_interval if conn else timedelta(minutes=1))
 
