@@ -11,6 +11,7 @@ start, text SQLite can store.  A violated invariant raises ``AssertionError`` (a
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterator
@@ -129,17 +130,23 @@ HOSTILE = st.one_of(st.none(), st.booleans(), _NUMBERS, _EPOCHS, _TIMES, _NUMERI
 
 
 # --- mutation -----------------------------------------------------------------------------------
+# Every draw below uses a fixed strategy (an index into a list): building strategies per draw
+# made hypothesis re-validate them each time and cost more than the parsing being tested.
 JsonPath = tuple[Any, ...]
 
 
-def _paths(value: Any, prefix: JsonPath = ()) -> Iterator[JsonPath]:
-    yield prefix
+def _positions(value: Any, prefix: JsonPath = ()) -> Iterator[tuple[JsonPath, bool]]:
+    """Every path in ``value`` with whether it is a leaf (not an object or a list)."""
     if isinstance(value, dict):
+        yield prefix, False
         for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
+            yield from _positions(child, (*prefix, key))
     elif isinstance(value, list):
+        yield prefix, False
         for index, child in enumerate(value):
-            yield from _paths(child, (*prefix, index))
+            yield from _positions(child, (*prefix, index))
+    else:
+        yield prefix, True
 
 
 def _get(value: Any, path: JsonPath) -> Any:
@@ -155,68 +162,86 @@ def _set(root: Any, path: JsonPath, new: Any) -> Any:
     return root
 
 
+def _pick(draw: st.DrawFn, options: list[Any]) -> Any:
+    return options[draw(st.integers(0, len(options) - 1))]
+
+
 _BOUNDARY = [2**53, 2**53 + 1, 2**63 - 1, 2**63, 2**64 + 1, -1, -(2**63), 10**12, 10**12 + 1, 10**14, 1e30, -1e30]
 _EXTREMES = [2**53, 2**53 - 1, 10**12, -(10**12), 10**14, -(10**14), 0, -1, 1, "1000000000000", "-1000000000000"]
 """Values just inside the bounds: harmless alone, but sums and differences of them may not be."""
+_OPS = ["tweak"] * 4 + ["replace"] * 2 + ["drop", "swap", "nest", "duplicate", "extremes"]
+_DEPTHS = [2, 64, 65, 1000, 100_000]
+_GARBLES = ["none"] * 30 + ["cut", "byte", "empty", "bom"]  # mostly valid JSON
+_BAD_BYTES = [b"\xff", b"\x00", b"\xc3", b'"', b"]"]
 
 
-def _tweaks(value: Any) -> st.SearchStrategy[Any]:
-    """Mutations that keep a value close to its real shape (so the parser gets as far as the field)."""
-    options: list[st.SearchStrategy[Any]] = [HOSTILE]
+def _tweak(draw: st.DrawFn, value: Any) -> Any:
+    """A mutation that keeps a value close to its real shape (so the parser gets as far as the field)."""
+    way = draw(st.integers(0, 3))
+    if way == 0 or value is None:
+        return draw(HOSTILE)
     if isinstance(value, bool):
-        options.append(st.sampled_from([int(value), str(value).lower()]))
-    elif isinstance(value, int | float):
-        near = [-value, value * 10**12, value * 2**64, value + 0.5, str(value), float("nan"), math.inf, [value]]
-        options += [st.sampled_from(near), st.sampled_from(_BOUNDARY), st.sampled_from(_BOUNDARY).map(str)]
-    elif isinstance(value, str):
-        options.append(st.sampled_from([value + "x", value[: len(value) // 2], " " + value, value * 3, [value], 0]))
-        options.append(_TIMES if value[:2] in ("19", "20") else _NUMERIC_TEXT)
-    elif isinstance(value, dict | list):
-        options.append(st.sampled_from([{}, [], encode(value).decode(), [value], {"data": value}]))
-    return st.one_of(options)
+        return _pick(draw, [int(value), str(value).lower()])
+    if isinstance(value, int | float):
+        if way == 1:
+            return _pick(
+                draw, [-value, value * 10**12, value * 2**64, value + 0.5, str(value), math.nan, math.inf, [value]]
+            )
+        boundary = _pick(draw, _BOUNDARY)
+        return boundary if way == 2 else str(boundary)
+    if isinstance(value, str):
+        if way == 1:
+            return _pick(draw, [value + "x", value[: len(value) // 2], " " + value, value * 3, [value], 0])
+        return draw(_TIMES if value[:2] in ("19", "20") else _NUMERIC_TEXT)
+    return _pick(draw, [{}, [], encode(value).decode(), [value], {"data": value}])
+
+
+def _mutate(draw: st.DrawFn, value: Any) -> Any:
+    """``value`` with one mutation at a drawn place (mostly a field, sometimes a container)."""
+    positions = list(_positions(value))
+    leaves = [path for path, leaf in positions if leaf]
+    pool = leaves if leaves and draw(st.integers(0, 3)) else [path for path, _ in positions]
+    path = _pick(draw, pool)
+    op = _pick(draw, _OPS)
+    current = _get(value, path)
+    if op == "extremes":  # every number next to this field goes to an extreme that is still in bounds
+        parent = _get(value, path[:-1]) if path else value
+        if isinstance(parent, dict):
+            for key, child in parent.items():
+                if isinstance(child, int | float | str) and not isinstance(child, bool) and _numeric(child):
+                    parent[key] = _pick(draw, _EXTREMES)
+    elif op == "drop" and path:
+        del _get(value, path[:-1])[path[-1]]
+    elif op == "swap" and path:
+        other = _pick(draw, positions)[0]
+        if other and other[: len(path)] != path and path[: len(other)] != other:
+            theirs = _get(value, other)
+            value = _set(value, other, current)
+            value = _set(value, path, theirs)
+    elif op == "nest":
+        value = _set(value, path, _nested(_pick(draw, _DEPTHS)))
+    elif op == "duplicate" and path and isinstance(_get(value, path[:-1]), list):
+        _get(value, path[:-1]).insert(path[-1], copy.deepcopy(current))
+    elif op == "tweak":
+        value = _set(value, path, _tweak(draw, current))
+    else:
+        value = _set(value, path, draw(HOSTILE))
+    return value
 
 
 @st.composite
-def mutated_json(draw: st.DrawFn, seeds: list[Any]) -> bytes:
-    """One seed with one to four mutations, serialised; sometimes cut or garbled as bytes."""
-    value = json.loads(json.dumps(draw(st.sampled_from(seeds))))  # a private deep copy
+def mutated_json(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
+    """One seed (JSON text) with one to three mutations, serialised; sometimes cut or garbled as bytes."""
+    value = json.loads(_pick(draw, seeds))  # a private copy
     for _ in range(draw(st.integers(1, 3))):
-        paths = list(_paths(value))
-        leaves = [p for p in paths if not isinstance(_get(value, p), dict | list)]
-        pool = leaves if leaves and draw(st.integers(0, 3)) else paths  # mostly a field, sometimes a container
-        path = pool[draw(st.integers(0, len(pool) - 1))]
-        op = draw(st.sampled_from(["tweak"] * 4 + ["replace"] * 2 + ["drop", "swap", "nest", "duplicate", "extremes"]))
-        current = _get(value, path)
-        if op == "extremes":  # every number next to this field goes to an extreme that is still in bounds
-            parent = _get(value, path[:-1]) if path else value
-            if isinstance(parent, dict):
-                for key, child in parent.items():
-                    if isinstance(child, int | float | str) and not isinstance(child, bool) and _numeric(child):
-                        parent[key] = draw(st.sampled_from(_EXTREMES))
-        elif op == "drop" and path:
-            parent = _get(value, path[:-1])
-            del parent[path[-1]]
-        elif op == "swap" and path:
-            other = paths[draw(st.integers(0, len(paths) - 1))]
-            if other and other[: len(path)] != path and path[: len(other)] != other:
-                theirs = _get(value, other)
-                value = _set(value, other, current)
-                value = _set(value, path, theirs)
-        elif op == "nest":
-            value = _set(value, path, draw(st.sampled_from([2, 64, 65, 1000, 100_000]).map(_nested)))
-        elif op == "duplicate" and path and isinstance(_get(value, path[:-1]), list):
-            _get(value, path[:-1]).insert(path[-1], json.loads(json.dumps(current, default=lambda r: None)))
-        elif op == "tweak":
-            value = _set(value, path, draw(_tweaks(current)))
-        else:
-            value = _set(value, path, draw(HOSTILE))
+        value = _mutate(draw, value)
     raw = encode(value)
-    garble = draw(st.sampled_from(["none"] * 30 + ["cut", "byte", "empty", "bom"]))  # mostly valid JSON
+    garble = _pick(draw, _GARBLES)
     if garble == "cut":
         return raw[: draw(st.integers(0, max(0, len(raw) - 1)))]
     if garble == "byte":
         at = draw(st.integers(0, len(raw)))
-        return raw[:at] + draw(st.sampled_from([b"\xff", b"\x00", b"\xc3", b'"', b"]"])) + raw[at:]
+        return raw[:at] + _pick(draw, _BAD_BYTES) + raw[at:]
     if garble == "empty":
         return b""
     if garble == "bom":
@@ -333,7 +358,7 @@ def _connector(fetch: Fetch, base: str, target: str, seeds: list[Any], routes: d
     def run(body: bytes) -> object:
         return _collect(fetch, base, _Client(target, (200, {}, body), encoded))
 
-    return FuzzTarget(strategy=mutated_json(seeds), run=run)
+    return FuzzTarget(strategy=mutated_json([json.dumps(seed).encode() for seed in seeds]), run=run)
 
 
 # --- the shared HTTP layer ----------------------------------------------------------------------
@@ -371,14 +396,16 @@ _ERROR_SEEDS: list[Any] = [
 ]
 
 
+_ERROR_BODIES = mutated_json([json.dumps(seed).encode() for seed in _ERROR_SEEDS])
+_STATUSES = [200, 204, 301, 400, 401, 402, 403, 404, 408, 409, 413, 429, 500, 502, 503, 529]
+_RETRY_HEADERS = st.sets(st.sampled_from(["retry-after", "retry-after-ms", "content-type"]))
+
+
 @st.composite
 def _error_responses(draw: st.DrawFn) -> tuple[int, dict[str, bytes], bytes]:
-    status = draw(st.sampled_from([200, 204, 301, 400, 401, 402, 403, 404, 408, 409, 413, 429, 500, 502, 503, 529]))
-    headers = {
-        name: draw(_HEADER_VALUES).encode("utf-8", "surrogatepass")
-        for name in draw(st.sets(st.sampled_from(["retry-after", "retry-after-ms", "content-type"])))
-    }
-    return status, headers, draw(mutated_json(_ERROR_SEEDS))
+    status = _pick(draw, _STATUSES)
+    headers = {name: draw(_HEADER_VALUES).encode("utf-8", "surrogatepass") for name in draw(_RETRY_HEADERS)}
+    return status, headers, draw(_ERROR_BODIES)
 
 
 def _run_error(reply: tuple[int, dict[str, bytes], bytes]) -> object:
