@@ -6,7 +6,9 @@ needs.  Nothing here runs at import time.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,9 +20,12 @@ if TYPE_CHECKING:
     import httpx
     from sqlite_utils import Database
 
+    from tokenwallet.domain.errors import LedgerError
     from tokenwallet.secrets import SecretStore
     from tokenwallet.settings import Settings
     from tokenwallet.sync.service import AfterPoll, PollService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +43,9 @@ class AppContext:
     _poll_service: PollService | None = None
     after_poll: list[AfterPoll] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ledger_generation: int = 0  # bumped when the file was moved aside: every thread reopens
+    ledger_listeners: list[Callable[[AppContext], None]] = field(default_factory=list)
+    """Called by :meth:`ledger_changed` when the ledger changed (e.g. to rewrite the meter snapshot)."""
 
     @classmethod
     def create(cls, home: str | None = None, clock: Clock = system_clock) -> AppContext:
@@ -62,15 +70,83 @@ class AppContext:
         self._settings = new
 
     def ledger(self) -> Database:
-        """This thread's connection to the ledger (SQLite connections belong to one thread)."""
+        """This thread's connection to the ledger (SQLite connections belong to one thread).
+
+        Raises :class:`~tokenwallet.domain.errors.LedgerError` (a subclass says which) when the
+        ledger cannot be opened; see :func:`tokenwallet.ledger.db.open_ledger`.
+        """
         db = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "generation", 0) != self._ledger_generation:
+            self.close()  # the file this connection has open was moved aside
+            db = None
         if db is None:
+            from tokenwallet.domain.errors import LedgerError
             from tokenwallet.ledger.db import open_ledger
 
-            self.paths.ensure()
+            try:
+                self.paths.ensure()
+            except OSError as exc:
+                raise LedgerError(
+                    f"the folder {exc.filename or self.paths.data_dir} could not be created "
+                    f"({exc.strerror or exc}); choose a home folder you can write to."
+                ) from exc
             db = open_ledger(self.paths.ledger_file, backup_dir=self.paths.backup_dir)
             self._local.db = db
+            self._local.generation = self._ledger_generation
+            self._local.seen = _ledger_version(db)
         return db
+
+    def ledger_error(self, exc: BaseException) -> LedgerError | None:
+        """The plain-words domain error for ``exc``, met while using this context's ledger.
+
+        For both front-ends: the CLI's error handler calls it, and so should the tray for any
+        ``sqlite3`` error a job or dialog meets.  This thread's connection is closed first; when
+        the file turns out to be damaged it is moved aside and every other thread's connection is
+        replaced on its next :meth:`ledger` call.  None means ``exc`` is not a ledger condition (a
+        bug: let it surface).
+        """
+        import sqlite3
+
+        from tokenwallet.domain.errors import CorruptLedgerError, LedgerError
+        from tokenwallet.ledger.db import ledger_error
+
+        if isinstance(exc, LedgerError) or not isinstance(exc, sqlite3.Error):
+            return exc if isinstance(exc, LedgerError) else None
+        self.close()
+        mapped = ledger_error(exc, self.paths.ledger_file, self.paths.backup_dir)
+        if isinstance(mapped, CorruptLedgerError):
+            with self._lock:
+                self._ledger_generation += 1
+        return mapped
+
+    def ledger_changed(self) -> bool:
+        """Tell the :attr:`ledger_listeners` if the ledger changed since this thread last looked.
+
+        The front-ends call this when a command or a background job has finished.  A change is
+        anything this thread's connection wrote (``total_changes``) or another connection
+        committed (``PRAGMA data_version``) since the connection opened or the last call.  A
+        listener's failure is logged, never raised.  Returns whether the listeners were called.
+        """
+        db = getattr(self._local, "db", None)
+        if db is None or not self.ledger_listeners or getattr(self._local, "notifying", False):
+            return False
+        try:
+            version = _ledger_version(db)
+        except Exception:  # a closed or broken connection: nothing to report
+            return False
+        if version == getattr(self._local, "seen", None):
+            return False
+        self._local.seen = version
+        self._local.notifying = True
+        try:
+            for listener in list(self.ledger_listeners):
+                try:
+                    listener(self)
+                except Exception:
+                    log.exception("ledger listener %r failed", listener)
+        finally:
+            self._local.notifying = False
+        return True
 
     def close(self) -> None:
         """Close this thread's ledger connection."""
@@ -142,3 +218,9 @@ class AppContext:
         if client is not None:
             client.close()
         self.close()
+
+
+def _ledger_version(db: Database) -> tuple[int, int]:
+    """(this connection's total changes, SQLite's data version): either moves when the ledger changes."""
+    row = db.execute("PRAGMA data_version").fetchone()
+    return db.conn.total_changes, int(row[0])

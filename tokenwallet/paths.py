@@ -85,7 +85,9 @@ class AppPaths:
         return cls.under(chosen) if chosen else cls.from_platformdirs()
 
     def ensure(self) -> AppPaths:
-        """Create the folders (mode 0700 where the OS honours it) and return ``self``."""
+        """Create the folders, private (:func:`tokenwallet.files.make_private_dirs`), and return ``self``."""
+        from tokenwallet.files import make_private_dirs
+
         for folder in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir, self.runtime_dir):
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dirs(folder)
         return self

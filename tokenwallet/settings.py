@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenwallet.domain.errors import ConfigError
+from tokenwallet.domain.limits import MAX_DAYS, MAX_USD
 
 MIN_POLL_MINUTES = 1
+MAX_POLL_MINUTES = MAX_DAYS * 24 * 60
+"""The longest poll interval: the longest duration tokenwallet handles (ten years), in minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +53,18 @@ class Settings:
 
 
 def local_zone() -> ZoneInfo:
-    """The system's time zone as a ZoneInfo, falling back to UTC when it cannot be named."""
-    name = os.environ.get("TZ", "")
-    if not name:
-        try:
-            link = os.path.realpath("/etc/localtime")
-            if "zoneinfo/" in link:
-                name = link.split("zoneinfo/", 1)[1]
-        except OSError:
-            name = ""
+    """The system's time zone as a named ZoneInfo, or UTC when the system does not name one.
+
+    ``tzlocal`` reads ``TZ``, ``/etc/timezone``, the ``/etc/localtime`` link and the other Unix
+    conventions, or the Windows registry (with ``tzdata`` providing the zone files there).  It
+    reads them once per run; a change of the system's zone shows after a restart.
+    """
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+    except Exception:  # conflicting or unreadable configuration: tzlocal raises (or warns) in many ways
+        name = None
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -83,10 +88,10 @@ def _check_time(key: str, value: str) -> None:
 
 def validate(settings: Settings) -> None:
     """Raise :class:`ConfigError` for the first bad value, naming the key and what is allowed."""
-    if settings.poll_interval_minutes < MIN_POLL_MINUTES:
+    if not MIN_POLL_MINUTES <= settings.poll_interval_minutes <= MAX_POLL_MINUTES:
         raise ConfigError(
-            f"settings: poll_interval_minutes = {settings.poll_interval_minutes} is too small; "
-            f"use {MIN_POLL_MINUTES} or more"
+            f"settings: poll_interval_minutes = {settings.poll_interval_minutes} is out of range; "
+            f"use {MIN_POLL_MINUTES} to {MAX_POLL_MINUTES:,} (ten years)"
         )
     if settings.timezone:
         try:
@@ -114,6 +119,9 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"settings: {key} = {text!r} is not a number") from exc
         if not number.is_finite() or number <= 0:
             raise ConfigError(f"settings: {key} = {text!r} must be a positive number")
+        if number > MAX_USD:
+            # A rate or a pay this large overflows every figure converted with it.
+            raise ConfigError(f"settings: {key} = {text!r} is too large; use a positive number up to {MAX_USD:,}")
     if settings.alert_hook and not os.path.isabs(settings.alert_hook):
         raise ConfigError(
             f"settings: alert_hook = {settings.alert_hook!r} must be an absolute path to a program (or empty)"
@@ -153,6 +161,10 @@ def load(path: Path) -> tuple[Settings, list[str]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings(), []
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"settings file {path} is not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8 or delete it"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
     try:
@@ -162,34 +174,63 @@ def load(path: Path) -> tuple[Settings, list[str]]:
     return from_mapping(data, origin=str(path))
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+HEADER = "# tokenwallet settings. Edit while the app is closed, or use the Settings dialog."
 
 
-def dumps(settings: Settings) -> str:
-    """Render settings as TOML with a short header comment."""
-    lines = ["# tokenwallet settings. Edit while the app is closed, or use the Settings dialog.", ""]
+def dumps(settings: Settings, existing: str | None = None) -> str:
+    """Render settings as TOML, keeping the comments, layout and unknown keys of ``existing``.
+
+    Every setting is written (changed values in place, missing ones added); strings are escaped
+    by ``tomlkit``, so control characters and quotes always give valid TOML.  Without
+    ``existing`` the file is a short header comment and every setting.
+    """
+    import tomlkit
+
+    if existing is None:
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment(HEADER.removeprefix("# ")))
+        doc.add(tomlkit.nl())
+    else:
+        doc = tomlkit.parse(existing)
+    plain = doc.unwrap()
     for name in _FIELDS:
-        lines.append(f"{name} = {_toml_value(getattr(settings, name))}")
-    return "\n".join(lines) + "\n"
+        value = getattr(settings, name)
+        # An unchanged value keeps its line exactly as the user wrote it (a comment, an inline table...).
+        if name not in plain or type(plain[name]) is not type(value) or plain[name] != value:
+            doc[name] = value
+    return tomlkit.dumps(doc)
 
 
 def save(path: Path, settings: Settings) -> None:
-    """Validate and write atomically: a temporary file in the same folder, fsync, then rename."""
+    """Validate and write atomically (:func:`tokenwallet.files.atomic_write`, mode 0600); :class:`ConfigError` if not.
+
+    The file on disk is updated rather than rewritten: the user's comments, the order of the
+    keys and keys this version does not know stay as they were.
+    """
+    from tokenwallet.files import atomic_write, make_private_dirs
+
     validate(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    existing = _read_for_update(path)
+    text = dumps(settings, existing)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(settings))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        make_private_dirs(path.parent)
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot save settings file {path}: {exc.strerror or exc}; nothing was changed") from exc
+
+
+def _read_for_update(path: Path) -> str | None:
+    """The current file's text to update, None when there is none; a file that cannot be kept is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ConfigError(f"settings file {path} is not UTF-8 text; fix or delete it, then save again") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML ({exc}); fix or delete it, then save again") from exc
+    return text

@@ -112,8 +112,8 @@ def import_once(home: str, logs: str) -> None:
     from tokenwallet.domain.clock import system_clock
     from tokenwallet.ledger.db import open_ledger
     from tokenwallet.paths import AppPaths
-    from tokenwallet.sources.agent_logs.importer import find_or_create_for_path, import_account
     from tokenwallet.sources.pricing import PriceBook
+    from tokenwallet.sync.log_import.importer import find_or_create_for_path, import_account
 
     db = open_ledger(AppPaths.under(home).ensure().ledger_file)  # where ``tokenwallet --home`` keeps it
     account = find_or_create_for_path(db, _claude_kind(), Path(logs), at=datetime.now(UTC))

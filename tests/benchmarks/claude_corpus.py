@@ -5,9 +5,11 @@ assistant line per content block (thinking, text, tool_use) repeating the same `
 ``requestId`` and usage.  Sessions live in ``projects/<project>/<session>.jsonl`` with sub-agent
 transcripts under ``<session>/subagents/``; a few sidechain lines replay a parent message with a
 new request id, as ``/btw`` does.  Every request stays below 200k input tokens so long-context
-tiers (priced differently by the two catalogs) do not blur the comparison.
+tiers (priced differently by the two catalogs) do not blur the comparison, unless
+``long_context`` is set: then Claude Sonnet 4 and 4.5 sessions (the models with the 1M-token
+context window and its long-context rates) start near 200k and grow past it.
 
-    python tests/benchmarks/claude_corpus.py DIR --size 50MB
+    python tests/benchmarks/claude_corpus.py DIR --size 50MB [--long-context]
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ MODELS = (
     "claude-haiku-4-5-20251001",
     "claude-opus-4-1-20250805",
 )
+LONG_CONTEXT_MODELS = ("claude-sonnet-4-20250514", "claude-sonnet-4-5-20250929")
+"""With ``long_context``: the models whose sessions grow past 200k input tokens (Sonnet 4.5 is added)."""
 _WORDS = [
     "".join(random.Random(i).choices(string.ascii_lowercase, k=random.Random(i).randint(2, 10))) for i in range(512)
 ]
@@ -56,14 +60,17 @@ def _claude_order(line: dict[str, Any], request_id: str) -> dict[str, Any]:
 
 
 class _Session:
-    def __init__(self, rng: random.Random, project: str, start: datetime) -> None:
+    def __init__(self, rng: random.Random, project: str, start: datetime, *, long_context: bool = False) -> None:
         self.rng = rng
         self.id = str(uuid.UUID(int=rng.getrandbits(128)))
         self.cwd = f"/home/dev/src/{project}"
         self.at = start
         self.parent: str | None = None
-        self.model = rng.choice(MODELS)
+        self.model = rng.choice(MODELS + LONG_CONTEXT_MODELS[1:] if long_context else MODELS)
         self.context = rng.randint(8_000, 30_000)
+        self.limit = 150_000
+        if long_context and self.model in LONG_CONTEXT_MODELS:
+            self.context, self.limit = rng.randint(150_000, 195_000), 420_000
 
     def _envelope(self, kind: str, sidechain: bool = False) -> dict[str, Any]:
         me = str(uuid.UUID(int=self.rng.getrandbits(128)))
@@ -118,7 +125,7 @@ class _Session:
             "output_tokens": rng.randint(20, 3000),
             "service_tier": "standard",
         }
-        self.context = min(self.context + written, 150_000)
+        self.context = min(self.context + written, self.limit)
         blocks = [{"type": "thinking", "thinking": _text(rng, rng.randint(100, 1500)), "signature": "sig"}]
         blocks.append({"type": "text", "text": _text(rng, rng.randint(50, 800))})
         if rng.random() < 0.7:
@@ -158,8 +165,13 @@ class _Session:
         return lines
 
 
-def generate(root: Path, size: int, *, seed: int = 7, start: datetime | None = None) -> dict[str, int]:
-    """Write about ``size`` bytes of sessions under ``root/projects``; returns file and line counts."""
+def generate(
+    root: Path, size: int, *, seed: int = 7, start: datetime | None = None, long_context: bool = False
+) -> dict[str, int]:
+    """Write about ``size`` bytes of sessions under ``root/projects``; returns file and line counts.
+
+    ``long_context``: Sonnet 4 and 4.5 sessions run past 200k input tokens (see the module text).
+    """
     rng = random.Random(seed)
     base = start or datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
     projects = [f"-home-dev-src-{_WORDS[i]}-{i}" for i in range(max(3, min(60, size // 15_000_000 + 3)))]
@@ -167,7 +179,12 @@ def generate(root: Path, size: int, *, seed: int = 7, start: datetime | None = N
     n = 0
     while written < size:
         project = projects[n % len(projects)]
-        session = _Session(rng, project.rsplit("-", 2)[-2], base + timedelta(hours=n * 7 % (24 * 30), minutes=n % 60))
+        session = _Session(
+            rng,
+            project.rsplit("-", 2)[-2],
+            base + timedelta(hours=n * 7 % (24 * 30), minutes=n % 60),
+            long_context=long_context,
+        )
         folder = root / "projects" / project
         path = folder / f"{session.id}.jsonl"
         if n % 9 == 8:  # a sub-agent transcript nested under its session
@@ -219,8 +236,9 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--size", default="20MB")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--long-context", action="store_true", help="Sonnet 4 and 4.5 sessions run past 200k")
     args = parser.parse_args()
-    print(generate(args.root, parse_size(args.size), seed=args.seed))
+    print(generate(args.root, parse_size(args.size), seed=args.seed, long_context=args.long_context))
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tokenwallet.demo.accounts import add_demo_accounts
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.emulator import start_emulator
 from tokenwallet.ledger.db import open_ledger
 from tokenwallet.secrets import MemorySecretStore
 from tokenwallet.sources.http import make_client
-from tokenwallet.sync.demo import add_demo_accounts
 from tokenwallet.sync.service import PollService
 
 ROUNDS = 20

@@ -28,8 +28,8 @@ def _grab_screen(name: str) -> Path:
 
 @pytest.fixture
 def demo_app(qtbot):  # type: ignore[no-untyped-def]
+    from tokenwallet.services.first_run import cleanup_demo_home, demo_context
     from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.first_run import cleanup_demo_home, demo_context
 
     ctx = demo_context()
     app = TrayApp(ctx, demo=True)
@@ -171,6 +171,41 @@ def test_fast_start_and_cli_start_are_the_same_instance(tmp_path) -> None:
     finally:
         first.terminate()
         assert first.wait(10) == 0  # SIGTERM quits cleanly
+
+
+def test_tray_app_writes_its_log_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The tray app (fast start) logs to logs/tokenwallet.log under its home, privately."""
+    import os
+    import stat
+    import sys
+    import time
+
+    log_file = tmp_path / "home" / "logs" / "tokenwallet.log"
+    user = tmp_path / "user"  # no agent logs here, so the first run has no data of its own
+    user.mkdir()
+    env = dict(os.environ, TOKENWALLET_STARTUP_PROBE="1", HOME=str(user))
+    for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "XDG_CONFIG_HOME"):
+        env.pop(name, None)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "tokenwallet.ui", "--home", str(tmp_path / "home"), "--background"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert app.stdout is not None
+        assert app.stdout.readline().strip() == "tray-icon-visible"
+        deadline = time.monotonic() + 30
+        # a first run with no data of its own says so at INFO level, once the app has started
+        while "showing the demo data" not in (log_file.read_text() if log_file.exists() else ""):
+            assert time.monotonic() < deadline, "no log line within 30 s"
+            assert app.poll() is None, "the tray app exited"
+            time.sleep(0.1)
+    finally:
+        app.terminate()
+        assert app.wait(10) == 0
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
 
 
 def test_editing_an_allowance_moves_the_meter(demo_app, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,9 @@ class FailingStore(MemorySecretStore):
     def set(self, account_id, key) -> None:  # type: ignore[no-untyped-def]
         self.check()
 
+    def delete(self, account_id) -> None:  # type: ignore[no-untyped-def]
+        self.check()
+
 
 @pytest.fixture
 def tray_app(allowance_ctx):  # type: ignore[no-untyped-def]
@@ -101,18 +104,18 @@ def test_hide_amounts_switch_saved_in_settings(tray_app) -> None:  # type: ignor
 
 
 def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui import demo
+    from tokenwallet.demo import emulator, seed
+    from tokenwallet.services.first_run import has_own_data
     from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.first_run import has_own_data
 
-    monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)  # no server in this unit test
+    monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)  # no server in this unit test
     from tokenwallet.app import AppContext
 
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
     app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
     app.poll_now()
     assert app.tray.state.demo and "Demo data" in app.tray.icon.toolTip()
-    assert app.snapshot.statuses[0].name == demo.DEMO_ALLOWANCE_NAME
+    assert app.snapshot.statuses[0].name == seed.DEMO_ALLOWANCE_NAME
     assert not has_own_data(app_context)  # the demo lives in its own home, not the user's ledger
     app.demo_tick()
     before = app.snapshot.statuses[0].spent
@@ -137,15 +140,15 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
 
     from tokenwallet.app import AppContext
     from tokenwallet.cli import cli
-    from tokenwallet.ui import demo
+    from tokenwallet.demo import emulator, seed
     from tokenwallet.ui.application import TrayApp
 
-    monkeypatch.setattr(demo, "start_demo_emulator", lambda: None)
+    monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
     app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
     app.poll_now()
     app.demo_tick()
-    assert app.demo and app.snapshot.statuses[0].name == demo.DEMO_ALLOWANCE_NAME
+    assert app.demo and app.snapshot.statuses[0].name == seed.DEMO_ALLOWANCE_NAME
     home = str(app_context.paths.config_dir.parent)
     result = CliRunner().invoke(cli, ["--home", home, "allowance", "add", "cli-made", "--amount", "40"])
     assert result.exit_code == 0, result.output
@@ -282,7 +285,7 @@ def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[
 
 def test_alert_notices_from_a_poll_reach_the_tray(tray_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.alerts.delivery import Notice
-    from tokenwallet.ui.poll_jobs import PollResult
+    from tokenwallet.services.polling import PollResult
 
     shown: list = []
     monkeypatch.setattr(tray_app, "show_notices", shown.append)
@@ -299,14 +302,37 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["By provider and model", "Accounts", "Alerts"]
 
 
-def test_first_run_check_adds_detected_agent_logs(app_context, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.first_run import check_first_run
+def test_settings_refuses_what_the_command_line_refuses(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ledger import accounts
+    from tokenwallet.ui.settings_dialog import SettingsDialog
 
-    empty_home = tmp_path / "user"
-    empty_home.mkdir()
-    assert check_first_run(app_context, env={}, home=empty_home) is False  # nothing yet: the demo is shown
-    logs = tmp_path / "claude" / "projects" / "p"
-    logs.mkdir(parents=True)
-    (logs / "s.jsonl").write_text("")
-    env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
-    assert check_first_run(app_context, env=env, home=empty_home) is True  # the folder became an account
+    store = MemorySecretStore()
+    dialog = SettingsDialog(app_context, store)
+    qtbot.addWidget(dialog)
+    dialog.account_kind.setCurrentIndex(dialog.account_kind.findData("litellm"))
+    dialog.account_label.setText("Company gateway")
+    dialog.account_key.setText("sk-test-0123456789abcd")
+    dialog._add_account()
+    assert "failed" in dialog.status.text() and "needs its base URL" in dialog.status.text()
+    dialog.account_url.setText("http://llm.corp.example")
+    dialog._add_account()
+    assert "failed" in dialog.status.text() and "https" in dialog.status.text()
+    assert "--" not in dialog.status.text()  # no command-line options in the dialog
+    assert accounts.list_accounts(app_context.ledger()) == [] and store.get("anything") is None
+
+
+def test_settings_removes_an_account_even_when_its_key_cannot_be_deleted(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.accounts import AccountKind
+    from tokenwallet.ledger import accounts
+    from tokenwallet.services.accounts import add_account
+    from tokenwallet.ui.settings_dialog import SettingsDialog
+
+    store = MemorySecretStore()
+    account = add_account(app_context, store, kind=AccountKind.OPENAI, label="Work", key="sk-test-0123456789abcd")
+    dialog = SettingsDialog(app_context, FailingStore(), keyring_problem="")
+    qtbot.addWidget(dialog)
+    dialog.account_list.setCurrentRow(0)
+    dialog._remove_account()
+    assert "The account was removed" in dialog.status.text() and "could not be deleted" in dialog.status.text()
+    assert accounts.list_accounts(app_context.ledger()) == [] and dialog.account_list.count() == 0
+    assert store.get(account.id) is not None  # the key the message tells the user about

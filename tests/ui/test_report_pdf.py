@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import stat
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -189,3 +190,37 @@ def test_axis_steps_are_round() -> None:
     from tokenwallet.ui.report_pdf import nice_step
 
     assert [nice_step(x) for x in (0.3, 7, 13, 38_000_000, 200_000)] == [1.0, 10.0, 20.0, 50_000_000.0, 200_000.0]
+
+
+def test_export_dialog_asks_before_replacing_a_file_the_save_dialog_did_not_ask_about(  # type: ignore[no-untyped-def]
+    qtbot, app_context, tmp_path: Path
+) -> None:
+    from tokenwallet.ledger import audit
+    from tokenwallet.ui.report_export import ReportExportDialog
+
+    app_context.save_settings(Settings(timezone="Europe/Berlin"))
+    demo_ledger(app_context.ledger())
+    existing = tmp_path / "nov.csv"
+    existing.write_text("mine\n")
+    answers: list[Path] = []
+
+    def export(answer: bool) -> ReportExportDialog:
+        def confirm(parent: object, path: Path) -> bool:
+            answers.append(path)
+            return answer
+
+        # the save dialog returned "nov"; the ".csv" is added after it asked
+        dialog = ReportExportDialog(app_context, choose_path=lambda *a: str(tmp_path / "nov"), confirm_replace=confirm)
+        qtbot.addWidget(dialog)
+        dialog.format.setCurrentIndex(1)  # CSV
+        dialog.export_button.click()
+        return dialog
+
+    refused = export(False)
+    assert answers == [existing] and refused.written is None and "already exists" in refused.status.text()
+    assert existing.read_text() == "mine\n"
+    replaced = export(True)
+    assert replaced.written == existing and existing.read_text().startswith("day,provider,model")
+    assert stat.S_IMODE(existing.stat().st_mode) & 0o077 == 0
+    details = [e.details for e in audit.entries(app_context.ledger()) if e.action == "report.export"]
+    assert details == [{"format": "csv", "file": "nov.csv", "table": "usage"}]

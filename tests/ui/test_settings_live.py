@@ -108,7 +108,9 @@ def test_connection_test_runs_off_the_gui_thread(live_app, emulator, qtbot) -> N
     ticker.stop()
     assert dialog.status.text() == "The provider answered: the key works."
     assert len(gaps) > 100  # the loop kept turning for the whole (multi-second) test ...
-    assert max(gaps) < 250  # ... with no long stall (the old GUI-thread test froze for seconds)
+    # ... with no freeze: on the GUI thread the six slowed requests froze it for 6 × 0.5 s = 3 s.  The
+    # bound leaves room for a busy machine taking the CPU away for a moment, which is not a freeze.
+    assert max(gaps) < 1000
 
 
 def test_failed_connection_test_says_why_in_plain_words(app_context, emulator, now, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -175,11 +177,3 @@ def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot)
     dialog.save_general()
     assert checks == ["due", "due", "now"]
     _close(app, qtbot)
-
-
-def test_poll_tick_follows_the_interval() -> None:
-    from tokenwallet.ui.poll_schedule import poll_tick_ms
-
-    assert poll_tick_ms(5) == 60_000
-    assert poll_tick_ms(1) == 30_000
-    assert poll_tick_ms(24 * 60) == 60_000

@@ -84,8 +84,8 @@ def test_demo_header_in_menu() -> None:
 
 
 def test_models_pass_qtmodeltester(qtmodeltester, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.services.snapshot import load_snapshot
     from tokenwallet.ui.models import AccountTableModel, ModelTableModel
-    from tokenwallet.ui.snapshot import load_snapshot
 
     snapshot = load_snapshot(allowance_ctx, now)
     models = ModelTableModel()
@@ -103,8 +103,8 @@ def test_models_pass_qtmodeltester(qtmodeltester, allowance_ctx, now) -> None:  
 
 
 def test_dashboard_shows_cards_chart_and_hides_amounts(qtbot, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.services.snapshot import load_snapshot
     from tokenwallet.ui.dashboard import DashboardWindow
-    from tokenwallet.ui.snapshot import load_snapshot
 
     window = DashboardWindow()
     qtbot.addWidget(window)
@@ -126,8 +126,8 @@ def test_dashboard_shows_cards_chart_and_hides_amounts(qtbot, allowance_ctx, now
 
 
 def test_dashboard_without_allowance_explains(qtbot, app_context, now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.services.snapshot import load_snapshot
     from tokenwallet.ui.dashboard import DashboardWindow
-    from tokenwallet.ui.snapshot import load_snapshot
 
     window = DashboardWindow()
     qtbot.addWidget(window)
@@ -144,8 +144,8 @@ def test_stale_snapshot_after_missed_polls(allowance_ctx, now) -> None:  # type:
 
 
 def test_api_token_rows_are_not_called_unpriced(now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.services.snapshot import ModelRow
     from tokenwallet.ui.models import ModelTableModel
-    from tokenwallet.ui.snapshot import ModelRow
 
     model = ModelTableModel()
     model.set_rows(

@@ -13,7 +13,7 @@ import pytest
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.ledger import accounts, log_entries
-from tokenwallet.sources.agent_logs.importer import import_account
+from tokenwallet.sync.log_import.importer import import_account
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs" / "claude"
 SESSION = "-home-alice-src-app/5b0e2d4c-7a7e-4a8e-9d0c-3f1c2b7a9e10.jsonl"
@@ -246,7 +246,7 @@ def test_memory_ledger_and_progress(tmp_path: Path, clock: Any, now: Any) -> Non
 def test_duplicates_in_later_files_of_one_import_replace_written_entries(
     db: Any, tmp_path: Path, clock: Any, now: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokenwallet.sources.agent_logs import claude_import
+    from tokenwallet.sync.log_import import claude_import
 
     # Written after every file: later lines meet entries that are already in the ledger.
     monkeypatch.setattr(claude_import, "FLUSH_MESSAGES", 1)

@@ -15,8 +15,9 @@ from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.ledger import accounts, log_entries
 from tokenwallet.ledger.db import open_ledger
 from tokenwallet.ledger.migrations import MIGRATIONS
-from tokenwallet.sources.agent_logs import claude_import, claude_scan
-from tokenwallet.sources.agent_logs.importer import import_account
+from tokenwallet.sources.agent_logs import claude_scan
+from tokenwallet.sync.log_import import claude_import
+from tokenwallet.sync.log_import.importer import import_account
 
 
 @pytest.fixture(scope="module")

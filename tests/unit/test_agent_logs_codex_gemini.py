@@ -11,7 +11,7 @@ from typing import Any
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.usage import SnapshotKind
 from tokenwallet.ledger import accounts, snapshots
-from tokenwallet.sources.agent_logs.importer import import_account
+from tokenwallet.sync.log_import.importer import import_account
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs"
 

@@ -9,7 +9,7 @@ from typing import Any
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.ledger import accounts
 from tokenwallet.sources.agent_logs import discovery
-from tokenwallet.sources.agent_logs.importer import ensure_detected_accounts
+from tokenwallet.sync.log_import.importer import ensure_detected_accounts
 
 
 def _home(tmp_path: Path) -> Path:

@@ -75,3 +75,33 @@ def test_quiet_hours_in_the_users_zone(hour: int, start: str, end: str, quiet: b
     # Kolkata is UTC+5:30: local `hour`:00 is UTC hour-5:30
     at = datetime(2026, 11, 15, hour, tzinfo=UTC) - (datetime(2026, 11, 15, 5, 30) - datetime(2026, 11, 15))
     assert in_quiet_hours(at, settings) is quiet
+
+
+def test_missing_hook_is_reported_and_left_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from tokenwallet.alerts.delivery import default_delivery
+
+    missing = tmp_path / "gone.sh"
+    with caplog.at_level(logging.WARNING):
+        composite = default_delivery(str(missing))
+    assert not any(isinstance(d, HookCommand) for d in composite.deliveries)
+    assert str(missing) in caplog.text and "alert_hook" in caplog.text
+
+
+def test_poll_goes_on_when_the_alert_hook_is_missing(
+    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from click.testing import CliRunner
+
+    from tokenwallet.cli import cli
+    from tokenwallet.emulator import start_emulator
+
+    (home / "config").mkdir()
+    (home / "config" / "settings.toml").write_text(f'alert_hook = "{tmp_path / "gone.sh"}"\n')
+    with start_emulator() as emu:
+        args = ["account", "add", "openai", "--label", "oa", "--base-url", emu.base_url("openai"), "--key-stdin"]
+        added = CliRunner().invoke(cli, ["--home", str(home), *args], input=emu.keys["openai"] + "\n")
+        assert added.exit_code == 0, added.output
+        polled = CliRunner().invoke(cli, ["--home", str(home), "poll", "--once"])
+    assert polled.exit_code == 0, polled.output
+    assert "ok," in polled.output
+    assert "gone.sh is not an executable file" in caplog.text

@@ -61,10 +61,17 @@ def facts(s: AllowanceStatus | None = None, **changes: Any) -> Facts:
     return replace(base, **changes)
 
 
-def test_defaults_are_50_80_95_100_percent_actual() -> None:
+def test_defaults_are_80_95_100_percent_forecast_and_three_days_before_expiry() -> None:
     rules = default_rules("a")
-    assert [r.params for r in rules] == [ThresholdParams(percent=p) for p in (50.0, 80.0, 95.0, 100.0)]
+    assert [r.params for r in rules] == [
+        ThresholdParams(percent=80.0),
+        ThresholdParams(percent=95.0),
+        ThresholdParams(percent=100.0),
+        ForecastParams(margin_days=0.0),
+        ExpiryParams(days_before=3.0, min_unspent=1),
+    ]
     assert all(r.allowance_id == "a" for r in rules)
+    assert len({r.id for r in rules}) == len(rules)
 
 
 def test_threshold_fires_once_and_rearms_with_recovery_notice() -> None:

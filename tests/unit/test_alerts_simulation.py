@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
-from tokenwallet.alerts.rules import Rule, SpikeParams, default_rules
+from tokenwallet.alerts.rules import Rule, SpikeParams, ThresholdParams, new_rule_id
 from tokenwallet.alerts.service import add_rule, run_alerts, snooze
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.allowance import Allowance, Cadence, Unit
@@ -37,10 +37,9 @@ def setup(path: Path) -> tuple[Database, dict[float, str]]:
     )
     allowances.add(db, allowance, at=START - timedelta(days=40))
     ids = {}
-    for rule in default_rules("work"):
-        add_rule(db, rule, START - timedelta(days=1))
-        assert rule.params.percent is not None  # type: ignore[union-attr]
-        ids[rule.params.percent] = rule.id  # type: ignore[union-attr]
+    for percent in (50.0, 80.0, 95.0, 100.0):
+        rule = add_rule(db, Rule(new_rule_id(), ThresholdParams(percent=percent), "work"), START - timedelta(days=1))
+        ids[percent] = rule.id
     return db, ids
 
 

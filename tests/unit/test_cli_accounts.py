@@ -166,3 +166,31 @@ def test_session_only_keys_stay_in_memory(home: Path, memory_keyring) -> None:  
     assert memory_keyring.passwords == {}
     assert app.poll_service().secrets is store
     app.shutdown()
+
+
+def test_remove_without_a_usable_keyring_forgets_the_account_and_says_the_key_stayed(
+    home: Path, live_emulator, memory_keyring
+) -> None:  # type: ignore[no-untyped-def]
+    import keyring
+    from keyring.backends import fail
+
+    account_id = _add(home, live_emulator, "openai")
+    keyring.set_keyring(fail.Keyring())
+    result = CliRunner().invoke(cli, ["--home", str(home), "account", "remove", account_id])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Removed {account_id}; its history was kept.\n"
+    assert "could not be deleted from the keyring" in result.stderr and account_id in result.stderr
+    assert json.loads(run(home, "account", "list", "--json").output)["accounts"] == []
+    assert memory_keyring.passwords == {("tokenwallet", account_id): live_emulator.keys["openai"]}
+
+
+def test_field_errors_name_the_option_that_sets_the_field(home: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--home", str(home), "account", "add", "openai", "--label", " ", "--key-stdin"], input="sk-abcdefgh\n"
+    )
+    assert result.exit_code == 2 and "--label: Give the account a name" in result.output
+    result = CliRunner().invoke(
+        cli, ["--home", str(home), "account", "add", "openai", "--label", "x", "--base-url", "https://[::1"]
+    )
+    assert result.exit_code == 2 and "--base-url: The base URL cannot be used" in result.output
+    assert json.loads(run(home, "account", "list", "--json").output)["accounts"] == []

@@ -70,37 +70,83 @@ def seed(home: Path) -> None:
     db.close()
 
 
+DEFAULT_KINDS = ["threshold", "threshold", "threshold", "forecast", "expiry"]
+
+
+def test_a_new_allowance_gets_the_default_rules_unless_asked_not_to(home: Path, fixed: FixedClock) -> None:
+    seed(home)
+    added = run(home, "allowance", "add", "work", "--amount", "100", "--starts", "2026-10-01")
+    assert "Alerts: 80%, 95% and 100% used" in added.output
+    rules = json.loads(run(home, "alerts", "list", "--json").output)["rules"]
+    assert [r["kind"] for r in rules] == DEFAULT_KINDS
+    assert [r["params"].get("percent") for r in rules[:3]] == [80.0, 95.0, 100.0]
+    assert rules[3]["params"] == {"margin_days": 0.0}
+    assert rules[4]["params"] == {"days_before": 3.0, "min_unspent": 1}
+    entries = json.loads(run(home, "audit", "--json").output)["entries"]
+    assert [e["action"] for e in entries] == ["account.add", "allowance.add"] + ["alert_rule.add"] * 5
+    assert all(e["details"]["default"] is True for e in entries[2:])
+
+    run(home, "allowance", "add", "quiet", "--amount", "100", "--no-default-alerts")
+    rules = json.loads(run(home, "alerts", "list", "--json").output)["rules"]
+    assert [r["allowance"] for r in rules] == ["work"] * 5  # none for "quiet"
+    assert run(home, "alerts", "remove", rules[0]["id"]).exit_code == 0  # removable like any rule
+    assert len(json.loads(run(home, "alerts", "list", "--json").output)["rules"]) == 4
+
+
 def test_alert_rules_lifecycle(home: Path, fixed: FixedClock) -> None:
     seed(home)
     assert (
         run(
-            home, "allowance", "add", "work", "--amount", "100", "--cadence", "monthly", "--starts", "2026-10-01"
+            home,
+            "allowance",
+            "add",
+            "work",
+            "--amount",
+            "100",
+            "--cadence",
+            "monthly",
+            "--starts",
+            "2026-10-01",
+            "--no-default-alerts",
         ).exit_code
         == 0
     )
     added = run(home, "alerts", "add", "--allowance", "work", "--defaults", "--json")
     assert added.exit_code == 0, added.output
     rules = json.loads(added.output)["rules"]
-    assert [r["params"]["percent"] for r in rules] == [50.0, 80.0, 95.0, 100.0]
+    assert [r["kind"] for r in rules] == DEFAULT_KINDS  # the same rules a new allowance gets
     listed = json.loads(run(home, "alerts", "list", "--json").output)["rules"]
-    assert [r["allowance"] for r in listed] == ["work"] * 4
+    assert [r["allowance"] for r in listed] == ["work"] * 5
 
-    snoozed = run(home, "alerts", "snooze", rules[1]["id"], "period")
+    snoozed = run(home, "alerts", "snooze", rules[0]["id"], "period")
     assert "snoozed until 2026-12-01 00:00 UTC" in snoozed.output
     checked = json.loads(run(home, "alerts", "check", "--no-notify", "--json").output)["events"]
-    assert [e["title"] for e in checked] == ["work: 50% used", "work: 80% used"]  # $90 of $100 spent
+    # $90 of $100 spent by the 15th; $18 in the trailing 7 days runs the last $10 out before the 30th
+    assert [e["title"] for e in checked] == ["work: 80% used", "work: will run out early"]
     assert json.loads(run(home, "alerts", "check", "--no-notify", "--json").output)["events"] == []
     history = json.loads(run(home, "alerts", "history", "--json").output)["events"]
-    assert [e["held"] for e in history] == [None, "snoozed"]
+    assert [e["held"] for e in history] == ["snoozed", None]
 
     assert run(home, "alerts", "remove", rules[0]["id"]).exit_code == 0
-    assert len(json.loads(run(home, "alerts", "list", "--json").output)["rules"]) == 3
+    assert len(json.loads(run(home, "alerts", "list", "--json").output)["rules"]) == 4
     assert len(json.loads(run(home, "alerts", "history", "--json").output)["events"]) == 2
 
 
 def test_alert_bad_input_exits_2(home: Path, fixed: FixedClock) -> None:
     seed(home)
-    run(home, "allowance", "add", "work", "--amount", "100", "--cadence", "monthly", "--starts", "2026-10-01")
+    run(
+        home,
+        "allowance",
+        "add",
+        "work",
+        "--amount",
+        "100",
+        "--cadence",
+        "monthly",
+        "--starts",
+        "2026-10-01",
+        "--no-default-alerts",
+    )
     cases = [
         (["alerts", "add", "--allowance", "work", "--percent", "-5"], "out of range"),
         (["alerts", "add", "--kind", "forecast"], "--allowance"),

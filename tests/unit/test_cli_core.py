@@ -62,6 +62,7 @@ def test_status_json_on_an_empty_home(home: Path) -> None:
         "allowances": [],
         "accounts": [],
         "snapshots": [],
+        "off_policy": [],  # added with employer policies: one entry per imported policy with restrictions
     }
 
 
@@ -129,7 +130,9 @@ def test_every_change_is_audited(home: Path) -> None:
     run(home, "allowance", "adjust", "work", "--amount", "-2.5", "--note", "refund correction")
     run(home, "allowance", "remove", "work")
     actions = [e["action"] for e in run_json(home, "audit")["entries"]]
-    assert actions == ["allowance.add", "grant.topup", "grant.adjustment", "allowance.remove"]
+    # a new allowance gets its five default alert rules, each audited
+    defaults = ["alert_rule.add"] * 5
+    assert actions == ["allowance.add", *defaults, "grant.topup", "grant.adjustment", "allowance.remove"]
     assert run_json(home, "allowance", "list")["allowances"] == []
 
 
@@ -150,7 +153,10 @@ def test_every_change_is_audited(home: Path) -> None:
         (("allowance", "topup", "existing", "--amount", "5", "--expires", "2026-01-01"), "before it is granted"),
         (("allowance", "topup", "existing", "--amount", "5", "--expires", "soon"), "is not a date"),
         (("allowance", "topup", "existing", "--amount", "0"), "must be positive"),
-        (("allowance", "adjust", "existing", "--amount", "-5", "--expires", "2026-12-01"), "--expires applies"),
+        (
+            ("allowance", "adjust", "existing", "--amount", "-5", "--expires", "2026-12-01"),
+            "--expires: An expiry applies only to added value",
+        ),
         (("allowance", "show", "nope"), "No allowance"),
         (("allowance", "remove", "nope"), "No allowance"),
         (("usage", "add", "--amount", "-1", "--provider", "openai"), "must be positive"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -21,7 +22,9 @@ def test_import_prints_summary_and_is_idempotent(tmp_path: Path) -> None:
     first = runner.invoke(cli, ["--home", str(home), "import", "claude-code", "--path", str(logs)])
     assert first.exit_code == 0, first.output
     assert "duplicates" in first.output and "claude-imaginary-9" in first.output
-    assert "malformed lines skipped      2" in first.output
+    assert re.search(r"\nmalformed lines skipped +2\n", first.output)
+    assert re.search(r"\nlines rejected \(limits\) +0\n", first.output)
+    assert re.search(r"\nunreadable files \(read again next time\) +0\n", first.output)
     second = runner.invoke(cli, ["--home", str(home), "import", "claude-code", "--path", str(logs), "--json"])
     assert second.exit_code == 0, second.output
     payload = json.loads(second.stdout)["import"]

@@ -294,3 +294,33 @@ def test_rollups_agree_with_row_by_row_reads_after_inserts_replacements_and_dele
                 db, scope, marks[0], marks[-1], raw=True
             )
     assert sum(p.amount for p in segment_spend(db, SpendScope(Unit.USD, ("a1", "a2")), marks)) > 0
+
+
+def test_model_spend_follows_the_spend_rules(db: Database) -> None:
+    from tokenwallet.ledger.spend import ModelSpend, model_spend
+
+    account(db, "openai-1")
+    account(db, "cc", AccountKind.CLAUDE_CODE)
+    account(db, "or", AccountKind.OPENROUTER)
+    at = NOV + timedelta(days=2)
+    records = [
+        # The usage row carries the tokens, the cost row the money of the same requests.
+        row("openai-1", at, key="u", source=Source.API_USAGE, input_tokens=1000, output_tokens=200, requests=4),
+        row("openai-1", at, key="c", source=Source.API_COST, input_tokens=1000, cost_micros=usd(3)),
+        row("cc", at, key="p", source=Source.LOCAL_LOG, provider="anthropic", model="claude-sonnet-4-6",
+            confidence=Confidence.ESTIMATED, input_tokens=10, cached_input_tokens=500, cost_micros=usd(1), requests=2),
+        # An unknown model: tokens but no price.
+        row("cc", at, key="q", source=Source.LOCAL_LOG, provider="anthropic", model="claude-new",
+            confidence=Confidence.ESTIMATED, output_tokens=70, requests=1),
+        # A gateway's daily spend: account-level money, left out of the per-model table.
+        row("or", at, key="d", source=Source.BALANCE, provider="openrouter", model="", cost_micros=usd(2)),
+        # Outside the range.
+        row("openai-1", NOV - timedelta(days=1), key="old", source=Source.API_COST, cost_micros=usd(50)),
+    ]  # fmt: skip
+    with db.atomic():
+        usage.upsert(db, records, recorded_at=NOW)
+    assert model_spend(db, NOV, NOW) == [
+        ModelSpend("openai", "gpt-5", 4, 1000 + 200, usd(3), False, False),
+        ModelSpend("anthropic", "claude-sonnet-4-6", 2, 10 + 500, usd(1), True, False),
+        ModelSpend("anthropic", "claude-new", 1, 70, None, True, True),
+    ]

@@ -15,7 +15,9 @@ AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     "model",
-    ["claude-sonnet-4-20250514", "claude-opus-4-6", "claude-haiku-4-5-20251001", "claude-sonnet-4-5", "gpt-5-codex"],
+    # Claude Sonnet 4 is left out: above 200k input its long-context tier comes from the override
+    # table, not the catalog (test_price_tiers.py checks it against the published rates).
+    ["claude-opus-4-6", "claude-haiku-4-5-20251001", "claude-sonnet-4-5", "claude-haiku-5-5", "gpt-5-codex"],
 )
 @pytest.mark.parametrize("tokens", [(10, 300, 2000, 1500, 0), (50, 40_000, 150_000, 30_000, 20_000)])
 def test_matches_the_catalog_calculation(model: str, tokens: tuple[int, int, int, int, int]) -> None:

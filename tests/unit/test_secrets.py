@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from pathlib import Path
 
 import keyring
 import pytest
@@ -104,3 +105,25 @@ def test_log_filter_scrubs_keys_and_api_key_repr(caplog: pytest.LogCaptureFixtur
     caplog.handler.addFilter(handler_filter)
     logger.warning("sending Authorization: Bearer %s with %r", SECRET, ApiKey(SECRET))
     assert SECRET not in caplog.text and "[redacted]" in caplog.text
+
+
+@pytest.mark.parametrize("named", ["tokenwallet_no_such_backend.Keyring", "keyring.backends.fail.NoSuchClass"])
+def test_keyring_backend_that_cannot_be_loaded_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, named: str, tmp_path: Path
+) -> None:
+    import keyring.core
+    from click.testing import CliRunner
+
+    from tokenwallet.cli import cli
+    from tokenwallet.domain.errors import SecretStoreError
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", named)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)  # as in a new process: load from the environment
+    with pytest.raises(SecretStoreError, match="PYTHON_KEYRING_BACKEND") as info:
+        KeyringSecretStore().get("a")
+    assert named in str(info.value)
+    result = CliRunner().invoke(
+        cli, ["--home", str(tmp_path), "account", "add", "openai", "--label", "x", "--key-stdin"], input=SECRET
+    )
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert "PYTHON_KEYRING_BACKEND" in result.output and "Traceback" not in result.output

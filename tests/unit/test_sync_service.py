@@ -73,7 +73,7 @@ def test_after_poll_hooks_run_on_success_only(db, service, emulator, now) -> Non
 
 
 def test_demo_accounts_poll_cleanly(db, service, emulator, now) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.sync.demo import add_demo_accounts
+    from tokenwallet.demo.accounts import add_demo_accounts
 
     accounts = add_demo_accounts(db, service.secrets, emulator, at=now)
     assert len(accounts) == 6
@@ -109,7 +109,7 @@ def test_unknown_account_is_an_outcome_not_an_exception(service) -> None:  # typ
 def test_polls_from_worker_threads_use_their_own_connections(app_context, emulator, now) -> None:  # type: ignore[no-untyped-def]
     from concurrent.futures import ThreadPoolExecutor
 
-    from tokenwallet.sync.demo import add_demo_accounts
+    from tokenwallet.demo.accounts import add_demo_accounts
 
     app_context.use_session_only_keys()
     add_demo_accounts(app_context.ledger(), app_context.secret_store(), emulator, at=now)

@@ -96,3 +96,9 @@ def test_python_m_tokenwallet_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("tokenwallet, version")
+
+
+@pytest.mark.slow
+def test_wheel_has_the_policy_schema(wheel_names: set[str]) -> None:
+    """The policy reader validates against the packaged copy of resources/policy.schema.json."""
+    assert "tokenwallet/policy/policy.schema.json" in wheel_names

@@ -2,7 +2,9 @@
 
 A delivery is any callable taking a :class:`Notice`.  The service hands each batch of alerts to one
 delivery as a single notice (a summary when there are several), after the events are recorded, so
-a failing delivery never loses an alert: it stays in the history and the audit log.
+a failing delivery never loses an alert: it stays in the history and the audit log.  Every text of
+a notice is redacted (:func:`tokenwallet.domain.redaction.redact`) before any channel sees it, so
+no key reaches a notification, the log or a hook's environment and standard input.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,13 @@ class Notice:
     count: int = 1
     event_ids: tuple[int, ...] = ()
     lines: tuple[str, ...] = field(default=())
+
+
+def redacted(notice: Notice) -> Notice:
+    """``notice`` with every known key and anything key-shaped removed from its texts."""
+    return replace(
+        notice, title=redact(notice.title), body=redact(notice.body), lines=tuple(redact(x) for x in notice.lines)
+    )
 
 
 class Delivery(Protocol):
@@ -100,7 +110,8 @@ class HookCommand:
         self._environ = os.environ if environ is None else environ
 
     def environment(self, notice: Notice) -> dict[str, str]:
-        """The hook's whole environment: allowlisted variables plus the notice."""
+        """The hook's whole environment: allowlisted variables plus the (redacted) notice."""
+        notice = redacted(notice)
         env = {k: self._environ[k] for k in HOOK_ENV_ALLOWLIST if k in self._environ}
         env.update(
             TOKENWALLET_ALERT_TITLE=notice.title,
@@ -112,6 +123,7 @@ class HookCommand:
 
     def __call__(self, notice: Notice) -> None:
         """Run the hook; a non-zero exit or a timeout is logged by the composite."""
+        notice = redacted(notice)
         payload = {
             "title": notice.title,
             "body": notice.body,
@@ -149,7 +161,8 @@ class CompositeDelivery:
         self.deliveries = list(deliveries)
 
     def __call__(self, notice: Notice) -> None:
-        """Deliver to each in turn, logging failures."""
+        """Deliver the redacted notice to each in turn, logging failures."""
+        notice = redacted(notice)
         for delivery in self.deliveries:
             try:
                 delivery(notice)
@@ -158,10 +171,17 @@ class CompositeDelivery:
 
 
 def default_delivery(hook: str | None = None) -> CompositeDelivery:
-    """Log, plus D-Bus Notify on Linux, plus the hook command when one is set."""
+    """Log, plus D-Bus Notify on Linux, plus the hook command when one is set.
+
+    A hook that is missing or not executable is reported in the log and left out: alerts are
+    still recorded and shown, and polling goes on.
+    """
     channels: list[Callable[[Notice], None]] = [LogDelivery()]
     if sys.platform.startswith("linux"):
         channels.append(DbusNotifier())
     if hook:
-        channels.append(HookCommand(hook))
+        try:
+            channels.append(HookCommand(hook))
+        except UserInputError as exc:
+            log.warning("%s; alerts are delivered without it until alert_hook in the settings is fixed", exc)
     return CompositeDelivery(channels)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from tokenwallet.alerts.rules import (
     ExpiryParams,
     ForecastParams,
+    OffPolicyParams,
     ProviderParams,
     Rule,
     Signal,
@@ -28,6 +29,7 @@ from tokenwallet.budget.inputs import format_amount
 from tokenwallet.domain.accounts import SyncState
 from tokenwallet.domain.allowance import AllowanceStatus, DailySpend, Unit
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
+from tokenwallet.policy.off_policy import OffPolicySpend
 
 OK = "ok"
 ALARM = "alarm"
@@ -43,6 +45,9 @@ class Facts:
     zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
     sync_states: Sequence[SyncState] = ()
     snapshots: Sequence[BalanceSnapshot] = ()
+    off_policy: Sequence[OffPolicySpend] = ()
+    """This month's usage outside each imported policy's restrictions (``month`` names the month)."""
+    month: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +208,25 @@ def _provider(rule: Rule, p: ProviderParams, facts: Facts) -> list[Observation]:
     return result
 
 
+def _off_policy(rule: Rule, p: OffPolicyParams, facts: Facts) -> list[Observation]:
+    result = []
+    for spend in facts.off_policy:
+        active = spend.rows > 0 and (spend.cost_micros > p.min_amount or (p.min_amount == 0 and spend.tokens > 0))
+        worst = spend.routes[0] if spend.routes else None
+        where = ""
+        if worst is not None:
+            region = f" in region {worst.route.region!r}" if worst.route.region else ""
+            where = f" Largest: {worst.route.provider} {worst.route.model}{region} ({'; '.join(worst.reasons)})."
+        tokens = f" and {spend.tokens:,} tokens" if spend.tokens else ""
+        message = (
+            f"{format_amount(spend.cost_micros, Unit.USD)}{tokens} this month went where the policy "
+            f"{spend.policy_id!r} does not allow it.{where}"
+        )
+        key = f"off_policy:{spend.policy_id}:{facts.month}"
+        result.append(Observation(rule, key, active, f"{spend.policy_id}: off-policy spend", message))
+    return result
+
+
 def observe(rule: Rule, facts: Facts) -> list[Observation]:
     """The observations of one rule; none when it does not apply (unknown allowance, no data)."""
     params = rule.params
@@ -210,6 +234,8 @@ def observe(rule: Rule, facts: Facts) -> list[Observation]:
         return _stale(rule, params, facts)
     if isinstance(params, ProviderParams):
         return _provider(rule, params, facts)
+    if isinstance(params, OffPolicyParams):
+        return _off_policy(rule, params, facts)
     status = facts.statuses.get(rule.allowance_id or "")
     if status is None:
         return []

@@ -7,6 +7,7 @@ tokens.  Each rule fires once per crossing per period (see :mod:`tokenwallet.ale
 from __future__ import annotations
 
 import dataclasses
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.limits import MAX_DAYS, MAX_USD, in_money_range
 from tokenwallet.ledger.alerts import StoredRule
 
 
@@ -26,6 +28,7 @@ class RuleKind(StrEnum):
     SPIKE = "spike"  # today's spend is k times the trailing median
     STALE = "stale"  # no successful sync for N hours
     PROVIDER = "provider"  # a provider-side signal (LiteLLM soft budget, OpenRouter limit, Codex window)
+    OFF_POLICY = "off_policy"  # usage this month outside an employer policy's restrictions
 
 
 class Signal(StrEnum):
@@ -85,7 +88,17 @@ class ProviderParams:
     account_id: str | None = None
 
 
-RuleParams = ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams
+@dataclass(frozen=True, slots=True)
+class OffPolicyParams:
+    """Fire when this month's usage outside a policy's restrictions costs more than ``min_amount``
+    (micro-USD; 0: any off-policy usage at all)."""
+
+    min_amount: int = 0
+
+
+RuleParams = (
+    ThresholdParams | ForecastParams | ExpiryParams | SpikeParams | StaleParams | ProviderParams | OffPolicyParams
+)
 
 _PARAMS: dict[RuleKind, type[Any]] = {
     RuleKind.THRESHOLD: ThresholdParams,
@@ -94,10 +107,14 @@ _PARAMS: dict[RuleKind, type[Any]] = {
     RuleKind.SPIKE: SpikeParams,
     RuleKind.STALE: StaleParams,
     RuleKind.PROVIDER: ProviderParams,
+    RuleKind.OFF_POLICY: OffPolicyParams,
 }
 _KIND_OF: dict[type[Any], RuleKind] = {v: k for k, v in _PARAMS.items()}
 
-DEFAULT_PERCENTS = (50.0, 80.0, 95.0, 100.0)
+DEFAULT_PERCENTS = (80.0, 95.0, 100.0)
+"""The thresholds (percent of the granted value used) every new allowance gets."""
+DEFAULT_EXPIRY_DAYS = 3.0
+"""How long before a grant lapses with value unspent the default expiry rule warns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,34 +143,97 @@ def new_rule_id() -> str:
     return "r-" + uuid.uuid4().hex[:8]
 
 
+def _finite(value: float, field: str, what: str) -> None:
+    if not math.isfinite(value):
+        raise UserInputError(f"The {what} must be a number, not {value!r}.", field=field)
+
+
+def _amount(value: int, field: str, what: str) -> None:
+    if not in_money_range(value):
+        raise UserInputError(f"The {what} is too large; amounts are limited to ${MAX_USD:,}.", field=field)
+
+
 def validate(params: RuleParams) -> None:
-    """Raise :class:`UserInputError` naming the bad parameter and what is allowed."""
+    """Raise :class:`UserInputError` naming the bad parameter (``field``) and what is allowed.
+
+    Also checks the bounds of :mod:`tokenwallet.domain.limits` (durations of at most ten years,
+    finite numbers), so a rule that passes can be evaluated without overflowing.
+    """
     if isinstance(params, ThresholdParams):
         if (params.percent is None) == (params.absolute is None):
-            raise UserInputError("a threshold rule needs exactly one of --percent or --absolute")
+            raise UserInputError("A threshold rule needs exactly one of a percent used or an absolute amount.")
         if params.percent is not None and not 0 < params.percent <= 1000:
-            raise UserInputError(f"percent {params.percent} is out of range; use a number above 0, e.g. 80")
-        if params.absolute is not None and params.absolute <= 0:
-            raise UserInputError("an absolute threshold must be above zero")
+            raise UserInputError(
+                f"The percent {params.percent} is out of range; use a number above 0, e.g. 80.", field="percent"
+            )
+        if params.absolute is not None:
+            if params.absolute <= 0:
+                raise UserInputError("An absolute threshold must be above zero.", field="absolute")
+            _amount(params.absolute, "absolute", "absolute threshold")
     elif isinstance(params, SpikeParams):
-        if params.factor <= 1 or params.trailing_days < 1:
-            raise UserInputError("a spike rule needs a factor above 1 and at least 1 trailing day")
+        _finite(params.factor, "factor", "spike factor")
+        if params.factor <= 1:
+            raise UserInputError("A spike rule needs a factor above 1, e.g. 3.", field="factor")
+        if not 1 <= params.trailing_days <= MAX_DAYS:
+            raise UserInputError(
+                f"A spike rule compares with 1 to {MAX_DAYS:,} trailing days (ten years), "
+                f"not {params.trailing_days:,}.",
+                field="trailing_days",
+            )
+        if params.min_amount < 0:
+            raise UserInputError("A spike rule's minimum amount cannot be negative.", field="min_amount")
+        _amount(params.min_amount, "min_amount", "spike minimum")
     elif isinstance(params, StaleParams):
-        if params.hours <= 0:
-            raise UserInputError("a stale rule needs hours above zero")
+        _finite(params.hours, "hours", "number of hours")
+        if not 0 < params.hours <= MAX_DAYS * 24:
+            raise UserInputError(
+                f"A stale rule needs hours above zero and at most {MAX_DAYS * 24:,} (ten years).", field="hours"
+            )
     elif isinstance(params, ExpiryParams):
-        if params.days_before <= 0 or params.min_unspent < 0:
-            raise UserInputError("an expiry rule needs days above zero and a minimum unspent of zero or more")
+        _finite(params.days_before, "days_before", "number of days before an expiry")
+        if not 0 < params.days_before <= MAX_DAYS:
+            raise UserInputError(
+                f"An expiry rule warns between 0 and {MAX_DAYS:,} days (ten years) before a grant lapses; "
+                f"{params.days_before:g} is out of range.",
+                field="days_before",
+            )
+        if params.min_unspent < 0:
+            raise UserInputError("An expiry rule's minimum unspent amount cannot be negative.", field="min_unspent")
+        _amount(params.min_unspent, "min_unspent", "minimum unspent amount")
     elif isinstance(params, ForecastParams):
-        if params.margin_days < 0:
-            raise UserInputError("a forecast margin cannot be negative")
+        _finite(params.margin_days, "margin_days", "forecast margin")
+        if not 0 <= params.margin_days <= MAX_DAYS:
+            raise UserInputError(
+                f"A forecast margin is 0 to {MAX_DAYS:,} days (ten years), not {params.margin_days:g}.",
+                field="margin_days",
+            )
+    elif isinstance(params, OffPolicyParams):
+        if params.min_amount < 0:
+            raise UserInputError("An off-policy rule's minimum amount cannot be negative.", field="min_amount")
+        _amount(params.min_amount, "min_amount", "off-policy minimum")
     elif isinstance(params, ProviderParams) and not 0 < params.percent <= 100:
-        raise UserInputError(f"percent {params.percent} is out of range; use 1-100")
+        raise UserInputError(f"The percent {params.percent} is out of range; use 1-100.", field="percent")
+
+
+def usable(rule: Rule) -> bool:
+    """Whether a stored rule passes :func:`validate` (one written by an older version may not)."""
+    try:
+        validate(rule.params)
+    except (UserInputError, TypeError):
+        return False
+    return True
 
 
 def default_rules(allowance_id: str) -> list[Rule]:
-    """The rules a new allowance gets: actual thresholds at 50/80/95/100% used."""
-    return [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+    """The rules every new allowance gets, whichever way it is created.
+
+    Actual spend at 80, 95 and 100% of the granted value; the forecast "runs out before the
+    reset"; and a warning 3 days before a grant lapses with value unspent.
+    """
+    rules = [Rule(new_rule_id(), ThresholdParams(percent=p), allowance_id) for p in DEFAULT_PERCENTS]
+    rules.append(Rule(new_rule_id(), ForecastParams(margin_days=0.0), allowance_id))
+    rules.append(Rule(new_rule_id(), ExpiryParams(days_before=DEFAULT_EXPIRY_DAYS, min_unspent=1), allowance_id))
+    return rules
 
 
 def to_stored(rule: Rule, created_at: datetime) -> StoredRule:

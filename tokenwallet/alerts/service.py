@@ -12,40 +12,60 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.alerts.evaluate import ALARM, OK, Facts, Transition, evaluate
-from tokenwallet.alerts.rules import Rule, SpikeParams, from_stored, to_stored
+from tokenwallet.alerts.rules import OffPolicyParams, Rule, SpikeParams, from_stored, to_stored, usable
 from tokenwallet.budget.engine import current_period
+from tokenwallet.budget.inputs import parse_duration
 from tokenwallet.budget.periods import zone
 from tokenwallet.domain.clock import ensure_utc
-from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.errors import StoredValueError, UserInputError
 from tokenwallet.ledger import alerts as store
-from tokenwallet.ledger import allowances, audit, snapshots, sync_state
+from tokenwallet.ledger import allowances, audit, policies, snapshots, sync_state
 from tokenwallet.ledger.alerts import AlertEvent
-from tokenwallet.ledger.status import allowance_status, daily_spend
+from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status, stored_value_problem
+from tokenwallet.policy.off_policy import OffPolicySpend, month_of
 from tokenwallet.settings import Settings
 
 MAX_SUMMARY_LINES = 6
 log = logging.getLogger(__name__)
 
 
-def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
-    """Read what ``rules`` need from the ledger at ``now``."""
+def gather_facts(db: Database, now: datetime, rules: Sequence[Rule], tz: ZoneInfo | None = None) -> Facts:
+    """Read what ``rules`` need from the ledger at ``now``; ``tz`` (default UTC) places the month.
+
+    An allowance whose stored values are out of bounds is left out (its rules see no facts and
+    stay quiet) with a warning in the log, so one bad value never stops the other alerts.
+    """
     wanted = {r.allowance_id for r in rules if r.allowance_id}
     statuses, daily, zones = {}, {}, {}
     for allowance in allowances.list_allowances(db):
         if allowance.id not in wanted:
             continue
-        statuses[allowance.id] = allowance_status(db, allowance, now)
+        try:
+            status = checked_status(db, allowance, now)
+            spikes = [r.params for r in rules if r.allowance_id == allowance.id and isinstance(r.params, SpikeParams)]
+            if spikes:
+                days = max(p.trailing_days for p in spikes) + 2
+                # one second past now: a bucket stamped exactly now counts, as it does in the status
+                start, end = now - timedelta(days=days), now + timedelta(seconds=1)
+                daily[allowance.id] = checked_daily_spend(db, allowance, start, end)
+        except StoredValueError as exc:
+            log.warning("alerts skip an allowance: %s", exc)
+            continue
+        statuses[allowance.id] = status
         zones[allowance.id] = zone(allowance.timezone)
-        spikes = [r.params for r in rules if r.allowance_id == allowance.id and isinstance(r.params, SpikeParams)]
-        if spikes:
-            days = max(p.trailing_days for p in spikes) + 2
-            # one second past now: a bucket stamped exactly now counts, as it does in the status
-            daily[allowance.id] = daily_spend(db, allowance, now - timedelta(days=days), now + timedelta(seconds=1))
+    off_policy: list[OffPolicySpend] = []
+    month = ""
+    if any(isinstance(r.params, OffPolicyParams) for r in rules):
+        start, _end, month = month_of(now, tz or ZoneInfo("UTC"))
+        # one second past now: a bucket stamped exactly now counts, as it does in the status
+        off_policy = policies.off_policy_spend(db, start, now + timedelta(seconds=1))
     return Facts(
         now=now,
         statuses=statuses,
@@ -53,7 +73,16 @@ def gather_facts(db: Database, now: datetime, rules: Sequence[Rule]) -> Facts:
         zones=zones,
         sync_states=sync_state.all_states(db),
         snapshots=snapshots.latest(db),
+        off_policy=off_policy,
+        month=month,
     )
+
+
+def _zone(settings: Settings) -> ZoneInfo:
+    try:
+        return settings.zone()
+    except (ValueError, OSError, KeyError):  # an unknown zone name: months in UTC rather than no alerts
+        return ZoneInfo("UTC")
 
 
 def _parse(text: str) -> time | None:
@@ -121,8 +150,16 @@ def run_alerts(
     ``deliver`` (None: record only) receives at most one notice per run.
     """
     now = ensure_utc(now).replace(microsecond=0)
-    rules = [from_stored(r) for r in store.list_rules(db, enabled_only=True)]
-    transitions = evaluate(rules, gather_facts(db, now, rules), store.states(db)) if rules else []
+    rules = []
+    for rule in (from_stored(r) for r in store.list_rules(db, enabled_only=True)):
+        if usable(rule):
+            rules.append(rule)
+        else:  # stored by an older version with a value out of bounds: skip it, keep the others
+            log.warning(
+                "alert rule %s is skipped: %s is out of range; remove it and add it again", rule.id, rule.describe()
+            )
+    facts = gather_facts(db, now, rules, _zone(settings)) if rules else None
+    transitions = evaluate(rules, facts, store.states(db)) if facts is not None else []
     snoozed = store.snoozes(db)
     quiet = in_quiet_hours(now, settings)
     recorded: list[AlertEvent] = []
@@ -159,8 +196,10 @@ def run_alerts(
     return recorded
 
 
-def add_rule(db: Database, rule: Rule, now: datetime) -> Rule:
-    """Store ``rule`` (checking its allowance exists) with an audit entry."""
+def add_rule(
+    db: Database, rule: Rule, now: datetime, *, actor: str = "user", details: dict[str, Any] | None = None
+) -> Rule:
+    """Store ``rule`` (checking its allowance exists) with an audit entry; ``details`` are added to it."""
     if rule.allowance_id is not None:
         rule = Rule(rule.id, rule.params, allowances.find(db, rule.allowance_id).id, rule.enabled, rule.notify_recovery)
     with db.atomic():
@@ -168,10 +207,11 @@ def add_rule(db: Database, rule: Rule, now: datetime) -> Rule:
         audit.append(
             db,
             at=now,
+            actor=actor,
             action="alert_rule.add",
             entity="alert_rule",
             entity_id=rule.id,
-            details={"rule": rule.describe(), "allowance_id": rule.allowance_id},
+            details={"rule": rule.describe(), "allowance_id": rule.allowance_id, **(details or {})},
         )
     return rule
 
@@ -193,11 +233,15 @@ def snooze(db: Database, rule_id: str, now: datetime, duration: str) -> datetime
     elif text == "period":
         if rule.allowance_id is None:
             raise UserInputError(f"rule {rule_id} has no allowance, so it has no period; use e.g. 1d")
-        until = current_period(allowances.get(db, rule.allowance_id), now)[1]
-    elif text[:-1].isdigit() and text[-1:] in ("h", "d") and int(text[:-1]) > 0:
-        until = now + (timedelta(hours=int(text[:-1])) if text[-1] == "h" else timedelta(days=int(text[:-1])))
+        allowance = allowances.get(db, rule.allowance_id)
+        problem = stored_value_problem(allowance, ())
+        if problem is not None:
+            raise StoredValueError(problem)
+        until = current_period(allowance, now)[1]
+    elif text[:-1].isascii() and text[:-1].isdigit() and text[-1:] in ("h", "d") and int(text[:-1]) > 0:
+        until = now + parse_duration(text)  # at most ten years
     else:
-        raise UserInputError(f"snooze {duration!r} is not understood; use 1h, 1d, 12h, 'period' or 'off'")
+        raise UserInputError(f"The snooze {duration!r} is not understood; use 1h, 1d, 12h, 'period' or 'off'.")
     with db.atomic():
         store.set_snooze(db, rule_id, until, now)
         audit.append(

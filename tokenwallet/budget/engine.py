@@ -1,7 +1,8 @@
 """Every figure of an allowance for "now", from its definition, its stored grants and its spend.
 
 Pure functions: the ledger glue (``tokenwallet.ledger.status``) reads the rows and calls
-:func:`plan` for the moments it must split spend at, then :func:`compute_status`.
+:func:`plan` for the moments it must split spend at, then :func:`compute_status`; for a period
+that is over (a closed month in a report) :func:`closed_plan` and :func:`closed_status`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tokenwallet.domain.allowance import (
     DailySpend,
     ExpiryForecast,
     Grant,
+    GrantBalance,
     SpendPoint,
 )
 
@@ -40,17 +42,35 @@ def burn_start(allowance: Allowance, now: datetime, window: timedelta = BURN_WIN
 def plan(
     allowance: Allowance, explicit: Sequence[Grant], now: datetime, window: timedelta = BURN_WINDOW
 ) -> list[datetime]:
-    """The sorted moments to sum spend between: ``[b0, b1), [b1, b2), ...`` up to ``now``.
+    """The sorted moments to sum spend between: ``[b0, b1), [b1, b2), ..., [bk, now)``, then ``[now, now]``.
 
     Summing spend per segment is exact for the engine, because the active grants do not change
-    inside a segment; the first moment is where spend must start to be read.
+    inside a segment; the first moment is where spend must start to be read.  ``now`` comes
+    twice: spend stamped exactly ``now`` is a segment of its own, because ``now`` may itself be
+    a moment where the grants change (a period start) and that spend belongs after it.
     """
     start = window_start(allowance, explicit, now)
     burn = burn_start(allowance, now, window)
     period = current_period(allowance, now)
     points = set(boundaries(allowance, explicit, start, now))
     points.update(p for p in (burn, max(period[0], allowance.starts_at)) if p <= now)
-    return sorted(points)
+    return [*sorted(points), now]
+
+
+def closed_plan(
+    allowance: Allowance, explicit: Sequence[Grant], span: tuple[datetime, datetime], window: timedelta = BURN_WINDOW
+) -> list[datetime]:
+    """:func:`plan` for :func:`closed_status` of ``span``: the moments up to its end, which comes twice.
+
+    The last segment, ``[end, end]``, holds spend stamped exactly at the end; it belongs to the
+    next period and :func:`closed_status` leaves it out.
+    """
+    start, end = span
+    before = [g for g in explicit if g.granted_at < end]
+    first = window_start(allowance, before, start)
+    points = set(boundaries(allowance, before, first, end))
+    points.update(p for p in (burn_start(allowance, end, window), max(start, allowance.starts_at)) if p <= end)
+    return [*sorted(points), end]
 
 
 def compute_status(
@@ -76,10 +96,7 @@ def compute_status(
         for b in replayed.balances
         if b.grant.granted_at <= now and (b.grant.expires_at is None or b.grant.expires_at > period[0])
     )
-    granted = sum(b.grant.amount for b in relevant)
-    spent = sum(b.consumed for b in relevant)
-    remaining = sum(b.remaining for b in relevant)
-    expired = sum(b.expired for b in relevant)
+    granted, spent, remaining, expired, rolled_over = _totals(relevant)
     counted_from = max(period[0], allowance.starts_at)
     period_points = [p for p in points if counted_from <= p.at <= now]
     period_spent = sum(p.amount for p in period_points)
@@ -120,6 +137,83 @@ def compute_status(
         estimated_spent=estimated,
         unpriced_records=unpriced_records,
         overspent=overspent,
+        rolled_over=rolled_over,
+    )
+
+
+def _totals(balances: Sequence[GrantBalance]) -> tuple[int, int, int, int, int]:
+    """Granted, spent, remaining, expired and rolled over, summed over ``balances``."""
+    return (
+        sum(b.grant.amount for b in balances),
+        sum(b.consumed for b in balances),
+        sum(b.remaining for b in balances),
+        sum(b.expired for b in balances),
+        sum(b.rolled_over for b in balances),
+    )
+
+
+def closed_status(
+    allowance: Allowance,
+    explicit: Sequence[Grant],
+    spend: Iterable[SpendPoint],
+    span: tuple[datetime, datetime],
+    *,
+    window: timedelta = BURN_WINDOW,
+    unpriced_records: int = 0,
+) -> AllowanceStatus:
+    """The figures of ``span`` (``[start, end)``: one of the allowance's periods, or a report's month) once it is over.
+
+    Everything is as at ``end`` (the status's ``now``): the grants active at any moment of the
+    span, each with what spend consumed, what it still holds (only grants that outlive the span),
+    what lapsed unspent (``expired``) and what the rollover policy carried into the period that
+    starts at ``end`` or earlier (``rolled_over``), so ``granted == spent + remaining + expired +
+    rolled_over``.  Spend and grants from ``end`` on belong to what comes after and are left
+    out.  ``spend`` is read as for :func:`compute_status`, e.g. summed per segment of
+    :func:`closed_plan`.
+    """
+    start, end = span
+    before = [g for g in explicit if g.granted_at < end]
+    points = [p for p in spend if p.at < end]
+    # Replaying up to ``end`` includes the period that starts there, so the carry into it is made.
+    replayed = replay(allowance, before, points, window_start(allowance, before, start), end)
+    relevant = tuple(
+        b
+        for b in replayed.balances
+        if b.grant.granted_at < end and (b.grant.expires_at is None or b.grant.expires_at > start)
+    )
+    granted, spent, remaining, expired, rolled_over = _totals(relevant)
+    counted_from = max(start, allowance.starts_at)
+    period_points = [p for p in points if counted_from <= p.at]
+    period_spent = sum(p.amount for p in period_points)
+    burn_from = burn_start(allowance, end, window)
+    rate = burn_rate(sum(p.amount for p in points if burn_from <= p.at), burn_from, end) if end > burn_from else 0.0
+    # Overspend is kept per allowance period; count the periods that overlap the span.
+    overspent = sum(
+        v for k, v in replayed.overspent_by_period.items() if k < end and period_at(allowance, k)[1] > start
+    )
+    return AllowanceStatus(
+        allowance_id=allowance.id,
+        name=allowance.name,
+        unit=allowance.unit,
+        now=end,
+        period_start=start,
+        period_end=end,
+        granted=granted,
+        spent=spent,
+        remaining=remaining,
+        expired=expired,
+        period_spent=period_spent,
+        percent_used=round(100.0 * spent / granted, 2) if granted > 0 else (100.0 if spent else 0.0),
+        days_left=0.0,
+        elapsed_fraction=1.0,
+        burn_rate_per_day=round(rate, 3),
+        projected_period_spend=period_spent,
+        projected_runout=None,
+        grants=relevant,
+        estimated_spent=sum(p.amount for p in period_points if p.estimated),
+        unpriced_records=unpriced_records,
+        overspent=overspent,
+        rolled_over=rolled_over,
     )
 
 

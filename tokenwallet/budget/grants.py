@@ -6,6 +6,10 @@ own expiry), and explicit top-ups and adjustments.  Spend consumes the active gr
 first, so value that is about to lapse is used before value that keeps.  Whatever an active grant
 still holds when it expires is *expired* (lost); spend that finds no active value is *overspent*.
 
+A periodic grant that lapses with value left has the part the rollover policy carries into the next
+period reported as *rolled over*, not expired, so ``granted == spent + remaining + expired +
+rolled over`` holds for the grants of any period, closed ones included.
+
 Within a stretch of time where the set of active grants does not change, consuming spend in any
 order or in any split gives the same balances.  That is why callers may pass spend summed over the
 segments between :func:`boundaries` instead of one point per usage row.
@@ -100,6 +104,7 @@ class _Live:
     grant: Grant
     consumed: int = 0
     withdrawn: int = 0  # taken by a negative adjustment; reported as expired value
+    carried: int = 0  # lapsed value carried into the next period's rollover grant
 
     @property
     def left(self) -> int:
@@ -140,11 +145,16 @@ def replay(
     """Derive periodic and rollover grants from ``start`` to ``now`` and consume ``spend`` in time order.
 
     Spend before ``start`` or after ``now`` is ignored; explicit grants granted after ``now``
-    are not yet active.  Negative adjustments withdraw value from the active grants, earliest
-    expiry first, and are reported with ``expired`` equal to their (negative) amount, so that for
-    every grant ``amount == consumed + remaining + expired`` and the totals still add up.
+    are not yet active.  A period that starts exactly at ``now`` is part of the replay: at a
+    period boundary its periodic grant has arrived and the previous period's unspent value has
+    been carried into it (or has lapsed).  Negative adjustments withdraw value from the active
+    grants, earliest expiry first, and are reported with ``expired`` equal to their (negative)
+    amount, so that for every grant ``amount == consumed + remaining + expired + rolled_over``
+    and the totals still add up.
     """
-    periods = list(periods_between(allowance, start, now))
+    # ``now + _TICK``: periods_between yields periods that start before its end, and the period
+    # starting at ``now`` belongs to the state at ``now``.
+    periods = list(periods_between(allowance, start, now + _TICK))
     if allowance.cadence is Cadence.ONE_OFF and now < allowance.starts_at:
         periods = []
     lives: list[_Live] = []
@@ -160,6 +170,7 @@ def replay(
             carried = max(previous_periodic.left, 0)
             if allowance.rollover.cap is not None:
                 carried = min(carried, allowance.rollover.cap)
+            previous_periodic.carried = carried
             if carried > 0:
                 lives.append(
                     _Live(
@@ -202,9 +213,14 @@ def replay(
         if overspent:
             result.overspent_by_period[period[0]] = overspent
     for live in lives:
-        expired = live.left + live.withdrawn if _expiry(live.grant) <= now else live.withdrawn
-        remaining = live.left if _expiry(live.grant) > now else 0
-        result.balances.append(GrantBalance(live.grant, consumed=live.consumed, remaining=remaining, expired=expired))
+        lapsed = _expiry(live.grant) <= now
+        expired = live.left + live.withdrawn - live.carried if lapsed else live.withdrawn
+        remaining = 0 if lapsed else live.left
+        result.balances.append(
+            GrantBalance(
+                live.grant, consumed=live.consumed, remaining=remaining, expired=expired, rolled_over=live.carried
+            )
+        )
     for live in debits:
         # Only what could actually be withdrawn counts: a debit larger than the balance is clamped.
         grant = live.grant if live.withdrawn == -live.grant.amount else replace(live.grant, amount=-live.withdrawn)

@@ -30,6 +30,11 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "tokenwallet.cli.report",
     "autostart": "tokenwallet.cli.autostart",
     "budget": "tokenwallet.cli.budget",
+    "statusline": "tokenwallet.cli.statusline",
+    "guard": "tokenwallet.cli.guard",
+    "agents": "tokenwallet.cli.agents",
+    "mcp": "tokenwallet.cli.mcp",
+    "policy": "tokenwallet.cli.policy",
 }
 
 
@@ -67,10 +72,15 @@ def cli(ctx: click.Context, home: str | None, demo: bool, background: bool, verb
 
     Run without a command to start the tray app.
     """
-    from tokenwallet.logging_setup import configure_stderr_logging
+    from tokenwallet.logging_setup import configure_logging, redact_uncaught_exceptions
 
-    configure_stderr_logging(logging.WARNING - 10 * verbose)
+    redact_uncaught_exceptions()
     ctx.obj = AppContext.create(home)
+    configure_logging(logging.WARNING - 10 * verbose, ctx.obj.paths.log_file)
+    from tokenwallet.services.meter_snapshot import keep_meter_current
+
+    keep_meter_current(ctx.obj)  # every change a command makes reaches the status line and the guard
+    ctx.call_on_close(ctx.obj.ledger_changed)
     if ctx.invoked_subcommand is None:
         from tokenwallet.ui import run_gui  # Qt is only imported when the GUI is wanted
 

@@ -8,15 +8,20 @@ standard input.  The ledger keeps only the last four characters as a hint.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from tokenwallet.app import AppContext
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.cli.poll_output import outcome_json
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.services import accounts as account_service
 from tokenwallet.sources.registry import CONNECTORS
 
 
@@ -25,20 +30,23 @@ def account_group() -> None:
     """Provider accounts whose usage, cost or balance APIs tokenwallet polls."""
 
 
-def _read_key(key_stdin: bool, kind: str) -> Any:
-    from tokenwallet.secrets import ApiKey
-
+def _read_key(key_stdin: bool, kind: str) -> str:
     if key_stdin:
-        text = sys.stdin.read()
-    else:
-        text = click.prompt(f"Key for {kind} (input hidden)", hide_input=True, default="", show_default=False)
+        return sys.stdin.read()
+    text: str = click.prompt(f"Key for {kind} (input hidden)", hide_input=True, default="", show_default=False)
+    return text
+
+
+@contextmanager
+def _key_prompt_named(kind: str) -> Iterator[None]:
+    """Say where a refused key came from and what to give instead (the key has no option)."""
     try:
-        return ApiKey(text)
-    except ValueError as exc:
-        raise UserInputError(
-            f"No usable key was given ({exc}). Paste {CONNECTORS[kind].key_help} at the prompt, "
-            "or pipe it in with --key-stdin."
-        ) from None
+        yield
+    except UserInputError as exc:
+        if exc.field != "key":
+            raise
+        hint = f" Paste {CONNECTORS[kind].key_help} at the prompt, or pipe it in with --key-stdin."
+        raise UserInputError(f"{exc}{hint}", field="key") from None
 
 
 @account_group.command("add")
@@ -49,37 +57,20 @@ def _read_key(key_stdin: bool, kind: str) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the new account as JSON.")
 @pass_app
 @handle_errors
+@names_options
 def add_command(app: AppContext, kind: str, label: str, base_url: str, key_stdin: bool, as_json: bool) -> None:
     """Add a KIND account; its key is stored in the OS keyring, never in a file."""
-    from tokenwallet.ledger import accounts as accounts_db
-    from tokenwallet.sources.http import check_base_url
-
-    connector = CONNECTORS[kind]
-    if not label.strip():
-        raise UserInputError("--label cannot be empty; give a name such as 'work OpenAI'.")
-    if base_url:
-        base_url = check_base_url(base_url)
-    elif not connector.default_base_url:
-        raise UserInputError(f"{connector.display_name} needs --base-url (your gateway, e.g. https://llm.example.com).")
-    store = app.secret_store()
-    store.check()  # before anything is read or written: no usable keyring means nothing happens
-    key = _read_key(key_stdin, kind)
-    account = Account(
-        id=accounts_db.new_account_id(AccountKind(kind)),
-        kind=AccountKind(kind),
-        label=label.strip(),
-        base_url=base_url,
-        key_hint=key.hint,
-    )
-    store.set(account.id, key)
-    try:
-        added = accounts_db.add(app.ledger(), account, at=app.clock())
-    except Exception:
-        store.delete(account.id)  # leave no orphaned secret behind
-        raise
+    account_kind = AccountKind(kind)
+    with _key_prompt_named(kind):
+        account_service.validate_details(account_kind, label=label, base_url=base_url)  # before asking for the key
+        store = app.secret_store()
+        store.check()  # before anything is read or written: no usable keyring means nothing happens
+        key = _read_key(key_stdin, kind)
+        added = account_service.add_account(app, store, kind=account_kind, label=label, base_url=base_url, key=key)
     if as_json:
         emit_json({"schema_version": JSON_SCHEMA_VERSION, "account": _account_json(added)})
         return
+    connector = CONNECTORS[kind]
     click.echo(f"Added {added.id} ({connector.display_name}, key …{added.key_hint}) in {store.description}.")
     click.echo(f"Check it with `tokenwallet account test {added.id}`.")
 
@@ -112,11 +103,7 @@ def _account_json(account: Account, sync: Any = None) -> dict[str, Any]:
 @handle_errors
 def list_command(app: AppContext, as_json: bool) -> None:
     """List accounts with their key hint and sync state (never the key)."""
-    from tokenwallet.ledger import accounts as accounts_db
-    from tokenwallet.ledger import sync_state
-
-    db = app.ledger()
-    rows = [(a, sync_state.get(db, a.id)) for a in accounts_db.list_accounts(db)]
+    rows = [(state.account, state.sync) for state in account_service.account_states(app)]
     if as_json:
         emit_json({"schema_version": JSON_SCHEMA_VERSION, "accounts": [_account_json(a, s) for a, s in rows]})
         return
@@ -146,12 +133,9 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @handle_errors
 def test_command(app: AppContext, account_id: str, as_json: bool) -> None:
     """Poll ACCOUNT_ID once now and say whether it worked (exit 1 if not)."""
-    from tokenwallet.ledger import accounts as accounts_db
-
-    accounts_db.get(app.ledger(), account_id)
-    outcome = app.poll_service().poll(account_id)
+    outcome = account_service.check_connection(app, account_id)
     if as_json:
-        emit_json({"schema_version": JSON_SCHEMA_VERSION, "outcome": _outcome_json(outcome)})
+        emit_json({"schema_version": JSON_SCHEMA_VERSION, "outcome": outcome_json(outcome)})
     elif outcome.ok:
         click.echo(f"{account_id}: OK ({outcome.records} records, {outcome.snapshots} snapshots).")
     else:
@@ -160,33 +144,22 @@ def test_command(app: AppContext, account_id: str, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _outcome_json(outcome: Any) -> dict[str, Any]:
-    return {
-        "account_id": outcome.account_id,
-        "ok": outcome.ok,
-        "records": outcome.records,
-        "snapshots": outcome.snapshots,
-        "pages": outcome.pages,
-        "error": outcome.error,
-        "error_kind": outcome.error_kind,
-        "next_due": outcome.next_due,
-    }
-
-
 @account_group.command("remove")
 @click.argument("account_id")
 @pass_app
 @handle_errors
 def remove_command(app: AppContext, account_id: str) -> None:
-    """Remove ACCOUNT_ID and delete its key from the keyring; recorded usage stays for reports."""
-    from tokenwallet.ledger import accounts as accounts_db
+    """Remove ACCOUNT_ID and delete its key from the keyring; recorded usage stays for reports.
 
-    db = app.ledger()
-    account = accounts_db.get(db, account_id)
-    if account.kind.needs_key:
-        app.secret_store().delete(account_id)
-    accounts_db.remove(db, account_id, at=app.clock())
-    click.echo(f"Removed {account_id}; its key was deleted from the keyring and its history kept.")
+    Without a usable keyring the account is still removed; you are told that its key stayed.
+    """
+    removed = account_service.remove_account(app, app.secret_store(), account_id)
+    if removed.key_deleted:
+        click.echo(f"Removed {account_id}; its key was deleted from the keyring and its history kept.")
+        return
+    click.echo(f"Removed {account_id}; its history was kept.")
+    if removed.key_problem:
+        click.echo(f"warning: {removed.key_problem}", err=True)
 
 
 COMMANDS: list[click.Command] = [account_group]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import parse_amount, parse_when
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
-from tokenwallet.domain.allowance import Unit
-from tokenwallet.domain.errors import UserInputError
+
+if TYPE_CHECKING:
+    from tokenwallet.services.alert_rules import RuleView
 
 
 @click.group("alerts")
@@ -19,18 +21,17 @@ def alerts_group() -> None:
     """Personal alert rules and the alerts they fired."""
 
 
-def _rule_json(rule: Any, snoozed: Any, names: dict[str, str]) -> dict[str, Any]:
-    import dataclasses
-
+def _rule_json(view: RuleView) -> dict[str, Any]:
+    rule = view.rule
     return {
         "id": rule.id,
         "kind": rule.kind.value,
         "allowance_id": rule.allowance_id,
-        "allowance": names.get(rule.allowance_id or ""),
+        "allowance": view.allowance_name,
         "params": {k: v for k, v in dataclasses.asdict(rule.params).items() if v is not None},
         "enabled": rule.enabled,
         "notify_recovery": rule.notify_recovery,
-        "snoozed_until": snoozed,
+        "snoozed_until": view.snoozed_until,
     }
 
 
@@ -40,51 +41,46 @@ def _rule_json(rule: Any, snoozed: Any, names: dict[str, str]) -> dict[str, Any]
 @handle_errors
 def list_command(app: AppContext, as_json: bool) -> None:
     """Show every alert rule."""
-    from tokenwallet.alerts.rules import from_stored
-    from tokenwallet.ledger import alerts as store
-    from tokenwallet.ledger import allowances
+    from tokenwallet.services.alert_rules import list_rules
 
-    db = app.ledger()
-    now = app.clock()
-    names = {a.id: a.name for a in allowances.list_allowances(db)}
-    snoozes = {k: v for k, v in store.snoozes(db).items() if v > now}
-    rules = [from_stored(r) for r in store.list_rules(db)]
+    views = list_rules(app)
     if as_json:
-        emit_json(
-            {
-                "schema_version": JSON_SCHEMA_VERSION,
-                "rules": [_rule_json(r, snoozes.get(r.id), names) for r in rules],
-            }
-        )
+        emit_json({"schema_version": JSON_SCHEMA_VERSION, "rules": [_rule_json(v) for v in views]})
         return
-    if not rules:
+    if not views:
         click.echo("No alert rules. Add the defaults with `tokenwallet alerts add --allowance NAME --defaults`.")
         return
     table(
         ["id", "allowance", "rule", "snoozed until (UTC)"],
         [
             [
-                r.id,
-                names.get(r.allowance_id or "", "-"),
-                r.describe() + ("" if r.enabled else " (off)"),
-                snoozes[r.id].strftime("%Y-%m-%d %H:%M") if r.id in snoozes else "",
+                v.rule.id,
+                v.allowance_name or "-",
+                v.rule.describe() + ("" if v.rule.enabled else " (off)"),
+                v.snoozed_until.strftime("%Y-%m-%d %H:%M") if v.snoozed_until else "",
             ]
-            for r in rules
+            for v in views
         ],
     )
 
 
 @alerts_group.command("add")
-@click.option("--allowance", "allowance_name", help="The allowance the rule watches (name or id).")
+@click.option("--allowance", "allowance", help="The allowance the rule watches (name or id).")
 @click.option(
     "--kind",
-    type=click.Choice(["threshold", "forecast", "expiry", "spike", "stale", "provider"]),
+    type=click.Choice(["threshold", "forecast", "expiry", "spike", "stale", "provider", "off_policy"]),
     default="threshold",
     show_default=True,
 )
-@click.option("--defaults", is_flag=True, help="Add the default thresholds: 50, 80, 95 and 100% used.")
+@click.option(
+    "--defaults",
+    is_flag=True,
+    help="Add the default rules: 80, 95 and 100% used, runs out before the reset, 3 days before value lapses.",
+)
 @click.option("--percent", type=float, help="threshold: percent used; provider: percent of the limit or window.")
-@click.option("--absolute", help="threshold: spend in the period (dollars or tokens).")
+@click.option(
+    "--absolute", help="threshold: spend in the period (dollars or tokens); off_policy: only above this many dollars."
+)
 @click.option("--margin-days", type=float, default=0.0, help="forecast: run-out at least this early.")
 @click.option("--days", type=float, default=7.0, help="expiry: days before a grant lapses.")
 @click.option("--min-unspent", help="expiry: only when at least this much would lapse.")
@@ -101,51 +97,17 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the added rules as JSON.")
 @pass_app
 @handle_errors
-def add_command(app: AppContext, /, allowance_name: str | None, kind: str, defaults: bool, **opts: Any) -> None:
-    """Add an alert rule (or the default thresholds) for an allowance or for accounts."""
-    from tokenwallet.alerts import rules as r
-    from tokenwallet.alerts.service import add_rule
-    from tokenwallet.ledger import allowances
+@names_options
+def add_command(app: AppContext, /, as_json: bool, **options: Any) -> None:
+    """Add an alert rule (or the default rules) for an allowance or for accounts."""
+    from tokenwallet.services.alert_rules import RuleRequest, add_rules
 
-    db = app.ledger()
-    allowance = allowances.find(db, allowance_name) if allowance_name else None
-    unit = allowance.unit if allowance else Unit.USD
-    params: r.RuleParams
-    if kind in ("threshold", "forecast", "expiry", "spike") and allowance is None and not defaults:
-        raise UserInputError(f"a {kind} rule watches an allowance; give --allowance NAME")
-    if defaults:
-        if allowance is None:
-            raise UserInputError("--defaults needs --allowance NAME")
-        new = r.default_rules(allowance.id)
-    else:
-        if kind == "threshold":
-            absolute = parse_amount(opts["absolute"], unit, what="--absolute") if opts["absolute"] else None
-            params = r.ThresholdParams(percent=opts["percent"], absolute=absolute)
-        elif kind == "forecast":
-            params = r.ForecastParams(margin_days=opts["margin_days"])
-        elif kind == "expiry":
-            least = parse_amount(opts["min_unspent"], unit, what="--min-unspent") if opts["min_unspent"] else 1
-            params = r.ExpiryParams(days_before=opts["days"], min_unspent=least)
-        elif kind == "spike":
-            params = r.SpikeParams(factor=opts["factor"], trailing_days=opts["trailing_days"])
-        elif kind == "stale":
-            params = r.StaleParams(hours=opts["hours"], account_id=opts["account"])
-        else:
-            if not opts["signal"]:
-                raise UserInputError("a provider rule needs --signal litellm_soft_budget|openrouter_limit|codex_weekly")
-            params = r.ProviderParams(
-                r.Signal(opts["signal"]), percent=opts["percent"] or 90.0, account_id=opts["account"]
-            )
-        r.validate(params)
-        new = [r.Rule(r.new_rule_id(), params, allowance.id if allowance else None, True, opts["notify_recovery"])]
-    now = app.clock()
-    added = [add_rule(db, rule, now) for rule in new]
-    if opts["as_json"]:
-        names = {allowance.id: allowance.name} if allowance else {}
-        emit_json({"schema_version": JSON_SCHEMA_VERSION, "rules": [_rule_json(x, None, names) for x in added]})
+    added = add_rules(app, RuleRequest(**options))
+    if as_json:
+        emit_json({"schema_version": JSON_SCHEMA_VERSION, "rules": [_rule_json(v) for v in added]})
         return
-    for rule in added:
-        click.echo(f"Added {rule.id}: {rule.describe()}")
+    for view in added:
+        click.echo(f"Added {view.rule.id}: {view.rule.describe()}")
 
 
 @alerts_group.command("remove")
@@ -154,9 +116,9 @@ def add_command(app: AppContext, /, allowance_name: str | None, kind: str, defau
 @handle_errors
 def remove_command(app: AppContext, rule_id: str) -> None:
     """Remove a rule; the alerts it fired stay in the history."""
-    from tokenwallet.alerts.service import remove_rule
+    from tokenwallet.services.alert_rules import remove_rule
 
-    remove_rule(app.ledger(), rule_id, app.clock())
+    remove_rule(app, rule_id)
     click.echo(f"Removed {rule_id}.")
 
 
@@ -167,9 +129,9 @@ def remove_command(app: AppContext, rule_id: str) -> None:
 @handle_errors
 def snooze_command(app: AppContext, rule_id: str, duration: str) -> None:
     """Snooze a rule: DURATION is 1h, 1d, 12h, 'period' (until the next period) or 'off'."""
-    from tokenwallet.alerts.service import snooze
+    from tokenwallet.services.alert_rules import snooze_rule
 
-    until = snooze(app.ledger(), rule_id, app.clock(), duration)
+    until = snooze_rule(app, rule_id, duration)
     click.echo(f"{rule_id} snoozed until {until:%Y-%m-%d %H:%M} UTC." if until else f"{rule_id} is no longer snoozed.")
 
 
@@ -179,13 +141,12 @@ def snooze_command(app: AppContext, rule_id: str, duration: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document.")
 @pass_app
 @handle_errors
+@names_options
 def history_command(app: AppContext, since: str | None, limit: int, as_json: bool) -> None:
     """Show the alerts fired, oldest first."""
-    from tokenwallet.ledger import alerts as store
+    from tokenwallet.services.alert_rules import alert_history
 
-    events = store.events(
-        app.ledger(), since=parse_when(since, "UTC", what="--since date") if since else None, limit=limit
-    )
+    events = alert_history(app, since=since, limit=limit)
     if as_json:
         emit_json(
             {
@@ -225,15 +186,9 @@ def history_command(app: AppContext, since: str | None, limit: int, as_json: boo
 @handle_errors
 def check_command(app: AppContext, no_notify: bool, as_json: bool) -> None:
     """Evaluate every rule now (the tray and the poller do this on their own)."""
-    from tokenwallet.alerts.delivery import default_delivery
-    from tokenwallet.alerts.service import run_alerts
+    from tokenwallet.services.alert_rules import check_alerts
 
-    events = run_alerts(
-        app.ledger(),
-        app.clock(),
-        app.settings,
-        None if no_notify else default_delivery(app.settings.alert_hook or None),
-    )
+    events = check_alerts(app, notify=not no_notify)
     if as_json:
         emit_json(
             {

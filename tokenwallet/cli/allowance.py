@@ -1,7 +1,8 @@
 """`tokenwallet allowance`: define allowances and add top-ups or adjustments.
 
-Every change is written to the audit log in the same transaction.  Bad input is refused with
-exit status 2 before anything is written.
+Parses options, calls :mod:`tokenwallet.services.allowances` and presents the result.  Every
+change is written to the audit log in the same transaction; bad input is refused with exit
+status 2 before anything is written.
 """
 
 from __future__ import annotations
@@ -12,147 +13,15 @@ from typing import Any
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import (
-    format_amount,
-    parse_amount,
-    parse_cadence,
-    parse_unit,
-    parse_when,
-    parse_zone,
-)
-from tokenwallet.budget.periods import period_at
+from tokenwallet.budget.inputs import format_amount
+from tokenwallet.cli.allowance_edit import edit_command
+from tokenwallet.cli.allowance_json import allowance_json, grant_json
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
-from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, RolloverPolicy, Scope
-from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.allowance import Allowance, Cadence
 
 CADENCES = [c.value for c in Cadence]
-
-
-def allowance_json(allowance: Allowance) -> dict[str, Any]:
-    """An allowance's definition in the stable JSON shape."""
-    return {
-        "id": allowance.id,
-        "name": allowance.name,
-        "unit": allowance.unit.value,
-        "amount": allowance.amount,
-        "amount_formatted": format_amount(allowance.amount, allowance.unit),
-        "cadence": allowance.cadence.value,
-        "anchor_day": allowance.anchor_day,
-        "timezone": allowance.timezone,
-        "starts_at": allowance.starts_at,
-        "ends_at": allowance.ends_at,
-        "scope": {
-            "accounts": list(allowance.scope.accounts),
-            "providers": list(allowance.scope.providers),
-            "models": list(allowance.scope.models),
-        },
-        "rollover": None
-        if allowance.rollover is None
-        else {"cap": allowance.rollover.cap, "expires_days": allowance.rollover.expires_days},
-        "backing_account_id": allowance.backing_account_id,
-        "created_at": allowance.created_at,
-    }
-
-
-def _default_zone(app: AppContext) -> str:
-    try:
-        return app.settings.timezone or app.settings.zone().key
-    except Exception:  # a broken settings file must not block defining an allowance
-        return "UTC"
-
-
-def _check_anchor(cadence: Cadence, anchor_day: int | None) -> int:
-    if anchor_day is None:
-        return 1
-    if cadence is Cadence.WEEKLY and not 1 <= anchor_day <= 7:
-        raise UserInputError(f"--anchor-day {anchor_day} is not a weekday; use 1 (Monday) to 7 (Sunday).")
-    if cadence in (Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.YEARLY) and not 1 <= anchor_day <= 28:
-        raise UserInputError(f"--anchor-day {anchor_day} is not usable; use a day of the month from 1 to 28.")
-    if cadence in (Cadence.DAILY, Cadence.ONE_OFF) and anchor_day != 1:
-        raise UserInputError(f"--anchor-day does not apply to a {cadence.value} allowance; leave it out.")
-    return anchor_day
-
-
-def build_allowance(
-    app: AppContext,
-    *,
-    name: str,
-    amount: str,
-    unit: str,
-    cadence: str,
-    anchor_day: int | None,
-    timezone: str | None,
-    starts: str | None,
-    ends: str | None,
-    rollover: bool,
-    rollover_cap: str | None,
-    rollover_expires_days: int | None,
-    scope: tuple[str, ...],
-    providers: tuple[str, ...],
-    models: tuple[str, ...],
-    backing_account: str | None,
-) -> Allowance:
-    """Validate the options of `allowance add` into an :class:`Allowance` (nothing is written)."""
-    from tokenwallet.ledger import accounts
-    from tokenwallet.ledger.allowances import new_id
-
-    if not name.strip():
-        raise UserInputError("The allowance needs a name, e.g. `tokenwallet allowance add work --amount 200`.")
-    the_unit = parse_unit(unit)
-    the_cadence = parse_cadence(cadence)
-    value = parse_amount(amount, the_unit)
-    anchor = _check_anchor(the_cadence, anchor_day)
-    zone_name = parse_zone(timezone) if timezone else _default_zone(app)
-    now = app.clock()
-    ends_at = parse_when(ends, zone_name, what="--ends date", end_of_day=True) if ends else None
-    policy: RolloverPolicy | None = None
-    if rollover or rollover_cap is not None or rollover_expires_days is not None:
-        if the_cadence is Cadence.ONE_OFF:
-            raise UserInputError("A one-off allowance has no next period to roll over into; drop the rollover options.")
-        if rollover_expires_days is not None and rollover_expires_days <= 0:
-            raise UserInputError(
-                f"--rollover-expires-days must be a positive number of days, not {rollover_expires_days}."
-            )
-        cap = parse_amount(rollover_cap, the_unit, what="rollover cap") if rollover_cap is not None else None
-        policy = RolloverPolicy(cap=cap, expires_days=rollover_expires_days)
-    db = app.ledger()
-    for account_id in (*scope, *([backing_account] if backing_account else [])):
-        accounts.get(db, account_id)  # NotFoundError (exit 2) names the unknown account
-    draft = Allowance(
-        id=new_id(),
-        name=name.strip(),
-        unit=the_unit,
-        amount=value,
-        cadence=the_cadence,
-        starts_at=now,
-        timezone=zone_name,
-        anchor_day=anchor,
-        ends_at=ends_at,
-        scope=Scope(tuple(scope), tuple(providers), tuple(models)),
-        rollover=policy,
-        backing_account_id=backing_account,
-        created_at=now,
-    )
-    if starts:
-        starts_at = parse_when(starts, zone_name, what="--starts date")
-    elif the_cadence is Cadence.ONE_OFF:
-        starts_at = now
-    else:
-        # Without --starts the allowance covers the period it is created in, so spend since the
-        # last reset counts.
-        starts_at = period_at(draft, now)[0]
-    if the_cadence is Cadence.ONE_OFF and ends_at is None:
-        raise UserInputError("A one-off allowance needs an end: add --ends DATE (e.g. --ends 2026-12-31).")
-    if ends_at is not None and ends_at <= starts_at:
-        raise UserInputError(
-            f"--ends ({ends_at.isoformat()}) must be after the start ({starts_at.isoformat()}); give a later date."
-        )
-    return Allowance(**{**_fields(draft), "starts_at": starts_at})
-
-
-def _fields(allowance: Allowance) -> dict[str, Any]:
-    return {name: getattr(allowance, name) for name in Allowance.__dataclass_fields__}
 
 
 @click.group("allowance")
@@ -176,15 +45,21 @@ def allowance_group() -> None:
 @click.option("--provider", "providers", multiple=True, help="Count only these providers (repeatable).")
 @click.option("--model", "models", multiple=True, help="Count only these models (repeatable).")
 @click.option("--backing-account", help="A gateway account whose server-side limit defines this allowance.")
+@click.option(
+    "--no-default-alerts",
+    "no_default_alerts",
+    is_flag=True,
+    help="Add no alert rules (by default: 80/95/100% used, runs out before the reset, 3 days before value lapses).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the new allowance as JSON.")
 @pass_app
 @handle_errors
-def add_command(app: AppContext, /, name: str, as_json: bool, **options: Any) -> None:
-    """Add an allowance NAME."""
-    from tokenwallet.ledger import allowances
+@names_options
+def add_command(app: AppContext, /, name: str, as_json: bool, no_default_alerts: bool, **options: Any) -> None:
+    """Add an allowance NAME, with the default alert rules unless --no-default-alerts."""
+    from tokenwallet.services.allowances import add_allowance
 
-    allowance = build_allowance(app, name=name, **options)
-    stored = allowances.add(app.ledger(), allowance, at=app.clock())
+    stored = add_allowance(app, name=name, default_alerts=not no_default_alerts, **options)
     if as_json:
         emit_json(allowance_json(stored))
     else:
@@ -192,6 +67,11 @@ def add_command(app: AppContext, /, name: str, as_json: bool, **options: Any) ->
             f"Added {stored.cadence.value} allowance {stored.name!r}: {format_amount(stored.amount, stored.unit)}"
             f" per period from {stored.starts_at.isoformat()} ({stored.timezone})."
         )
+        if not no_default_alerts:
+            click.echo(
+                "Alerts: 80%, 95% and 100% used; runs out before the reset; 3 days before value lapses unspent"
+                " (see `tokenwallet alerts list`)."
+            )
 
 
 @allowance_group.command("list")
@@ -200,9 +80,9 @@ def add_command(app: AppContext, /, name: str, as_json: bool, **options: Any) ->
 @handle_errors
 def list_command(app: AppContext, as_json: bool) -> None:
     """List allowances."""
-    from tokenwallet.ledger import allowances
+    from tokenwallet.services.allowances import list_allowances
 
-    items = allowances.list_allowances(app.ledger())
+    items = list_allowances(app)
     if as_json:
         emit_json({"schema_version": JSON_SCHEMA_VERSION, "allowances": [allowance_json(a) for a in items]})
         return
@@ -218,9 +98,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
                 a.cadence.value,
                 a.timezone,
                 ",".join(a.scope.accounts) or "all accounts",
-                "-"
-                if a.rollover is None
-                else ("no cap" if a.rollover.cap is None else format_amount(a.rollover.cap, a.unit)),
+                _rollover_text(a),
             ]
             for a in items
         ],
@@ -234,17 +112,19 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @handle_errors
 def show_command(app: AppContext, name: str, as_json: bool) -> None:
     """Show one allowance: definition, stored grants and its status now."""
+    from tokenwallet.cli.policy_json import link_json
     from tokenwallet.cli.status import status_json
-    from tokenwallet.ledger import allowances
-    from tokenwallet.ledger.status import allowance_status
+    from tokenwallet.services.policy import ownership
+    from tokenwallet.services.status import allowance_figures
 
-    db = app.ledger()
-    allowance = allowances.find(db, name)
-    status = allowance_status(db, allowance, app.clock())
+    shown = allowance_figures(app, name)
+    allowance = shown.allowance
+    link = ownership(app, allowance.id)
     payload: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "allowance": allowance_json(allowance),
-        "status": status_json(status, allowance),
+        "status": status_json(shown.status, allowance),
+        "policy": link_json(link),
     }
     if as_json:
         emit_json(payload)
@@ -252,6 +132,9 @@ def show_command(app: AppContext, name: str, as_json: bool) -> None:
     s = payload["status"]
     f = s["formatted"]
     click.echo(f"{allowance.name}: {format_amount(allowance.amount, allowance.unit)} {allowance.cadence.value}")
+    if link is not None:
+        owned = ", ".join(name.replace("_", " ") for name in link.owned)
+        click.echo(f"  policy     set by {link.policy_id} revision {link.revision}, which owns its {owned}")
     click.echo(f"  period     {s['period_start'].isoformat()} .. {s['period_end'].isoformat()}")
     click.echo(
         f"  granted    {f['granted']}   spent {f['spent']}   remaining {f['remaining']}   expired {f['expired']}"
@@ -293,55 +176,13 @@ def show_command(app: AppContext, name: str, as_json: bool) -> None:
 @handle_errors
 def remove_command(app: AppContext, name: str, as_json: bool) -> None:
     """Remove an allowance (its definition stays in the audit log; recorded usage is kept)."""
-    from tokenwallet.ledger import allowances
+    from tokenwallet.services.allowances import remove_allowance
 
-    db = app.ledger()
-    allowance = allowances.find(db, name)
-    allowances.remove(db, allowance.id, at=app.clock())
+    removed = remove_allowance(app, name)
     if as_json:
-        emit_json({"schema_version": JSON_SCHEMA_VERSION, "removed": allowance_json(allowance)})
+        emit_json({"schema_version": JSON_SCHEMA_VERSION, "removed": allowance_json(removed)})
     else:
-        click.echo(f"Removed allowance {allowance.name!r}.")
-
-
-def _add_grant(
-    app: AppContext, name: str, kind: GrantKind, amount: str, at: str | None, expires: str | None, note: str
-) -> tuple[Allowance, Grant]:
-    from tokenwallet.ledger import allowances
-
-    db = app.ledger()
-    allowance = allowances.find(db, name)
-    value = parse_amount(amount, allowance.unit, allow_negative=kind is GrantKind.ADJUSTMENT)
-    if value < 0 and expires:
-        raise UserInputError("--expires applies to added value; a negative adjustment takes effect once, drop it.")
-    granted_at = parse_when(at, allowance.timezone, what="--at date") if at else app.clock()
-    expires_at = parse_when(expires, allowance.timezone, what="--expires date", end_of_day=True) if expires else None
-    grant = Grant(
-        id=allowances.new_id(),
-        allowance_id=allowance.id,
-        kind=kind,
-        amount=value,
-        granted_at=granted_at,
-        expires_at=expires_at,
-        note=note,
-    )
-    return allowance, allowances.add_grant(db, grant, at=app.clock())
-
-
-def _grant_json(allowance: Allowance, grant: Grant) -> dict[str, Any]:
-    return {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "allowance": allowance.name,
-        "grant": {
-            "id": grant.id,
-            "kind": grant.kind.value,
-            "amount": grant.amount,
-            "amount_formatted": format_amount(grant.amount, allowance.unit),
-            "granted_at": grant.granted_at,
-            "expires_at": grant.expires_at,
-            "note": grant.note,
-        },
-    }
+        click.echo(f"Removed allowance {removed.name!r}.")
 
 
 def _describe_expiry(expires_at: datetime | None) -> str:
@@ -357,13 +198,18 @@ def _describe_expiry(expires_at: datetime | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the grant as JSON.")
 @pass_app
 @handle_errors
+@names_options
 def topup_command(
     app: AppContext, name: str, amount: str, expires: str | None, at: str | None, note: str, as_json: bool
 ) -> None:
     """Add a top-up to allowance NAME."""
-    allowance, grant = _add_grant(app, name, GrantKind.TOPUP, amount, at, expires, note)
+    from tokenwallet.services.allowances import find_allowance
+    from tokenwallet.services.grants import add_topup
+
+    allowance = find_allowance(app, name)
+    grant = add_topup(app, allowance.id, amount=amount, expires=expires, at=at, note=note)
     if as_json:
-        emit_json(_grant_json(allowance, grant))
+        emit_json(grant_json(allowance, grant))
     else:
         click.echo(
             f"Added top-up of {format_amount(grant.amount, allowance.unit)} to {allowance.name!r}"
@@ -380,13 +226,18 @@ def topup_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the grant as JSON.")
 @pass_app
 @handle_errors
+@names_options
 def adjust_command(
     app: AppContext, name: str, amount: str, expires: str | None, at: str | None, note: str, as_json: bool
 ) -> None:
     """Add a correction to allowance NAME; negative values withdraw from what is left."""
-    allowance, grant = _add_grant(app, name, GrantKind.ADJUSTMENT, amount, at, expires, note)
+    from tokenwallet.services.allowances import find_allowance
+    from tokenwallet.services.grants import adjust_allowance
+
+    allowance = find_allowance(app, name)
+    grant = adjust_allowance(app, allowance.id, amount=amount, expires=expires, at=at, note=note)
     if as_json:
-        emit_json(_grant_json(allowance, grant))
+        emit_json(grant_json(allowance, grant))
     else:
         click.echo(f"Recorded adjustment of {format_amount(grant.amount, allowance.unit)} to {allowance.name!r}.")
 
@@ -397,12 +248,5 @@ def _rollover_text(allowance: Allowance) -> str:
     return "no cap" if allowance.rollover.cap is None else format_amount(allowance.rollover.cap, allowance.unit)
 
 
-def _register_edit() -> None:
-    # `allowance edit` lives in its own module (this one is at its size limit).
-    from tokenwallet.cli.allowance_edit import edit_command
-
-    allowance_group.add_command(edit_command)
-
-
-_register_edit()
+allowance_group.add_command(edit_command)
 COMMANDS: list[click.Command] = [allowance_group]

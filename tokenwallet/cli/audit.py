@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import parse_when
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
-from tokenwallet.ledger.db import dumps
+
+
+def _json(details: object) -> str:
+    """Details as compact, key-sorted JSON (the form the ledger keeps them in)."""
+    return json.dumps(details, separators=(",", ":"), sort_keys=True, default=str)
 
 
 @click.command("audit")
@@ -17,13 +23,12 @@ from tokenwallet.ledger.db import dumps
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document.")
 @pass_app
 @handle_errors
+@names_options
 def audit_command(app: AppContext, since: str | None, limit: int | None, as_json: bool) -> None:
     """Show the audit log, oldest first."""
-    from tokenwallet.ledger import audit
+    from tokenwallet.services.audit_log import audit_entries
 
-    entries = audit.entries(
-        app.ledger(), since=parse_when(since, "UTC", what="--since date") if since else None, limit=limit
-    )
+    entries = audit_entries(app, since=since, limit=limit)
     if as_json:
         emit_json(
             {
@@ -49,7 +54,7 @@ def audit_command(app: AppContext, since: str | None, limit: int | None, as_json
     table(
         ["at (UTC)", "actor", "action", "entity", "details"],
         [
-            [e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, f"{e.entity}:{e.entity_id}", dumps(e.details)[:80]]
+            [e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, f"{e.entity}:{e.entity_id}", _json(e.details)[:80]]
             for e in entries
         ],
     )

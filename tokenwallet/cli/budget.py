@@ -1,21 +1,19 @@
 """`tokenwallet budget check`: a gate for scripts and agents ("can I afford this task?").
 
 Exit status 0 when the amount fits what is left of every allowance checked, 1 when it does not,
-2 for bad input.
+2 for bad input.  The amount is typed (``--amount``) or priced from the catalog for a planned model
+call (``--model`` with token counts, :mod:`tokenwallet.services.estimates`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import format_amount, parse_amount
+from tokenwallet.budget.inputs import format_amount
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json
-from tokenwallet.domain.allowance import Unit
-from tokenwallet.domain.errors import UserInputError
 
 
 @click.group("budget")
@@ -24,58 +22,95 @@ def budget_group() -> None:
 
 
 @budget_group.command("check")
-@click.option("--amount", required=True, help="Planned spend: dollars for usd allowances, tokens for token ones.")
+@click.option("--amount", help="Planned spend: dollars for usd allowances, tokens for token ones.")
+@click.option("--model", help="Or price a planned call to this model from the catalog...")
+@click.option("--input-tokens", type=int, help="...with this many input tokens (not read from a cache),")
+@click.option("--output-tokens", type=int, help="...this many output tokens,")
+@click.option("--cached-input-tokens", type=int, default=0, show_default=True, help="...and these cache reads.")
 @click.option("--allowance", "name", help="Check this allowance (default: every usd allowance).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON answer.")
 @pass_app
 @handle_errors
-def check_command(app: AppContext, amount: str, name: str | None, as_json: bool) -> None:
-    """Exit 0 if --amount fits the remaining allowance, 1 if not."""
-    from tokenwallet.ledger import allowances
-    from tokenwallet.ledger.status import allowance_status
+@names_options
+def check_command(
+    app: AppContext,
+    amount: str | None,
+    model: str | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cached_input_tokens: int,
+    name: str | None,
+    as_json: bool,
+) -> None:
+    """Exit 0 if the planned spend fits the remaining allowance, 1 if not.
 
-    db = app.ledger()
-    if name:
-        chosen = [allowances.find(db, name)]
-    else:
-        chosen = [a for a in allowances.list_allowances(db) if a.unit is Unit.USD]
-        if not chosen:
-            raise UserInputError(
-                "There is no usd allowance to check against; add one with `tokenwallet allowance add` "
-                "or name a token allowance with --allowance."
-            )
-    now = app.clock()
-    checks: list[dict[str, Any]] = []
-    for allowance in chosen:
-        wanted = parse_amount(amount, allowance.unit)
-        status = allowance_status(db, allowance, now)
-        fits = wanted <= status.remaining
-        checks.append(
-            {
-                "allowance": allowance.name,
-                "unit": allowance.unit.value,
-                "amount": wanted,
-                "remaining": status.remaining,
-                "fits": fits,
-                "shortfall": max(wanted - status.remaining, 0),
-                "period_end": status.period_end,
-                "formatted": {
-                    "amount": format_amount(wanted, allowance.unit),
-                    "remaining": format_amount(status.remaining, allowance.unit),
-                    "shortfall": format_amount(max(wanted - status.remaining, 0), allowance.unit),
-                },
-            }
+    Give the spend with --amount, or describe the call: --model M --input-tokens N
+    --output-tokens N [--cached-input-tokens N] prices it with the catalog (the price of the
+    day) and checks the cost against usd allowances and the tokens against token allowances.
+    """
+    from tokenwallet.domain.errors import UserInputError
+    from tokenwallet.services.budget_check import check_budget
+
+    estimate = None
+    if model is not None or input_tokens is not None or output_tokens is not None:
+        if amount is not None:
+            raise UserInputError("Give either --amount or --model with token counts, not both.")
+        if model is None or input_tokens is None or output_tokens is None:
+            raise UserInputError("An estimate needs --model, --input-tokens and --output-tokens.")
+        from tokenwallet.services.estimates import check_estimate, describe, estimate_cost
+
+        estimate = estimate_cost(
+            model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_input_tokens=cached_input_tokens,
+            at=app.clock(),
         )
-    fits_all = all(c["fits"] for c in checks)
-    if as_json:
-        emit_json({"schema_version": JSON_SCHEMA_VERSION, "fits": fits_all, "checked_at": now, "checks": checks})
+        answer = check_estimate(app, estimate, name)
+        if not as_json:
+            click.echo(f"Estimate: {describe(estimate)}")
+    elif amount is None:
+        raise UserInputError("Give the planned spend with --amount, or a call with --model and token counts.")
     else:
-        for c in checks:
-            verdict = "fits" if c["fits"] else f"does not fit (short by {c['formatted']['shortfall']})"
-            click.echo(
-                f"{c['allowance']}: {c['formatted']['amount']} {verdict}; {c['formatted']['remaining']} remaining."
+        answer = check_budget(app, amount, name)
+    if as_json:
+        checks = []
+        for c in answer.checks:
+            unit = c.allowance.unit
+            checks.append(
+                {
+                    "allowance": c.allowance.name,
+                    "unit": unit.value,
+                    "amount": c.amount,
+                    "remaining": c.remaining,
+                    "fits": c.fits,
+                    "shortfall": c.shortfall,
+                    "period_end": c.period_end,
+                    "formatted": {
+                        "amount": format_amount(c.amount, unit),
+                        "remaining": format_amount(c.remaining, unit),
+                        "shortfall": format_amount(c.shortfall, unit),
+                    },
+                }
             )
-    if not fits_all:
+        document = {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "fits": answer.fits,
+            "checked_at": answer.checked_at,
+            "checks": checks,
+        }
+        if estimate is not None:
+            document["estimate"] = estimate.as_json()
+        emit_json(document)
+    else:
+        for c in answer.checks:
+            unit = c.allowance.unit
+            verdict = "fits" if c.fits else f"does not fit (short by {format_amount(c.shortfall, unit)})"
+            click.echo(
+                f"{c.allowance.name}: {format_amount(c.amount, unit)} {verdict}; "
+                f"{format_amount(c.remaining, unit)} remaining."
+            )
+    if not answer.fits:
         raise click.exceptions.Exit(1)
 
 

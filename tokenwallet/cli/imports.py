@@ -13,7 +13,8 @@ from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.errors import UserInputError
-from tokenwallet.sources.agent_logs.importer import (
+from tokenwallet.sources.agent_logs.common import REJECT_REASONS
+from tokenwallet.sync.log_import.importer import (
     ImportSummary,
     ensure_detected_accounts,
     find_or_create_for_path,
@@ -73,6 +74,11 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
         ("malformed lines skipped", total.malformed),
         ("lines refused (null fields)", total.skipped),
         ("incomplete last lines", total.partial_lines),
+        ("lines rejected (limits)", _rejected(total.rejected)),
+        (
+            "unreadable files (read again next time)",
+            f"{total.unreadable_files}: {'; '.join(total.unreadable_paths)}" if total.unreadable_files else "0",
+        ),
         ("rate-limit readings", total.snapshots),
         (
             "unpriced models",
@@ -82,6 +88,15 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
         ),
     ]
     table(["", agent], rows)
+
+
+def _rejected(counts: dict[str, int]) -> str:
+    """``3 (token count out of range: 2, line too long: 1)``, or ``0``."""
+    total = sum(counts.values())
+    if not total:
+        return "0"
+    parts = [f"{REJECT_REASONS.get(reason, reason)}: {n}" for reason, n in sorted(counts.items())]
+    return f"{total} ({', '.join(parts)})"
 
 
 COMMANDS: list[click.Command] = [import_command]

@@ -1,26 +1,14 @@
-"""`tokenwallet report`: the monthly report as CSV, JSON or PDF."""
+"""`tokenwallet report`: the monthly report as CSV, JSON or PDF (see :mod:`tokenwallet.services.reports`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from tokenwallet.app import AppContext
 from tokenwallet.cli.context import handle_errors, pass_app
-from tokenwallet.domain.errors import UserInputError
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` next to ``path`` and rename, so a failed export never leaves half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserInputError(f"cannot write {path}: {exc.strerror}; choose another file") from exc
+from tokenwallet.domain.errors import OutputExistsError, UserInputError
 
 
 @click.command("report")
@@ -28,54 +16,38 @@ def write_atomically(path: Path, data: bytes) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "pdf"]), default="csv", show_default=True)
 @click.option(
     "--table",
-    type=click.Choice(["usage", "allowances", "groups", "daily", "alerts", "audit"]),
+    type=click.Choice(["usage", "allowances", "groups", "daily", "alerts", "audit", "off_policy"]),
     default="usage",
     show_default=True,
     help="CSV only: which table of the report.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write ('-': stdout).")
+@click.option("--force", is_flag=True, help="Replace the -o file if it exists.")
 @pass_app
 @handle_errors
-def report_command(app: AppContext, month: str | None, fmt: str, table: str, output: Path | None) -> None:
-    """Export the monthly usage report (CSV: one table, usage by default; JSON and PDF: everything)."""
-    from tokenwallet.ledger import audit
-    from tokenwallet.reports.build import build_report
+def report_command(app: AppContext, month: str | None, fmt: str, table: str, output: Path | None, force: bool) -> None:
+    """Export the monthly usage report (CSV: one table, usage by default; JSON and PDF: everything).
 
-    now = app.clock()
-    settings = app.settings
-    month = month or now.astimezone(settings.zone()).strftime("%Y-%m")
-    db = app.ledger()
-    report = build_report(db, month, settings, now)
-    if fmt == "pdf":
-        if output is None or str(output) == "-":
+    Files are written atomically with mode 0600; an existing file is replaced only with --force.
+    """
+    from tokenwallet.services import reports
+
+    if output is None or str(output) == "-":
+        if fmt == "pdf":
             raise UserInputError("a PDF report needs a file: add -o report.pdf")
+        click.echo(reports.report_text(app, month, fmt, table=table), nl=False)
+        return
+    render_pdf = None
+    if fmt == "pdf":
         # Qt is loaded only when a PDF is wanted (an allowed lazy cli -> ui import).
-        from tokenwallet.ui.report_pdf import render_pdf_file
+        from tokenwallet.ui.report_pdf import render_pdf_bytes
 
-        render_pdf_file(report, output)
-    else:
-        if fmt == "csv":
-            from tokenwallet.reports.csv_export import to_csv
-
-            text = to_csv(report, table)
-        else:
-            from tokenwallet.reports.json_export import to_json
-
-            text = to_json(report)
-        if output is None or str(output) == "-":
-            click.echo(text, nl=False)
-            return
-        write_atomically(output, text.encode("utf-8"))
-    with db.atomic():
-        audit.append(
-            db,
-            at=now,
-            action="report.export",
-            entity="report",
-            entity_id=report.month,
-            details={"format": fmt, "file": output.name, "table": table if fmt == "csv" else ""},
-        )
-    click.echo(f"Wrote the {report.month} report to {output}.", err=True)
+        render_pdf = render_pdf_bytes
+    try:
+        done = reports.export_report(app, month, fmt, output, table=table, overwrite=force, render_pdf=render_pdf)
+    except OutputExistsError:
+        raise UserInputError(f"{output} already exists; add --force to replace it, or choose another file") from None
+    click.echo(f"Wrote the {done.month} report to {output}.", err=True)
 
 
 COMMANDS: list[click.Command] = [report_command]

@@ -10,10 +10,11 @@ from tokenwallet.app import AppContext
 from tokenwallet.budget.inputs import format_amount
 from tokenwallet.budget.periods import period_key
 from tokenwallet.cli.context import handle_errors, pass_app
-from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
+from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table, warn
+from tokenwallet.cli.policy_json import link_json, off_policy_json
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
-from tokenwallet.domain.money import format_usd
+from tokenwallet.domain.money import format_money
 from tokenwallet.domain.usage import BalanceSnapshot
 
 _AMOUNTS = (
@@ -128,20 +129,48 @@ def snapshot_json(snapshot: BalanceSnapshot) -> dict[str, Any]:
 
 
 def collect(app: AppContext) -> dict[str, Any]:
-    """The whole ``status --json`` document."""
-    from tokenwallet.ledger import accounts, allowances, snapshots, sync_state
-    from tokenwallet.ledger.status import allowance_status
+    """The whole ``status --json`` document; allowances that cannot be computed are warned about."""
+    from tokenwallet.services.status import status_report
 
-    db = app.ledger()
-    now = app.clock()
-    states = sync_state.all_states(db)
+    report = status_report(app)
+    for reason in report.left_out:
+        warn(f"left out of the status: {reason}")
+    states = list(report.sync_states)
+    allowances = []
+    for f in report.allowances:
+        item = status_json(f.status, f.allowance)
+        item["policy"] = link_json(report.policy_links.get(f.allowance.id))
+        allowances.append(item)
     return {
         "schema_version": JSON_SCHEMA_VERSION,
-        "generated_at": now,
-        "allowances": [status_json(allowance_status(db, a, now), a) for a in allowances.list_allowances(db)],
-        "accounts": [account_json(a, states) for a in accounts.list_accounts(db)],
-        "snapshots": [snapshot_json(s) for s in snapshots.latest(db)],
+        "generated_at": report.generated_at,
+        "allowances": allowances,
+        "accounts": [account_json(a, states) for a in report.accounts],
+        "snapshots": [snapshot_json(s) for s in report.snapshots],
+        "off_policy": [off_policy_json(s) for s in report.off_policy],
     }
+
+
+def _policy_lines(document: dict[str, Any]) -> None:
+    """Which allowances a policy sets, and this month's usage outside its restrictions."""
+    by_policy: dict[tuple[str, int], list[str]] = {}
+    for a in document["allowances"]:
+        if a["policy"] is not None:
+            by_policy.setdefault((a["policy"]["policy_id"], a["policy"]["revision"]), []).append(a["name"])
+    for (policy_id, revision), names in sorted(by_policy.items()):
+        click.echo(f"Set by policy {policy_id} revision {revision}: {', '.join(names)}.")
+    for spend in document["off_policy"]:
+        if not spend["routes"]:
+            continue
+        worst = spend["routes"][0]
+        region = f" region {worst['region']}" if worst["region"] else ""
+        tokens = f" and {spend['tokens']:,} tokens" if spend["tokens"] else ""
+        click.echo(
+            f"Off-policy this month ({spend['policy_id']}): {spend['formatted']['cost']}{tokens} "
+            f"in {spend['rows']} row{'s' if spend['rows'] != 1 else ''}; most in {worst['provider']} "
+            f"{worst['model'] or '(no model)'}{region} ({'; '.join(worst['reasons'])}). "
+            "See `tokenwallet policy show`."
+        )
 
 
 @click.command("status")
@@ -172,6 +201,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
                 click.echo(f"{a['name']}: {count} unpriced usage {rows_text} not in the total.")
             if a["estimated_spent"]:
                 click.echo(f"{a['name']}: {a['formatted']['estimated_spent']} of the spend is estimated from logs.")
+        _policy_lines(document)
     if document["accounts"]:
         click.echo("")
         acc_rows = []
@@ -192,7 +222,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
         if snap["limit_micros"] is not None:
             click.echo(
                 f"{snap['account_id']} {snap['kind']} {snap['name']}: "
-                f"{format_usd(snap['spent_micros'])} of {format_usd(snap['limit_micros'])}"
+                f"{format_money(snap['spent_micros'])} of {format_money(snap['limit_micros'])}"
             )
 
 

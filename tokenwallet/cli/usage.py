@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
+import dataclasses
 from typing import Any
 
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import parse_amount, parse_when
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
-from tokenwallet.domain.allowance import Unit
 from tokenwallet.domain.errors import UserInputError
-from tokenwallet.domain.money import format_usd
-from tokenwallet.domain.usage import Confidence, Source, UsageRecord
-from tokenwallet.ledger.db import from_epoch
-
-
-def _zone_name(app: AppContext) -> str:
-    try:
-        return app.settings.timezone or app.settings.zone().key
-    except Exception:  # an unreadable settings file must not block recording spend
-        return "UTC"
+from tokenwallet.domain.money import format_money
+from tokenwallet.domain.usage import UsageRecord
 
 
 @click.group("usage")
@@ -41,6 +32,7 @@ def usage_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded row as JSON.")
 @pass_app
 @handle_errors
+@names_options
 def add_command(
     app: AppContext,
     amount: str | None,
@@ -53,48 +45,19 @@ def add_command(
     as_json: bool,
 ) -> None:
     """Record spend the APIs do not see (a web chat, a colleague's key, an invoice)."""
-    from tokenwallet.ledger import accounts, audit, usage
+    from tokenwallet.services.usage import add_spend
 
     if amount is None and tokens is None:
         raise UserInputError("Give --amount DOLLARS, --tokens N, or both.")
-    if not provider.strip():
-        raise UserInputError("--provider must name a provider, e.g. --provider openai.")
-    cost = parse_amount(amount, Unit.USD) if amount is not None else None
-    count = parse_amount(tokens, Unit.TOKENS, what="token count") if tokens is not None else 0
-    now = app.clock()
-    when = parse_when(at, _zone_name(app), what="--at time") if at else now
-    if when > now:
-        raise UserInputError(f"--at {at} is in the future; manual spend is recorded when it happened.")
-    record = UsageRecord(
-        account_id=accounts.MANUAL_ACCOUNT_ID,
-        source=Source.MANUAL,
-        key=uuid.uuid4().hex,
-        bucket_start=when,
-        bucket_end=when,
-        provider=provider.strip().lower(),
-        model=model.strip(),
-        confidence=Confidence.ESTIMATED if estimated else Confidence.REPORTED,
-        input_tokens=count,
-        cost_micros=cost,
-        extra={"note": note} if note else {},
+    record = add_spend(
+        app, provider=provider, amount=amount, tokens=tokens, model=model, at=at, estimated=estimated, note=note
     )
-    db = app.ledger()
-    with db.atomic():
-        accounts.ensure_manual(db, at=now)
-        usage.upsert(db, [record], recorded_at=now)
-        audit.append(
-            db,
-            at=now,
-            action="usage.add",
-            entity="usage",
-            entity_id=record.key,
-            details={"provider": record.provider, "model": record.model, "cost_micros": cost, "tokens": count},
-        )
     if as_json:
         emit_json({"schema_version": JSON_SCHEMA_VERSION, "usage": _record_json(record)})
     else:
-        what = " and ".join(x for x in (format_usd(cost) if cost else "", f"{count:,} tokens" if count else "") if x)
-        click.echo(f"Recorded {what} for {record.provider} at {when.isoformat()}.")
+        cost, count = record.cost_micros, record.input_tokens
+        what = " and ".join(x for x in (format_money(cost) if cost else "", f"{count:,} tokens" if count else "") if x)
+        click.echo(f"Recorded {what} for {record.provider} at {record.bucket_start.isoformat()}.")
 
 
 def _record_json(record: UsageRecord) -> dict[str, Any]:
@@ -112,7 +75,7 @@ def _record_json(record: UsageRecord) -> dict[str, Any]:
         "output_tokens": record.output_tokens,
         "requests": record.requests,
         "cost_micros": record.cost_micros,
-        "cost": format_usd(record.cost_micros),
+        "cost": format_money(record.cost_micros),
     }
 
 
@@ -125,6 +88,7 @@ def _record_json(record: UsageRecord) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document.")
 @pass_app
 @handle_errors
+@names_options
 def list_command(
     app: AppContext,
     since: str | None,
@@ -135,44 +99,30 @@ def list_command(
     as_json: bool,
 ) -> None:
     """List recorded usage, newest first."""
-    from tokenwallet.ledger.spend import LIST_COLUMNS, newest_records
+    from tokenwallet.services.usage import list_usage
 
-    zone_name = _zone_name(app)
-    rows = newest_records(
-        app.ledger(),
-        since=parse_when(since, zone_name, what="--since date") if since else None,
-        until=parse_when(until, zone_name, what="--until date") if until else None,
-        accounts=accounts,
-        providers=providers,
-        limit=limit,
-    )
-    items = []
-    for row in rows:
-        item: dict[str, Any] = dict(zip(LIST_COLUMNS, row, strict=True))
-        item["bucket_start"] = from_epoch(item["bucket_start"])
-        item["bucket_end"] = from_epoch(item["bucket_end"])
-        item["cost"] = format_usd(item["cost_micros"])
-        items.append(item)
+    rows = list_usage(app, since=since, until=until, accounts=accounts, providers=providers, limit=limit)
     if as_json:
+        items = [dataclasses.asdict(r) | {"cost": format_money(r.cost_micros)} for r in rows]
         emit_json({"schema_version": JSON_SCHEMA_VERSION, "usage": items})
         return
-    if not items:
+    if not rows:
         click.echo("No usage recorded yet.")
         return
     table(
         ["when (UTC)", "account", "source", "provider", "model", "tokens", "cost", "confidence"],
         [
             [
-                i["bucket_start"].strftime("%Y-%m-%d %H:%M"),
-                i["account_id"],
-                i["source"],
-                i["provider"],
-                i["model"],
-                f"{i['input_tokens'] + i['cached_input_tokens'] + i['cache_write_tokens'] + i['output_tokens']:,}",
-                i["cost"],
-                i["confidence"],
+                r.bucket_start.strftime("%Y-%m-%d %H:%M"),
+                r.account_id,
+                r.source,
+                r.provider,
+                r.model,
+                f"{r.total_tokens:,}",
+                format_money(r.cost_micros),
+                r.confidence,
             ]
-            for i in items
+            for r in rows
         ],
     )
 

@@ -101,12 +101,19 @@ class SpendPoint:
 
 @dataclass(frozen=True, slots=True)
 class GrantBalance:
-    """How one grant stands now: consumed by spend, still remaining, or expired unspent."""
+    """How one grant stands now: consumed by spend, still remaining, expired unspent, or rolled over.
+
+    ``rolled_over`` is the part of a periodic grant's unspent value that the rollover policy
+    carried into the next period (as that period's rollover grant) when the grant lapsed; the rest
+    of what it held then is ``expired``.  Always ``amount == consumed + remaining + expired +
+    rolled_over``.
+    """
 
     grant: Grant
     consumed: int
     remaining: int
     expired: int
+    rolled_over: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +134,10 @@ class ExpiryForecast:
 class AllowanceStatus:
     """Every figure for "now" that the meter, alerts, reports and the CLI show.
 
-    Amounts are in the allowance's unit.  ``granted == spent + remaining + expired`` always holds
-    over the grants in ``grants``.  ``period_spent`` is spend since ``period_start``.
+    Amounts are in the allowance's unit.  ``granted == spent + remaining + expired + rolled_over``
+    always holds over the grants in ``grants``.  ``period_spent`` is spend since ``period_start``.
+    ``rolled_over`` is non-zero only in the status of a closed period (taken at its end, so
+    ``now == period_end``): the value its grants carried into the next period.
     """
 
     allowance_id: str
@@ -154,6 +163,7 @@ class AllowanceStatus:
     unpriced_records: int = 0
     overspent: int = 0
     backed_by: str | None = None
+    rolled_over: int = 0
 
 
 @dataclass(frozen=True, slots=True)

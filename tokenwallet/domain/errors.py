@@ -1,16 +1,27 @@
 """The error tree of tokenwallet.
 
 Every failure a user can meet is one of these; the CLI maps them to exit codes and the tray to
-plain words.  Messages say what is wrong and what to do, and never contain a secret.
+plain words.  Messages say what is wrong and what to do, and never contain a secret: ``str()`` of
+any of them is redacted (:mod:`tokenwallet.domain.redaction`), so a key that a server echoed into
+a message is gone wherever the message is shown or stored.
 
 ::
 
     TokenwalletError
-    ├── UserInputError ............ bad input from the user (CLI exit status 2)
-    │   └── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
+    │   │                           the input it is about, so a front-end can point at it
+    │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   ├── PolicyFileError ....... an employer policy file breaks the policy format; ``problems``
+    │   │                           has one line per mistake, naming its line and field
+    │   └── OutputExistsError ..... the file to write exists and replacing it was not allowed
+    ├── OutputError ............... a file the user asked for (a report) could not be written
     ├── ConfigError ............... the settings file cannot be used
-    ├── LedgerError ............... the SQLite ledger cannot be used
-    │   └── CorruptLedgerError .... the file was damaged and has been moved aside
+    ├── LedgerError ............... the SQLite ledger cannot be used (CLI exit status 1)
+    │   ├── CorruptLedgerError .... the file is damaged and has been moved aside (exit status 3)
+    │   ├── LedgerFullError ....... the disk is full or failed to write; nothing was changed
+    │   ├── LedgerBusyError ....... another process kept the ledger locked; nothing was changed
+    │   └── StoredValueError ...... a stored value is outside the documented bounds (written by an
+    │                               older version); the message names it and how to fix it
     ├── SecretStoreError .......... the OS keyring cannot be used
     │   ├── NoUsableKeyringError .. no backend that keeps secrets safely
     │   └── KeyringLockedError .... the keyring is locked or the unlock was refused
@@ -25,17 +36,69 @@ plain words.  Messages say what is wrong and what to do, and never contain a sec
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from tokenwallet.domain.redaction import redact
+
 
 class TokenwalletError(Exception):
     """Base of every error tokenwallet raises on purpose."""
 
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
 
 class UserInputError(TokenwalletError):
-    """The user gave a value that cannot be used; nothing was written."""
+    """The user gave a value that cannot be used; nothing was written.
+
+    ``field`` names the input the message is about (``amount``, ``anchor_day``, ...), or None.
+    The message itself speaks in domain words; the CLI adds the name of its option.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def input_field(field: str) -> Iterator[None]:
+    """Name ``field`` on a :class:`UserInputError` raised inside that does not name one yet."""
+    try:
+        yield
+    except UserInputError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
+
+
+class PolicyFileError(UserInputError):
+    """A policy file cannot be imported as it is; nothing was written.
+
+    ``problems`` holds one line per mistake, e.g. ``line 14, allowance[0].cadence: 'fortnightly'
+    is not one of daily, weekly, ...``; ``field`` is the path of the first one.
+    """
+
+    def __init__(self, source: str, problems: Sequence[str], *, field: str | None = None) -> None:
+        listed = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source} is not a valid policy file; change it and import it again:\n{listed}", field=field)
+        self.problems = tuple(problems)
+
+
+class OutputExistsError(UserInputError):
+    """The file to write (``path``) already exists and the caller did not allow replacing it."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class OutputError(TokenwalletError):
+    """A file the user asked for could not be written; nothing was recorded as done."""
 
 
 class ConfigError(TokenwalletError):
@@ -47,11 +110,23 @@ class LedgerError(TokenwalletError):
 
 
 class CorruptLedgerError(LedgerError):
-    """The ledger file was damaged; it has been moved aside to ``moved_to``."""
+    """The ledger file was damaged; it has been moved aside to ``moved_to`` (None: it could not be moved)."""
 
     def __init__(self, message: str, moved_to: str | None = None) -> None:
         super().__init__(message)
         self.moved_to = moved_to
+
+
+class LedgerFullError(LedgerError):
+    """The disk under the ledger is full (or failed to write); the ledger was left as it was."""
+
+
+class LedgerBusyError(LedgerError):
+    """Another process held the ledger's write lock for longer than the busy timeout; nothing was changed."""
+
+
+class StoredValueError(LedgerError):
+    """A value in the ledger is outside the bounds of :mod:`tokenwallet.domain.limits`."""
 
 
 class SecretStoreError(TokenwalletError):

@@ -104,8 +104,11 @@ def _values(allowance: Allowance, at: datetime) -> list[Any]:
     ]
 
 
-def add(db: Database, allowance: Allowance, *, at: datetime, actor: str = "user") -> Allowance:
-    """Insert an allowance and audit it; a duplicate name is a :class:`UserInputError`."""
+def add(
+    db: Database, allowance: Allowance, *, at: datetime, actor: str = "user", details: dict[str, Any] | None = None
+) -> Allowance:
+    """Insert an allowance and audit it (``details`` are added to the entry); a duplicate name is a
+    :class:`UserInputError`."""
     if db.execute("SELECT 1 FROM allowances WHERE name = ?", [allowance.name]).fetchone():
         raise UserInputError(f"An allowance named {allowance.name!r} already exists; choose another name.")
     with db.atomic():
@@ -117,12 +120,14 @@ def add(db: Database, allowance: Allowance, *, at: datetime, actor: str = "user"
             action="allowance.add",
             entity="allowance",
             entity_id=allowance.id,
-            details=_describe(allowance),
+            details=_describe(allowance) | (details or {}),
         )
     return get(db, allowance.id)
 
 
-def replace(db: Database, allowance: Allowance, *, at: datetime, actor: str = "user") -> Allowance:
+def replace(
+    db: Database, allowance: Allowance, *, at: datetime, actor: str = "user", details: dict[str, Any] | None = None
+) -> Allowance:
     """Overwrite an existing allowance's definition (same id) and audit the change."""
     before = get(db, allowance.id)
     clash = db.execute("SELECT 1 FROM allowances WHERE name = ? AND id != ?", [allowance.name, allowance.id]).fetchone()
@@ -141,7 +146,7 @@ def replace(db: Database, allowance: Allowance, *, at: datetime, actor: str = "u
             action="allowance.update",
             entity="allowance",
             entity_id=allowance.id,
-            details={"before": _describe(before), "after": _describe(allowance)},
+            details={"before": _describe(before), "after": _describe(allowance)} | (details or {}),
         )
     return get(db, allowance.id)
 
@@ -170,7 +175,9 @@ def list_allowances(db: Database) -> list[Allowance]:
     return [_allowance(r) for r in db.execute(f"SELECT {_COLUMNS} FROM allowances ORDER BY name")]
 
 
-def remove(db: Database, allowance_id: str, *, at: datetime, actor: str = "user") -> None:
+def remove(
+    db: Database, allowance_id: str, *, at: datetime, actor: str = "user", details: dict[str, Any] | None = None
+) -> None:
     """Delete an allowance with its grants and alert rules; the audit log keeps its definition."""
     allowance = get(db, allowance_id)
     with db.atomic():
@@ -182,11 +189,13 @@ def remove(db: Database, allowance_id: str, *, at: datetime, actor: str = "user"
             action="allowance.remove",
             entity="allowance",
             entity_id=allowance_id,
-            details=_describe(allowance),
+            details=_describe(allowance) | (details or {}),
         )
 
 
-def add_grant(db: Database, grant: Grant, *, at: datetime, actor: str = "user") -> Grant:
+def add_grant(
+    db: Database, grant: Grant, *, at: datetime, actor: str = "user", details: dict[str, Any] | None = None
+) -> Grant:
     """Store a top-up or adjustment and audit it."""
     if grant.kind not in (GrantKind.TOPUP, GrantKind.ADJUSTMENT):
         raise UserInputError(f"{grant.kind.value} grants are derived from the allowance and cannot be added")
@@ -223,7 +232,8 @@ def add_grant(db: Database, grant: Grant, *, at: datetime, actor: str = "user") 
                 "granted_at": grant.granted_at.isoformat(),
                 "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
                 "note": grant.note,
-            },
+            }
+            | (details or {}),
         )
     return grant
 

@@ -1,9 +1,10 @@
 """SQL aggregations for the monthly report: GROUP BY in SQLite over the month's rows only.
 
 Days are the user's calendar days: the caller passes the local midnights as Unix seconds and a
-row lands on the day its bucket starts in.  Tokens count only from rows that carry token usage
-(``api_usage``, ``local_log``, ``manual``) so that a provider's separate cost rows do not count
-the same tokens twice; money counts from every row that has it (the same rule as the rollups).
+row lands on the day its bucket starts in.  What counts as tokens, money and unpriced is
+:mod:`tokenwallet.ledger.spend_rules` (the same rules as the meter and the rollups): tokens only
+from rows that carry token usage, so that a provider's separate cost rows do not count the same
+tokens twice; money from every row that has it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-TOKEN_SOURCES = ("api_usage", "local_log", "manual")
+from tokenwallet.ledger import spend_rules as rules
+
 GROUP_COLUMNS = ("account_id", "project", "api_key", "workspace")
-_TOKENS_IF = "CASE WHEN source IN ('api_usage','local_log','manual') THEN {col} ELSE 0 END"
-_UNPRICED = (
-    "CASE WHEN cost_micros IS NULL AND source IN ('local_log','manual') AND "
-    "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens) > 0 THEN 1 ELSE 0 END"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +76,14 @@ def usage_by_day(db: Database, start: int, end: int, offsets: Sequence[tuple[int
     day, params = _local_day_sql(offsets)
     first_day = (start + offsets[0][1]) // 86400
     tok = {
-        c: _TOKENS_IF.format(col=c)
+        c: rules.counted(c)
         for c in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens")
     }
     sql = f"""
         SELECT {day} - ?, provider, model, confidence,
                SUM({tok["input_tokens"]}), SUM({tok["cached_input_tokens"]}), SUM({tok["cache_write_tokens"]}),
                SUM({tok["output_tokens"]}), SUM({tok["reasoning_tokens"]}), SUM(requests),
-               SUM(cost_micros), SUM({_UNPRICED}), COUNT(*)
+               SUM({rules.MONEY}), SUM({rules.UNPRICED_FLAG}), COUNT(*)
         FROM usage
         WHERE bucket_start >= ? AND bucket_start < ?
         GROUP BY 1, 2, 3, 4
@@ -97,12 +94,12 @@ def usage_by_day(db: Database, start: int, end: int, offsets: Sequence[tuple[int
 
 def group_totals(db: Database, start: int, end: int) -> list[GroupRow]:
     """Totals by account and by each tag (project, api key, workspace); empty tag values left out."""
-    tokens = _TOKENS_IF.format(col="(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)")
+    tokens = rules.COUNTED_TOKENS
     parts = []
     for column in GROUP_COLUMNS:
         skip_empty = "" if column == "account_id" else f"AND {column} != ''"
         parts.append(
-            f"SELECT '{column}', {column}, COALESCE(SUM(cost_micros), 0), SUM({tokens}), SUM(requests), COUNT(*) "
+            f"SELECT '{column}', {column}, COALESCE(SUM({rules.MONEY}), 0), SUM({tokens}), SUM(requests), COUNT(*) "
             f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? {skip_empty} GROUP BY {column}"
         )
     sql = " UNION ALL ".join(parts) + " ORDER BY 1, 3 DESC, 2"

@@ -1,13 +1,12 @@
 """Spend queries for an allowance: what counts, summed over time segments, hours or days.
 
-What counts (the spend rules):
+What counts is decided by :mod:`tokenwallet.ledger.spend_rules` (tokens, money, unpriced,
+estimated); this module adds the scope:
 
-* USD allowances sum ``cost_micros``; rows without a price are skipped, and local-log or manual
-  rows that have tokens but no price are counted as *unpriced* so the meter can say so instead
-  of showing a silent ``$0``.
-* Token allowances sum input + cached input + cache-write + output tokens of ``api_usage``,
-  ``local_log`` and ``manual`` rows (``api_cost`` and ``balance`` rows repeat tokens already
-  counted there, so they are left out).
+* USD allowances sum money; local-log or manual rows that have tokens but no price are counted
+  as *unpriced* so the meter can say so instead of showing a silent ``$0``.
+* Token allowances sum the counted tokens (``api_cost`` and ``balance`` rows repeat tokens
+  already counted elsewhere, so they are left out).
 * Rows count when their account is in the allowance's scope (an empty scope means every
   enabled account that has not been removed) and, when given, their provider and model are
   among the scope's.  Rows with confidence ``estimated`` are reported separately.
@@ -19,6 +18,7 @@ cost follows the length of the range asked for, not the size of the history.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,11 +27,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
+from tokenwallet.domain.errors import StoredValueError
+from tokenwallet.ledger import spend_rules as rules
 from tokenwallet.ledger.db import from_epoch, to_epoch
-
-_TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
-_TOKEN_SOURCES = ("api_usage", "local_log", "manual")
-_UNPRICED_SOURCES = ("local_log", "manual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +43,13 @@ class SpendScope:
 
     def amount_sql(self) -> str:
         """The per-row amount expression in the allowance's unit."""
-        return "cost_micros" if self.unit is Unit.USD else _TOKENS
+        return rules.MONEY if self.unit is Unit.USD else rules.TOKENS
 
     def where(self) -> tuple[str, list[Any]]:
         """Conditions (without the time range) and their parameters."""
         clauses: list[str] = []
         params: list[Any] = []
-        if self.unit is Unit.USD:
-            clauses.append("cost_micros IS NOT NULL")
-        else:
-            clauses.append(f"source IN ({', '.join('?' * len(_TOKEN_SOURCES))})")
-            params.extend(_TOKEN_SOURCES)
+        clauses.append(rules.HAS_MONEY if self.unit is Unit.USD else rules.COUNTS_TOKENS)
         for column, values in (("account_id", self.accounts), ("provider", self.providers), ("model", self.models)):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -132,7 +126,7 @@ def _sum_pieces(db: Database, scope: SpendScope, low: int, high: int, *, raw: bo
     for table, start, end in pieces(low, high, raw=raw or bool(scope.models)):
         if table is None:
             sql = (
-                f"SELECT confidence = 'estimated', SUM({scope.amount_sql()}) FROM usage "
+                f"SELECT {rules.IS_ESTIMATED}, SUM({scope.amount_sql()}) FROM usage "
                 f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1"
             )
             params = raw_params
@@ -190,7 +184,7 @@ def hourly_spend(
             continue
         if table is None:
             sql = (
-                f"SELECT bucket_start / 3600, confidence = 'estimated', SUM({scope.amount_sql()}) FROM usage "
+                f"SELECT bucket_start / 3600, {rules.IS_ESTIMATED}, SUM({scope.amount_sql()}) FROM usage "
                 f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2"
             )
             params = raw_params
@@ -213,12 +207,8 @@ def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: dateti
     """Local-log and manual rows in ``[start, end]`` that have tokens but no price (USD scopes only)."""
     if scope.unit is not Unit.USD or not scope.accounts:
         return 0
-    raw_clauses = [
-        "cost_micros IS NULL",
-        f"{_TOKENS} > 0",
-        f"source IN ({', '.join('?' * len(_UNPRICED_SOURCES))})",
-    ]
-    raw_params: list[Any] = list(_UNPRICED_SOURCES)
+    raw_clauses = [rules.IS_UNPRICED]
+    raw_params: list[Any] = []
     for column, values in (("account_id", scope.accounts), ("provider", scope.providers), ("model", scope.models)):
         if values:
             raw_clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -283,3 +273,45 @@ LIST_COLUMNS: tuple[str, ...] = (
     "cost_micros",
     "currency",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpend:
+    """Spend of one provider and model over a time range, counted by the spend rules."""
+
+    provider: str
+    model: str
+    requests: int
+    tokens: int  # from the token sources only, as token allowances count them
+    cost_micros: int | None  # None: no row had a price
+    estimated: bool  # some row is an estimate (from local logs)
+    unpriced: bool  # some local-log or manual row has tokens but no price
+
+
+def model_spend(db: Database, since: datetime, until: datetime) -> list[ModelSpend]:
+    """Spend per (provider, model) of rows starting in ``[since, until)``, balance rows left out.
+
+    Costliest first, then by tokens, provider and model.  ``balance`` rows are account-level
+    money (a provider's daily spend without models), so they stay out of a per-model table.
+    A sum that overflows (a row stored out of bounds) is a :class:`StoredValueError`.
+    """
+    sql = (
+        f"SELECT provider, model, SUM(requests), SUM({rules.COUNTED_TOKENS}), SUM({rules.MONEY}), "
+        f"MAX({rules.IS_ESTIMATED}), MAX({rules.IS_UNPRICED}) "
+        f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {rules.PER_MODEL} GROUP BY provider, model"
+    )
+    params = [to_epoch(since), to_epoch(until)]
+    try:
+        found = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "overflow" not in str(exc):
+            raise
+        raise StoredValueError(
+            "The spend per model adds up beyond what can be counted: a usage row holds an amount or token "
+            "count out of range."
+        ) from exc
+    rows = [
+        ModelSpend(provider, model, int(requests or 0), int(tokens or 0), cost, bool(est), bool(unpriced))
+        for provider, model, requests, tokens, cost, est, unpriced in found
+    ]
+    return sorted(rows, key=lambda r: (-(r.cost_micros or 0), -r.tokens, r.provider, r.model))

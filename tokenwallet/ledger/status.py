@@ -2,6 +2,8 @@
 
 * :func:`allowance_status` -- every figure of one allowance for "now";
 * :func:`allowance_statuses` -- the same for every allowance, by name;
+* :func:`closed_period_status` -- the figures of a span that is over (a closed month): what was
+  granted, spent, lapsed unspent and rolled over;
 * :func:`daily_spend` -- spend per calendar day in the allowance's time zone, for charts.
 
 An allowance backed by a gateway account (``backing_account_id``) takes its amount, spend,
@@ -15,7 +17,16 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from tokenwallet.budget.engine import BURN_WINDOW, apply_limit, compute_status, current_period, daily_totals, plan
+from tokenwallet.budget.engine import (
+    BURN_WINDOW,
+    apply_limit,
+    closed_plan,
+    closed_status,
+    compute_status,
+    current_period,
+    daily_totals,
+    plan,
+)
 from tokenwallet.budget.periods import zone
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend, Unit
 from tokenwallet.domain.clock import ensure_utc
@@ -73,6 +84,30 @@ def allowance_status(
                 backed_by=f"{limit.account_id}:{limit.name}",
             )
     return status
+
+
+def closed_period_status(
+    db: Database,
+    allowance: Allowance,
+    start: datetime,
+    end: datetime,
+    *,
+    window: timedelta = BURN_WINDOW,
+    raw: bool = False,
+) -> AllowanceStatus:
+    """The figures of ``[start, end)`` once it is over, as at ``end`` (see :func:`closed_status`).
+
+    Its grants show what spend consumed, what lapsed unspent and what rolled over into the next
+    period.  A gateway-backed allowance is figured from its own amount and the ledger here: the
+    server's limit readings describe only its current window.
+    """
+    start, end = ensure_utc(start), ensure_utc(end)
+    explicit = allowances.grants_for(db, allowance.id)
+    scope = scope_for(db, allowance)
+    points = segment_spend(db, scope, closed_plan(allowance, explicit, (start, end), window), raw=raw)
+    # unpriced_count reads to the end of its last second: stop one second before ``end``.
+    unpriced = unpriced_count(db, scope, max(start, allowance.starts_at), end - timedelta(seconds=1), raw=raw)
+    return closed_status(allowance, explicit, points, (start, end), window=window, unpriced_records=unpriced)
 
 
 def allowance_statuses(db: Database, now: datetime, *, window: timedelta = BURN_WINDOW) -> list[AllowanceStatus]:

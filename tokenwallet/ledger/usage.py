@@ -137,6 +137,18 @@ def upsert_rows(db: Database, rows: Sequence[tuple[Any, ...]]) -> int:
     return len(rows)
 
 
+def account_totals(db: Database, account_id: str) -> tuple[int, int]:
+    """All tokens and micro-USD recorded for ``account_id``, from the daily rollup (cheap), without overflow.
+
+    The agent-log import keeps a log account's totals within ``domain.limits``, so that none of
+    its buckets, rollups or sums can overflow a 64-bit integer.
+    """
+    tokens, cost = db.execute(
+        "SELECT total(tokens), total(cost_micros) FROM usage_daily WHERE account_id = ?", [account_id]
+    ).fetchone()
+    return int(tokens), int(cost)
+
+
 def _record(row: tuple[Any, ...]) -> UsageRecord:
     return UsageRecord(
         account_id=row[0],

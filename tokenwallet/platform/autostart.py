@@ -175,11 +175,12 @@ class AutostartBackend(Protocol):
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    from tokenwallet.files import atomic_write
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(path.name + ".tmp")
-        temp.write_bytes(data)
-        os.replace(temp, path)
+        # Readable by all like the desktop's own entries: it holds a command line, no secret.
+        atomic_write(path, data, mode=0o644)
     except OSError as exc:
         raise AutostartError(f"cannot write {path}: {exc.strerror or exc}; check the folder's permissions") from exc
 

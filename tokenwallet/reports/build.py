@@ -1,7 +1,8 @@
 """Build the monthly report model from the ledger, for a month in the user's time zone.
 
-Text that came from providers or users (model names, tags, alert texts) passes through the same
-key scrubber as the logs, so a key pasted into a tag by mistake never reaches an export.
+Text that came from providers or users (model names, tags, allowance names, alert texts) passes
+through the same redaction as the logs (every key this process has loaded, and anything
+key-shaped), so a key pasted into a tag by mistake never reaches an export.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from tokenwallet.budget.periods import local_midnight, periods_between
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, Unit
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.limits import MAX_TIME, MIN_TIME
+from tokenwallet.domain.money import format_money
+from tokenwallet.domain.redaction import redact
 from tokenwallet.ledger import alerts as alert_store
-from tokenwallet.ledger import allowances, audit
+from tokenwallet.ledger import allowances, audit, policies
 from tokenwallet.ledger import report_queries as q
 from tokenwallet.ledger.db import to_epoch
-from tokenwallet.ledger.status import allowance_status, daily_spend
-from tokenwallet.logging_setup import scrub
+from tokenwallet.ledger.status import allowance_status, closed_period_status, daily_spend
 from tokenwallet.reports.model import (
     AlertLine,
     AllowanceLine,
@@ -33,6 +36,7 @@ from tokenwallet.reports.model import (
     DayTotal,
     GroupLine,
     MonthlyReport,
+    OffPolicyLine,
     Totals,
     UsageLine,
 )
@@ -42,11 +46,16 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    """``YYYY-MM`` to (year, month); a clear error otherwise."""
+    """``YYYY-MM`` to (year, month) within the dates tokenwallet handles (1970–2199); a clear error otherwise."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise UserInputError(f"month {text!r} is not a month; use YYYY-MM, e.g. 2026-11")
-    return int(match.group(1)), int(match.group(2))
+    year, month = int(match.group(1)), int(match.group(2))
+    if not MIN_TIME.year <= year < MAX_TIME.year:
+        raise UserInputError(
+            f"month {text.strip()} is out of range; use a month from {MIN_TIME.year}-01 to {MAX_TIME.year - 1}-12"
+        )
+    return year, month
 
 
 def month_days(year: int, month: int) -> list[date]:
@@ -78,7 +87,8 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
     current = now < end
     before_end = min(now, end - timedelta(seconds=1))
     last: AllowanceStatus = allowance_status(db, allowance, before_end)
-    at_end = last if current else allowance_status(db, allowance, end)
+    # A closed month is read as at its end: its grants with what lapsed and what rolled over.
+    at_end = last if current else closed_period_status(db, allowance, start, end)
     sums: dict[GrantKind, int] = defaultdict(int)
     for period in periods_between(allowance, start, end):
         if start <= period[0] < end:
@@ -97,13 +107,11 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
             sums[g.kind] += g.amount
         if g.expires_at is not None and start < g.expires_at <= end:
             expired += balance.expired
-    rollover_out = sum(
-        b.grant.amount for b in at_end.grants if b.grant.kind is GrantKind.ROLLOVER and b.grant.granted_at == end
-    )
+    rollover_out = sum(b.rolled_over for b in at_end.grants if b.grant.expires_at == end)
     spent = sum(d.amount for d in daily_spend(db, allowance, start, min(end, now + timedelta(seconds=1))))
     return AllowanceLine(
         allowance_id=allowance.id,
-        name=allowance.name,
+        name=redact(allowance.name),
         unit=allowance.unit,
         granted=sums[GrantKind.PERIODIC] + sums[GrantKind.ADJUSTMENT],
         topups=sums[GrantKind.TOPUP],
@@ -152,8 +160,8 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
     for r in q.usage_by_day(db, lo, hi, zone_offsets(tz, lo, hi)):
         line = UsageLine(
             days[r.day_index],
-            scrub(r.provider),
-            scrub(r.model),
+            redact(r.provider),
+            redact(r.model),
             r.confidence,
             r.input_tokens,
             r.cached_input_tokens,
@@ -189,6 +197,14 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         notes.append("Estimated costs come from local agent logs priced with a price catalog, not from a bill.")
     if now < end:
         notes.append(f"The month is not over: figures are as of {now:%Y-%m-%d %H:%M} UTC.")
+    off_policy = _off_policy(db, start, min(end, now.replace(microsecond=0) + timedelta(seconds=1)))
+    for policy_id in dict.fromkeys(o.policy_id for o in off_policy):
+        mine = [o for o in off_policy if o.policy_id == policy_id]
+        rows = sum(o.rows for o in mine)
+        notes.append(
+            f"Usage outside the employer policy {policy_id!r}: {format_money(sum(o.cost_micros for o in mine))} "
+            f"in {rows} row{'s' if rows != 1 else ''} (see the off_policy table)."
+        )
 
     return MonthlyReport(
         month=f"{year:04d}-{mon:02d}",
@@ -210,19 +226,43 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         usage=tuple(usage_lines),
         groups=tuple(
             GroupLine(
-                "account" if g.column == "account_id" else g.column, scrub(g.value), g.cost_micros, g.tokens, g.requests
+                "account" if g.column == "account_id" else g.column,
+                redact(g.value),
+                g.cost_micros,
+                g.tokens,
+                g.requests,
             )
             for g in q.group_totals(db, lo, hi)
         ),
         daily=tuple(DayTotal(days[i], day_cost[i][0], day_cost[i][1]) for i in range(len(days) - 1)),
         alerts=tuple(
-            AlertLine(e.fired_at, e.kind, e.severity, scrub(e.title), scrub(e.message))
+            AlertLine(e.fired_at, e.kind, e.severity, redact(e.title), redact(e.message))
             for e in alert_store.events(db, since=start, until=end)
         ),
         audit=tuple(
-            AuditLine(e.at, e.actor, e.action, e.entity, scrub(e.entity_id))
+            AuditLine(e.at, e.actor, e.action, e.entity, redact(e.entity_id))
             for e in audit.entries(db, since=start, until=end)
         ),
         compensation=_compensation(lines, settings),
-        notes=tuple(notes),
+        notes=tuple(redact(n) for n in notes),
+        off_policy=off_policy,
+    )
+
+
+def _off_policy(db: Database, start: datetime, end: datetime) -> tuple[OffPolicyLine, ...]:
+    """The month's usage outside each imported policy's restrictions, one line per route."""
+    return tuple(
+        OffPolicyLine(
+            spend.policy_id,
+            spend.revision,
+            redact(o.route.provider),
+            redact(o.route.model),
+            o.route.region,
+            o.route.cost_micros,
+            o.route.tokens,
+            o.route.rows,
+            "; ".join(o.reasons),
+        )
+        for spend in policies.off_policy_spend(db, start, end)
+        for o in spend.routes
     )

@@ -4,12 +4,18 @@ Columns of the usage table are :data:`COLUMNS`; ``cost_usd`` is an exact decimal
 (empty when no money is known for the rows).  The other tables (:data:`TABLES`) are the
 allowances, account/tag groups, daily totals, alerts and the audit entries of the month.  Every
 table reads back with Python's ``csv`` module and spreadsheets alike.
+
+Text cells come from providers, agent logs and users (model names, project folders, allowance
+names, alert texts), so a cell that a spreadsheet would run as a formula (one starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is neutralised as OWASP recommends: a
+single quote is put in front and the cell is quoted, e.g. ``"'=HYPERLINK(...)"``.  Numbers stay
+numbers: a numeric cell such as ``-12.500000`` is written as it is.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
@@ -112,6 +118,23 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[MonthlyReport], Iterable[Sequ
         ("at_utc", "actor", "action", "entity", "entity_id"),
         lambda r: ((_utc(a.at), a.actor, a.action, a.entity, a.entity_id) for a in r.audit),
     ),
+    "off_policy": (
+        ("policy_id", "revision", "provider", "model", "region", "cost_usd", "tokens", "rows", "reasons"),
+        lambda r: (
+            (
+                o.policy_id,
+                o.revision,
+                o.provider,
+                o.model,
+                o.region,
+                usd_text(o.cost_micros),
+                o.tokens,
+                o.rows,
+                o.reasons,
+            )
+            for o in r.off_policy
+        ),
+    ),
 }
 
 
@@ -120,15 +143,40 @@ def _amount(value: int, unit: Unit) -> str | int:
     return usd_text(value) if unit is Unit.USD else value
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def csv_cell(value: object) -> str:
+    """One CSV field as the ``csv`` module's excel dialect writes it, with formulas neutralised.
+
+    ``None`` is empty; a cell that starts like a formula (and is not a plain number) gets a
+    leading single quote and double quotes around it; a cell with a comma, a quote or a line
+    break is quoted with inner quotes doubled.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "\"'" + text.replace('"', '""') + '"'
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def write_csv(report: MonthlyReport, out: TextIO, table: str = "usage") -> None:
-    """Write one table of ``report`` (default: usage) to ``out`` (opened with ``newline=''``)."""
+    """Write one table of ``report`` (default: usage) to ``out`` (opened with ``newline=''``).
+
+    Rows end in CRLF, as the ``csv`` module's excel dialect writes them.  The module itself cannot
+    quote one chosen cell, which neutralising a formula needs, so :func:`csv_cell` formats each.
+    """
     try:
         columns, rows = TABLES[table]
     except KeyError:
         raise UserInputError(f"no report table {table!r}; use one of {', '.join(TABLES)}") from None
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(rows(report))
+    out.write(",".join(map(csv_cell, columns)) + "\r\n")
+    out.writelines(",".join(map(csv_cell, row)) + "\r\n" for row in rows(report))
 
 
 def to_csv(report: MonthlyReport, table: str = "usage") -> str:

@@ -110,6 +110,21 @@ class Compensation:
 
 
 @dataclass(frozen=True, slots=True)
+class OffPolicyLine:
+    """Usage of the month outside an employer policy's restrictions, for one provider, model and region."""
+
+    policy_id: str
+    revision: int
+    provider: str
+    model: str
+    region: str  # "" when the provider does not report where requests were processed
+    cost_micros: int
+    tokens: int
+    rows: int
+    reasons: str  # why the policy does not allow it, e.g. "region 'us' is not allowed"
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Month totals over every row (not only those in an allowance's scope)."""
 
@@ -141,4 +156,6 @@ class MonthlyReport:
     audit: tuple[AuditLine, ...]
     compensation: Compensation
     notes: tuple[str, ...] = ()
+    off_policy: tuple[OffPolicyLine, ...] = ()
+    """Usage outside each imported employer policy's restrictions (empty without restrictions)."""
     schema_version: int = SCHEMA_VERSION

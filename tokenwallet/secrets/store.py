@@ -8,23 +8,32 @@ remedy text says what to install or unlock on this operating system.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from tokenwallet.domain.errors import KeyringLockedError, NoUsableKeyringError, SecretStoreError
+from tokenwallet.domain.redaction import redact, remember_secret
 
 SERVICE = "tokenwallet"
 HINT_LENGTH = 4
 
 
 class ApiKey:
-    """A provider key whose ``repr`` and ``str`` never show it; call :meth:`reveal` at the HTTP boundary."""
+    """A provider key whose ``repr`` and ``str`` never show it; call :meth:`reveal` at the HTTP boundary.
+
+    Making one remembers its text for redaction (:mod:`tokenwallet.domain.redaction`), so every
+    key this process reads from or puts into a store, holds for the session only, or was given
+    in a dialog or on standard input is removed from logs, stored errors, messages and exports.
+    """
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
         cleaned = value.strip()
+        # Remembered before the checks: text offered as a key is a secret even when refused.
+        remember_secret(cleaned)
         if not cleaned:
             raise ValueError("an API key cannot be empty")
         if any(c.isspace() for c in cleaned):
@@ -156,6 +165,29 @@ def _backend_problem(backend: object) -> str | None:
     return None
 
 
+def _backend() -> Any:
+    """The backend ``keyring`` chose; a clear :class:`SecretStoreError` when it cannot be loaded.
+
+    ``PYTHON_KEYRING_BACKEND`` (or keyring's own configuration file) may name a backend that is
+    not installed or fails to start; keyring then raises whatever the import raised.
+    """
+    import keyring
+
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # a named backend's import or start-up may raise anything
+        named = os.environ.get("PYTHON_KEYRING_BACKEND", "").strip()
+        source = (
+            f"PYTHON_KEYRING_BACKEND names {named!r}, which"
+            if named
+            else "the backend named in keyring's configuration file"
+        )
+        raise SecretStoreError(
+            f"The keyring cannot be used: {source} cannot be loaded ({type(exc).__name__}: {redact(str(exc))}). "
+            "Install that backend, or unset PYTHON_KEYRING_BACKEND to use the system keyring."
+        ) from None
+
+
 class KeyringSecretStore:
     """Keys in the OS keyring (Secret Service, macOS Keychain, Windows Credential Manager)."""
 
@@ -168,17 +200,13 @@ class KeyringSecretStore:
     @property
     def description(self) -> str:
         """The backend's class name."""
-        import keyring
-
-        backend = keyring.get_keyring()
+        backend = _backend()
         return f"{type(backend).__module__}.{type(backend).__name__}"
 
     def check(self) -> None:
         """Raise :class:`NoUsableKeyringError` (with the remedy) for backends that lose or expose secrets."""
-        import keyring
-
         with self._lock:
-            problem = _backend_problem(keyring.get_keyring())
+            problem = _backend_problem(_backend())
         if problem:
             raise NoUsableKeyringError(f"Cannot store keys safely: {problem}.", remedy=remedy())
 

@@ -48,6 +48,18 @@ def _bucket(raw: Any) -> tuple[dict[str, Any], datetime, datetime]:
     return (b, *p.span(start, end, PROVIDER, "bucket starting_at", "bucket ending_at"))
 
 
+def _keep_region(row: dict[str, Any], extra: dict[str, object]) -> dict[str, object]:
+    """Keep where the request was processed (``inference_geo``: ``global``, ``us``, ...) when reported.
+
+    Employer policies may require local processing; the region is not part of the row's key, so
+    rows recorded before it was kept are updated in place on the next poll, never doubled.
+    """
+    geo = row.get("inference_geo")
+    if isinstance(geo, str) and geo:
+        extra["inference_geo"] = p.text(row, "inference_geo", PROVIDER)  # refuses text SQLite cannot store
+    return extra
+
+
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
@@ -77,6 +89,7 @@ def fetch(
                 extra: dict[str, object] = {"cache_write_5m_tokens": write_5m, "cache_write_1h_tokens": write_1h}
                 if searches:
                     extra["web_search_requests"] = searches
+                _keep_region(row, extra)
                 records.append(
                     UsageRecord(
                         account_id=account_id,
@@ -124,7 +137,7 @@ def fetch(
                         currency=currency,
                         kind=p.text(row, "cost_type", PROVIDER) or "cost",
                         workspace=workspace,
-                        extra={"token_type": token_type} if token_type else {},
+                        extra=_keep_region(row, {"token_type": token_type} if token_type else {}),
                     )
                 )
         if not last:

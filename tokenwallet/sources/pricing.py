@@ -6,6 +6,8 @@ request timestamp -- and kept as integers in units of 1e-6 micro-USD, so pricing
 handful of integer multiplications instead of a catalog lookup.
 
 An unknown model (genai-prices raises ``LookupError``) prices as ``None``: *unpriced*, never $0.
+Published prices the catalog lacks (a long-context tier, a dated rate) come from
+:mod:`tokenwallet.sources.price_overrides`, applied by the request's day like the catalog's own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tokenwallet.domain.money import Micros
+from tokenwallet.sources.price_overrides import PriceOverride, overrides_for
 
 if TYPE_CHECKING:
     from genai_prices.types import ModelPrice, TieredPrices
@@ -68,14 +71,19 @@ class ModelRates:
     cache_write_1h: Rate
     multiplier: int = 1
     flat: tuple[int, int, int, int, int] | None = None
-    """The five base rates when none of them has tiers."""
+    """The five base rates when none of them has tiers, or all share one cliff (``cliff``)."""
+    cliff: tuple[int, tuple[int, int, int, int, int]] | None = None
+    """(threshold, the five rates) when one tier start holds for every kind: above it, these rates."""
 
     def cost(
         self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
     ) -> Micros:
         """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes."""
         flat = self.flat
-        if flat is not None:  # no tiers: the common case, without picking rates per request
+        if flat is not None:  # no tiers or a single cliff: the common case, without picking rates per kind
+            cliff = self.cliff
+            if cliff is not None and input_tokens + cache_read + cache_5m + cache_1h > cliff[0]:
+                flat = cliff[1]
             scaled = (
                 input_tokens * flat[0]
                 + output_tokens * flat[1]
@@ -96,7 +104,28 @@ class ModelRates:
         return (scaled + _SCALE // 2) // _SCALE
 
 
-def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int) -> ModelRates:
+_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+"""The order of the five rates in :func:`_resolve`, named as in an override."""
+
+
+def _override(rates: list[Rate], override: PriceOverride) -> list[Rate]:
+    """Apply one entry of the override table to the five rates (in :data:`_KINDS` order)."""
+    out = [
+        (_scaled(override.base[kind]), tiers) if kind in override.base else (base, tiers)
+        for kind, (base, tiers) in zip(_KINDS, rates, strict=True)
+    ]
+    tier = override.long_context
+    if tier is not None and not any(tiers for _, tiers in out):  # the catalog's own tiers win
+        out = [
+            (base, ((tier.threshold, _scaled(getattr(tier.rates, kind))),))
+            for kind, (base, _) in zip(_KINDS, out, strict=True)
+        ]
+    return out
+
+
+def _resolve(
+    price: ModelPrice, model_id: str, provider_id: str, multiplier: int, overrides: list[PriceOverride] | None = None
+) -> ModelRates:
     get = price.__dict__.get
     inp = _rate(get("input_mtok")) or (0, ())
     write_5m = _rate(get("cache_write_mtok")) or inp
@@ -104,7 +133,20 @@ def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int
     write_1h = _rate(get("cache_write_1h_mtok")) or (inp[0] * 2, tuple((s, r * 2) for s, r in inp[1]))
     output = _rate(get("output_mtok")) or (0, ())
     cache_read = _rate(get("cache_read_mtok")) or inp
-    rates = (inp, output, cache_read, write_5m, write_1h)
+    rates = [inp, output, cache_read, write_5m, write_1h]
+    for override in overrides or ():
+        rates = _override(rates, override)
+    inp, output, cache_read, write_5m, write_1h = rates
+    bases = (inp[0], output[0], cache_read[0], write_5m[0], write_1h[0])
+    starts = {start for _, tiers in rates for start, _ in tiers}
+    flat: tuple[int, int, int, int, int] | None = bases
+    cliff = None
+    if len(starts) == 1 and all(len(tiers) <= 1 for _, tiers in rates):
+        (start,) = starts
+        above = tuple(tiers[0][1] if tiers else base for base, tiers in rates)
+        cliff = (start, (above[0], above[1], above[2], above[3], above[4]))
+    elif starts:
+        flat = None  # several tiers: pick per kind
     return ModelRates(
         model_id=model_id,
         provider_id=provider_id,
@@ -114,7 +156,8 @@ def _resolve(price: ModelPrice, model_id: str, provider_id: str, multiplier: int
         cache_write_5m=write_5m,
         cache_write_1h=write_1h,
         multiplier=multiplier,
-        flat=None if any(tiers for _, tiers in rates) else (inp[0], output[0], cache_read[0], write_5m[0], write_1h[0]),
+        flat=flat,
+        cliff=cliff,
     )
 
 
@@ -176,7 +219,7 @@ class PriceBook:
             multiplier = FAST_MULTIPLIER
         if variant == "priority" and price == info.get_prices(when):
             multiplier = 2  # no priority price in the catalog: Codex bills priority at twice the rate
-        return _resolve(price, info.id, provider.id, multiplier)
+        return _resolve(price, info.id, provider.id, multiplier, overrides_for(provider.id, info.id, day))
 
     def cost(
         self,

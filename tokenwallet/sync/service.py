@@ -161,12 +161,8 @@ class PollService:
         return records, snaps, pages, cursor
 
     def _import_logs(self, db: Database, account: Account) -> tuple[int, int, int, dict[str, object]]:
-        try:
-            from tokenwallet.sources.agent_logs.importer import import_account
-        except ImportError:
-            raise SourceError(
-                f"reading {account.kind.value} logs is not available in this build", provider=account.kind.value
-            ) from None
+        from tokenwallet.sync.log_import.importer import import_account  # loads the price catalog: only when needed
+
         result = import_account(db, account, clock=self.clock)
         return int(getattr(result, "imported", 0)), 0, 1, {}
 

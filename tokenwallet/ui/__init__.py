@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not typing's: importing typing would slow `tokenwallet statusline`, which loads this package
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
 

@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from tokenwallet.domain.allowance import AllowanceStatus, GrantKind
+from tokenwallet.services.snapshot import AllowanceView
 from tokenwallet.ui.meter_icon import COLOURS
-from tokenwallet.ui.snapshot import AllowanceView
 from tokenwallet.ui.view_state import DisplayOptions, Severity, format_amount, severity_for
 
 

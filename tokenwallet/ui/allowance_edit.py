@@ -21,19 +21,13 @@ from PySide6.QtWidgets import (
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Cadence, GrantKind, Unit
 from tokenwallet.domain.errors import TokenwalletError
-from tokenwallet.domain.money import micros_to_decimal
-from tokenwallet.ui import settings_actions as actions
+from tokenwallet.services import allowances as allowance_service
+from tokenwallet.services import grants as grant_service
+from tokenwallet.services.allowances import amount_text
 from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
-
-
-def amount_text(amount: int, unit: Unit) -> str:
-    """An amount as the user would type it: dollars for money, a plain count for tokens."""
-    if unit is Unit.USD:
-        return f"{micros_to_decimal(amount).normalize():f}"
-    return str(amount)
 
 
 class AllowanceEditDialog(QDialog):
@@ -139,14 +133,14 @@ class AllowanceEditDialog(QDialog):
             self._say("For a weekly allowance the start day is a weekday number from 1 (Monday) to 7.", error=True)
             return False
         try:
-            actions.edit_allowance(
+            allowance_service.edit_allowance(
                 self.ctx,
                 self.allowance_id,
                 name=self.name.text(),
                 amount=self.amount.text(),
                 unit=self.unit.currentText(),
                 cadence=cadence,
-                anchor_day=None if cadence == "one_off" else anchor,
+                anchor_day=None if cadence in (Cadence.ONE_OFF.value, Cadence.DAILY.value) else anchor,
                 rollover=self.rollover.isChecked(),
                 rollover_cap=self.cap.text().strip() or None,
                 scope=self.scope_accounts(),
@@ -163,7 +157,9 @@ class AllowanceEditDialog(QDialog):
         """Add the top-up typed in the row (stored at once, like in the settings list)."""
         expires = self.topup.expiry(self.ctx.settings.zone())
         try:
-            actions.add_topup(self.ctx, self.allowance_id, amount=self.topup_amount.text(), expires=expires, note="")
+            grant_service.add_topup(
+                self.ctx, self.allowance_id, amount=self.topup_amount.text(), expires=expires, note=""
+            )
         except TokenwalletError as exc:
             self._say(f"Top-up not added: {exc}", error=True)
             return False

@@ -17,21 +17,23 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from tokenwallet.ui.first_run import check_first_run, demo_context, has_own_data, release_startup_memory
+from tokenwallet.platform.memory import release_startup_memory
+from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
+from tokenwallet.services.meter_snapshot import keep_meter_current
+from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
+from tokenwallet.sync.poll_interval import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.gc_guard import GuiThreadCollector
 from tokenwallet.ui.meter_state import Severity
 from tokenwallet.ui.poll_bridge import Executor, PollBridge
-from tokenwallet.ui.poll_jobs import PollResult, poll_accounts, run_alerts_after_poll
-from tokenwallet.ui.poll_schedule import poll_tick_ms, reschedule_polls
 from tokenwallet.ui.tray import TrayController, tray_available
 from tokenwallet.ui.view_state import DisplayOptions, build_view_state
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.secrets.store import SecretStore
+    from tokenwallet.services.snapshot import LedgerSnapshot
     from tokenwallet.ui.dashboard import DashboardWindow
     from tokenwallet.ui.settings_dialog import SettingsDialog
-    from tokenwallet.ui.snapshot import LedgerSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class TrayApp(QObject):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx  # where the user's changes go
+        keep_meter_current(ctx)
         self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
         self.demo = demo
         self._store = store
@@ -177,7 +180,8 @@ class TrayApp(QObject):
 
         def job() -> object:
             if demo:
-                from tokenwallet.ui.demo import DEMO_ACCOUNT_ID, is_demo_home, seed_demo, start_demo_emulator
+                from tokenwallet.demo.emulator import start_demo_emulator
+                from tokenwallet.demo.seed import DEMO_ACCOUNT_ID, is_demo_home, seed_demo
 
                 if not seeded and not is_demo_home(ctx.ledger()):
                     emulator = start_demo_emulator()
@@ -197,9 +201,11 @@ class TrayApp(QObject):
         ctx = self.data_ctx
 
         def job() -> object:
-            from tokenwallet.ui.snapshot import load_snapshot
+            from tokenwallet.services.snapshot import load_snapshot
 
-            return load_snapshot(ctx, ctx.clock())
+            snapshot = load_snapshot(ctx, ctx.clock())
+            ctx.ledger_changed()  # every change the tray saw reaches the status line and the guard
+            return snapshot
 
         return job
 
@@ -230,7 +236,7 @@ class TrayApp(QObject):
         ctx = self.data_ctx
 
         def job() -> object:
-            from tokenwallet.ui.demo import tick_demo
+            from tokenwallet.demo.ticker import tick_demo
 
             tick_demo(ctx.ledger(), ctx.clock())
             return []
@@ -399,7 +405,7 @@ class TrayApp(QObject):
     def secret_store(self) -> SecretStore:
         """The OS keyring; when none is usable, session-only keys in memory (never a plaintext file)."""
         if self._store is None:
-            from tokenwallet.ui.settings_actions import keyring_problem
+            from tokenwallet.services.accounts import keyring_problem
 
             store = self.ctx.secret_store()
             self.keyring_problem = keyring_problem(store)
@@ -426,7 +432,9 @@ class TrayApp(QObject):
         ctx = self.ctx
 
         def job() -> object:
-            outcome = ctx.poll_service().poll(account_id)
+            from tokenwallet.services.accounts import check_connection
+
+            outcome = check_connection(ctx, account_id)
             return (account_id, str(outcome.error or ""))
 
         self._testing = account_id
@@ -475,4 +483,4 @@ class TrayApp(QObject):
             self.poll_now()  # demo data: the user's own accounts are not polled yet
             return
         ctx = self.ctx
-        self.bridge.submit("reschedule", lambda: reschedule_polls(ctx, minutes))
+        self.bridge.submit("reschedule", lambda: reschedule_polls(ctx.ledger(), minutes))

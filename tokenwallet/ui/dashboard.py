@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tokenwallet.services.snapshot import LedgerSnapshot
 from tokenwallet.ui.allowance_card import AllowanceCard
 from tokenwallet.ui.models import AccountTableModel, ModelTableModel
-from tokenwallet.ui.snapshot import LedgerSnapshot
 from tokenwallet.ui.view_state import DisplayOptions, describe_age
 
 if TYPE_CHECKING:

@@ -1,24 +1,21 @@
 """The ``tokenwallet`` console command.
 
 A bare ``tokenwallet`` (only the GUI options) goes straight to the tray launcher, so the icon does
-not wait for click, the settings or the ledger; any subcommand, ``--help`` or ``--version`` goes to
-the click command line in :mod:`tokenwallet.cli`.
+not wait for click, the settings or the ledger; ``statusline`` and ``guard``, which agents run on
+every refresh and tool call, go to :mod:`tokenwallet.agents.fast` (standard library only); any
+other subcommand, ``--help`` or ``--version`` goes to the click command line in
+:mod:`tokenwallet.cli`.  This module imports nothing heavier than ``collections`` for the same
+reason.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import NamedTuple
+from collections import namedtuple
 
-
-class GuiArgs(NamedTuple):
-    """The options of a bare launch."""
-
-    home: str | None
-    demo: bool
-    background: bool
-    verbose: int
+GuiArgs = namedtuple("GuiArgs", ["home", "demo", "background", "verbose"])
+"""The options of a bare launch: home (str or None), demo, background (bools), verbose (int)."""
 
 
 def gui_args(argv: list[str], environ: dict[str, str] | os._Environ[str] | None = None) -> GuiArgs | None:
@@ -57,6 +54,12 @@ def gui_args(argv: list[str], environ: dict[str, str] | os._Environ[str] | None 
 
 def main() -> None:
     """Console entry point."""
+    if "statusline" in sys.argv or "guard" in sys.argv:
+        from tokenwallet.agents.fast import main as fast_main
+
+        code = fast_main(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     args = gui_args(sys.argv[1:])
     if args is None:
         from tokenwallet.cli import main as cli_main

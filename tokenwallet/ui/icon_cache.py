@@ -7,7 +7,6 @@ less.  The real status replaces it as soon as the first snapshot is computed.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,8 +39,8 @@ def write_cached_icon(path: Path, cached: CachedIcon) -> None:
     percent = "-" if cached.percent is None else f"{cached.percent:.1f}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(f"{_VERSION} {percent} {cached.severity.value}\n", encoding="utf-8")
-        os.replace(tmp, path)
+        from tokenwallet.files import atomic_write
+
+        atomic_write(path, f"{_VERSION} {percent} {cached.severity.value}\n".encode())
     except OSError as exc:
         logging.getLogger(__name__).debug("could not write the icon cache %s: %s", path, exc)

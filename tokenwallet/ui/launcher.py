@@ -136,9 +136,9 @@ def launch_home(home: str | None, *, demo: bool, background: bool, verbose: int 
         import logging
 
         from tokenwallet.app import AppContext
-        from tokenwallet.logging_setup import configure_stderr_logging
+        from tokenwallet.logging_setup import configure_logging
 
-        configure_stderr_logging(logging.WARNING - 10 * verbose)
+        configure_logging(logging.WARNING - 10 * verbose, paths.log_file)
         return AppContext(paths=paths)
 
     return launch_paths(paths, make_context, demo=demo, background=background)
@@ -188,8 +188,8 @@ def _finish_start(
 ) -> None:
     import logging
 
+    from tokenwallet.services.first_run import demo_context
     from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.first_run import demo_context
     from tokenwallet.ui.single_instance import InstanceServer
 
     ctx = started.ctx = make_context()
@@ -215,7 +215,7 @@ def _clean_up(started: _Startup) -> None:
     app = started.app
     if app is None:
         return
-    from tokenwallet.ui.first_run import cleanup_demo_home
+    from tokenwallet.services.first_run import cleanup_demo_home
 
     if app.demo or app.data_ctx is not started.ctx:
         cleanup_demo_home(app.data_ctx)

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from tokenwallet.domain.allowance import Unit
-from tokenwallet.ui.snapshot import AccountRow, ModelRow
+from tokenwallet.services.snapshot import AccountRow, ModelRow
 from tokenwallet.ui.view_state import DisplayOptions, describe_age, format_amount
 
 _Index = QModelIndex | QPersistentModelIndex

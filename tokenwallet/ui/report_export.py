@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -14,14 +13,14 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QLabel,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from tokenwallet.app import AppContext
-from tokenwallet.domain.errors import TokenwalletError
-from tokenwallet.ledger import audit
-from tokenwallet.reports.build import build_report
+from tokenwallet.domain.errors import OutputExistsError, TokenwalletError
+from tokenwallet.services import reports
 
 FORMATS = (("PDF document", "pdf"), ("CSV table", "csv"), ("JSON data", "json"))
 
@@ -36,43 +35,23 @@ def recent_months(today: date, count: int = 13) -> list[str]:
     return months
 
 
-def export_report(ctx: AppContext, month: str, fmt: str, path: Path) -> None:
-    """Build the report for ``month`` and write it to ``path`` as ``fmt`` (pdf, csv or json), audited."""
-    db = ctx.ledger()
-    now = ctx.clock()
-    report = build_report(db, month, ctx.settings, now)
-    if fmt == "pdf":
-        from tokenwallet.ui.report_pdf import render_pdf_file
-
-        render_pdf_file(report, path)
-    else:
-        if fmt == "csv":
-            from tokenwallet.reports.csv_export import to_csv
-
-            text = to_csv(report)
-        else:
-            from tokenwallet.reports.json_export import to_json
-
-            text = to_json(report)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
-    with db.atomic():
-        audit.append(
-            db,
-            at=now,
-            action="report.export",
-            entity="report",
-            entity_id=report.month,
-            details={"format": fmt, "file": path.name},
-        )
-
-
 def ask_save_path(parent: QWidget, suggested: str, fmt: str) -> str | None:
     """The platform save dialog; None when cancelled."""
     label = dict((f, name) for name, f in FORMATS)[fmt]
     path, _ = QFileDialog.getSaveFileName(parent, "Export monthly report", suggested, f"{label} (*.{fmt})")
     return path or None
+
+
+def ask_replace(parent: QWidget, path: Path) -> bool:
+    """Whether to replace an existing ``path`` (asked when the save dialog could not ask about it)."""
+    answer = QMessageBox.question(
+        parent,
+        "Replace file?",
+        f"{path.name} already exists in {path.parent}. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class ReportExportDialog(QDialog):
@@ -84,11 +63,13 @@ class ReportExportDialog(QDialog):
         parent: QWidget | None = None,
         *,
         choose_path: Callable[[QWidget, str, str], str | None] = ask_save_path,
+        confirm_replace: Callable[[QWidget, Path], bool] = ask_replace,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export monthly report")
         self._ctx = ctx
         self._choose_path = choose_path
+        self._confirm_replace = confirm_replace
         self.written: Path | None = None
         today = ctx.clock().astimezone(ctx.settings.zone()).date()
         self.month = QComboBox(self)
@@ -119,10 +100,25 @@ class ReportExportDialog(QDialog):
         if not chosen:
             return
         path = Path(chosen)
+        # The save dialog has already asked about replacing the name it returned, not about one
+        # with the suffix added here.
+        asked = True
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
+            asked = False
+        render_pdf = None
+        if fmt == "pdf":
+            from tokenwallet.ui.report_pdf import render_pdf_bytes
+
+            render_pdf = render_pdf_bytes
         try:
-            export_report(self._ctx, month, fmt, path)
+            try:
+                reports.export_report(self._ctx, month, fmt, path, overwrite=asked, render_pdf=render_pdf)
+            except OutputExistsError:
+                if not self._confirm_replace(self, path):
+                    self.status.setText(f"Not exported: {path.name} already exists.")
+                    return
+                reports.export_report(self._ctx, month, fmt, path, overwrite=True, render_pdf=render_pdf)
         except (TokenwalletError, OSError) as exc:
             self.status.setText(f"Could not export: {exc}")
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication
 
 from tokenwallet.budget.inputs import format_amount
+from tokenwallet.domain.errors import OutputError
 from tokenwallet.domain.money import format_usd
 from tokenwallet.reports.model import MonthlyReport
 
@@ -275,10 +276,17 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
     """
 
 
-def render_pdf_file(report: MonthlyReport, path: Path | str) -> None:
-    """Write ``report`` as an A4 PDF at ``path`` (creates an offscreen Qt application if needed)."""
+def render_pdf_bytes(report: MonthlyReport) -> bytes:
+    """``report`` as an A4 PDF, drawn in memory (creates an offscreen Qt application if needed).
+
+    Rendering to memory means Qt never opens a file: the caller writes the bytes with
+    :func:`tokenwallet.files.atomic_write` (a private temporary file next to the target, then an
+    atomic rename), so a PDF that cannot be written is an error and never half a file.
+    """
     ensure_gui_app()
-    writer = QPdfWriter(str(path))
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setTitle(f"tokenwallet report {report.month}")
     writer.setCreator("tokenwallet")
     writer.setResolution(300)
@@ -301,7 +309,9 @@ def render_pdf_file(report: MonthlyReport, path: Path | str) -> None:
     footer = height * 0.03
     doc.setPageSize(QSizeF(width, height - footer))
     pages = doc.pageCount()
-    painter = QPainter(writer)
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OutputError(f"the {report.month} report could not be drawn as a PDF (Qt could not start painting)")
     try:
         for page in range(pages):
             if page:
@@ -318,4 +328,16 @@ def render_pdf_file(report: MonthlyReport, path: Path | str) -> None:
                 f"tokenwallet report {report.month} — page {page + 1} of {pages}",
             )
     finally:
-        painter.end()
+        painter.end()  # the PDF is complete in the buffer once painting ends
+    data = bytes(buffer.data().data())
+    buffer.close()
+    if not data.startswith(b"%PDF"):
+        raise OutputError(f"the {report.month} report could not be drawn as a PDF (Qt produced no document)")
+    return data
+
+
+def render_pdf_file(report: MonthlyReport, path: Path | str) -> None:
+    """Write ``report`` as an A4 PDF at ``path`` atomically, mode 0600 (see :func:`render_pdf_bytes`)."""
+    from tokenwallet.files import atomic_write
+
+    atomic_write(path, render_pdf_bytes(report))

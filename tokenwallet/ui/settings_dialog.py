@@ -28,7 +28,10 @@ from PySide6.QtWidgets import (
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Cadence
 from tokenwallet.domain.errors import TokenwalletError
-from tokenwallet.ui import settings_actions as actions
+from tokenwallet.services import accounts as account_service
+from tokenwallet.services import allowances as allowance_service
+from tokenwallet.services import grants as grant_service
+from tokenwallet.services.start_at_login import apply_start_at_login
 from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
@@ -144,12 +147,10 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def _account_selected(self) -> None:
-        from tokenwallet.ledger import accounts
-
         account_id = self._selected_account()
         if not account_id:
             return
-        account = accounts.get(self.ctx.ledger(), account_id)
+        account = account_service.get_account(self.ctx, account_id)
         self.account_label.setText(account.label)
         self.account_url.setText(account.base_url)
         self.account_key.clear()
@@ -165,7 +166,7 @@ class SettingsDialog(QDialog):
         kind = AccountKind(self.account_kind.currentData())  # Qt hands back the plain string
 
         def step() -> None:
-            actions.add_account(
+            account_service.add_account(
                 self.ctx,
                 self.store,
                 kind=kind,
@@ -185,7 +186,7 @@ class SettingsDialog(QDialog):
             return
         self._run(
             "Saving the account",
-            lambda: actions.update_account(
+            lambda: account_service.update_account(
                 self.ctx,
                 self.store,
                 account_id,
@@ -199,8 +200,15 @@ class SettingsDialog(QDialog):
     @Slot()
     def _remove_account(self) -> None:
         account_id = self._selected_account()
-        if account_id:
-            self._run("Removing the account", lambda: actions.remove_account(self.ctx, self.store, account_id))
+        if not account_id:
+            return
+        removed: list[account_service.RemovedAccount] = []
+
+        def step() -> None:
+            removed.append(account_service.remove_account(self.ctx, self.store, account_id))
+
+        if self._run("Removing the account", step) and removed[0].key_problem:
+            self._say(f"The account was removed. {removed[0].key_problem}", error=True)
 
     @Slot()
     def _test_account(self) -> None:
@@ -287,7 +295,7 @@ class SettingsDialog(QDialog):
             anchor = 1
 
         def step() -> None:
-            actions.add_allowance(
+            allowance_service.add_allowance(
                 self.ctx,
                 name=self.allowance_name.text(),
                 amount=self.allowance_amount.text(),
@@ -324,7 +332,7 @@ class SettingsDialog(QDialog):
     def _remove_allowance(self) -> None:
         allowance_id = self._selected_allowance()
         if allowance_id:
-            self._run("Removing the allowance", lambda: actions.remove_allowance(self.ctx, allowance_id))
+            self._run("Removing the allowance", lambda: allowance_service.remove_allowance(self.ctx, allowance_id))
 
     @Slot()
     def _add_topup(self) -> None:
@@ -335,7 +343,7 @@ class SettingsDialog(QDialog):
         expires = self.topup.expiry(self.ctx.settings.zone())
         self._run(
             "Adding the top-up",
-            lambda: actions.add_topup(
+            lambda: grant_service.add_topup(
                 self.ctx, allowance_id, amount=self.topup_amount.text(), expires=expires, note=self.topup_note.text()
             ),
         )
@@ -402,7 +410,7 @@ class SettingsDialog(QDialog):
                 raise UserInputError(str(exc)) from exc
             self.ctx.save_settings(new)
             if new.start_at_login != current.start_at_login:
-                note = actions.apply_start_at_login(new.start_at_login)
+                note = apply_start_at_login(new.start_at_login)
 
         if self._run("Saving settings", step) and note:
             self._say(note)
@@ -410,18 +418,18 @@ class SettingsDialog(QDialog):
     # ----- all tabs
     def reload(self) -> None:
         """Fill every list and field from the ledger and settings."""
-        from tokenwallet.ledger import accounts, allowances
+        from tokenwallet.ledger import allowances
 
         db = self.ctx.ledger()
-        problem = self._keyring_problem if self._keyring_problem is not None else actions.keyring_problem(self.store)
+        problem = (
+            self._keyring_problem if self._keyring_problem is not None else account_service.keyring_problem(self.store)
+        )
         self.keyring_note.setText(
             f"No usable keyring: {problem} Keys you add now are kept for this session only." if problem else ""
         )
         self.keyring_note.setVisible(bool(problem))
         self.account_list.clear()
-        for account in accounts.list_accounts(db, include_disabled=False):
-            if account.kind is AccountKind.MANUAL:
-                continue
+        for account in account_service.list_accounts(self.ctx, include_disabled=False, include_manual=False):
             hint = f" · key …{account.key_hint}" if account.key_hint else ""
             item = QListWidgetItem(f"{account.label} ({account.kind.value}){hint}")
             item.setData(Qt.ItemDataRole.UserRole, account.id)

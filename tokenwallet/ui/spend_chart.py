@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from tokenwallet.domain.allowance import Unit
-from tokenwallet.ui.snapshot import AllowanceView
+from tokenwallet.services.snapshot import AllowanceView
 from tokenwallet.ui.view_state import DisplayOptions
 
 _BAR = "#5c6bc0"

@@ -12,7 +12,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from tokenwallet.domain.allowance import AllowanceStatus, Unit
-from tokenwallet.domain.money import micros_to_decimal
+from tokenwallet.domain.money import format_money
+from tokenwallet.domain.money import group_digits as group_digits  # re-exported for the tray's callers
 from tokenwallet.ui.meter_state import Badge as Badge  # re-exported: the enums live apart for a fast start
 from tokenwallet.ui.meter_state import Severity as Severity
 
@@ -55,24 +56,6 @@ class TrayViewState:
     demo: bool = False
 
 
-def group_digits(integer: int, grouping: str) -> str:
-    """Group the digits of a non-negative integer: ``western`` 1,234,567 or ``indian`` 12,34,567."""
-    text = str(integer)
-    if grouping != "indian" or len(text) <= 3:
-        return f"{integer:,}"
-    head, tail = text[:-3], text[-3:]
-    parts: list[str] = []
-    while len(head) > 2:
-        parts.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        parts.insert(0, head)
-    return ",".join([*parts, tail])
-
-
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥"}
-
-
 def format_amount(amount: int, unit: Unit, options: DisplayOptions) -> str:
     """An allowance amount for people: money in the display currency, or a token count."""
     if options.hide_amounts:
@@ -85,10 +68,7 @@ def format_amount(amount: int, unit: Unit, options: DisplayOptions) -> str:
         if value >= 10_000:
             return f"{sign}{value // 1000}k tok"
         return f"{sign}{group_digits(value, options.grouping)} tok"
-    converted = (micros_to_decimal(abs(amount)) * options.rate).quantize(Decimal("0.01"))
-    whole, cents = divmod(int(converted * 100), 100)
-    symbol = _SYMBOLS.get(options.currency, options.currency + " ")
-    return f"{sign}{symbol}{group_digits(whole, options.grouping)}.{cents:02d}"
+    return format_money(amount, options.currency, rate=options.rate, grouping=options.grouping)
 
 
 def severity_for(status: AllowanceStatus) -> Severity:

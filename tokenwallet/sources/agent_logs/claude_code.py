@@ -26,7 +26,9 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
+from tokenwallet.domain.limits import MAX_TOKENS
 from tokenwallet.ledger.log_entries import HAS_SPEED, SIDECHAIN
+from tokenwallet.sources.agent_logs.common import TOKENS_OUT_OF_RANGE, OutOfRange
 
 PREFILTER = b'"usage"'
 """Only lines containing this can carry usage (used when a file is read line by line)."""
@@ -131,7 +133,8 @@ def entry_from_line(
 
     Returns (timestamp, message id, request id, model, session, cwd, speed, sidechain, input,
     output, cache read, cache 5m, cache 1h) with "absent" turned into ``""``; raises
-    :class:`Rejected` for lines ccusage refuses and :class:`Malformed` for ones without a time.
+    :class:`Rejected` for lines ccusage refuses, :class:`Malformed` for ones without a time and
+    ``OutOfRange`` for token counts outside 0..2^53 (the caller checks the time's range).
     """
     msg = line.message
     assert isinstance(msg, Message)
@@ -164,6 +167,14 @@ def entry_from_line(
     else:
         c5 = usage.cache_creation_input_tokens or 0
         c1 = 0
+    inp, out, cread = usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens or 0
+    # One cheap test in the common case: the bits above 2^53 are clear only when all the counts
+    # (and the cache writes stored as one) are below 2^53 and none is negative; the exact bound is
+    # checked only when that fails.
+    if (inp | out | cread | c5 | c1 | (c5 + c1)) >> 53 and not (
+        all(0 <= n <= MAX_TOKENS for n in (inp, out, cread, c5, c1)) and c5 + c1 <= MAX_TOKENS
+    ):
+        raise OutOfRange(TOKENS_OUT_OF_RANGE)
     # UNSET is falsy, so after the explicit-null checks ``x or ""`` turns "absent" into "".
     return (
         at,
@@ -175,9 +186,9 @@ def entry_from_line(
         sys.intern(line.cwd or ""),
         usage.speed or "",
         bool(line.isSidechain),
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_read_input_tokens or 0,
+        inp,
+        out,
+        cread,
         c5,
         c1,
     )

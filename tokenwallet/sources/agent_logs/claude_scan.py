@@ -1,25 +1,29 @@
 """Scan the unread part of one Claude Code transcript: decode, check, collapse repeats, price.
 
 :func:`scan_file` is a pure function of the file's bytes and the price catalog, so an import runs
-it for many files in worker processes at once (see ``claude_import``) and only de-duplicates and
-writes in the importing process.  Its result is plain tuples, cheap to send between processes.
+it for many files in worker processes at once (``tokenwallet.sync.log_import.claude_import``) and
+only de-duplicates and writes in the importing process.  Its result is plain tuples, cheap to send between processes.
 
-The fast path decodes the whole unread part in one ``msgspec`` call.  A file that call refuses
-(a cut or corrupt line, invalid UTF-8, a line of an unexpected shape) or that has usage lines
-without a ``message.id`` is read again line by line, where each bad line is skipped and counted.
-Both paths apply the same rules (:func:`claude_code.entry_from_line`), so they import the same.
+The file is read in bounded blocks of complete lines (``lines.LineReader``: a line longer than
+``MAX_LINE_BYTES`` is skipped unread and counted), and the fast path decodes each block, usually
+the whole unread part, in one ``msgspec`` call.  A block that call refuses (a cut or corrupt line,
+invalid UTF-8, a line of an unexpected shape or nested too deeply) or that has usage lines without
+a ``message.id`` is read again line by line, where each bad line is skipped and counted.  Both
+paths apply the same rules (:func:`claude_code.entry_from_line`), so they import the same.  Token
+counts, times and costs outside ``domain.limits`` reject their line; a file that cannot be read
+is reported as unreadable rather than failing the import.
 """
 
 from __future__ import annotations
 
 import codecs
-import mmap
+import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import msgspec
 
+from tokenwallet.domain.limits import MAX_EPOCH, MAX_MICROS, MIN_EPOCH
 from tokenwallet.ledger.log_entries import FAST, HAS_SPEED, SIDECHAIN, Moves, add_moves, key_hash, request_hash
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
@@ -31,13 +35,23 @@ from tokenwallet.sources.agent_logs.claude_code import (
     Usage,
     entry_from_line,
 )
-from tokenwallet.sources.agent_logs.common import HEAD_BYTES, head_digest, no_cycle_collection
+from tokenwallet.sources.agent_logs.common import (
+    COST_OUT_OF_RANGE,
+    HEAD_BYTES,
+    LINE_TOO_LONG,
+    NESTED_TOO_DEEPLY,
+    TIME_OUT_OF_RANGE,
+    OutOfRange,
+    add_rejected,
+    head_digest,
+    no_cycle_collection,
+)
+from tokenwallet.sources.agent_logs.lines import LineReader, Unreadable, open_log, read_at
 from tokenwallet.sources.pricing import SYNTHETIC, ModelRates, PriceBook
 
 RawEntry = tuple[Any, ...]
 """One entry as a ``ledger.log_entries`` row (``claude_code.Entry.of`` makes the entry)."""
 
-_MMAP_MIN = 32 << 20  # larger tails are mapped rather than copied, so memory stays bounded
 _SLICE = 1 << 20
 
 _book: PriceBook | None = None
@@ -53,7 +67,12 @@ def _prices() -> PriceBook:
 
 @dataclass(slots=True)
 class FileScan:
-    """What one file's unread part held; ``consumed`` is the absolute offset after its last whole line."""
+    """What one file's unread part held; ``consumed`` is the absolute offset after its last whole line.
+
+    ``rejected`` counts lines by reason (``common.REJECT_REASONS``); ``skipping`` says the part
+    ended inside a line too long to read (the next import skips to its end); ``unreadable`` is
+    why the file could not be read (then nothing else is filled in).
+    """
 
     consumed: int
     bytes_read: int = 0
@@ -62,6 +81,9 @@ class FileScan:
     malformed: int = 0
     skipped: int = 0
     partial: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    skipping: bool = False
+    unreadable: str = ""
     head: str = ""
     entries: list[RawEntry] = field(default_factory=list)
     # The entries' figures per quarter-hour bucket, summed here in parallel: the importer only
@@ -71,7 +93,7 @@ class FileScan:
 
 
 class _LineByLine(Exception):
-    """The fast path cannot take this buffer; read it line by line."""
+    """The fast path cannot take this block; read it line by line."""
 
 
 class _Collector:
@@ -83,6 +105,64 @@ class _Collector:
         self.book = _prices()
         self.rates: dict[tuple[str, int, str], ModelRates | None] = {}
         self.previous: tuple[object, ...] | None = None
+
+    def block(self, data: bytes | memoryview, offset: int) -> None:
+        """Scan a block of complete lines starting at file offset ``offset``: in one decode when possible."""
+        scan = self.scan
+        mark = (
+            len(scan.entries),
+            len(scan.unpriced),
+            scan.lines,
+            scan.usage_lines,
+            scan.malformed,
+            scan.skipped,
+            dict(scan.rejected),
+            self.previous,
+        )
+        try:
+            self.fast(data)
+        except _LineByLine:
+            del scan.entries[mark[0] :], scan.unpriced[mark[1] :]
+            scan.lines, scan.usage_lines, scan.malformed, scan.skipped, scan.rejected, self.previous = mark[2:]
+            self.line_by_line(bytes(data), offset)
+
+    def fast(self, buf: bytes | memoryview) -> None:
+        """Decode every line of ``buf`` at once; raises :class:`_LineByLine` when that cannot be done."""
+        if not _is_utf8(buf):
+            raise _LineByLine
+        try:
+            lines = DECODER.decode_lines(buf)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _LineByLine from exc
+        self.add_all(lines)
+        self.scan.lines += len(lines)
+
+    def line_by_line(self, data: bytes, base: int) -> None:
+        """Read ``data`` (lines starting at file offset ``base``) one line at a time, counting bad ones."""
+        scan = self.scan
+        pos = 0
+        end = len(data)
+        while pos < end:
+            nl = data.find(b"\n", pos)
+            if nl == -1:
+                nl = end
+            raw = data[pos:nl]
+            if raw.strip():
+                scan.lines += 1
+                if PREFILTER in raw:
+                    try:
+                        # A line with invalid UTF-8 anywhere is damaged and refused as a whole.
+                        raw.decode("utf-8")
+                        line = DECODER.decode(raw)
+                    except (msgspec.DecodeError, UnicodeDecodeError):
+                        scan.malformed += 1
+                    except RecursionError:
+                        add_rejected(scan.rejected, NESTED_TOO_DEEPLY)
+                    else:
+                        msg = line.message
+                        if msg and msg.usage:
+                            self.add_line(line, msg.usage, base + pos)
+            pos = nl + 1
 
     def add_all(self, lines: list[Line]) -> None:
         """Add the usage lines among ``lines`` (the fast path: every line's offset is unknown)."""
@@ -128,8 +208,13 @@ class _Collector:
         except Malformed:
             scan.malformed += 1
             return False
-        scan.usage_lines += 1
+        except OutOfRange as exc:
+            add_rejected(scan.rejected, exc.reason)
+            return False
         epoch = int(at.timestamp())
+        if not MIN_EPOCH <= epoch < MAX_EPOCH:
+            add_rejected(scan.rejected, TIME_OUT_OF_RANGE)
+            return False
         key = (model, epoch // 86_400, speed)
         try:
             rates = self.rates[key]
@@ -142,6 +227,9 @@ class _Collector:
                 scan.unpriced.append(model)
         else:
             cost = rates.cost(input_tokens=inp, output_tokens=out, cache_read=cread, cache_5m=c5, cache_1h=c1)
+            if cost > MAX_MICROS:
+                add_rejected(scan.rejected, COST_OUT_OF_RANGE)
+                return False
         if mid:
             mid_hash, rid_hash = key_hash(mid), request_hash(rid)
         elif where is None:
@@ -149,6 +237,7 @@ class _Collector:
         else:
             # Never a duplicate of another line: keyed by where it is, so a re-read finds it again.
             mid_hash, rid_hash = key_hash(f"line:{where}:{session}:{at.isoformat()}"), 0
+        scan.usage_lines += 1
         flags = (SIDECHAIN if side else 0) | (HAS_SPEED if speed else 0) | (FAST if speed == "fast" else 0)
         scan.entries.append(
             (self.account_id, mid_hash, rid_hash, epoch, model, cwd, inp, cread, c5 + c1, c1, out, cost, flags)
@@ -157,14 +246,13 @@ class _Collector:
 
 
 def _fast(buf: bytes | memoryview, scan: FileScan, account_id: str) -> None:
-    if not _is_utf8(buf):
-        raise _LineByLine
-    try:
-        lines = DECODER.decode_lines(buf)
-    except msgspec.DecodeError as exc:
-        raise _LineByLine from exc
-    _Collector(scan, account_id).add_all(lines)
-    scan.lines += len(lines)
+    """The fast path alone on ``buf`` (for tests: it must read what :func:`_line_by_line` reads)."""
+    _Collector(scan, account_id).fast(buf)
+
+
+def _line_by_line(data: bytes, base: int, scan: FileScan, account_id: str) -> None:
+    """The line-by-line path alone on ``data`` starting at file offset ``base``."""
+    _Collector(scan, account_id).line_by_line(data, base)
 
 
 def _is_utf8(buf: bytes | memoryview) -> bool:
@@ -173,7 +261,7 @@ def _is_utf8(buf: bytes | memoryview) -> bool:
         return True  # the common case, and far cheaper than decoding
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        for at in range(0, len(buf), _SLICE):  # in slices, so a mapped file is never copied whole
+        for at in range(0, len(buf), _SLICE):  # in slices, so a large block is never copied whole
             decoder.decode(buf[at : at + _SLICE])
         decoder.decode(b"", True)
     except UnicodeDecodeError:
@@ -181,100 +269,51 @@ def _is_utf8(buf: bytes | memoryview) -> bool:
     return True
 
 
-def _line_by_line(data: bytes, base: int, scan: FileScan, account_id: str) -> None:
+def _scan(fh: BinaryIO, start: int, size: int, scan: FileScan, account_id: str, skipping: bool) -> None:
+    """Scan ``fh`` from ``start`` up to ``size`` bytes into ``scan``, block by block."""
+    reader = LineReader(fh, start, size, skipping=skipping)
     collect = _Collector(scan, account_id)
-    pos = 0
-    end = len(data)
-    while pos < end:
-        nl = data.find(b"\n", pos)
-        if nl == -1:
-            nl = end
-        raw = data[pos:nl]
-        if raw.strip():
-            scan.lines += 1
-            if PREFILTER in raw:
-                try:
-                    # A line with invalid UTF-8 anywhere is damaged and refused as a whole.
-                    raw.decode("utf-8")
-                    line = DECODER.decode(raw)
-                except (msgspec.DecodeError, UnicodeDecodeError):
-                    scan.malformed += 1
-                else:
-                    msg = line.message
-                    if msg and msg.usage:
-                        collect.add_line(line, msg.usage, base + pos)
-        pos = nl + 1
+    for data, offset in reader:
+        collect.block(data, offset)
+    scan.consumed = reader.consumed
+    scan.partial = int(reader.partial)
+    scan.skipping = reader.skipping
+    add_rejected(scan.rejected, LINE_TOO_LONG, reader.too_long)
 
 
-def _scan_buffer(buf: bytes | memoryview, start: int, scan: FileScan, account_id: str) -> FileScan:
-    """Scan complete lines, in one decode when possible; a fresh result when read line by line."""
-    try:
-        _fast(buf, scan, account_id)
-    except _LineByLine:
-        scan = FileScan(consumed=start, bytes_read=scan.bytes_read, partial=scan.partial)
-        _line_by_line(bytes(buf), start, scan, account_id)
-    return scan
-
-
-def _whole_json(tail: bytes) -> bool:
-    if not tail.strip():
-        return False
-    try:
-        msgspec.json.decode(tail)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return False
-    return True
-
-
-def _read(fh: BinaryIO, start: int, size: int) -> tuple[bytes | mmap.mmap, int, int]:
-    """The file's bytes from ``start`` to ``size``: (buffer, where ``start`` is in it, where ``size`` is)."""
-    if size - start >= _MMAP_MIN:
-        try:
-            return mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ), start, size
-        except (ValueError, OSError):
-            pass  # shrank since it was planned: read what is there
-    fh.seek(start)
-    data = fh.read(max(0, size - start))
-    return data, 0, len(data)
-
-
-def scan_file(path: str, start: int, size: int, account_id: str = "") -> FileScan:
+def scan_file(path: str, start: int, size: int, account_id: str = "", skipping: bool = False) -> FileScan:
     """Read ``path`` from ``start`` up to ``size`` bytes and scan its complete lines.
 
     A last line without its newline is left for the next import (and counted as partial) unless
-    it is already a whole JSON value.  ``head`` identifies the file's first bytes up to the new
-    offset (see ``batch.head_digest``).
+    it is already a whole JSON value.  ``skipping``: the part starts inside a line too long to
+    read (see :attr:`FileScan.skipping`).  ``head`` identifies the file's first bytes up to the
+    new offset (see ``common.head_digest``).  A file that cannot be opened or read gives a scan
+    with only ``unreadable`` set: nothing of it is imported, and the next import tries again.
     """
     scan = FileScan(consumed=start, bytes_read=max(0, size - start))
-    with Path(path).open("rb") as fh:
-        if size > start:
-            data, first, end = _read(fh, start, size)
-            try:
-                cut = data.rfind(b"\n", first, end) + 1 or first
-                tail = bytes(data[cut:end])
-                whole_tail = _whole_json(tail)
-                if tail.strip() and not whole_tail:
-                    scan.partial = 1
-                if isinstance(data, bytes):
-                    # Slicing copies; the common file ends with its newline and needs no slice.
-                    scan = _scan_buffer(data if (first, cut) == (0, end) else data[first:cut], start, scan, account_id)
-                else:
-                    with memoryview(data) as whole, whole[first:cut] as view:
-                        scan = _scan_buffer(view, start, scan, account_id)
-                if whole_tail:
-                    _line_by_line(tail, start + cut - first, scan, account_id)
-                    cut = end
-                scan.consumed = start + cut - first
-            finally:
-                if isinstance(data, mmap.mmap):
-                    data.close()
-        fh.seek(0)
-        scan.head = head_digest(fh.read(min(scan.consumed, HEAD_BYTES)))
+    try:
+        fh = open_log(path)
+        if fh is None:
+            return FileScan(consumed=start)  # deleted since it was listed: nothing to read
+        with fh:
+            _scan(fh, start, size, scan, account_id, skipping)
+            scan.head = head_digest(read_at(fh, 0, min(scan.consumed, HEAD_BYTES)))
+    except Unreadable as exc:
+        return FileScan(consumed=start, unreadable=str(exc))
     add_moves(scan.buckets, scan.entries)
     return scan
 
 
-def scan_files(account_id: str, files: list[tuple[str, int, int]]) -> list[FileScan]:
-    """:func:`scan_file` for several (path, start, size) of one account; one task for a worker process."""
+def scan_bytes(data: bytes, account_id: str = "") -> FileScan:
+    """:func:`scan_file` of a whole file held in memory (what the fuzz tests feed)."""
+    scan = FileScan(consumed=0, bytes_read=len(data))
+    _scan(io.BytesIO(data), 0, len(data), scan, account_id, False)
+    scan.head = head_digest(data[: min(scan.consumed, HEAD_BYTES)])
+    add_moves(scan.buckets, scan.entries)
+    return scan
+
+
+def scan_files(account_id: str, files: list[tuple[str, int, int, bool]]) -> list[FileScan]:
+    """:func:`scan_file` for several (path, start, size, skipping) of one account; one task for a worker."""
     with no_cycle_collection():
-        return [scan_file(*args, account_id) for args in files]
+        return [scan_file(path, start, size, account_id, skipping) for path, start, size, skipping in files]

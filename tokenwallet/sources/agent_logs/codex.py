@@ -7,7 +7,8 @@ and weekly windows: used percent, window minutes, reset time).  Following ccusag
 ``last_token_usage``, else the difference of running totals; all-zero deltas are skipped; cached
 input is clamped to the input; a sub-agent file (``thread_spawn``) replays its parent's events in
 its first second, and those are skipped.  Running totals and the model are kept in the per-file
-state so an incremental read continues where the last one stopped.
+state so an incremental read continues where the last one stopped.  A token count or time outside
+``domain.limits`` rejects its event; a rate-limit reading outside its range is dropped and counted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from typing import Any
 
 import msgspec
 
-from tokenwallet.sources.agent_logs.common import Counts, Item, as_int, complete_lines, parse_time
+from tokenwallet.domain.limits import MAX_DAYS, MAX_EPOCH, MIN_EPOCH
+from tokenwallet.sources.agent_logs.common import (
+    NESTED_TOO_DEEPLY,
+    WINDOW_OUT_OF_RANGE,
+    Counts,
+    Item,
+    OutOfRange,
+    complete_lines,
+    parse_time,
+    token_count,
+)
 
 FALLBACK_MODEL = "gpt-5"
 AUTO_REVIEW = "codex-auto-review"
@@ -56,14 +67,23 @@ def auto_review_model(at: datetime) -> str:
     return next((model for released, model in AUTO_REVIEW_MODELS if released <= day), FALLBACK_MODEL)
 
 
+_MAX_WINDOW_MINUTES = MAX_DAYS * 24 * 60
+
+
 def _usage(obj: Any) -> tuple[int, int, int, int, int] | None:
+    """A ``TokenUsage`` object's counts (raises ``OutOfRange`` for a count outside 0..2^53)."""
     if not isinstance(obj, dict):
         return None
-    vals = tuple(as_int(obj.get(f)) for f in _FIELDS)
+    vals = tuple(token_count(obj.get(f)) for f in _FIELDS)
     return vals  # type: ignore[return-value]
 
 
-def _windows(limits: Any, at: datetime) -> list[Window]:
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _windows(limits: Any, at: datetime, counts: Counts) -> list[Window]:
+    """The readings of a ``rate_limits`` object; one with a percentage outside 0-100 is dropped and counted."""
     out: list[Window] = []
     if not isinstance(limits, dict):
         return out
@@ -74,15 +94,22 @@ def _windows(limits: Any, at: datetime) -> list[Window]:
         used = win.get("used_percent")
         if not isinstance(used, int | float) or isinstance(used, bool):
             continue
-        minutes = win.get("window_minutes")
-        resets = win.get("resets_at")
+        if not 0 <= used <= 100:  # also NaN
+            counts.reject(WINDOW_OUT_OF_RANGE)
+            continue
+        minutes = _int(win.get("window_minutes"))
+        resets = _int(win.get("resets_at"))
         out.append(
             Window(
                 name=name,
                 observed_at=at,
                 used_percent=float(used),
-                window_minutes=minutes if isinstance(minutes, int) and not isinstance(minutes, bool) else None,
-                resets_at=datetime.fromtimestamp(resets, UTC) if isinstance(resets, int) and resets > 0 else None,
+                window_minutes=minutes if minutes is not None and 0 < minutes <= _MAX_WINDOW_MINUTES else None,
+                resets_at=(
+                    datetime.fromtimestamp(resets, UTC)
+                    if resets is not None and max(1, MIN_EPOCH) <= resets < MAX_EPOCH
+                    else None
+                ),
             )
         )
     return out
@@ -113,7 +140,10 @@ def read_chunk(
             head = raw[:200]
             if b'"timestamp":"' in head:
                 i = head.index(b'"timestamp":"') + 13
-                ts = parse_time(head[i : head.find(b'"', i)].decode("ascii", "replace"))
+                try:
+                    ts = parse_time(head[i : head.find(b'"', i)].decode("ascii", "replace"))
+                except OutOfRange:
+                    ts = None
                 if ts is not None:
                     state["start"] = ts.timestamp()
         if not any(marker in raw for marker in _INTERESTING):
@@ -123,68 +153,91 @@ def read_chunk(
         except (msgspec.DecodeError, UnicodeDecodeError):
             counts.malformed += 1
             continue
+        except RecursionError:
+            counts.reject(NESTED_TOO_DEEPLY)
+            continue
         if not isinstance(obj, dict):
             counts.malformed += 1
             continue
-        if b"thread_spawn" in raw:
-            state["subagent"] = True
-        payload = obj.get("payload")
-        if not isinstance(payload, dict):
+        try:
+            item = _event(obj, raw, state, counts, windows)
+        except OutOfRange as exc:
+            counts.reject(exc.reason)
             continue
-        kind = obj.get("type")
-        if kind == "turn_context":
-            if isinstance(payload.get("model"), str) and payload["model"]:
-                state["model"] = payload["model"]
-            continue
-        if kind != "event_msg" or payload.get("type") != "token_count":
-            continue
-        at = parse_time(obj.get("timestamp"))
-        if at is None:
-            counts.malformed += 1
-            continue
-        windows.extend(_windows(payload.get("rate_limits"), at))
-        info = payload.get("info")
-        if not isinstance(info, dict):
-            continue
-        total = _usage(info.get("total_token_usage"))
-        last = _usage(info.get("last_token_usage"))
-        prev = state.get("prev")
-        if total is not None and isinstance(prev, list) and list(total) == prev:
-            counts.duplicates += 1  # Codex repeats a token_count event when nothing new was used
-            continue
-        if last is not None:
-            delta = last
-        elif total is not None:
-            before = prev if isinstance(prev, list) and len(prev) == 5 else [0] * 5
-            delta = tuple(max(0, t - b) for t, b in zip(total, before, strict=True))
-        else:
-            continue
-        if total is not None:
-            state["prev"] = list(total)
-        if state.get("subagent") and at.timestamp() - float(state.get("start", 0.0)) < 1.0:
-            counts.skipped += 1
-            continue
-        inp, cached, out, reasoning, _ = delta
-        if inp == 0 and cached == 0 and out == 0 and reasoning == 0:
-            continue
-        cached = min(cached, inp)
-        model = info.get("model") if isinstance(info.get("model"), str) else None
-        model = model or state.get("model") or FALLBACK_MODEL
-        extra: dict[str, Any] = {} if state.get("model") else {"fallback_model": True}
-        if model == AUTO_REVIEW:
-            model = auto_review_model(at)
-            extra["model_alias"] = AUTO_REVIEW  # the log's own name, kept for reports
-        counts.entries += 1
-        items.append(
-            Item(
-                key=f"{file_key}@{base_offset + start}",
-                at=at,
-                model=str(model),
-                input_tokens=inp - cached,
-                cached_tokens=cached,
-                output_tokens=out,
-                reasoning_tokens=reasoning,
-                extra=extra,
-            )
-        )
+        if item is not None:
+            item.key = f"{file_key}@{base_offset + start}"
+            items.append(item)
     return items, windows, counts, end
+
+
+def _event(
+    obj: dict[str, Any], raw: bytes, state: dict[str, Any], counts: Counts, windows: list[Window]
+) -> Item | None:
+    """The usage entry of one decoded rollout line, if it has one (``key`` is left for the caller).
+
+    Updates ``state`` (model, running totals, sub-agent flag) and adds the line's rate-limit
+    readings to ``windows``; raises ``OutOfRange`` for a time or token count outside the limits.
+    """
+    if b"thread_spawn" in raw:
+        state["subagent"] = True
+    payload = obj.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    kind = obj.get("type")
+    if kind == "turn_context":
+        if isinstance(payload.get("model"), str) and payload["model"]:
+            state["model"] = payload["model"]
+        return None
+    if kind != "event_msg" or payload.get("type") != "token_count":
+        return None
+    at = parse_time(obj.get("timestamp"))
+    if at is None:
+        counts.malformed += 1
+        return None
+    windows.extend(_windows(payload.get("rate_limits"), at, counts))
+    info = payload.get("info")
+    if not isinstance(info, dict):
+        return None
+    total = _usage(info.get("total_token_usage"))
+    last = _usage(info.get("last_token_usage"))
+    prev = state.get("prev")
+    if not (isinstance(prev, list) and len(prev) == 5 and all(type(n) is int for n in prev)):
+        prev = None
+    if total is not None and list(total) == prev:
+        counts.duplicates += 1  # Codex repeats a token_count event when nothing new was used
+        return None
+    if last is not None:
+        delta = last
+    elif total is not None:
+        before = prev or [0] * 5
+        delta = tuple(max(0, t - b) for t, b in zip(total, before, strict=True))
+    else:
+        return None
+    if total is not None:
+        state["prev"] = list(total)
+    start = state.get("start")
+    start = float(start) if isinstance(start, int | float) and not isinstance(start, bool) else 0.0
+    if state.get("subagent") and at.timestamp() - start < 1.0:
+        counts.skipped += 1
+        return None
+    inp, cached, out, reasoning, _ = delta
+    if inp == 0 and cached == 0 and out == 0 and reasoning == 0:
+        return None
+    cached = min(cached, inp)
+    model = info.get("model") if isinstance(info.get("model"), str) else None
+    model = model or state.get("model") or FALLBACK_MODEL
+    extra: dict[str, Any] = {} if state.get("model") else {"fallback_model": True}
+    if model == AUTO_REVIEW:
+        model = auto_review_model(at)
+        extra["model_alias"] = AUTO_REVIEW  # the log's own name, kept for reports
+    counts.entries += 1
+    return Item(
+        key="",
+        at=at,
+        model=str(model),
+        input_tokens=inp - cached,
+        cached_tokens=cached,
+        output_tokens=out,
+        reasoning_tokens=reasoning,
+        extra=extra,
+    )

@@ -1,0 +1,310 @@
+"""Account use cases: add, edit, test and remove provider accounts, and keep their keys.
+
+The command line and the settings dialog both come here, so an account the tray app accepts is one
+the command line accepts too.  Each kind of account asks for exactly what it needs: an API account
+needs a key (and a base URL when the provider has no default one, as a LiteLLM gateway); an
+agent-log account takes neither.  Keys go to the secret store, the ledger keeps only their last
+characters; when the ledger write after storing a key fails, the store is put back as it was, so a
+failed add never leaves an orphaned key behind.
+
+Heavy modules (the ledger, the connectors and their HTTP client) are imported where they are used:
+the tray app imports this module when its settings open, the command line for every command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from tokenwallet.domain.accounts import Account, AccountKind, SyncState
+from tokenwallet.domain.errors import SecretStoreError, TokenwalletError, UserInputError
+
+if TYPE_CHECKING:
+    from tokenwallet.app import AppContext
+    from tokenwallet.secrets.store import ApiKey, SecretStore
+    from tokenwallet.sync.service import PollOutcome
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_LOG_KIND_NAMES = {
+    AccountKind.CLAUDE_CODE: "Claude Code",
+    AccountKind.CODEX: "Codex CLI",
+    AccountKind.GEMINI: "Gemini CLI",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNeeds:
+    """What an account of one kind asks the user for."""
+
+    key: bool
+    """An API key (kept in the secret store, never in the ledger)."""
+    base_url: bool
+    """A base URL can be given (a proxy, a regional host or a self-hosted gateway)."""
+    base_url_required: bool
+    """... and must be given, because the provider has no default one."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDetails:
+    """The checked label and base URL of an account (the URL without a trailing slash)."""
+
+    kind: AccountKind
+    label: str
+    base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """An account with how syncing it stands."""
+
+    account: Account
+    sync: SyncState
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedAccount:
+    """What removing an account did.
+
+    The account is always forgotten (its recorded usage stays for reports); ``key_problem`` says,
+    ready to show, why its key could not be deleted from the secret store ('' when it was, or when
+    the account had no key).
+    """
+
+    account: Account
+    key_problem: str = ""
+
+    @property
+    def key_deleted(self) -> bool:
+        """True when the account had a key and it is gone from the secret store."""
+        return self.account.kind.needs_key and not self.key_problem
+
+
+def kind_name(kind: AccountKind) -> str:
+    """The name users know a kind by, e.g. ``OpenAI`` or ``LiteLLM gateway``."""
+    from tokenwallet.sources.registry import CONNECTORS
+
+    connector = CONNECTORS.get(kind.value)
+    if connector is not None:
+        return connector.display_name
+    return _LOG_KIND_NAMES.get(kind, kind.value)
+
+
+def needs(kind: AccountKind) -> AccountNeeds:
+    """What an account of ``kind`` asks for: a key, a base URL, both or neither."""
+    if not kind.needs_key:
+        return AccountNeeds(key=False, base_url=False, base_url_required=False)
+    from tokenwallet.sources.registry import CONNECTORS
+
+    connector = CONNECTORS.get(kind.value)
+    required = connector is None or not connector.default_base_url
+    return AccountNeeds(key=True, base_url=True, base_url_required=required)
+
+
+def keyring_problem(store: SecretStore) -> str:
+    """Why keys cannot be kept in ``store`` (with what to do), or '' when it is usable."""
+    try:
+        store.check()
+    except TokenwalletError as exc:
+        remedy = getattr(exc, "remedy", "")
+        return f"{exc} {remedy}".strip()
+    return ""
+
+
+def validate_details(kind: AccountKind, *, label: str, base_url: str = "") -> AccountDetails:
+    """Check a label and base URL for an account of ``kind``; a :class:`UserInputError` names the bad ``field``.
+
+    A base URL must use https (plain http only to this machine) and carry no user name or password;
+    one is required where the provider has none of its own, and refused for agent-log accounts.
+    """
+    if kind is AccountKind.MANUAL:
+        raise UserInputError(
+            "Manual spend has its own built-in account; no other manual account can be added.", field="kind"
+        )
+    name = kind_name(kind)
+    if not label.strip():
+        raise UserInputError("Give the account a name, e.g. “Work OpenAI”.", field="label")
+    wanted = needs(kind)
+    url = base_url.strip()
+    if url and not wanted.base_url:
+        raise UserInputError(
+            f"A {name} account reads the agent's log files on this computer; it has no base URL.", field="base_url"
+        )
+    if url:
+        url = _checked_url(url)
+    elif wanted.base_url_required:
+        raise UserInputError(f"A {name} account needs its base URL, e.g. https://llm.example.com.", field="base_url")
+    return AccountDetails(kind=kind, label=label.strip(), base_url=url)
+
+
+def _checked_url(url: str) -> str:
+    from tokenwallet.sources.http import check_base_url
+
+    try:
+        return check_base_url(url)
+    except UserInputError as exc:
+        raise UserInputError(f"The base URL cannot be used: {exc}.", field="base_url") from None
+    except ValueError:  # urlsplit refuses some malformed hosts, e.g. an unclosed IPv6 bracket
+        raise UserInputError(f"The base URL cannot be used: {url!r} is not a valid URL.", field="base_url") from None
+
+
+def _checked_key(kind: AccountKind, text: str) -> ApiKey | None:
+    """The key for an account of ``kind`` (None for kinds without one); :class:`UserInputError` otherwise."""
+    from tokenwallet.secrets.store import ApiKey
+
+    name = kind_name(kind)
+    if not kind.needs_key:
+        if text.strip():
+            raise UserInputError(
+                f"A {name} account reads the agent's log files on this computer; it takes no key.", field="key"
+            )
+        return None
+    if not text.strip():
+        raise UserInputError(f"No usable key was given: a {name} account needs its API key.", field="key")
+    try:
+        return ApiKey(text)
+    except ValueError as exc:
+        raise UserInputError(f"No usable key was given: {exc}.", field="key") from None
+
+
+def add_account(
+    ctx: AppContext, store: SecretStore, *, kind: AccountKind, label: str, base_url: str = "", key: str = ""
+) -> Account:
+    """Add an account of ``kind`` and put its key in ``store`` (the ledger gets only its last characters).
+
+    Everything is checked before anything is written.  When the ledger write fails after the key
+    was stored, the key is deleted again.
+    """
+    from tokenwallet.ledger import accounts as accounts_db
+
+    details = validate_details(kind, label=label, base_url=base_url)
+    api_key = _checked_key(kind, key)
+    now = ctx.clock()
+    account = Account(
+        id=accounts_db.new_account_id(kind),
+        kind=kind,
+        label=details.label,
+        base_url=details.base_url,
+        key_hint=api_key.hint if api_key is not None else "",
+        created_at=now,
+    )
+    if api_key is None:
+        return accounts_db.add(ctx.ledger(), account, at=now)
+    store.check()  # a store that cannot keep keys: nothing is written anywhere
+    return _with_key(store, account.id, api_key, lambda: accounts_db.add(ctx.ledger(), account, at=now))
+
+
+def update_account(
+    ctx: AppContext, store: SecretStore, account_id: str, *, label: str, base_url: str, key: str = ""
+) -> Account:
+    """Rename an account, change its base URL and, when ``key`` is given, replace its key.
+
+    The new values are checked like :func:`add_account` checks them.  When the ledger write fails
+    after the new key was stored, the previous key is put back.
+    """
+    from tokenwallet.ledger import accounts as accounts_db
+
+    db = ctx.ledger()
+    account = accounts_db.get(db, account_id)
+    details = validate_details(account.kind, label=label, base_url=base_url)
+    api_key = _checked_key(account.kind, key) if key.strip() else None
+    now = ctx.clock()
+    if api_key is None:
+        return accounts_db.update(db, account_id, at=now, label=details.label, base_url=details.base_url)
+    store.check()
+    previous = store.get(account_id)
+    return _with_key(
+        store,
+        account_id,
+        api_key,
+        lambda: accounts_db.update(
+            db, account_id, at=now, label=details.label, base_url=details.base_url, key_hint=api_key.hint
+        ),
+        previous=previous,
+    )
+
+
+def _with_key(
+    store: SecretStore, account_id: str, key: ApiKey, write: Callable[[], T], *, previous: ApiKey | None = None
+) -> T:
+    """Store ``key``, then run ``write``; when ``write`` fails, put the store back as it was."""
+    store.set(account_id, key)  # the key first: a store that refuses it leaves no half account
+    try:
+        return write()
+    except BaseException:  # also an interrupt: the cleanup runs, then the failure goes on unchanged
+        _put_back(store, account_id, previous)
+        raise
+
+
+def _put_back(store: SecretStore, account_id: str, previous: ApiKey | None) -> None:
+    try:
+        if previous is None:
+            store.delete(account_id)
+        else:
+            store.set(account_id, previous)
+    except SecretStoreError as exc:  # the write's own failure is the news; this one goes to the log
+        log.warning("could not undo the key change of %s in the secret store: %s", account_id, exc)
+
+
+def remove_account(ctx: AppContext, store: SecretStore, account_id: str) -> RemovedAccount:
+    """Forget an account and delete its key; its recorded usage stays in the ledger for reports.
+
+    The account is forgotten even when the secret store cannot be used (no keyring, a locked one):
+    the result then says that the key could not be deleted and what to do about it.
+    """
+    from tokenwallet.ledger import accounts as accounts_db
+    from tokenwallet.secrets.store import SERVICE
+
+    db = ctx.ledger()
+    account = accounts_db.get(db, account_id)
+    accounts_db.remove(db, account_id, at=ctx.clock())
+    if not account.kind.needs_key:
+        return RemovedAccount(account)
+    try:
+        store.delete(account_id)
+    except SecretStoreError as exc:
+        problem = str(exc).rstrip(".")
+        return RemovedAccount(
+            account,
+            key_problem=(
+                f"Its key could not be deleted from the keyring: {problem}. When the keyring works again, "
+                f"delete the entry “{SERVICE} / {account_id}” with your keyring manager."
+            ),
+        )
+    return RemovedAccount(account)
+
+
+def check_connection(ctx: AppContext, account_id: str) -> PollOutcome:
+    """Poll ``account_id`` once now, a real request with its stored key; the outcome says how it went.
+
+    An unknown id is a :class:`~tokenwallet.domain.errors.NotFoundError` before any request.
+    """
+    get_account(ctx, account_id)
+    return ctx.poll_service().poll(account_id)
+
+
+def get_account(ctx: AppContext, account_id: str) -> Account:
+    """The account with ``account_id``; :class:`~tokenwallet.domain.errors.NotFoundError` when there is none."""
+    from tokenwallet.ledger import accounts as accounts_db
+
+    return accounts_db.get(ctx.ledger(), account_id)
+
+
+def list_accounts(ctx: AppContext, *, include_disabled: bool = True, include_manual: bool = True) -> list[Account]:
+    """The accounts in the order they were added (removed ones are gone)."""
+    from tokenwallet.ledger import accounts as accounts_db
+
+    found = accounts_db.list_accounts(ctx.ledger(), include_disabled=include_disabled)
+    return [a for a in found if include_manual or a.kind is not AccountKind.MANUAL]
+
+
+def account_states(ctx: AppContext) -> list[AccountState]:
+    """Every account with its sync state (last success, last error, next poll)."""
+    from tokenwallet.ledger import sync_state
+
+    db = ctx.ledger()
+    return [AccountState(account, sync_state.get(db, account.id)) for account in list_accounts(ctx)]

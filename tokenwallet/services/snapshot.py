@@ -1,0 +1,149 @@
+"""One immutable picture of the ledger for the tray and the dashboard, read off the GUI thread.
+
+:func:`load_snapshot` runs on a worker thread (it opens that thread's own ledger connection) and
+returns frozen values only, which travel to the GUI thread through a signal.  The figures are
+those of ``tokenwallet status`` (:mod:`tokenwallet.services.status`); spend per model follows
+the spend rules of :mod:`tokenwallet.ledger.spend`.  An allowance whose stored values are out of
+bounds is left out and named in :attr:`LedgerSnapshot.problems` instead of failing the picture.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tokenwallet.domain.accounts import Account, AccountKind, SyncState
+from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend, Unit
+from tokenwallet.domain.errors import StoredValueError
+
+if TYPE_CHECKING:
+    from tokenwallet.app import AppContext
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    """Spend of one provider and model in the primary allowance's period."""
+
+    provider: str
+    model: str
+    requests: int
+    tokens: int
+    cost_micros: int | None  # None: no row had a price
+    estimated: bool
+    unpriced: bool = False  # local-log or manual tokens without a price (API token rows get money elsewhere)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """An account with how its syncing stands, in plain words."""
+
+    account: Account
+    last_success: datetime | None
+    next_due: datetime | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceView:
+    """An allowance, its status now and its daily spend this period."""
+
+    allowance: Allowance
+    status: AllowanceStatus
+    daily: tuple[DailySpend, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSnapshot:
+    """Everything the windows show, read at ``taken_at``."""
+
+    taken_at: datetime
+    allowances: tuple[AllowanceView, ...]
+    models: tuple[ModelRow, ...]
+    accounts: tuple[AccountRow, ...]
+    last_update: datetime | None
+    failing: bool
+    problems: tuple[str, ...] = ()
+    """Allowances or tables left out because a stored value is out of bounds, in plain words."""
+
+    @property
+    def statuses(self) -> list[AllowanceStatus]:
+        """The allowance statuses, in name order."""
+        return [view.status for view in self.allowances]
+
+
+def _model_rows(ctx: AppContext, since: datetime, until: datetime) -> tuple[ModelRow, ...]:
+    from tokenwallet.ledger.spend import model_spend
+
+    return tuple(
+        ModelRow(m.provider, m.model or "(all models)", m.requests, m.tokens, m.cost_micros, m.estimated, m.unpriced)
+        for m in model_spend(ctx.ledger(), since, until)
+    )
+
+
+def _account_rows(ctx: AppContext) -> tuple[AccountRow, ...]:
+    from tokenwallet.ledger import accounts, sync_state
+
+    db = ctx.ledger()
+    states: dict[str, list[SyncState]] = defaultdict(list)
+    for state in sync_state.all_states(db):
+        states[state.account_id].append(state)
+    rows = []
+    for account in accounts.list_accounts(db, include_disabled=False):
+        if account.kind is AccountKind.MANUAL:
+            continue
+        mine = states.get(account.id, [])
+        successes = [s.last_success for s in mine if s.last_success]
+        dues = [s.next_due for s in mine if s.next_due]
+        errors = [s.last_error for s in mine if s.last_error]
+        rows.append(
+            AccountRow(
+                account=account,
+                last_success=max(successes) if successes else None,
+                next_due=min(dues) if dues else None,
+                error=errors[0] if errors else "",
+            )
+        )
+    return tuple(rows)
+
+
+def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
+    """Read statuses, daily spend, the model table and account states at ``now``."""
+    from tokenwallet.ledger import allowances
+    from tokenwallet.ledger.checked_status import checked_daily_spend
+    from tokenwallet.services.status import figures
+
+    db = ctx.ledger()
+    views = []
+    problems = []
+    for allowance in allowances.list_allowances(db):
+        try:
+            status = figures(db, allowance, now).status
+            daily = checked_daily_spend(db, allowance, status.period_start, now + timedelta(seconds=1))
+        except StoredValueError as exc:
+            problems.append(str(exc))
+            continue
+        views.append(AllowanceView(allowance, status, tuple(daily)))
+    start = min(v.status.period_start for v in views) if views else now - timedelta(days=30)
+    account_rows = _account_rows(ctx)
+    successes = [r.last_success for r in account_rows if r.last_success is not None]
+    try:
+        models = _model_rows(ctx, start, now + timedelta(seconds=1))
+    except StoredValueError as exc:
+        models = ()
+        problems.append(str(exc))
+    return LedgerSnapshot(
+        taken_at=now,
+        allowances=tuple(views),
+        models=models,
+        accounts=account_rows,
+        last_update=max(successes) if successes else None,
+        failing=any(r.error for r in account_rows),
+        problems=tuple(problems),
+    )
+
+
+def is_usd(view: AllowanceView) -> bool:
+    """True when the allowance counts money (not tokens)."""
+    return view.allowance.unit is Unit.USD

@@ -1,0 +1,156 @@
+"""Import agent logs into the ledger: incremental per file, de-duplicated, priced, batched.
+
+This module plans an account's import and runs it (Claude Code in ``claude_import``, Codex CLI
+and Gemini CLI in ``items_import``), in one transaction for a first import.
+
+Per file the ledger remembers identity (device, inode, a hash of the first bytes), size and the
+offset of the last complete line read.  A file that only grew is read from that offset; one that
+shrank or was replaced is read again from the start (rows are upserts on natural keys, so this
+never double counts); a file that disappeared is forgotten but its rows stay.  A last line
+without its newline is left for the next run unless it is already a whole JSON value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.clock import Clock
+from tokenwallet.domain.errors import UserInputError
+from tokenwallet.ledger import accounts as accounts_q
+from tokenwallet.ledger import log_files, rollups
+from tokenwallet.sources.agent_logs import discovery
+from tokenwallet.sync.log_import.batch import (
+    LABEL,
+    PROVIDER,
+    ImportSummary,
+    Progress,
+    Writer,
+    account_roots,
+    epoch,
+    plan_files,
+)
+from tokenwallet.sync.log_import.claude_import import import_claude
+from tokenwallet.sync.log_import.items_import import import_items
+
+BULK_CACHE_KIB = 32 * 1024
+"""SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
+
+__all__ = ["ImportSummary", "Progress", "ensure_detected_accounts", "find_or_create_for_path", "import_account"]
+
+
+def import_account(db: Database, account: Account, *, clock: Clock, progress: Progress | None = None) -> ImportSummary:
+    """Read what is new in the account's log folders and record it in the ledger.
+
+    Bad lines are skipped and counted, never fatal.  A first import is one transaction; later ones
+    write each batch of rows in its own, and file offsets are saved after the rows they cover, so
+    an interrupted import re-reads (and upserts) rather than loses lines.
+    Returns counts for the user (files, lines, entries, duplicates, ...).
+    """
+    if not account.kind.is_local_log:
+        raise UserInputError(f"Account {account.id} is a {account.kind.value} account, not an agent-log folder.")
+    roots = [discovery.normalise_root(account.kind, p) for p in account_roots(account)]
+    missing = [str(p) for p in roots if not p.is_dir()]
+    if len(missing) == len(roots):
+        raise UserInputError(f"Log folder not found: {', '.join(missing)}. Check the path or the account's settings.")
+    summary = ImportSummary(account_id=account.id, kind=account.kind.value)
+    files = list(discovery.log_files(account.kind, roots))
+    summary.files = len(files)
+    known = log_files.for_account(db, account.id)
+    plans = plan_files(account, files, known, summary)
+    summary.files_read = len(plans)
+    total = sum(max(0, p.stat.st_size - p.start) for p in plans)
+    done = 0
+
+    def report(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    now = clock()
+    merge = log_files.has_local_rows(db, account.id)
+    present = {str(p) for p in files}
+    gone = [path for path in known if path not in present]
+
+    def run() -> None:
+        if account.kind is AccountKind.CLAUDE_CODE:
+            states = import_claude(db, account, plans, summary, epoch(now), report)
+        else:
+            writer = Writer(db, account, epoch(now))
+            states = import_items(db, account, plans, summary, writer, report, roots)
+            summary.imported = writer.written
+        with db.atomic():
+            log_files.save(db, states, at=now)
+            summary.files_forgotten = log_files.forget(db, gone)
+
+    if merge or not plans:
+        run()
+        return summary
+    # A first import can be hundreds of thousands of rows: write them in one transaction (all or
+    # nothing) with the rollups summed once at the end instead of by a trigger per row.
+    with _bulk_settings(db), db.atomic(), rollups.deferred_for_account(db, account.id):
+        run()
+    return summary
+
+
+@contextmanager
+def _bulk_settings(db: Database) -> Iterator[None]:
+    """A big page cache keeps the indexes in memory while the rows go in.  Foreign keys are not
+    re-checked per row: every row names the account this import just read from the ledger."""
+    (cache,) = db.execute("PRAGMA cache_size").fetchone()
+    (foreign_keys,) = db.execute("PRAGMA foreign_keys").fetchone()
+    db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
+        db.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+
+
+def ensure_detected_accounts(db: Database, *, env: Mapping[str, str], home: Path, at: datetime) -> list[Account]:
+    """Turn agent-log folders found on this machine into enabled accounts; returns the accounts created.
+
+    A folder that any account already names -- also a disabled or removed one -- is not added again,
+    so turning an account off or removing it sticks.
+    """
+    kinds = tuple(k.value for k in PROVIDER)
+    known = log_files.known_roots(db, kinds)
+    created: list[Account] = []
+    for kind, roots in discovery.detect(env, home).items():
+        fresh = [str(r) for r in roots if str(r) not in known]
+        if not fresh:
+            continue
+        account = Account(
+            id=accounts_q.new_account_id(kind),
+            kind=kind,
+            label=LABEL[kind],
+            enabled=True,
+            config={"paths": fresh, "detected": True},
+        )
+        created.append(accounts_q.add(db, account, at=at, actor="system"))
+    return created
+
+
+def find_or_create_for_path(db: Database, kind: AccountKind, path: Path, *, at: datetime) -> Account:
+    """The account that reads ``path`` (created, audited, when none does)."""
+    root = str(discovery.normalise_root(kind, path).resolve())
+    if not Path(root).is_dir():
+        raise UserInputError(f"Log folder not found: {path}. Give an existing folder with --path.")
+    for account in accounts_q.list_accounts(db):
+        paths = account.config.get("paths")
+        if account.kind is kind and isinstance(paths, list) and root in [str(p) for p in paths]:
+            return account
+    account = Account(
+        id=accounts_q.new_account_id(kind),
+        kind=kind,
+        label=f"{LABEL[kind]} ({Path(root).name})",
+        config={"paths": [root]},
+    )
+    return accounts_q.add(db, account, at=at)
