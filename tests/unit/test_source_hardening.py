@@ -349,3 +349,14 @@ def test_openrouter_credits_left_beyond_the_money_bound() -> None:
         provider="openrouter",
         field="total_credits - total_usage",
     )
+
+
+def test_anthropic_region_that_sqlite_cannot_store() -> None:
+    raw = (FIXTURES / "anthropic" / "messages.json").read_bytes()
+    hostile = raw.replace(b'"inference_geo":null', b'"inference_geo":"\\ud800"', 1)
+    assert hostile != raw
+    _schema_error(
+        lambda: _run(anthropic.fetch, "https://api.anthropic.com", {"/usage_report/messages": hostile}),
+        provider="anthropic",
+        field="inference_geo",
+    )
