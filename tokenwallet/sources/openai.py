@@ -10,7 +10,7 @@ buckets are whole days; the natural key is the bucket start plus every grouping 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret, window_start
-from tokenwallet.sources.http import paged_data, schema_error
+from tokenwallet.sources.http import paged_data
 from tokenwallet.sources.pricing import PRICE_SCALE, PriceBook
 
 PROVIDER = "openai"
@@ -110,10 +110,9 @@ def _pages(
 
 def _bucket_times(bucket: Any) -> tuple[dict[str, Any], datetime, datetime]:
     b = p.obj(bucket, PROVIDER, "bucket")
-    start, end = b.get("start_time"), b.get("end_time")
-    if not isinstance(start, int) or not isinstance(end, int):
-        raise schema_error(PROVIDER, "bucket start_time/end_time are not Unix seconds")
-    return b, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    start = p.epoch(b.get("start_time"), PROVIDER, "bucket start_time")
+    end = p.epoch(b.get("end_time"), PROVIDER, "bucket end_time")
+    return (b, *p.span(start, end, PROVIDER, "bucket start_time", "bucket end_time"))
 
 
 def fetch(
@@ -139,8 +138,8 @@ def fetch(
                     row = p.obj(raw, PROVIDER, "result")
                     counts = reader(row)
                     units = counts.pop("units", None)
-                    model, project = p.text(row, "model"), p.text(row, "project_id")
-                    api_key = p.text(row, "api_key_id")
+                    model, project = p.text(row, "model", PROVIDER), p.text(row, "project_id", PROVIDER)
+                    api_key = p.text(row, "api_key_id", PROVIDER)
                     records.append(
                         UsageRecord(
                             account_id=account_id,
@@ -174,13 +173,13 @@ def fetch(
             for raw in p.items(b.get("results"), PROVIDER, "results"):
                 row = p.obj(raw, PROVIDER, "result")
                 amount = p.obj(row.get("amount"), PROVIDER, "amount")
-                currency = p.text(amount, "currency").upper() or "USD"
-                project, line = p.text(row, "project_id"), p.text(row, "line_item")
+                currency = p.text(amount, "currency", PROVIDER).upper() or "USD"
+                project, line = p.text(row, "project_id", PROVIDER), p.text(row, "line_item", PROVIDER)
                 records.append(
                     UsageRecord(
                         account_id=account_id,
                         source=Source.API_COST,
-                        key=f"cost|{int(b_start.timestamp())}|{project}|{line}|{p.text(row, 'api_key_id')}",
+                        key=f"cost|{int(b_start.timestamp())}|{project}|{line}|{p.text(row, 'api_key_id', PROVIDER)}",
                         bucket_start=b_start,
                         bucket_end=b_end,
                         provider=PROVIDER,
@@ -189,7 +188,7 @@ def fetch(
                         currency=currency,
                         kind="cost",
                         project=project,
-                        api_key=p.text(row, "api_key_id"),
+                        api_key=p.text(row, "api_key_id", PROVIDER),
                         extra={"line_item": line} if line else {},
                     )
                 )
