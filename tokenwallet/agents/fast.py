@@ -274,13 +274,30 @@ def confirm_block(
         ctx.close()
 
 
+def now_from(environ: dict[str, str] | os._Environ[str]) -> float:
+    """``TOKENWALLET_NOW`` (ISO 8601; no offset: UTC) as every command honours it, else the time now.
+
+    Standard library only; a value that is not a time is left to the slow path to report.
+    """
+    text = environ.get("TOKENWALLET_NOW", "").strip()
+    if text:
+        from datetime import UTC, datetime
+
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return time.time()
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return time.time()
+
+
 def main(argv: list[str]) -> int | None:
     """Run a fast command and return its exit status; None when ``argv`` is not one."""
     routed = route(argv)
     if routed is None:
         return None
     home, command, rest = routed
-    now = time.time()
+    now = now_from(os.environ)
     if command == "statusline":
         return statusline(home, rest, sys.stdin, sys.stdout, os.environ, now)
     return guard(home, rest, sys.stdin, sys.stdout, sys.stderr, os.environ, now)

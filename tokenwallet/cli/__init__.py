@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 
 import click
 
@@ -82,7 +83,13 @@ def cli(ctx: click.Context, home: str | None, verbose: int) -> None:
     from tokenwallet.logging_setup import configure_logging, redact_uncaught_exceptions
 
     redact_uncaught_exceptions()
-    ctx.obj = AppContext.create(home)
+    from tokenwallet.domain.errors import UserInputError
+
+    try:
+        ctx.obj = AppContext.create(home)  # the clock honours TOKENWALLET_NOW
+    except UserInputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     ctx.call_on_close(ctx.obj.shutdown)  # the HTTP client's sockets and the ledger, closed when the command ends
     configure_logging(logging.WARNING - 10 * verbose, ctx.obj.paths.log_file)
     from tokenwallet.services.meter_snapshot import keep_meter_current

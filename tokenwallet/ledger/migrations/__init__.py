@@ -15,13 +15,20 @@ from collections.abc import Callable
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from tokenwallet.ledger.migrations import m001_initial, m002_usage_rollups, m003_log_entries, m004_policies
+from tokenwallet.ledger.migrations import (
+    m001_initial,
+    m002_usage_rollups,
+    m003_log_entries,
+    m004_policies,
+    m005_streams,
+)
 
 STEPS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     (m001_initial.NAME, m001_initial.migrate),
     (m002_usage_rollups.NAME, m002_usage_rollups.migrate),
     (m003_log_entries.NAME, m003_log_entries.migrate),
     (m004_policies.NAME, m004_policies.migrate),
+    (m005_streams.NAME, m005_streams.migrate),
 )
 """Every migration in the order it runs: (name recorded in ``_sqlite_migrations``, function)."""
 

@@ -192,8 +192,12 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
         ],
         header=False,
     )
+    # The overspent column appears when an allowance was exceeded (by how much); otherwise the
+    # table keeps its eight columns so names do not wrap.
+    over = any(a.overspent for a in report.allowances)
     allowances = _table(
-        ["Allowance", "Granted", "Top-ups", "Rollover in", "Rollover out", "Spent", "Remaining", "Expired unspent"],
+        ["Allowance", "Granted", "Top-ups", "Rollover in", "Rollover out", "Spent", "Remaining", "Expired unspent"]
+        + (["Overspent"] if over else []),
         [
             [
                 a.name,
@@ -207,6 +211,7 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
                         a.spent,
                         a.remaining,
                         a.expired_unspent,
+                        *((a.overspent,) if over else ()),
                     )
                 ),
             ]
