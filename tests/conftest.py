@@ -83,7 +83,7 @@ def app_context(home: Path, clock):  # type: ignore[no-untyped-def]
 
     ctx = AppContext.create(str(home), clock=clock)
     yield ctx
-    ctx.close()
+    ctx.shutdown()  # the HTTP client too, when a test polled
 
 
 @pytest.fixture
