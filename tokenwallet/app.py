@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenwallet import settings as settings_mod
-from tokenwallet.domain.clock import Clock, system_clock
+from tokenwallet.domain.clock import Clock, environment_clock, system_clock
 from tokenwallet.paths import AppPaths
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ class AppContext:
     """Paths, settings, clock and per-thread ledger connections of one running tokenwallet."""
 
     paths: AppPaths
-    clock: Clock = system_clock
+    clock: Clock = field(default_factory=lambda: _clock_or_system())
+    """The one clock: fixed at ``TOKENWALLET_NOW`` when that is set, else the system's."""
     _settings: Settings | None = None
     settings_warnings: list[str] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local)
@@ -48,9 +49,14 @@ class AppContext:
     """Called by :meth:`ledger_changed` when the ledger changed (e.g. to rewrite the meter snapshot)."""
 
     @classmethod
-    def create(cls, home: str | None = None, clock: Clock = system_clock) -> AppContext:
-        """Resolve the paths (``--home``, ``$TOKENWALLET_HOME`` or platform folders)."""
-        return cls(paths=AppPaths.resolve(home), clock=clock)
+    def create(cls, home: str | None = None, clock: Clock | None = None) -> AppContext:
+        """Resolve the paths (``--home``, ``$TOKENWALLET_HOME`` or platform folders) and the clock.
+
+        Without ``clock`` the clock is :func:`~tokenwallet.domain.clock.environment_clock`: fixed at
+        ``$TOKENWALLET_NOW`` when set; a bad value is a
+        :class:`~tokenwallet.domain.errors.UserInputError`.
+        """
+        return cls(paths=AppPaths.resolve(home), clock=clock or environment_clock())
 
     @property
     def settings(self) -> Settings:
@@ -218,6 +224,18 @@ class AppContext:
         if client is not None:
             client.close()
         self.close()
+
+
+def _clock_or_system() -> Clock:
+    """``TOKENWALLET_NOW``'s clock for a context made without one (the tray app); a bad value is logged
+    and the system clock used, so a mistyped variable never stops the app from starting."""
+    from tokenwallet.domain.errors import UserInputError
+
+    try:
+        return environment_clock()
+    except UserInputError as exc:
+        log.warning("%s; using the system clock", exc)
+        return system_clock
 
 
 def _ledger_version(db: Database) -> tuple[int, int]:

@@ -35,7 +35,9 @@ def test_codex_deltas_prices_and_windows(db: Any, tmp_path: Path, clock: Any, no
     # last_token_usage; a repeated event skipped; a totals-only delta; zero delta skipped; cached clamped.
     assert [r[1:5] for r in rows] == [(800, 200, 300, 100), (1000, 1000, 200, 50), (0, 100, 10, 0)]
     assert rows[0][0] == "gpt-5-codex" and rows[0][5] == 800 * 1.25 + 200 * 0.125 + 300 * 10
-    assert {r[6] for r in rows} == {"estimated"}
+    # The rollout runs under a ChatGPT plan (rate_limits.plan_type "plus"): subscription usage, whose
+    # money is its API-equivalent value.
+    assert {r[6] for r in rows} == {"subscription"}
     assert summary.duplicates == 2 and summary.snapshots == 2
     windows = {s.name: s for s in snapshots.latest(db, "a")}
     assert windows["primary"].kind is SnapshotKind.RATE_WINDOW

@@ -60,6 +60,7 @@ def test_status_json_on_an_empty_home(home: Path) -> None:
         "schema_version": 1,
         "generated_at": "2026-11-15T12:00:00Z",
         "allowances": [],
+        "suggestions": [],
         "accounts": [],
         "snapshots": [],
         "off_policy": [],  # added with employer policies: one entry per imported policy with restrictions

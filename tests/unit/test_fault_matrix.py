@@ -30,6 +30,14 @@ EXPECTED_KIND = {
     "slow": "",
     "extra_fields": "",
     "missing_optional": "",
+    # hostile bodies: each is a clear schema error for the account, never a crash or a stored value
+    "empty_object": "schema",
+    "huge_numbers": "schema",
+    "non_finite": "schema",
+    "deep_nesting": "schema",
+    # an absurd Retry-After is honoured only up to a day
+    "retry_after_huge": "rate_limited",
+    "retry_after_far_date": "rate_limited",
 }
 
 

@@ -1,6 +1,6 @@
 """``tokenwallet statusline`` and ``tokenwallet guard`` without click, the ledger or the catalog.
 
-The console entry point (:func:`tokenwallet.ui.entry.main`) hands these two commands here before
+The console entry point (:func:`tokenwallet.entry.main`) hands these two commands here before
 anything else is imported: agents run them on every status-line refresh, prompt and tool call, so
 they read the meter snapshot (:mod:`tokenwallet.services.agent_files`) and import only the
 standard library.  The slow path -- opening the ledger to confirm and audit a block, or to record
@@ -274,13 +274,30 @@ def confirm_block(
         ctx.close()
 
 
+def now_from(environ: dict[str, str] | os._Environ[str]) -> float:
+    """``TOKENWALLET_NOW`` (ISO 8601; no offset: UTC) as every command honours it, else the time now.
+
+    Standard library only; a value that is not a time is left to the slow path to report.
+    """
+    text = environ.get("TOKENWALLET_NOW", "").strip()
+    if text:
+        from datetime import UTC, datetime
+
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return time.time()
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return time.time()
+
+
 def main(argv: list[str]) -> int | None:
     """Run a fast command and return its exit status; None when ``argv`` is not one."""
     routed = route(argv)
     if routed is None:
         return None
     home, command, rest = routed
-    now = time.time()
+    now = now_from(os.environ)
     if command == "statusline":
         return statusline(home, rest, sys.stdin, sys.stdout, os.environ, now)
     return guard(home, rest, sys.stdin, sys.stdout, sys.stderr, os.environ, now)

@@ -97,10 +97,17 @@ def _threshold(rule: Rule, p: ThresholdParams, s: AllowanceStatus) -> Observatio
         what = format_amount(p.absolute, s.unit)
         severity = "warning"
     title = f"{s.name}: {what} used"
-    message = (
-        f"{format_amount(s.spent, s.unit)} of {format_amount(s.granted, s.unit)} spent "
-        f"({s.percent_used:.0f}%); {format_amount(s.remaining, s.unit)} left."
-    )
+    if s.overspent > 0:
+        # Spend no grant covered: say by how much the allowance is exceeded, not "0 left".
+        message = (
+            f"{format_amount(s.spent + s.overspent, s.unit)} spent of {format_amount(s.granted, s.unit)} "
+            f"({s.percent_spent:.0f}%): {format_amount(s.overspent, s.unit)} over the allowance."
+        )
+    else:
+        message = (
+            f"{format_amount(s.spent, s.unit)} of {format_amount(s.granted, s.unit)} spent "
+            f"({s.percent_used:.0f}%); {format_amount(s.remaining, s.unit)} left."
+        )
     return Observation(rule, f"{_pkey(s)}", active, title, message, severity)
 
 

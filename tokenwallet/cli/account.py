@@ -84,6 +84,8 @@ def _account_json(account: Account, sync: Any = None) -> dict[str, Any]:
         "key_hint": account.key_hint,
         "enabled": account.enabled,
         "created_at": account.created_at,
+        "billed_by": account.billed_by,
+        "subscription": account.subscription,
     }
     if sync is not None:
         data["sync"] = {
@@ -142,6 +144,62 @@ def test_command(app: AppContext, account_id: str, as_json: bool) -> None:
         click.echo(f"{account_id}: FAILED ({outcome.error_kind}): {outcome.error}", err=True)
     if not outcome.ok:
         raise click.exceptions.Exit(1)
+
+
+@account_group.command("edit")
+@click.argument("account_id")
+@click.option("--label", help="A new name for the account.")
+@click.option(
+    "--billed-by",
+    metavar="ACCOUNT",
+    help="Agent logs only: the API or gateway account these requests are billed through; its bill replaces "
+    "the logs' estimates where it has reported.",
+)
+@click.option("--no-billed-by", is_flag=True, help="Agent logs only: not billed through another account.")
+@click.option(
+    "--subscription/--no-subscription",
+    default=None,
+    help="Agent logs only: usage under a subscription plan (counted in token allowances, not as dollars).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
+@pass_app
+@handle_errors
+@names_options
+def edit_command(
+    app: AppContext,
+    account_id: str,
+    label: str | None,
+    billed_by: str | None,
+    no_billed_by: bool,
+    subscription: bool | None,
+    as_json: bool,
+) -> None:
+    """Change ACCOUNT_ID's label, or how an agent-log source's usage counts; options not given keep their value."""
+    if billed_by and no_billed_by:
+        raise UserInputError("Give either --billed-by ACCOUNT or --no-billed-by, not both.")
+    account = account_service.get_account(app, account_id)
+    if label is not None:
+        account = account_service.update_account(
+            app, app.secret_store(), account_id, label=label, base_url=account.base_url
+        )
+    if billed_by or no_billed_by or subscription is not None:
+        account = account_service.set_stream(
+            app,
+            account_id,
+            billed_by=None if no_billed_by else billed_by if billed_by else account_service.KEEP,
+            subscription=subscription,
+        )
+    if as_json:
+        emit_json({"schema_version": JSON_SCHEMA_VERSION, "account": _account_json(account)})
+        return
+    how = (
+        f"billed through {account.billed_by}"
+        if account.billed_by
+        else "under a subscription"
+        if account.subscription
+        else "counted as recorded"
+    )
+    click.echo(f"{account.id} ({account.label}): {how}.")
 
 
 @account_group.command("remove")

@@ -46,6 +46,11 @@ def allowance_group() -> None:
 @click.option("--model", "models", multiple=True, help="Count only these models (repeatable).")
 @click.option("--backing-account", help="A gateway account whose server-side limit defines this allowance.")
 @click.option(
+    "--count-subscriptions",
+    is_flag=True,
+    help="Count the API-equivalent value of subscription usage (ChatGPT, Claude plans) as spend (usd).",
+)
+@click.option(
     "--no-default-alerts",
     "no_default_alerts",
     is_flag=True,

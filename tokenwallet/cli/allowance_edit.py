@@ -23,6 +23,11 @@ from tokenwallet.cli.output import emit_json
 @click.option("--rollover-cap", help="Carry unspent value up to this amount.")
 @click.option("--scope", "scope", multiple=True, metavar="ACCOUNT", help="Count only these accounts (repeatable).")
 @click.option("--all-accounts", is_flag=True, help="Count every account again (drop --scope).")
+@click.option(
+    "--count-subscriptions/--no-count-subscriptions",
+    default=None,
+    help="Count the API-equivalent value of subscription usage as spend (usd), or stop.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the changed allowance as JSON.")
 @pass_app
 @handle_errors
@@ -40,6 +45,7 @@ def edit_command(
     rollover_cap: str | None,
     scope: tuple[str, ...],
     all_accounts: bool,
+    count_subscriptions: bool | None,
     as_json: bool,
 ) -> None:
     """Change allowance NAME; options not given keep their value."""
@@ -56,6 +62,7 @@ def edit_command(
         rollover=rollover,
         rollover_cap=rollover_cap,
         scope=() if all_accounts else (scope or None),
+        count_subscriptions=count_subscriptions,
     )
     if as_json:
         emit_json(allowance_json(stored))

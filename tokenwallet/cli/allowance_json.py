@@ -32,6 +32,7 @@ def allowance_json(allowance: Allowance) -> dict[str, Any]:
         else {"cap": allowance.rollover.cap, "expires_days": allowance.rollover.expires_days},
         "backing_account_id": allowance.backing_account_id,
         "created_at": allowance.created_at,
+        "count_subscriptions": allowance.count_subscriptions,
     }
 
 

@@ -14,6 +14,7 @@ from tokenwallet.budget.inputs import format_amount
 from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json
+from tokenwallet.cli.time_option import use_time
 
 
 @click.group("budget")
@@ -29,6 +30,7 @@ def budget_group() -> None:
 @click.option("--cached-input-tokens", type=int, default=0, show_default=True, help="...and these cache reads.")
 @click.option("--allowance", "name", help="Check this allowance (default: every usd allowance).")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON answer.")
+@click.option("--at", "at", help="Answer as at this time (ISO date or datetime, your zone when naive).")
 @pass_app
 @handle_errors
 @names_options
@@ -41,6 +43,7 @@ def check_command(
     cached_input_tokens: int,
     name: str | None,
     as_json: bool,
+    at: str | None,
 ) -> None:
     """Exit 0 if the planned spend fits the remaining allowance, 1 if not.
 
@@ -50,6 +53,9 @@ def check_command(
     """
     from tokenwallet.domain.errors import UserInputError
     from tokenwallet.services.budget_check import check_budget
+
+    if at is not None:
+        use_time(app, at)
 
     estimate = None
     if model is not None or input_tokens is not None or output_tokens is not None:
@@ -86,10 +92,12 @@ def check_command(
                     "fits": c.fits,
                     "shortfall": c.shortfall,
                     "period_end": c.period_end,
+                    "overspent": c.overspent,
                     "formatted": {
                         "amount": format_amount(c.amount, unit),
                         "remaining": format_amount(c.remaining, unit),
                         "shortfall": format_amount(c.shortfall, unit),
+                        "overspent": format_amount(c.overspent, unit),
                     },
                 }
             )
@@ -106,9 +114,10 @@ def check_command(
         for c in answer.checks:
             unit = c.allowance.unit
             verdict = "fits" if c.fits else f"does not fit (short by {format_amount(c.shortfall, unit)})"
+            over = f", already {format_amount(c.overspent, unit)} over the allowance" if c.overspent > 0 else ""
             click.echo(
                 f"{c.allowance.name}: {format_amount(c.amount, unit)} {verdict}; "
-                f"{format_amount(c.remaining, unit)} remaining."
+                f"{format_amount(c.remaining, unit)} remaining{over}."
             )
     if not answer.fits:
         raise click.exceptions.Exit(1)

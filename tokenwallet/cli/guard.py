@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 from datetime import timedelta
 
 import click
@@ -48,7 +47,9 @@ def guard_group(ctx: click.Context, allowance: str | None, reserve: str, mode: s
         args += ["--agent", agent]
     app: AppContext = ctx.obj
     home = str(app.paths.cache_dir.parent) if _explicit_home(ctx) else None
-    raise click.exceptions.Exit(guard(home, args, sys.stdin, sys.stdout, sys.stderr, os.environ, time.time()))
+    raise click.exceptions.Exit(
+        guard(home, args, sys.stdin, sys.stdout, sys.stderr, os.environ, app.clock().timestamp())
+    )
 
 
 def _explicit_home(ctx: click.Context) -> bool:

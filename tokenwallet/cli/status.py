@@ -10,10 +10,13 @@ from tokenwallet.app import AppContext
 from tokenwallet.budget.inputs import format_amount
 from tokenwallet.budget.periods import period_key
 from tokenwallet.cli.context import handle_errors, pass_app
+from tokenwallet.cli.meter_json import formatted_extra, meter_json, suggestion_json
+from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table, warn
 from tokenwallet.cli.policy_json import link_json, off_policy_json
+from tokenwallet.cli.time_option import use_time
 from tokenwallet.domain.accounts import Account, SyncState
-from tokenwallet.domain.allowance import Allowance, AllowanceStatus
+from tokenwallet.domain.allowance import Allowance, AllowanceStatus, Unit
 from tokenwallet.domain.money import format_money
 from tokenwallet.domain.usage import BalanceSnapshot
 
@@ -52,7 +55,8 @@ def status_json(status: AllowanceStatus, allowance: Allowance | None = None) -> 
             "unpriced_records": status.unpriced_records,
             "backed_by": status.backed_by,
             "formatted": {name: format_amount(getattr(status, name), unit) for name in _AMOUNTS}
-            | {"burn_rate_per_day": format_amount(round(status.burn_rate_per_day), unit)},
+            | {"burn_rate_per_day": format_amount(round(status.burn_rate_per_day), unit)}
+            | formatted_extra(status),
             "expiring": [
                 {
                     "at": e.at,
@@ -83,6 +87,7 @@ def status_json(status: AllowanceStatus, allowance: Allowance | None = None) -> 
             ],
         }
     )
+    payload.update(meter_json(status, allowance))
     return payload
 
 
@@ -148,6 +153,7 @@ def collect(app: AppContext) -> dict[str, Any]:
         "accounts": [account_json(a, states) for a in report.accounts],
         "snapshots": [snapshot_json(s) for s in report.snapshots],
         "off_policy": [off_policy_json(s) for s in report.off_policy],
+        "suggestions": [suggestion_json(s) for s in report.suggestions],
     }
 
 
@@ -175,10 +181,14 @@ def _policy_lines(document: dict[str, Any]) -> None:
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON document instead of a table.")
+@click.option("--at", "at", help="Show the state at this time (ISO date or datetime, your zone when naive).")
 @pass_app
 @handle_errors
-def status_command(app: AppContext, as_json: bool) -> None:
+@names_options
+def status_command(app: AppContext, as_json: bool, at: str | None) -> None:
     """Show every allowance (spent, remaining, forecast) and every account's sync state."""
+    if at is not None:
+        use_time(app, at)
     document = collect(app)
     if as_json:
         emit_json(document)
@@ -190,18 +200,31 @@ def status_command(app: AppContext, as_json: bool) -> None:
         for a in document["allowances"]:
             f = a["formatted"]
             runout = a["projected_runout"].strftime("%Y-%m-%d %H:%M UTC") if a["projected_runout"] else "-"
+            spent = format_amount(a["spent"] + a["overspent"], Unit(a["unit"]))
+            over = f["overspent"] if a["overspent"] > 0 else "-"
             rows.append(
-                [a["name"], f["spent"], f["remaining"], f"{a['percent_used']:.1f}%", f"{a['days_left']:.1f}", runout]
+                [a["name"], spent, f["remaining"], over, f"{a['percent_spent']:.1f}%", f"{a['days_left']:.1f}", runout]
             )
-        table(["allowance", "spent", "remaining", "used", "days left", "runs out"], rows)
+        table(["allowance", "spent", "remaining", "over", "used", "days left", "runs out"], rows)
         for a in document["allowances"]:
+            if a["overspent"] > 0:
+                f = a["formatted"]
+                click.echo(
+                    f"{a['name']}: {f['overspent']} over the allowance "
+                    f"({format_amount(a['spent'] + a['overspent'], Unit(a['unit']))} spent of {f['granted']}, "
+                    f"{a['percent_spent']:.1f}%)."
+                )
             if a["unpriced_records"]:
                 count = a["unpriced_records"]
                 rows_text = "record is" if count == 1 else "records are"
                 click.echo(f"{a['name']}: {count} unpriced usage {rows_text} not in the total.")
             if a["estimated_spent"]:
-                click.echo(f"{a['name']}: {a['formatted']['estimated_spent']} of the spend is estimated from logs.")
+                click.echo(f"{a['name']}: {a['formatted']['estimated_spent']} of the spend is estimated.")
+            for note in a["notes"]:
+                click.echo(f"{a['name']}: {note}")
         _policy_lines(document)
+    for suggestion in report_suggestions(document):
+        click.echo(suggestion)
     if document["accounts"]:
         click.echo("")
         acc_rows = []
@@ -224,6 +247,16 @@ def status_command(app: AppContext, as_json: bool) -> None:
                 f"{snap['account_id']} {snap['kind']} {snap['name']}: "
                 f"{format_money(snap['spent_micros'])} of {format_money(snap['limit_micros'])}"
             )
+
+
+def report_suggestions(document: dict[str, Any]) -> list[str]:
+    """The suggested links of a status document, in words."""
+    return [
+        f"{s['logs']} looks billed through {s['account']}: on {s['days']} day(s) its tokens per model "
+        f"({s['tokens']:,}) were within what {s['account']} reported, so they may be counted twice. "
+        f"If so, run `{s['command']}`."
+        for s in document["suggestions"]
+    ]
 
 
 COMMANDS: list[click.Command] = [status_command]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import click
 
@@ -28,7 +27,8 @@ def statusline_command(ctx: click.Context, allowance: str | None) -> None:
     explicit = ctx.find_root().params.get("home") or os.environ.get("TOKENWALLET_HOME")
     home = str(ctx.obj.paths.cache_dir.parent) if explicit else None
     args = ["--allowance", allowance] if allowance else []
-    raise click.exceptions.Exit(statusline(home, args, sys.stdin, sys.stdout, os.environ, time.time()))
+    now = ctx.obj.clock().timestamp()  # TOKENWALLET_NOW when set
+    raise click.exceptions.Exit(statusline(home, args, sys.stdin, sys.stdout, os.environ, now))
 
 
 COMMANDS: list[click.Command] = [statusline_command]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tokenwallet.domain.accounts import Account, AccountKind
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 DEMO_ACCOUNT_ID = "demo-openai"
 DEMO_LOGS_ID = "demo-claude-code"
 DEMO_ALLOWANCE_NAME = "Demo: monthly AI allowance"
-EMULATOR_DAYS = 6  # the emulator answers for this many days back on a first poll
-_MODELS = (("openai", "gpt-4.1", DEMO_ACCOUNT_ID), ("openai", "o4-mini", DEMO_ACCOUNT_ID))
 
 
 def is_demo_home(db: Database) -> bool:
@@ -39,10 +37,10 @@ def is_demo_home(db: Database) -> bool:
 
 
 def demo_record(account: str, provider: str, model: str, start: datetime, cost: int, n: int, est: bool) -> UsageRecord:
-    """One hour of demo usage (estimated local-log spend with ``est``, else reported API cost)."""
+    """One hour of demo agent-log usage: estimated spend of a local-log stream (what the ticker adds)."""
     return UsageRecord(
         account_id=account,
-        source=Source.LOCAL_LOG if est else Source.API_COST,
+        source=Source.LOCAL_LOG if est else Source.MANUAL,
         key=f"demo:{model}:{start.isoformat()}",
         bucket_start=start,
         bucket_end=start + timedelta(hours=1),
@@ -56,6 +54,74 @@ def demo_record(account: str, provider: str, model: str, start: datetime, cost: 
     )
 
 
+def openai_day(account: str, day: date, now: datetime) -> list[UsageRecord]:
+    """The rows the OpenAI connector records for ``day`` from the built-in emulator's scenario.
+
+    One billed cost row for the day (the bill has no model: "(all models)") and token rows per
+    model without money, under the connector's own keys: polling the emulator later replaces them,
+    never adds to them.
+    """
+    from tokenwallet.emulator.scenario import OPENAI_EMBEDDING_MODELS, OPENAI_PRICES, OPENAI_PROJECT, Scenario
+
+    scenario = Scenario()
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    epoch = int(start.timestamp())
+    end = start + timedelta(days=1)
+    rows = [
+        UsageRecord(
+            account_id=account,
+            source=Source.API_COST,
+            key=f"cost|{epoch}|{OPENAI_PROJECT}||",
+            bucket_start=start,
+            bucket_end=end,
+            provider="openai",
+            confidence=Confidence.BILLED,
+            cost_micros=usd_to_micros(scenario.openai_cost_usd(day, now)),
+            kind="cost",
+            project=OPENAI_PROJECT,
+        )
+    ]
+    for model in OPENAI_PRICES:
+        u = scenario.openai_completions(model, day, now)
+        rows.append(
+            UsageRecord(
+                account_id=account,
+                source=Source.API_USAGE,
+                key=f"completions|{epoch}|{model}|{OPENAI_PROJECT}|",
+                bucket_start=start,
+                bucket_end=end,
+                provider="openai",
+                model=model,
+                confidence=Confidence.REPORTED,
+                input_tokens=u["input_uncached_tokens"],
+                cached_input_tokens=u["input_cached_tokens"],
+                output_tokens=u["output_tokens"],
+                requests=u["num_model_requests"],
+                kind="completions",
+                project=OPENAI_PROJECT,
+            )
+        )
+    for model in OPENAI_EMBEDDING_MODELS:
+        e = scenario.openai_embeddings(model, day, now)
+        rows.append(
+            UsageRecord(
+                account_id=account,
+                source=Source.API_USAGE,
+                key=f"embeddings|{epoch}|{model}|{OPENAI_PROJECT}|",
+                bucket_start=start,
+                bucket_end=end,
+                provider="openai",
+                model=model,
+                confidence=Confidence.REPORTED,
+                input_tokens=e["input_tokens"],
+                requests=e["num_model_requests"],
+                kind="embeddings",
+                project=OPENAI_PROJECT,
+            )
+        )
+    return [r for r in rows if r.cost_micros or r.total_tokens]
+
+
 def seed_demo(
     db: Database,
     now: datetime,
@@ -67,8 +133,9 @@ def seed_demo(
     """Write the demo accounts, a $120 monthly allowance with a top-up and this month's spend.
 
     With an ``emulator`` (and a session-only ``store`` for its demo key) the OpenAI account polls
-    the emulator through the real sync service, which supplies the last days; the seeded history
-    stops where the emulator's starts so nothing is counted twice.
+    the emulator through the real sync service, whose first poll supplies the whole month; without
+    one the same rows are written from the emulator's scenario (:func:`openai_day`).  Nothing is
+    counted twice: each stream has its own rows, and the billed day is the only money of OpenAI.
     """
     from tokenwallet.ledger import accounts, allowances, usage
     from tokenwallet.ledger.allowances import new_id
@@ -114,22 +181,22 @@ def seed_demo(
         at=now,
         actor="demo",
     )
+    # The OpenAI stream is the connector's: with the emulator its first poll brings the month (billed
+    # days, tokens per model); without it the same rows are written here from the emulator's
+    # scenario.  Either way each day's money is one billed row, never a second set of per-model
+    # rows beside it.  The Claude Code stream is estimated log usage, a stream of its own.
     records = []
+    if emulator is None:
+        day = month_start.date()
+        while day <= now.date():
+            records.extend(openai_day(DEMO_ACCOUNT_ID, day, now))
+            day += timedelta(days=1)
     hour = month_start
-    history_end = now - timedelta(hours=1)
-    if emulator is not None:
-        history_end = (now - timedelta(days=EMULATOR_DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
     while hour < now - timedelta(hours=1):
-        if 8 <= hour.hour < 19 and hour.weekday() < 5:
-            for provider, model, account in _MODELS if hour < history_end else ():
-                cost = rng.randint(20_000, 160_000)
-                records.append(demo_record(account, provider, model, hour, cost, rng.randint(3, 40), est=False))
-            if rng.random() < 0.5:
-                records.append(
-                    demo_record(
-                        DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(10_000, 90_000), 5, True
-                    )
-                )
+        if 8 <= hour.hour < 19 and hour.weekday() < 5 and rng.random() < 0.5:
+            records.append(
+                demo_record(DEMO_LOGS_ID, "anthropic", "claude-sonnet-4", hour, rng.randint(10_000, 90_000), 5, True)
+            )
         hour += timedelta(hours=1)
     with db.atomic():  # upsert leaves committing to the caller
         usage.upsert(db, records, recorded_at=now)

@@ -34,7 +34,13 @@ class AccountKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A configured account.  The key itself lives in the OS keyring; only ``key_hint`` is stored."""
+    """A configured account.  The key itself lives in the OS keyring; only ``key_hint`` is stored.
+
+    An account is a *stream* of usage.  ``billed_by`` (agent-log accounts only) names the API or
+    gateway account the logged requests are billed through: the logs' estimates then count only
+    where that account has not reported yet.  ``subscription`` (agent-log accounts only) says the
+    logged usage is under a subscription plan: counted in token allowances, not as dollars.
+    """
 
     id: str
     kind: AccountKind
@@ -44,6 +50,8 @@ class Account:
     enabled: bool = True
     created_at: datetime | None = None
     config: dict[str, object] = field(default_factory=dict)
+    billed_by: str | None = None
+    subscription: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from tokenwallet.domain.meter import SplitBucket, StreamFigure
+
 
 class Unit(StrEnum):
     """The unit of an allowance: micro-USD for ``usd``, plain tokens for ``tokens``."""
@@ -59,7 +61,8 @@ class Allowance:
     day a period starts on: day of month (1-28) for monthly, quarterly and yearly cadences, ISO
     weekday (1=Monday) for weekly.  Periods are computed in ``timezone``.  A one-off allowance runs
     from ``starts_at`` to ``ends_at``.  ``backing_account_id`` names a gateway account (LiteLLM,
-    OpenRouter) whose server-side limit defines amount, reset and expiry.
+    OpenRouter) whose server-side limit defines amount, reset and expiry.  ``count_subscriptions``
+    makes a usd allowance count the API-equivalent value of subscription usage as spend.
     """
 
     id: str
@@ -75,6 +78,7 @@ class Allowance:
     rollover: RolloverPolicy | None = None
     backing_account_id: str | None = None
     created_at: datetime | None = None
+    count_subscriptions: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,27 @@ class AllowanceStatus:
     overspent: int = 0
     backed_by: str | None = None
     rolled_over: int = 0
+    streams: tuple[StreamFigure, ...] = ()
+    """Per stream and confidence: what counted in the period and what was left out (and why)."""
+    superseded: int = 0
+    """Estimates left out in the period because the account they are billed through reported them."""
+    subscription_value: int = 0
+    """The API-equivalent value of subscription usage in the period (counted or not)."""
+    splits: tuple[SplitBucket, ...] = ()
+    """Daily UTC buckets split at the period start (placed on local days by hourly usage or hours)."""
+    notes: tuple[str, ...] = ()
+    """How figures were arrived at where it is not plain, in words (e.g. list prices for a model)."""
+
+    @property
+    def percent_spent(self) -> float:
+        """Spend (including what no grant covered) as a percentage of what was granted; above 100 when overspent.
+
+        ``percent_used`` stops at 100; this one says by how much the allowance is exceeded.
+        """
+        spent = self.spent + self.overspent
+        if self.granted > 0:
+            return round(100.0 * spent / self.granted, 2)
+        return 100.0 if spent else 0.0
 
 
 @dataclass(frozen=True, slots=True)

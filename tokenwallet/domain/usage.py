@@ -21,11 +21,19 @@ class Source(StrEnum):
 
 
 class Confidence(StrEnum):
-    """How far a figure can be trusted: billed money, a provider-reported figure, or our estimate."""
+    """How far a figure can be trusted, and how it counts (see :mod:`tokenwallet.budget.counting`).
+
+    ``billed``: money on a provider's bill; ``gateway``: spend a gateway (LiteLLM, OpenRouter)
+    recorded for the key; ``reported``: a figure a provider reported (tokens, daily spend);
+    ``estimated``: our estimate (agent logs priced from the catalog); ``subscription``: usage under
+    a subscription plan (ChatGPT, Claude Pro/Max), whose money is only an API-equivalent value.
+    """
 
     BILLED = "billed"
+    GATEWAY = "gateway"
     REPORTED = "reported"
     ESTIMATED = "estimated"
+    SUBSCRIPTION = "subscription"
 
 
 @dataclass(frozen=True, slots=True)

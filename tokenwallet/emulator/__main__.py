@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tokenwallet.emulator import Scenario, start_emulator
+from tokenwallet.emulator import KINDS, Scenario, start_emulator
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
     args = parser.parse_args()
     emulator = start_emulator(Scenario(seed=args.seed), port=args.port)
     print(f"provider emulator on {emulator.root_url} (Ctrl+C to stop)", flush=True)
-    for kind in ("openai", "anthropic", "openrouter", "litellm", "deepseek", "moonshot"):
+    for kind in KINDS:
         print(f"  {kind:11} base URL {emulator.base_url(kind)}  demo key {emulator.keys[kind]}", flush=True)
     try:
         while True:

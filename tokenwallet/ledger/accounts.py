@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 MANUAL_ACCOUNT_ID = "manual"
 
-_COLUMNS = "id, kind, label, base_url, key_hint, enabled, config, created_at"
+_COLUMNS = "id, kind, label, base_url, key_hint, enabled, config, created_at, billed_by, subscription"
 
 
 def _row_to_account(row: tuple[Any, ...]) -> Account:
@@ -30,6 +30,8 @@ def _row_to_account(row: tuple[Any, ...]) -> Account:
         enabled=bool(row[5]),
         config=json.loads(row[6]),
         created_at=from_epoch(row[7]),
+        billed_by=row[8],
+        subscription=bool(row[9]),
     )
 
 
@@ -42,7 +44,7 @@ def add(db: Database, account: Account, *, at: datetime, actor: str = "user") ->
     """Insert an account and audit it; the key itself is never passed here."""
     with db.atomic():
         db.execute(
-            f"INSERT INTO accounts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO accounts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 account.id,
                 account.kind.value,
@@ -52,6 +54,8 @@ def add(db: Database, account: Account, *, at: datetime, actor: str = "user") ->
                 int(account.enabled),
                 dumps(account.config),
                 to_epoch(account.created_at or at),
+                account.billed_by,
+                int(account.subscription),
             ],
         )
         audit.append(
@@ -83,13 +87,16 @@ def list_accounts(db: Database, *, include_disabled: bool = True) -> list[Accoun
 
 
 def update(db: Database, account_id: str, *, at: datetime, actor: str = "user", **changes: Any) -> Account:
-    """Change label, base_url, key_hint, enabled or config, and audit it."""
-    allowed = {"label", "base_url", "key_hint", "enabled", "config"}
+    """Change label, base_url, key_hint, enabled, config, billed_by or subscription, and audit it."""
+    allowed = {"label", "base_url", "key_hint", "enabled", "config", "billed_by", "subscription"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"cannot change {sorted(unknown)}")
     get(db, account_id)
-    values = {k: (dumps(v) if k == "config" else int(v) if k == "enabled" else v) for k, v in changes.items()}
+    values = {
+        k: (dumps(v) if k == "config" else int(v) if k in ("enabled", "subscription") else v)
+        for k, v in changes.items()
+    }
     with db.atomic():
         sets = ", ".join(f"{k} = ?" for k in values)
         db.execute(f"UPDATE accounts SET {sets} WHERE id = ?", [*values.values(), account_id])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 _COLUMNS = (
     "id, name, unit, amount, cadence, anchor_day, timezone, starts_at, ends_at, scope_accounts, "
     "scope_providers, scope_models, rollover, rollover_cap, rollover_expires_days, backing_account_id, "
-    "created_at"
+    "count_subscriptions, created_at"
 )
 _GRANT_COLUMNS = "id, allowance_id, kind, amount, granted_at, expires_at, note"
 
@@ -40,7 +40,8 @@ def _allowance(row: tuple[Any, ...]) -> Allowance:
         scope=Scope(tuple(json.loads(row[9])), tuple(json.loads(row[10])), tuple(json.loads(row[11]))),
         rollover=RolloverPolicy(cap=row[13], expires_days=row[14]) if row[12] else None,
         backing_account_id=row[15],
-        created_at=from_epoch(row[16]),
+        count_subscriptions=bool(row[16]),
+        created_at=from_epoch(row[17]),
     )
 
 
@@ -75,6 +76,7 @@ def _describe(allowance: Allowance) -> dict[str, Any]:
         if allowance.rollover is None
         else {"cap": allowance.rollover.cap, "expires_days": allowance.rollover.expires_days},
         "backing_account_id": allowance.backing_account_id,
+        "count_subscriptions": allowance.count_subscriptions,
     }
 
 
@@ -101,6 +103,7 @@ def _values(allowance: Allowance, at: datetime) -> list[Any]:
         allowance.rollover.cap if allowance.rollover else None,
         allowance.rollover.expires_days if allowance.rollover else None,
         allowance.backing_account_id,
+        int(allowance.count_subscriptions),
         to_epoch(allowance.created_at or at),
     ]
 
@@ -113,7 +116,7 @@ def add(
     if db.execute("SELECT 1 FROM allowances WHERE name = ?", [allowance.name]).fetchone():
         raise UserInputError(f"An allowance named {allowance.name!r} already exists; choose another name.")
     with db.atomic():
-        db.execute(f"INSERT INTO allowances ({_COLUMNS}) VALUES ({', '.join('?' * 17)})", _values(allowance, at))
+        db.execute(f"INSERT INTO allowances ({_COLUMNS}) VALUES ({', '.join('?' * 18)})", _values(allowance, at))
         audit.append(
             db,
             at=at,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 ROLLUP_TABLES: tuple[tuple[str, int], ...] = (("usage_hourly", 3600), ("usage_daily", 86400))
-"""The rollup tables (made by migration m002) and their bucket length in seconds."""
+"""The rollup tables (made by migration m002, keyed by confidence since m005) and their bucket length in seconds."""
 
 _TRIGGER_NAMES = tuple(f"{table}_{op}" for table, _ in ROLLUP_TABLES for op in ("insert", "delete", "update"))
 

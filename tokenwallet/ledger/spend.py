@@ -1,15 +1,19 @@
-"""Spend queries for an allowance: what counts, summed over time segments, hours or days.
+"""Spend queries for an allowance's scope: amounts per stream, confidence and day-bucket flag.
 
-What counts is decided by :mod:`tokenwallet.ledger.spend_rules` (tokens, money, unpriced,
-estimated); this module adds the scope:
+What counts as tokens, money, unpriced and estimated is :mod:`tokenwallet.ledger.spend_rules`;
+this module adds the scope and reads the sums the counting rule
+(:mod:`tokenwallet.ledger.counting`) works with:
 
-* USD allowances sum money; local-log or manual rows that have tokens but no price are counted
-  as *unpriced* so the meter can say so instead of showing a silent ``$0``.
-* Token allowances sum the counted tokens (``api_cost`` and ``balance`` rows repeat tokens
-  already counted elsewhere, so they are left out).
-* Rows count when their account is in the allowance's scope (an empty scope means every
-  enabled account that has not been removed) and, when given, their provider and model are
-  among the scope's.  Rows with confidence ``estimated`` are reported separately.
+* USD scopes sum money; token scopes sum the counted tokens (``api_cost`` and ``balance`` rows
+  repeat tokens already counted elsewhere, so they are left out).
+* Rows count when their account is in the allowance's scope (an empty scope means every enabled
+  account that has not been removed) and, when given, their provider and model are among the
+  scope's.
+* A USD scope with models cannot read them from a bill that has no model dimension (OpenAI's
+  costs): for such accounts (``list_priced``) the usage rows' tokens count, at the list price the
+  poll recorded with them (``extra.list_cost_micros``), as estimates.
+* Amounts come per :data:`Key` -- (account, confidence, day bucket) -- so the counting rule can
+  decide per stream and confidence, and split daily UTC buckets.
 
 Rows are placed by ``bucket_start``.  Every query here is a range scan on ``bucket_start`` so its
 cost follows the length of the range asked for, not the size of the history.
@@ -17,17 +21,31 @@ cost follows the length of the range asked for, not the size of the history.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tokenwallet.domain.allowance import Allowance, SpendPoint, Unit
+from tokenwallet.domain.accounts import AccountKind
+from tokenwallet.domain.allowance import Allowance, Unit
 from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.ledger import spend_rules as rules
-from tokenwallet.ledger.db import from_epoch, to_epoch
+from tokenwallet.ledger.db import to_epoch
+
+Key = tuple[str, str, int]
+"""(account id, confidence, 1 for a day bucket else 0): what amounts are summed by."""
+
+BILLS_WITHOUT_MODEL: frozenset[AccountKind] = frozenset({AccountKind.OPENAI})
+"""Account kinds whose billed money has no model dimension (OpenAI's costs endpoint)."""
+
+LIST_COST = "json_extract(extra, '$.list_cost_micros')"
+"""The list-price value a poll recorded with a usage row of a bill without models (micro-USD)."""
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -35,29 +53,86 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SpendScope:
-    """The SQL form of an allowance's scope: unit, accounts, providers and models."""
+    """The SQL form of an allowance's scope: unit, accounts, providers, models.
+
+    ``list_priced`` are the accounts in scope whose bill has no model: with models in a USD scope,
+    their usage rows count at the list price recorded with them (confidence ``estimated``).
+    """
 
     unit: Unit
     accounts: tuple[str, ...]
     providers: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    list_priced: tuple[str, ...] = ()
+
+    @property
+    def by_list_price(self) -> bool:
+        """Whether some rows count at list price (a USD scope with models and a bill without models)."""
+        return self.unit is Unit.USD and bool(self.models) and bool(self.list_priced)
 
     def amount_sql(self) -> str:
         """The per-row amount expression in the allowance's unit."""
-        return rules.MONEY if self.unit is Unit.USD else rules.TOKENS
+        if self.unit is Unit.TOKENS:
+            return rules.TOKENS
+        if self.by_list_price:
+            return f"COALESCE({rules.MONEY}, {LIST_COST})"
+        return rules.MONEY
 
-    def where(self) -> tuple[str, list[Any]]:
-        """Conditions (without the time range) and their parameters."""
+    def confidence_sql(self) -> str:
+        """The per-row confidence: a usage row counted at list price is an estimate."""
+        if self.by_list_price:
+            return f"CASE WHEN {rules.MONEY} IS NULL THEN '{rules.ESTIMATED}' ELSE confidence END"
+        return "confidence"
+
+    def _list_priced_usage(self) -> tuple[str, list[Any]]:
+        return (
+            f"(source = 'api_usage' AND account_id IN ({_marks(len(self.list_priced))}))",
+            list(self.list_priced),
+        )
+
+    def where(self, accounts: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+        """Conditions (without the time range) and their parameters; ``accounts`` narrows the scope."""
         clauses: list[str] = []
         params: list[Any] = []
-        clauses.append(rules.HAS_MONEY if self.unit is Unit.USD else rules.COUNTS_TOKENS)
-        for column, values in (("account_id", self.accounts), ("provider", self.providers), ("model", self.models)):
+        if self.unit is Unit.TOKENS:
+            clauses.append(rules.COUNTS_TOKENS)
+        elif self.by_list_price:
+            usage_sql, usage_params = self._list_priced_usage()
+            clauses.append(f"({rules.HAS_MONEY} OR {usage_sql})")
+            params.extend(usage_params)
+        else:
+            clauses.append(rules.HAS_MONEY)
+        chosen = self.accounts if accounts is None else tuple(a for a in accounts if a in self.accounts)
+        for column, values in (("account_id", chosen), ("provider", self.providers), ("model", self.models)):
             if values:
-                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                clauses.append(f"{column} IN ({_marks(len(values))})")
                 params.extend(values)
-        if not self.accounts:
+        if not chosen:
             clauses.append("0")  # no account in scope: nothing counts
         return " AND ".join(clauses), params
+
+    def rollup_where(self, accounts: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+        """Conditions on a rollup table (which has no model); ``accounts`` narrows the scope."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        chosen = self.accounts if accounts is None else tuple(a for a in accounts if a in self.accounts)
+        for column, values in (("account_id", chosen), ("provider", self.providers)):
+            if values:
+                clauses.append(f"{column} IN ({_marks(len(values))})")
+                params.extend(values)
+        if not chosen:
+            clauses.append("0")
+        return " AND ".join(clauses), params
+
+    @property
+    def column(self) -> str:
+        """The rollup column holding the allowance's unit."""
+        return "cost_micros" if self.unit is Unit.USD else "tokens"
+
+    @property
+    def reads_rows(self) -> bool:
+        """Whether the scope must read ``usage`` row by row (the rollups have no model)."""
+        return bool(self.models)
 
 
 def scope_for(db: Database, allowance: Allowance) -> SpendScope:
@@ -67,17 +142,22 @@ def scope_for(db: Database, allowance: Allowance) -> SpendScope:
         accounts = tuple(
             r[0] for r in db.execute("SELECT id FROM accounts WHERE enabled = 1 AND removed_at IS NULL ORDER BY id")
         )
-    return SpendScope(allowance.unit, accounts, allowance.scope.providers, allowance.scope.models)
+    list_priced: tuple[str, ...] = ()
+    if allowance.unit is Unit.USD and allowance.scope.models and accounts:
+        kinds = tuple(k.value for k in BILLS_WITHOUT_MODEL)
+        list_priced = tuple(
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM accounts WHERE id IN ({_marks(len(accounts))}) AND kind IN ({_marks(len(kinds))}) "
+                "ORDER BY id",
+                [*accounts, *kinds],
+            )
+        )
+    return SpendScope(allowance.unit, accounts, allowance.scope.providers, allowance.scope.models, list_priced)
 
 
 _ROLLUPS: tuple[tuple[int, str], ...] = ((86_400, "usage_daily"), (3_600, "usage_hourly"))
-"""Rollup tables (see migration m002), coarsest first, with the length of their unit in seconds."""
-
-
-def _epochs(marks: Sequence[datetime]) -> list[int]:
-    epochs = [int(m.timestamp()) for m in marks]
-    epochs[-1] += 1  # "now" is inclusive to the second: a row stamped this second counts
-    return epochs
+"""Rollup tables (see migration m005), coarsest first, with the length of their unit in seconds."""
 
 
 def pieces(low: int, high: int, *, raw: bool = False) -> list[tuple[str | None, int, int]]:
@@ -106,126 +186,235 @@ def pieces(low: int, high: int, *, raw: bool = False) -> list[tuple[str | None, 
     return out
 
 
-def _rollup_where(scope: SpendScope) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, values in (("account_id", scope.accounts), ("provider", scope.providers)):
-        if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-    if not scope.accounts:
-        clauses.append("0")
-    return " AND ".join(clauses), params
+def amounts(
+    db: Database, scope: SpendScope, low: int, high: int, *, raw: bool = False, accounts: Sequence[str] | None = None
+) -> dict[Key, int]:
+    """Spend of rows starting in ``[low, high)`` per (account, confidence, day bucket).
 
-
-def _sum_pieces(db: Database, scope: SpendScope, low: int, high: int, *, raw: bool) -> dict[bool, int]:
-    """Spend in ``[low, high)`` per confidence lane (True: estimated)."""
-    totals: dict[bool, int] = {}
-    raw_where, raw_params = scope.where()
-    roll_where, roll_params = _rollup_where(scope)
-    column = "cost_micros" if scope.unit is Unit.USD else "tokens"
-    for table, start, end in pieces(low, high, raw=raw or bool(scope.models)):
+    Whole UTC days and hours come from the rollups, the rest from ``usage``; scopes with models,
+    or ``raw=True``, read ``usage`` throughout.  ``accounts`` narrows the scope to some accounts.
+    """
+    totals: dict[Key, int] = {}
+    raw_where, raw_params = scope.where(accounts)
+    roll_where, roll_params = scope.rollup_where(accounts)
+    for table, start, end in pieces(low, high, raw=raw or scope.reads_rows):
         if table is None:
             sql = (
-                f"SELECT {rules.IS_ESTIMATED}, SUM({scope.amount_sql()}) FROM usage "
-                f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1"
+                f"SELECT account_id, {scope.confidence_sql()}, {rules.DAY_BUCKET}, SUM({scope.amount_sql()}) "
+                f"FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2, 3"
             )
             params = raw_params
         else:
             sql = (
-                f"SELECT estimated, SUM({column}) FROM {table} "
-                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1"
+                f"SELECT account_id, confidence, day_bucket, SUM({scope.column}) FROM {table} "
+                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1, 2, 3"
             )
             params = roll_params
-        for est, total in db.execute(sql, [start, end, *params]).fetchall():
-            totals[bool(est)] = totals.get(bool(est), 0) + int(total or 0)
+        for account, confidence, day, total in db.execute(sql, [start, end, *params]).fetchall():
+            if total:
+                key = (account, confidence, int(day))
+                totals[key] = totals.get(key, 0) + int(total)
     return totals
 
 
-def segment_spend(db: Database, scope: SpendScope, marks: Sequence[datetime], *, raw: bool = False) -> list[SpendPoint]:
-    """Spend summed over ``[marks[i], marks[i+1])``, one point per segment and confidence lane.
+def hourly_amounts(
+    db: Database,
+    scope: SpendScope,
+    low: int,
+    high: int,
+    *,
+    raw: bool = False,
+    accounts: Sequence[str] | None = None,
+    by_account: bool = True,
+) -> dict[tuple[int, str, str, int], int]:
+    """Spend of rows starting in ``[low, high)`` per (UTC hour start, account, confidence, day bucket).
 
-    The last mark is "now" and is inclusive to the second, so a row stamped this second counts.
-    The point's ``at`` is the segment's start; estimated spend comes as separate points.  Whole
-    UTC days and hours are read from the rollup tables and only the hours a mark cuts from
-    ``usage``; scopes with a model filter, or ``raw=True``, read ``usage`` throughout.
+    Whole hours come from the ``usage_hourly`` rollup (unless the scope has models or ``raw`` is
+    set); the partial hours at either end are read from ``usage``.  ``accounts`` narrows the scope;
+    without ``by_account`` the accounts are summed together (account ``''``), which is much less to
+    read when no stream is treated apart.
     """
-    if len(marks) < 2:
-        return []
-    points: list[SpendPoint] = []
-    for seg, (low, high) in enumerate(itertools.pairwise(_epochs(marks))):
-        for est, total in sorted(_sum_pieces(db, scope, low, high, raw=raw).items()):
-            if total:
-                points.append(SpendPoint(marks[seg], total, est))
-    return points
-
-
-def hourly_spend(
-    db: Database, scope: SpendScope, start: datetime, end: datetime, *, raw: bool = False
-) -> list[SpendPoint]:
-    """Spend per UTC hour in ``[start, end)`` (estimated spend as separate points), oldest first.
-
-    Whole hours come from the ``usage_hourly`` rollup (unless the scope filters by model or
-    ``raw`` is set); the partial hours at either end are read from ``usage``.
-    """
-    totals: dict[tuple[int, bool], int] = {}
-    raw_where, raw_params = scope.where()
-    roll_where, roll_params = _rollup_where(scope)
-    column = "cost_micros" if scope.unit is Unit.USD else "tokens"
-    low, high = int(start.timestamp()), int(end.timestamp())
-    levels = () if raw or scope.models else _ROLLUPS[1:]
-    spans: list[tuple[str | None, int, int]] = []
+    who = "account_id" if by_account else "''"
+    totals: dict[tuple[int, str, str, int], int] = {}
+    raw_where, raw_params = scope.where(accounts)
+    roll_where, roll_params = scope.rollup_where(accounts)
     first, last = -(-low // 3600) * 3600, high - high % 3600
-    if levels and first < last:
-        spans = [(None, low, first), ("usage_hourly", first, last), (None, last, high)]
+    if raw or scope.reads_rows or first >= last:
+        spans: list[tuple[str | None, int, int]] = [(None, low, high)]
     else:
-        spans = [(None, low, high)]
+        spans = [(None, low, first), ("usage_hourly", first, last), (None, last, high)]
     for table, a, b in spans:
         if a >= b:
             continue
         if table is None:
             sql = (
-                f"SELECT bucket_start / 3600, {rules.IS_ESTIMATED}, SUM({scope.amount_sql()}) FROM usage "
-                f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2"
+                f"SELECT bucket_start - bucket_start % 3600, {who}, {scope.confidence_sql()}, "
+                f"{rules.DAY_BUCKET}, SUM({scope.amount_sql()}) FROM usage "
+                f"WHERE bucket_start >= ? AND bucket_start < ? AND {raw_where} GROUP BY 1, 2, 3, 4"
             )
             params = raw_params
         else:
             sql = (
-                f"SELECT start / 3600, estimated, SUM({column}) FROM {table} "
-                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1, 2"
+                f"SELECT start, {who}, confidence, day_bucket, SUM({scope.column}) FROM {table} "
+                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1, 2, 3, 4"
             )
             params = roll_params
-        for hour, est, total in db.execute(sql, [a, b, *params]).fetchall():
-            totals[(hour, bool(est))] = totals.get((hour, bool(est)), 0) + int(total or 0)
-    return [
-        SpendPoint(from_epoch(hour * 3600), total, est)  # type: ignore[arg-type]
-        for (hour, est), total in sorted(totals.items())
-        if total
-    ]
+        for hour, account, confidence, day, total in db.execute(sql, [a, b, *params]).fetchall():
+            if total:
+                key = (int(hour), account, confidence, int(day))
+                totals[key] = totals.get(key, 0) + int(total)
+    return totals
 
 
-def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: datetime, *, raw: bool = False) -> int:
-    """Local-log and manual rows in ``[start, end]`` that have tokens but no price (USD scopes only)."""
+def day_bucket_hours(db: Database, scope: SpendScope, low: int, high: int, *, raw: bool = False) -> list[int]:
+    """The UTC hours in ``[low, high)`` in which day buckets of the scope's accounts start (rollup, or rows)."""
+    if raw:
+        where, params = scope.where()
+        sql = (
+            f"SELECT DISTINCT bucket_start - bucket_start % 3600 FROM usage "
+            f"WHERE bucket_start >= ? AND bucket_start < ? AND {rules.DAY_BUCKET} AND {where} ORDER BY 1"
+        )
+    else:
+        where, params = scope.rollup_where()
+        sql = (
+            f"SELECT DISTINCT start FROM usage_hourly "
+            f"WHERE start >= ? AND start < ? AND day_bucket = 1 AND {where} ORDER BY 1"
+        )
+    return [int(r[0]) for r in db.execute(sql, [low, high, *params]).fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class DayBucket:
+    """The summed amount of day buckets of one account and confidence with the same start and end.
+
+    ``seen`` is when the newest of them was recorded: a bucket still filling holds the usage up to
+    then, so it is spread over ``[start, min(end, seen))``.
+    """
+
+    account: str
+    confidence: str
+    start: int
+    end: int
+    amount: int
+    seen: int
+
+    @property
+    def filled_until(self) -> int:
+        """The end of the time the bucket's amount covers (its end, or when it was last recorded)."""
+        return max(self.start + 1, min(self.end, self.seen))
+
+
+def day_buckets(db: Database, scope: SpendScope, hours: Sequence[int]) -> list[DayBucket]:
+    """The day buckets of the scope starting in the given UTC ``hours``, summed by (account, confidence, span)."""
+    where, params = scope.where()
+    found: list[DayBucket] = []
+    sql = (
+        f"SELECT account_id, {scope.confidence_sql()}, bucket_start, bucket_end, SUM({scope.amount_sql()}), "
+        f"MAX(recorded_at) FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {rules.DAY_BUCKET} "
+        f"AND {where} GROUP BY 1, 2, 3, 4"
+    )
+    for hour in hours:
+        for account, confidence, start, end, total, seen in db.execute(sql, [hour, hour + 3600, *params]).fetchall():
+            if total:
+                found.append(DayBucket(account, confidence, int(start), int(end), int(total), int(seen)))
+    return found
+
+
+def hourly_profile(db: Database, accounts: Sequence[str], low: int, high: int) -> dict[int, int]:
+    """Per UTC hour in ``[low, high)``: the hourly (not day-bucket) usage of ``accounts``, as weights.
+
+    Tokens where the hours have tokens, else money: what a daily bucket of the same day is split by.
+    """
+    if not accounts:
+        return {}
+    rows = db.execute(
+        f"SELECT start, SUM(tokens), SUM(cost_micros) FROM usage_hourly WHERE start >= ? AND start < ? "
+        f"AND day_bucket = 0 AND account_id IN ({_marks(len(accounts))}) GROUP BY 1",
+        [low, high, *accounts],
+    ).fetchall()
+    use_tokens = any(r[1] for r in rows)
+    return {int(r[0]): int(r[1] if use_tokens else r[2]) for r in rows if (r[1] if use_tokens else r[2]) > 0}
+
+
+def reported_spans(db: Database, scope: SpendScope, account: str, low: int, high: int) -> list[tuple[int, int]]:
+    """The time ``account`` has reported in ``[low, high)``: each UTC day on which it has rows that count
+    in the scope, up to when that day was last polled.
+
+    A day counts whole once it was polled after it ended (the usual case: polls re-read the day
+    before); the last two days with rows are read for when they were recorded, so a day still
+    filling covers only ``[day, recorded_at)``.  A stream the account covers is replaced there.
+    Whole days come from the daily rollup; scopes with models read the rows.
+    """
+    first = low - low % 86_400
+    if scope.reads_rows:
+        where, params = scope.where([account])
+        found = db.execute(
+            f"SELECT DISTINCT bucket_start - bucket_start % 86400 FROM usage WHERE account_id = ? "
+            f"AND bucket_start >= ? AND bucket_start < ? AND {where} ORDER BY 1",
+            [account, first, high, *params],
+        ).fetchall()
+    else:
+        where, params = scope.rollup_where([account])
+        found = db.execute(
+            f"SELECT start FROM usage_daily WHERE start >= ? AND start < ? AND {where} "
+            f"GROUP BY start HAVING SUM({scope.column}) != 0 ORDER BY 1",
+            [first, high, *params],
+        ).fetchall()
+    days = [int(r[0]) for r in found]
+    spans = [(day, day + 86_400) for day in days]
+    raw_where, raw_params = scope.where([account])
+    for i in range(max(0, len(spans) - 2), len(spans)):
+        day = spans[i][0]
+        seen = db.execute(
+            f"SELECT MAX(recorded_at) FROM usage WHERE account_id = ? AND bucket_start >= ? AND bucket_start < ? "
+            f"AND {raw_where}",
+            [account, day, day + 86_400, *raw_params],
+        ).fetchone()[0]
+        if seen is not None:
+            spans[i] = (day, max(day + 1, min(day + 86_400, int(seen))))
+    return spans
+
+
+def unpriced_rows(
+    db: Database, scope: SpendScope, low: int, high: int, *, raw: bool = False
+) -> dict[tuple[str, str], int]:
+    """Rows starting in ``[low, high)`` that have tokens but no price, per (account, confidence); USD scopes only.
+
+    Local-log and manual rows without money, and in a scope counted at list price the usage rows
+    recorded without a list price.
+    """
     if scope.unit is not Unit.USD or not scope.accounts:
-        return 0
-    raw_clauses = [rules.IS_UNPRICED]
-    raw_params: list[Any] = []
+        return {}
+    condition = rules.IS_UNPRICED
+    extra: list[Any] = []
+    if scope.by_list_price:
+        usage_sql, extra = scope._list_priced_usage()
+        condition = f"({condition} OR ({usage_sql} AND {LIST_COST} IS NULL AND {rules.TOKENS} > 0))"
+    clauses = [condition]
+    params: list[Any] = list(extra)
     for column, values in (("account_id", scope.accounts), ("provider", scope.providers), ("model", scope.models)):
         if values:
-            raw_clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            raw_params.extend(values)
-    roll_where, roll_params = _rollup_where(scope)
-    low, high = _epochs([start, end])
-    total = 0
-    for table, a, b in pieces(low, high, raw=raw or bool(scope.models)):
+            clauses.append(f"{column} IN ({_marks(len(values))})")
+            params.extend(values)
+    roll_where, roll_params = scope.rollup_where()
+    found: dict[tuple[str, str], int] = {}
+    for table, a, b in pieces(low, high, raw=raw or scope.reads_rows):
         if table is None:
-            where = " AND ".join(raw_clauses)
-            sql = f"SELECT count(*) FROM usage WHERE bucket_start >= ? AND bucket_start < ? AND {where}"
-            total += int(db.execute(sql, [a, b, *raw_params]).fetchone()[0])
+            sql = (
+                f"SELECT account_id, {scope.confidence_sql()}, count(*) FROM usage "
+                f"WHERE bucket_start >= ? AND bucket_start < ? AND {' AND '.join(clauses)} GROUP BY 1, 2"
+            )
+            rows = db.execute(sql, [a, b, *params]).fetchall()
         else:
-            sql = f"SELECT COALESCE(SUM(unpriced_rows), 0) FROM {table} WHERE start >= ? AND start < ? AND {roll_where}"
-            total += int(db.execute(sql, [a, b, *roll_params]).fetchone()[0])
-    return total
+            sql = (
+                f"SELECT account_id, confidence, SUM(unpriced_rows) FROM {table} "
+                f"WHERE start >= ? AND start < ? AND {roll_where} GROUP BY 1, 2"
+            )
+            rows = db.execute(sql, [a, b, *roll_params]).fetchall()
+        for account, confidence, count in rows:
+            if count:
+                found[(account, confidence)] = found.get((account, confidence), 0) + int(count)
+    return found
 
 
 def newest_records(

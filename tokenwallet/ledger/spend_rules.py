@@ -13,6 +13,10 @@ the tray) builds its SQL from these fragments, so the figures can never disagree
   (:data:`IS_UNPRICED`).  The meter says "unpriced" for it instead of a silent ``$0``; API rows
   without money are token-only reports whose money arrives in their cost rows.
 * **Estimated**: rows with confidence ``estimated`` (:data:`IS_ESTIMATED`) are shown apart.
+* **Day buckets**: a row whose bucket is longer than an hour (:data:`DAY_BUCKET`, a daily UTC
+  bucket) is placed on local days by splitting it; the rollups keep such rows apart.
+* Which of these count in an allowance, per stream and confidence, is the counting rule of
+  :mod:`tokenwallet.budget.counting` (superseded estimates, subscription usage).
 * **Per model**: a table of spend per model leaves out ``balance`` rows (:data:`PER_MODEL`): they
   are account-level money (a provider's daily spend without a model).  Totals still count them.
 
@@ -91,17 +95,31 @@ PER_MODEL = "source != 'balance'"
 """Condition: the row belongs in a per-model table (balance rows are account-level money)."""
 
 
+DAY_SPAN = 3600
+"""A bucket longer than this many seconds is a *day bucket* (placed on local days by splitting)."""
+
+
+def day_bucket(row: str = "") -> str:
+    """Condition (0 or 1): the row's bucket is longer than an hour (a daily UTC bucket)."""
+    return f"{_col(row, 'bucket_end')} - {_col(row, 'bucket_start')} > {DAY_SPAN}"
+
+
+DAY_BUCKET = day_bucket()
+"""Condition (0 or 1): an unqualified row is a day bucket."""
+
+
 def rollup_fill_sql(table: str, step: int, where: str = "") -> str:
     """``INSERT`` into a rollup table the sums of the ``usage`` rows matching ``where`` (SQL, may be empty).
 
-    A rollup row holds, per ``step``-second bucket, account, provider and estimated-or-not: money,
-    counted tokens, unpriced rows and rows -- the figures the rollup triggers keep current.
+    A rollup row holds, per ``step``-second bucket, account, provider, confidence and day bucket or
+    not: money, counted tokens, unpriced rows and rows -- the figures the rollup triggers keep current.
     """
     return f"""
-        INSERT INTO {table} (start, account_id, provider, estimated, cost_micros, tokens, unpriced_rows, rows)
-            SELECT bucket_start - bucket_start % {step}, account_id, provider, {IS_ESTIMATED},
+        INSERT INTO {table} (start, account_id, provider, confidence, day_bucket, cost_micros, tokens,
+                             unpriced_rows, rows)
+            SELECT bucket_start - bucket_start % {step}, account_id, provider, confidence, {DAY_BUCKET},
                    COALESCE(SUM({MONEY}), 0), SUM({COUNTED_TOKENS}), SUM({UNPRICED_FLAG}), COUNT(*)
             FROM usage
             {f"WHERE {where}" if where else ""}
-            GROUP BY 1, 2, 3, 4
+            GROUP BY 1, 2, 3, 4, 5
     """

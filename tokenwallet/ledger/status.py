@@ -13,9 +13,11 @@ user, team), the one with the least value left wins.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from tokenwallet.budget.counting import explain
 from tokenwallet.budget.engine import (
     BURN_WINDOW,
     apply_limit,
@@ -31,7 +33,7 @@ from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend,
 from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import allowances, snapshots
-from tokenwallet.ledger.spend import hourly_spend, scope_for, segment_spend, unpriced_count
+from tokenwallet.ledger.counting import count_hours, count_segments, count_unpriced, meter_for
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -62,12 +64,21 @@ def allowance_status(
     """
     now = ensure_utc(now)
     explicit = allowances.grants_for(db, allowance.id)
-    scope = scope_for(db, allowance)
+    meter = meter_for(db, allowance)
     marks = plan(allowance, explicit, now, window)
-    points = segment_spend(db, scope, marks, raw=raw)
     period = current_period(allowance, now)
-    unpriced = unpriced_count(db, scope, max(period[0], allowance.starts_at), now, raw=raw)
-    status = compute_status(allowance, explicit, points, now, window=window, unpriced_records=unpriced)
+    counted_from = max(period[0], allowance.starts_at)
+    counted = count_segments(db, meter, marks, period_from=counted_from, raw=raw)
+    unpriced = count_unpriced(db, meter, counted_from, now, raw=raw)
+    status = compute_status(allowance, explicit, counted.points, now, window=window, unpriced_records=unpriced)
+    status = replace(
+        status,
+        streams=counted.streams,
+        superseded=counted.superseded,
+        subscription_value=counted.subscription_value(),
+        splits=counted.splits,
+        notes=explain(allowance.unit, counted.streams, counted.splits),
+    )
     if allowance.backing_account_id and allowance.unit is Unit.USD:
         limit = tightest_limit(snapshots.latest(db, allowance.backing_account_id))
         if limit is not None and limit.limit_micros is not None:
@@ -105,11 +116,22 @@ def closed_period_status(
     """
     start, end = ensure_utc(start), ensure_utc(end)
     explicit = allowances.grants_for(db, allowance.id)
-    scope = scope_for(db, allowance)
-    points = segment_spend(db, scope, closed_plan(allowance, explicit, (start, end), window), raw=raw)
-    # unpriced_count reads to the end of its last second: stop one second before ``end``.
-    unpriced = unpriced_count(db, scope, max(start, allowance.starts_at), end - timedelta(seconds=1), raw=raw)
-    return closed_status(allowance, explicit, points, (start, end), window=window, unpriced_records=unpriced)
+    meter = meter_for(db, allowance)
+    counted_from = max(start, allowance.starts_at)
+    marks = closed_plan(allowance, explicit, (start, end), window)
+    # The last segment, [end, end], belongs to the next period: its stream figures are left out.
+    counted = count_segments(db, meter, marks, period_from=counted_from, period_until=end, raw=raw)
+    # count_unpriced reads to the end of its last second: stop one second before ``end``.
+    unpriced = count_unpriced(db, meter, counted_from, end - timedelta(seconds=1), raw=raw)
+    status = closed_status(allowance, explicit, counted.points, (start, end), window=window, unpriced_records=unpriced)
+    return replace(
+        status,
+        streams=counted.streams,
+        superseded=counted.superseded,
+        subscription_value=counted.subscription_value(),
+        splits=counted.splits,
+        notes=explain(allowance.unit, counted.streams, counted.splits),
+    )
 
 
 def allowance_statuses(db: Database, now: datetime, *, window: timedelta = BURN_WINDOW) -> list[AllowanceStatus]:
@@ -118,7 +140,10 @@ def allowance_statuses(db: Database, now: datetime, *, window: timedelta = BURN_
 
 
 def daily_spend(db: Database, allowance: Allowance, start: datetime, end: datetime) -> list[DailySpend]:
-    """Spend per day (in the allowance's zone) of rows in ``[start, end)``; days without spend are left out."""
-    scope = scope_for(db, allowance)
-    points = hourly_spend(db, scope, ensure_utc(start), ensure_utc(end))
+    """Spend per day (in the allowance's zone) of rows in ``[start, end)``; days without spend are left out.
+
+    Counted by the counting rule; daily UTC buckets are spread over their hours, so each local day
+    gets its share.
+    """
+    points = count_hours(db, meter_for(db, allowance), ensure_utc(start), ensure_utc(end))
     return daily_totals(points, zone(allowance.timezone))

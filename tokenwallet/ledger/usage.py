@@ -102,9 +102,11 @@ def log_row(
     project: str,
     extra: str,
     recorded_at: int,
+    confidence: str = "estimated",
 ) -> tuple[Any, ...]:
     """A ``local_log`` row in :data:`COLUMNS` order; ``tokens`` are input, cached, cache write,
-    output and reasoning.  Log-derived money is always an estimate, in USD."""
+    output and reasoning.  Log-derived money is an estimate in USD (``confidence`` ``estimated``),
+    or the API-equivalent value of usage under a subscription plan (``subscription``)."""
     inp, cached, write, out, reasoning = tokens
     return (
         account_id,
@@ -114,7 +116,7 @@ def log_row(
         end,
         provider,
         model,
-        "estimated",
+        confidence,
         inp,
         cached,
         write,

@@ -25,6 +25,7 @@ from tokenwallet.domain.redaction import redact
 from tokenwallet.ledger import alerts as alert_store
 from tokenwallet.ledger import allowances, audit, policies
 from tokenwallet.ledger import report_queries as q
+from tokenwallet.ledger.counting import ledger_count
 from tokenwallet.ledger.db import to_epoch
 from tokenwallet.ledger.status import allowance_status, closed_period_status, daily_spend
 from tokenwallet.reports.model import (
@@ -122,7 +123,39 @@ def _allowance_line(db: Database, allowance: Allowance, start: datetime, end: da
         spent=spent,
         remaining=last.remaining,
         expired_unspent=expired,
+        overspent=last.overspent if current else at_end.overspent,
     )
+
+
+def _merged(rows: list[q.DayRow]) -> list[q.DayRow]:
+    """Rows of the same day, provider, model and confidence (hourly and split daily ones) added together."""
+    merged: dict[tuple[int, str, str, str], q.DayRow] = {}
+    for r in rows:
+        key = (r.day_index, r.provider, r.model, r.confidence)
+        was = merged.get(key)
+        if was is None:
+            merged[key] = r
+            continue
+        cost = (
+            None if was.cost_micros is None and r.cost_micros is None else (was.cost_micros or 0) + (r.cost_micros or 0)
+        )
+        merged[key] = q.DayRow(
+            r.day_index,
+            r.provider,
+            r.model,
+            r.confidence,
+            was.input_tokens + r.input_tokens,
+            was.cached_input_tokens + r.cached_input_tokens,
+            was.cache_write_tokens + r.cache_write_tokens,
+            was.output_tokens + r.output_tokens,
+            was.reasoning_tokens + r.reasoning_tokens,
+            was.requests + r.requests,
+            cost,
+            was.unpriced_rows + r.unpriced_rows,
+            was.rows + r.rows,
+            was.split or r.split,
+        )
+    return sorted(merged.values(), key=lambda r: (r.day_index, r.provider, r.model, r.confidence))
 
 
 def _compensation(lines: list[AllowanceLine], settings: Settings) -> Compensation:
@@ -159,7 +192,8 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
     usage_lines = []
     day_cost: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     totals: defaultdict[str, int] = defaultdict(int)
-    for r in q.usage_by_day(db, lo, hi, zone_offsets(tz, lo, hi)):
+    split_rows, split = q.split_day_buckets(db, [int(to_epoch(b) or 0) for b in bounds])
+    for r in _merged([*q.usage_by_day(db, lo, hi, zone_offsets(tz, lo, hi)), *split_rows]):
         line = UsageLine(
             days[r.day_index],
             redact(r.provider),
@@ -173,6 +207,7 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
             r.requests,
             r.cost_micros,
             r.unpriced_rows,
+            r.split,
         )
         usage_lines.append(line)
         cost = r.cost_micros or 0
@@ -187,16 +222,23 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
         totals["rows"] += r.rows
 
     lines = [_allowance_line(db, a, start, end, now) for a in allowances.list_allowances(db)]
+    meter = ledger_count(db, start, min(end, now + timedelta(seconds=1)))
     notes = [f"Days are calendar days in {tz.key}; each usage bucket counts on the day it starts."]
-    for provider, count in q.daily_bucket_providers(db, lo, hi):
+    for provider in sorted({*split.by_hourly_usage, *split.by_hours}):
+        how = []
+        if split.by_hourly_usage.get(provider):
+            how.append(f"{split.by_hourly_usage[provider]} in proportion to that day's hourly usage")
+        if split.by_hours.get(provider):
+            how.append(f"{split.by_hours[provider]} by the hours of overlap")
         notes.append(
-            f"{provider} gives daily UTC buckets ({count} rows): they count on the local day their UTC day starts, "
-            "so spend near midnight may sit one day off."
+            f"{provider} gives daily UTC buckets: each is split across the {tz.key} days it overlaps "
+            f"({' and '.join(how)}); usage lines marked split hold such shares."
         )
     if totals["unpriced"]:
         notes.append(f"{totals['unpriced']} rows have tokens but no price (unpriced models); their cost is not known.")
     if totals["estimated"]:
         notes.append("Estimated costs come from local agent logs priced with a price catalog, not from a bill.")
+    notes.extend(meter.notes)
     if now < end:
         notes.append(f"The month is not over: figures are as of {now:%Y-%m-%d %H:%M} UTC.")
     off_policy = _off_policy(db, start, min(end, now.replace(microsecond=0) + timedelta(seconds=1)))
@@ -223,6 +265,10 @@ def build_report(db: Database, month: str, settings: Settings, now: datetime) ->
             totals["requests"],
             totals["unpriced"],
             totals["rows"],
+            gateway_micros=totals["gateway"],
+            subscription_micros=totals["subscription"],
+            counted_micros=meter.counted,
+            superseded_micros=meter.superseded,
         ),
         allowances=tuple(lines),
         usage=tuple(usage_lines),

@@ -38,6 +38,7 @@ COLUMNS = (
     "requests",
     "cost_usd",
     "unpriced_rows",
+    "split",
 )
 
 
@@ -61,6 +62,7 @@ def _usage_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
             u.requests,
             usd_text(u.cost_micros),
             u.unpriced_rows,
+            "yes" if u.split else "",
         )
 
 
@@ -81,6 +83,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[MonthlyReport], Iterable[Sequ
             "spent",
             "remaining",
             "expired_unspent",
+            "overspent",
         ),
         lambda r: (
             (
@@ -96,6 +99,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[MonthlyReport], Iterable[Sequ
                         a.spent,
                         a.remaining,
                         a.expired_unspent,
+                        a.overspent,
                     )
                 ),
             )

@@ -29,6 +29,7 @@ class AllowanceLine:
     spent: int
     remaining: int  # at the end of the month (or now, for the current month)
     expired_unspent: int  # value that lapsed in the month
+    overspent: int = 0  # spend in the month's period(s) that no grant covered: how far over the allowance
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class UsageLine:
     requests: int
     cost_micros: int | None  # None: no money known for these rows
     unpriced_rows: int
+    split: bool = False  # part of a daily UTC bucket split across local days (see the report's notes)
 
     @property
     def total_tokens(self) -> int:
@@ -136,6 +138,10 @@ class Totals:
     requests: int
     unpriced_rows: int
     rows: int
+    gateway_micros: int = 0
+    subscription_micros: int = 0  # API-equivalent value of subscription usage (not paid per token)
+    counted_micros: int = 0  # what the meter counts over every account (superseded estimates and subscriptions out)
+    superseded_micros: int = 0  # log estimates replaced by the bill of the account they are billed through
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tokenwallet.domain.accounts import Account, AccountKind, SyncState
-from tokenwallet.domain.errors import SecretStoreError, TokenwalletError, UserInputError
+from tokenwallet.domain.errors import SecretStoreError, TokenwalletError, UserInputError, input_field
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -113,6 +113,17 @@ def keyring_problem(store: SecretStore) -> str:
         remedy = getattr(exc, "remedy", "")
         return f"{exc} {remedy}".strip()
     return ""
+
+
+def usable_key_store(ctx: AppContext) -> tuple[SecretStore, str]:
+    """Where new keys go, and why not the OS keyring ('' when it is the keyring).
+
+    When the keyring cannot be used, the context switches to keys held in memory for this run
+    (never a plaintext file), and the reason says what to do about the keyring.
+    """
+    store = ctx.secret_store()
+    problem = keyring_problem(store)
+    return (ctx.use_session_only_keys() if problem else store), problem
 
 
 def validate_details(kind: AccountKind, *, label: str, base_url: str = "") -> AccountDetails:
@@ -226,6 +237,67 @@ def update_account(
         ),
         previous=previous,
     )
+
+
+_BILLED_THROUGH: dict[AccountKind, tuple[AccountKind, ...]] = {
+    AccountKind.CLAUDE_CODE: (AccountKind.ANTHROPIC, AccountKind.LITELLM, AccountKind.OPENROUTER),
+    AccountKind.CODEX: (AccountKind.OPENAI, AccountKind.LITELLM, AccountKind.OPENROUTER),
+    AccountKind.GEMINI: (AccountKind.LITELLM, AccountKind.OPENROUTER),
+}
+"""The accounts an agent's requests can be billed through: its provider's API, or a gateway."""
+
+KEEP = object()
+"""Marker for :func:`set_stream`: leave this declaration as it is."""
+
+
+def set_stream(
+    ctx: AppContext, account_id: str, *, billed_by: str | object | None = KEEP, subscription: bool | None = None
+) -> Account:
+    """Declare how an agent-log source's usage counts (the counting rule's stream declarations).
+
+    ``billed_by`` names the API or gateway account its requests are billed through (None: not
+    billed through any): its estimates then count only for the time that account has not reported
+    yet.  ``subscription`` marks its usage as under a subscription plan: counted in token
+    allowances, and as dollars only in allowances that count subscriptions.  A source is one or
+    the other.  Both are audited.
+    """
+    from tokenwallet.ledger import accounts as accounts_db
+
+    db = ctx.ledger()
+    account = accounts_db.get(db, account_id)
+    if not account.kind.is_local_log:
+        raise UserInputError(
+            f"{account_id} is a {kind_name(account.kind)} account; only agent-log sources (Claude Code, Codex "
+            "CLI, Gemini CLI) are billed through another account or used under a subscription.",
+            field="account",
+        )
+    changes: dict[str, Any] = {}
+    target = account.billed_by if billed_by is KEEP else billed_by
+    if billed_by is not KEEP and billed_by is not None:
+        assert isinstance(billed_by, str)
+        with input_field("billed_by"):
+            other = accounts_db.get(db, billed_by)
+        allowed = _BILLED_THROUGH.get(account.kind, ())
+        if other.id == account.id or other.kind not in allowed:
+            names = " or ".join(kind_name(k) for k in allowed)
+            raise UserInputError(
+                f"{kind_name(account.kind)} requests are billed through {names}, not through "
+                f"{other.id} ({kind_name(other.kind)}).",
+                field="billed_by",
+            )
+    if billed_by is not KEEP:
+        changes["billed_by"] = target
+    plan = account.subscription if subscription is None else subscription
+    if subscription is not None:
+        changes["subscription"] = subscription
+    if target and plan:
+        raise UserInputError(
+            f"{account_id} cannot be both billed through {target} and under a subscription; turn one of them off.",
+            field="subscription" if subscription else "billed_by",
+        )
+    if not changes:
+        return account
+    return accounts_db.update(db, account_id, at=ctx.clock(), **changes)
 
 
 def _with_key(

@@ -94,6 +94,7 @@ def build_allowance(
     providers: Sequence[str] = (),
     models: Sequence[str] = (),
     backing_account: str | None = None,
+    count_subscriptions: bool = False,
 ) -> Allowance:
     """Validate a new allowance's definition into an :class:`Allowance`; nothing is written.
 
@@ -137,6 +138,7 @@ def build_allowance(
         rollover=policy,
         backing_account_id=backing_account or None,
         created_at=now,
+        count_subscriptions=count_subscriptions,
     )
     if starts:
         with input_field("starts"):
@@ -174,11 +176,13 @@ def add_allowance(
     models: Sequence[str] = (),
     backing_account: str | None = None,
     default_alerts: bool = True,
+    count_subscriptions: bool = False,
 ) -> Allowance:
     """Validate (see :func:`build_allowance`) and store a new allowance; returns it as stored.
 
     With ``default_alerts`` it gets the default alert rules
     (:func:`tokenwallet.services.alert_rules.default_rules`) in the same transaction.
+    ``count_subscriptions``: a usd allowance counts the API-equivalent value of subscription usage.
     """
     allowance = build_allowance(
         ctx,
@@ -197,6 +201,7 @@ def add_allowance(
         providers=providers,
         models=models,
         backing_account=backing_account,
+        count_subscriptions=count_subscriptions,
     )
     return store_allowance(ctx.ledger(), allowance, at=ctx.clock(), default_alerts=default_alerts)
 
@@ -262,6 +267,7 @@ def edited_allowance(
         ends_at=before.ends_at,
         backing_account_id=before.backing_account_id,
         created_at=before.created_at,
+        count_subscriptions=before.count_subscriptions,
     )
 
 
@@ -312,6 +318,7 @@ def change_allowance(
     rollover: bool | None = None,
     rollover_cap: str | None = None,
     scope: Sequence[str] | None = None,
+    count_subscriptions: bool | None = None,
 ) -> Allowance:
     """Change only what is given of ``allowance`` (name or id); None keeps the current value.
 
@@ -346,6 +353,8 @@ def change_allowance(
         rollover_cap=cap if rollover else None,
         scope=before.scope.accounts if scope is None else scope,
     )
+    if count_subscriptions is not None:
+        edited = replace(edited, count_subscriptions=count_subscriptions)
     refuse_policy_owned(db, before, edited)
     return allowances.replace(db, edited, at=ctx.clock())
 

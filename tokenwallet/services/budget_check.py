@@ -28,6 +28,8 @@ class AllowanceCheck:
     amount: int
     remaining: int
     period_end: datetime
+    overspent: int = 0
+    """Spend in the period that no grant covered: by how much the allowance is already exceeded."""
 
     @property
     def fits(self) -> bool:
@@ -71,5 +73,5 @@ def check_budget(ctx: AppContext, amount: str, allowance: str | None = None) -> 
         with input_field("amount"):
             wanted = parse_amount(amount, item.unit)
         status = figures(db, item, now).status
-        checks.append(AllowanceCheck(item, wanted, status.remaining, status.period_end))
+        checks.append(AllowanceCheck(item, wanted, status.remaining, status.period_end, status.overspent))
     return BudgetAnswer(now, tuple(checks))

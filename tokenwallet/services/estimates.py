@@ -142,7 +142,7 @@ def check_estimate(ctx: AppContext, estimate: Estimate, allowance: str | None = 
     for item in chosen:
         wanted = estimate.cost_micros if item.unit is Unit.USD else estimate.tokens
         status = figures(db, item, now).status
-        checks.append(AllowanceCheck(item, wanted, status.remaining, status.period_end))
+        checks.append(AllowanceCheck(item, wanted, status.remaining, status.period_end, status.overspent))
     return BudgetAnswer(now, tuple(checks))
 
 

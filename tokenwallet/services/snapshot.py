@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tokenwallet.domain.accounts import Account, AccountKind, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend, Unit
 from tokenwallet.domain.errors import StoredValueError
+from tokenwallet.domain.meter import LinkSuggestion
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -66,6 +67,9 @@ class LedgerSnapshot:
     failing: bool
     problems: tuple[str, ...] = ()
     """Allowances or tables left out because a stored value is out of bounds, in plain words."""
+    suggestions: tuple[LinkSuggestion, ...] = ()
+    """Agent-log sources that look billed through an API account they are not linked to (see
+    :func:`tokenwallet.services.status.link_suggestions`); show each with the link to make."""
 
     @property
     def statuses(self) -> list[AllowanceStatus]:
@@ -112,7 +116,7 @@ def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
     """Read statuses, daily spend, the model table and account states at ``now``."""
     from tokenwallet.ledger import allowances
     from tokenwallet.ledger.checked_status import checked_daily_spend
-    from tokenwallet.services.status import figures
+    from tokenwallet.services.status import figures, link_suggestions
 
     db = ctx.ledger()
     views = []
@@ -141,6 +145,7 @@ def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
         last_update=max(successes) if successes else None,
         failing=any(r.error for r in account_rows),
         problems=tuple(problems),
+        suggestions=tuple(link_suggestions(db, now)),
     )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
 from tokenwallet.domain.errors import StoredValueError
+from tokenwallet.domain.meter import LinkSuggestion
 from tokenwallet.domain.usage import BalanceSnapshot
 from tokenwallet.ledger import accounts, allowances, policies, snapshots, sync_state
 from tokenwallet.ledger.checked_status import checked_status
@@ -52,6 +53,8 @@ class StatusReport:
     """The employer policy that created an allowance, by allowance id (absent: made by hand)."""
     off_policy: tuple[OffPolicySpend, ...] = ()
     """This month's usage outside each imported policy's restrictions (none: no restrictions)."""
+    suggestions: tuple[LinkSuggestion, ...] = ()
+    """Agent-log sources that look billed through an API account but are not linked (counted twice?)."""
 
 
 def figures(db: Database, allowance: Allowance, now: datetime) -> AllowanceFigures:
@@ -85,7 +88,19 @@ def status_report(ctx: AppContext) -> StatusReport:
         left_out=tuple(left_out),
         policy_links={link.allowance_id: link for link in policies.links(db)},
         off_policy=tuple(off_policy_spend(ctx)),
+        suggestions=tuple(link_suggestions(db, now)),
     )
+
+
+def link_suggestions(db: Database, now: datetime) -> list[LinkSuggestion]:
+    """Agent-log sources whose usage looks billed through an API account they are not linked to.
+
+    Their tokens per model and day over the last two weeks are contained in the account's reported
+    tokens; the user links them (``account edit LOGS --billed-by ACCOUNT``) so they count once.
+    """
+    from tokenwallet.ledger.counting import overlap_suggestions
+
+    return overlap_suggestions(db, now)
 
 
 def allowance_figures(ctx: AppContext, allowance: str) -> AllowanceFigures:

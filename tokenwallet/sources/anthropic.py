@@ -17,7 +17,7 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.errors import SourceError
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.sources import _parse as p
-from tokenwallet.sources.base import Cursor, Page, Secret, parse_time, window_start
+from tokenwallet.sources.base import Cursor, Page, Secret, window_start
 from tokenwallet.sources.http import paged_data, schema_error
 
 PROVIDER = "anthropic"
@@ -41,13 +41,11 @@ def _pages(
 
 def _bucket(raw: Any) -> tuple[dict[str, Any], datetime, datetime]:
     b = p.obj(raw, PROVIDER, "bucket")
-    try:
-        start, end = parse_time(b.get("starting_at")), parse_time(b.get("ending_at"))
-    except ValueError:
-        start = end = None
+    start = p.moment(b.get("starting_at"), PROVIDER, "bucket starting_at")
+    end = p.moment(b.get("ending_at"), PROVIDER, "bucket ending_at")
     if start is None or end is None:
-        raise schema_error(PROVIDER, "bucket starting_at/ending_at are not RFC 3339 times")
-    return b, start, end
+        raise schema_error(PROVIDER, "bucket starting_at/ending_at are missing")
+    return (b, *p.span(start, end, PROVIDER, "bucket starting_at", "bucket ending_at"))
 
 
 def _keep_region(row: dict[str, Any], extra: dict[str, object]) -> dict[str, object]:
@@ -58,7 +56,7 @@ def _keep_region(row: dict[str, Any], extra: dict[str, object]) -> dict[str, obj
     """
     geo = row.get("inference_geo")
     if isinstance(geo, str) and geo:
-        extra["inference_geo"] = geo
+        extra["inference_geo"] = p.text(row, "inference_geo", PROVIDER)  # refuses text SQLite cannot store
     return extra
 
 
@@ -86,8 +84,8 @@ def fetch(
                 write_1h = p.count(cache, "ephemeral_1h_input_tokens", PROVIDER)
                 tool = row.get("server_tool_use") or {}
                 searches = p.count(p.obj(tool, PROVIDER, "server_tool_use"), "web_search_requests", PROVIDER)
-                model, workspace = p.text(row, "model"), p.text(row, "workspace_id")
-                api_key, tier = p.text(row, "api_key_id"), p.text(row, "service_tier")
+                model, workspace = p.text(row, "model", PROVIDER), p.text(row, "workspace_id", PROVIDER)
+                api_key, tier = p.text(row, "api_key_id", PROVIDER), p.text(row, "service_tier", PROVIDER)
                 extra: dict[str, object] = {"cache_write_5m_tokens": write_5m, "cache_write_1h_tokens": write_1h}
                 if searches:
                     extra["web_search_requests"] = searches
@@ -104,7 +102,7 @@ def fetch(
                         confidence=Confidence.REPORTED,
                         input_tokens=p.count(row, "uncached_input_tokens", PROVIDER, required=True),
                         cached_input_tokens=p.count(row, "cache_read_input_tokens", PROVIDER),
-                        cache_write_tokens=write_5m + write_1h,
+                        cache_write_tokens=p.count_sum(PROVIDER, "cache_creation", write_5m, write_1h),
                         output_tokens=p.count(row, "output_tokens", PROVIDER, required=True),
                         kind="messages",
                         api_key=api_key,
@@ -122,9 +120,9 @@ def fetch(
             b, b_start, b_end = _bucket(raw)
             for raw_row in p.items(b.get("results"), PROVIDER, "results"):
                 row = p.obj(raw_row, PROVIDER, "result")
-                currency = p.text(row, "currency").upper() or "USD"
-                description, workspace = p.text(row, "description"), p.text(row, "workspace_id")
-                token_type, tier = p.text(row, "token_type"), p.text(row, "service_tier")
+                currency = p.text(row, "currency", PROVIDER).upper() or "USD"
+                description, workspace = p.text(row, "description", PROVIDER), p.text(row, "workspace_id", PROVIDER)
+                token_type, tier = p.text(row, "token_type", PROVIDER), p.text(row, "service_tier", PROVIDER)
                 records.append(
                     UsageRecord(
                         account_id=account_id,
@@ -133,11 +131,11 @@ def fetch(
                         bucket_start=b_start,
                         bucket_end=b_end,
                         provider=PROVIDER,
-                        model=p.text(row, "model"),
+                        model=p.text(row, "model", PROVIDER),
                         confidence=Confidence.BILLED,
                         cost_micros=p.cents(row.get("amount"), PROVIDER, "amount"),
                         currency=currency,
-                        kind=p.text(row, "cost_type") or "cost",
+                        kind=p.text(row, "cost_type", PROVIDER) or "cost",
                         workspace=workspace,
                         extra=_keep_region(row, {"token_type": token_type} if token_type else {}),
                     )
@@ -184,23 +182,23 @@ def _claude_code(
         ):
             for raw in data:
                 row = p.obj(raw, PROVIDER, "claude_code row")
-                if p.text(row, "customer_type") != "subscription":
+                if p.text(row, "customer_type", PROVIDER) != "subscription":
                     continue
                 actor = p.obj(row.get("actor") or {}, PROVIDER, "actor")
-                who = p.text(actor, "email_address") or p.text(actor, "api_key_name")
+                who = p.text(actor, "email_address", PROVIDER) or p.text(actor, "api_key_name", PROVIDER)
                 for raw_model in p.items(row.get("model_breakdown"), PROVIDER, "model_breakdown"):
                     m = p.obj(raw_model, PROVIDER, "model_breakdown item")
                     tokens = p.obj(m.get("tokens") or {}, PROVIDER, "tokens")
                     cost = m.get("estimated_cost")
-                    extra: dict[str, object] = {"actor": who, "terminal_type": p.text(row, "terminal_type")}
+                    extra: dict[str, object] = {"actor": who, "terminal_type": p.text(row, "terminal_type", PROVIDER)}
                     if isinstance(cost, dict) and cost.get("amount") is not None:
                         extra["estimated_cost_micros"] = p.cents(cost["amount"], PROVIDER, "estimated_cost.amount")
-                    model = p.text(m, "model")
+                    model = p.text(m, "model", PROVIDER)
                     records.append(
                         UsageRecord(
                             account_id=account_id,
                             source=Source.API_USAGE,
-                            key=f"claude_code|{day.isoformat()}|{who}|{model}|{p.text(row, 'terminal_type')}",
+                            key=f"claude_code|{day.isoformat()}|{who}|{model}|{p.text(row, 'terminal_type', PROVIDER)}",
                             bucket_start=start,
                             bucket_end=start + timedelta(days=1),
                             provider=PROVIDER,

@@ -77,16 +77,3 @@ def window_start(
     else:
         start = day_start(now) - timedelta(days=first_days - 1)
     return min(start, day_start(now))
-
-
-def parse_time(value: object) -> datetime | None:
-    """An ISO 8601 string (``Z`` or offset) or Unix seconds as an aware UTC datetime; None for null."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        text = value.strip().replace("Z", "+00:00")
-        parsed = datetime.fromisoformat(text)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ValueError(f"not a time: {value!r}")

@@ -10,7 +10,7 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret
-from tokenwallet.sources.http import get_json
+from tokenwallet.sources.http import get_json, schema_error
 
 PROVIDER = "deepseek"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -25,9 +25,12 @@ def fetch(
         client, base_url + "/user/balance", provider=PROVIDER, headers={"Authorization": f"Bearer {secret.reveal()}"}
     )
     snapshots = []
-    for raw in p.items(body.get("balance_infos"), PROVIDER, "balance_infos"):
+    for raw in p.items(body.get("balance_infos"), PROVIDER, "balance_infos", required=True):
         row = p.obj(raw, PROVIDER, "balance_info")
-        currency = p.text(row, "currency").upper() or "USD"
+        currency = p.text(row, "currency", PROVIDER).upper() or "USD"
+        total = p.dollars(row.get("total_balance"), PROVIDER, "total_balance")
+        if total is None:
+            raise schema_error(PROVIDER, "balance_info.total_balance is missing")
         snapshots.append(
             BalanceSnapshot(
                 account_id=account_id,
@@ -35,7 +38,7 @@ def fetch(
                 name=currency.lower(),
                 observed_at=now,
                 currency=currency,
-                remaining_micros=p.dollars(row.get("total_balance"), PROVIDER, "total_balance"),
+                remaining_micros=total,
                 extra={
                     "granted_micros": p.dollars(row.get("granted_balance"), PROVIDER, "granted_balance"),
                     "topped_up_micros": p.dollars(row.get("topped_up_balance"), PROVIDER, "topped_up_balance"),

@@ -8,7 +8,7 @@ this machine).  Error messages name the provider and the status, never the key.
 from __future__ import annotations
 
 import ipaddress
-import json
+import math
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,7 +28,7 @@ from tokenwallet.domain.errors import (
     SourceError,
     UserInputError,
 )
-from tokenwallet.sources._parse import items
+from tokenwallet.sources._parse import items, load_json
 
 USER_AGENT = f"tokenwallet/{__version__} (+https://github.com/tokenwallet/tokenwallet)"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -58,10 +58,26 @@ def is_loopback(host: str) -> bool:
 
 
 def check_base_url(url: str) -> str:
-    """Validate a base URL (https anywhere, http only to loopback); returns it without a trailing slash."""
-    parts = urlsplit(url.strip())
+    """Validate a base URL (https anywhere, http only to loopback); returns it without a trailing slash.
+
+    Anything that is not a plain absolute URL of a host (a broken IPv6 address, a bad port,
+    spaces or control characters, a query or fragment that paths could not be appended to) is
+    a :class:`UserInputError`, never a parser exception.
+    """
+    cleaned = url.strip()
+    usable = f"{url!r} is not a usable base URL; give one like https://llm.example.com"
+    if not cleaned or any(ch.isspace() or not ch.isprintable() for ch in cleaned):
+        raise UserInputError(usable)
+    try:
+        parts = urlsplit(cleaned)
+        parts.port  # noqa: B018  (reading it validates the port)
+        httpx.URL(cleaned)  # what the client will send: IDNA host names, label lengths, ...
+    except (ValueError, httpx.InvalidURL):
+        raise UserInputError(usable) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserInputError(f"{url!r} is not a usable base URL; give one like https://llm.example.com")
+        raise UserInputError(usable)
+    if parts.query or parts.fragment or "?" in cleaned or "#" in cleaned:
+        raise UserInputError(f"{url!r} is not a usable base URL: it must not have a query (?) or a fragment (#)")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UserInputError(
             f"{url!r} uses plain http to a remote host, which would send the key unencrypted; use https "
@@ -69,42 +85,54 @@ def check_base_url(url: str) -> str:
         )
     if parts.username or parts.password:
         raise UserInputError("the base URL must not contain a user name or password")
-    return url.strip().rstrip("/")
+    return cleaned.rstrip("/")
+
+
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+"""The longest wait a provider's Retry-After can impose; anything later is read as one day."""
+
+
+def _wait(seconds: float) -> float | None:
+    """A Retry-After in seconds: negative is 0, more than a day is a day, NaN is no advice at all."""
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), float(MAX_RETRY_AFTER_SECONDS))
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), at most a day."""
     ms = headers.get("retry-after-ms")
     if ms:
         try:
-            return max(0.0, float(ms) / 1000)
+            return _wait(float(ms) / 1000)
         except ValueError:
             pass
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return _wait(float(value))
     except ValueError:
         pass
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year past 9999 cannot even be represented
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return _wait((when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str]:
-    """(error type, message) from the common error body shapes; empty strings when absent."""
+    """(error type, message) from the common error body shapes; empty strings when absent or not text."""
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = load_json(response.content, "", response.status_code)
+    except ProviderSchemaError:
         return "", ""
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):
-        return str(err.get("type") or ""), str(err.get("message") or "")
+        etype, message = err.get("type"), err.get("message")
+        return (etype if isinstance(etype, str) else ""), (message if isinstance(message, str) else "")
     if isinstance(err, str):
         return "", err
     if isinstance(body, dict) and isinstance(body.get("detail"), str):
@@ -167,15 +195,22 @@ def get_json(
         raise ProviderUnavailableError(
             f"{provider} could not be reached ({type(exc).__name__})", provider=provider
         ) from None
-    raise_for_status(response, provider)
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except httpx.DecodingError:  # a Content-Encoding the body does not match
         raise ProviderSchemaError(
-            f"{provider} sent a body that is not JSON (HTTP {response.status_code})",
-            provider=provider,
-            status=response.status_code,
+            f"{provider} sent a body that could not be decoded", provider=provider, status=None
         ) from None
+    except httpx.RequestError as exc:
+        raise ProviderUnavailableError(
+            f"{provider} could not be reached ({type(exc).__name__})", provider=provider
+        ) from None
+    except (httpx.InvalidURL, UnicodeError):
+        raise SourceError(
+            f"{provider}: the request could not be built; the account's base URL or key holds characters "
+            "that cannot be sent (add the account again with a plain URL and key)",
+            provider=provider,
+        ) from None
+    raise_for_status(response, provider)
+    body = load_json(response.content, provider, response.status_code)
     if not isinstance(body, dict):
         raise ProviderSchemaError(
             f"{provider} sent JSON that is not an object (HTTP {response.status_code})",
@@ -193,6 +228,12 @@ def schema_error(provider: str, what: str, status: int | None = 200) -> Provider
 
 
 MAX_PAGES = 1000
+MAX_CURSOR = 4096  # characters of a next_page token sent back in the query string
+
+
+def _is_cursor(page: str) -> bool:
+    """A page token that can go back in a URL: printable text of a sane length."""
+    return 0 < len(page) <= MAX_CURSOR and page.isprintable()
 
 
 def paged_data(
@@ -212,10 +253,10 @@ def paged_data(
     for _ in range(MAX_PAGES):  # a server that never stops paginating must not hang the poll
         query = list(params) + ([("page", page)] if page else [])
         body = get_json(client, url, provider=provider, headers=headers, params=query)
-        data = items(body.get("data"), provider, "data")
+        data = items(body.get("data"), provider, "data", required=True)  # `{}` is not an empty report
         page = body.get("next_page") if body.get("has_more") else None
-        if page is not None and not isinstance(page, str):
-            raise schema_error(provider, "next_page is not a string")
+        if page is not None and not (isinstance(page, str) and _is_cursor(page)):
+            raise schema_error(provider, "next_page is not a page cursor")
         yield data, page is None
         if page is None:
             return

@@ -19,7 +19,7 @@ import httpx
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.sources import _parse as p
-from tokenwallet.sources.base import Cursor, Page, Secret, parse_time
+from tokenwallet.sources.base import Cursor, Page, Secret
 from tokenwallet.sources.http import get_json, schema_error
 
 PROVIDER = "litellm"
@@ -32,15 +32,10 @@ def management_base(base_url: str) -> str:
     return base[:-3] if base.endswith("/v1") else base
 
 
-def _time(value: Any, what: str) -> datetime | None:
-    try:
-        return parse_time(value)
-    except ValueError:
-        raise schema_error(PROVIDER, f"{what} is not a time") from None
-
-
 def _snapshot(account_id: str, name: str, row: dict[str, Any], now: datetime) -> BalanceSnapshot:
-    spend = p.dollars(row.get("spend"), PROVIDER, f"{name}.spend") or 0
+    spend = p.dollars(row.get("spend"), PROVIDER, f"{name}.spend")
+    if spend is None:  # LiteLLM always reports spend; a row without it is not budget info
+        raise schema_error(PROVIDER, f"{name}.spend is missing")
     budget = p.dollars(row.get("max_budget"), PROVIDER, f"{name}.max_budget")
     table = row.get("litellm_budget_table")
     soft = None
@@ -55,11 +50,11 @@ def _snapshot(account_id: str, name: str, row: dict[str, Any], now: datetime) ->
         observed_at=now,
         spent_micros=spend,
         limit_micros=budget,
-        remaining_micros=None if budget is None else budget - spend,
+        remaining_micros=None if budget is None else p.left(budget, spend, PROVIDER, f"{name}.max_budget - spend"),
         soft_limit_micros=soft,
-        period=p.text(row, "budget_duration"),
-        resets_at=_time(row.get("budget_reset_at"), f"{name}.budget_reset_at"),
-        expires_at=_time(row.get("expires"), f"{name}.expires"),
+        period=p.text(row, "budget_duration", PROVIDER),
+        resets_at=p.moment(row.get("budget_reset_at"), PROVIDER, f"{name}.budget_reset_at"),
+        expires_at=p.moment(row.get("expires"), PROVIDER, f"{name}.expires"),
     )
 
 
@@ -80,7 +75,7 @@ def fetch(
     headers = {"Authorization": f"Bearer {secret.reveal()}"}
     info = p.obj(get_json(client, base + "/key/info", provider=PROVIDER, headers=headers).get("info"), PROVIDER, "info")
     snapshots = [_snapshot(account_id, "key", info, now)]
-    user_id, team_id = p.text(info, "user_id"), p.text(info, "team_id")
+    user_id, team_id = p.text(info, "user_id", PROVIDER), p.text(info, "team_id", PROVIDER)
     if user_id:
         body = get_json(client, base + "/user/info", provider=PROVIDER, headers=headers, params={"user_id": user_id})
         if isinstance(body.get("user_info"), dict):

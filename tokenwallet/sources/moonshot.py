@@ -14,7 +14,7 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret
-from tokenwallet.sources.http import get_json
+from tokenwallet.sources.http import get_json, schema_error
 
 PROVIDER = "moonshot"
 DEFAULT_BASE_URL = "https://api.moonshot.ai/v1"
@@ -38,6 +38,8 @@ def fetch(
     )
     data = p.obj(body.get("data"), PROVIDER, "data")
     available = p.dollars(data.get("available_balance"), PROVIDER, "available_balance")
+    if available is None:
+        raise schema_error(PROVIDER, "data.available_balance is missing")
     snapshot = BalanceSnapshot(
         account_id=account_id,
         kind=SnapshotKind.BALANCE,

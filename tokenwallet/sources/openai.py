@@ -1,14 +1,16 @@
 """OpenAI: organization usage (tokens by model) and the costs endpoint (billed dollars).
 
 Usage rows carry tokens with ``cost_micros=None``; money comes only from ``/organization/costs``
-rows (confidence *billed*), so nothing is counted twice.  Requests start at a UTC midnight so the
+rows (confidence *billed*), so nothing is counted twice.  The bill has no model, so each usage row
+also keeps its tokens' list price (``extra["list_cost_micros"]``, from the price catalog): what an
+allowance for one model counts, as an estimate.  Requests start at a UTC midnight so the
 buckets are whole days; the natural key is the bucket start plus every grouping dimension.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -17,7 +19,8 @@ from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.sources import _parse as p
 from tokenwallet.sources.base import Cursor, Page, Secret, window_start
-from tokenwallet.sources.http import paged_data, schema_error
+from tokenwallet.sources.http import paged_data
+from tokenwallet.sources.pricing import PRICE_SCALE, PriceBook
 
 PROVIDER = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -64,6 +67,36 @@ USAGE_ENDPOINTS: tuple[tuple[str, str, Callable[[dict[str, Any]], dict[str, int]
 )
 
 
+def list_price(book: PriceBook, model: str, day: datetime, counts: dict[str, int]) -> int | None:
+    """A day's token counts of ``model`` at the catalog's list price (base rates), in micro-USD; None if unpriced.
+
+    OpenAI's bill has no model dimension, so an allowance for one model counts its usage at this
+    price, as an estimate.  A whole day's tokens are not one request: the base rates apply, never
+    a long-context tier.
+    """
+    rates = book.rates(model, day)
+    if rates is None:
+        return None
+    scaled = (
+        counts.get("input_tokens", 0) * rates.input[0]
+        + counts.get("cached_input_tokens", 0) * rates.cache_read[0]
+        + counts.get("cache_write_tokens", 0) * rates.cache_write_5m[0]
+        + counts.get("output_tokens", 0) * rates.output[0]
+    ) * rates.multiplier
+    return (scaled + PRICE_SCALE // 2) // PRICE_SCALE
+
+
+def _with_list_price(
+    extra: dict[str, object], book: PriceBook, model: str, day: datetime, counts: dict[str, int]
+) -> dict[str, object]:
+    """``extra`` with ``list_cost_micros`` (see :func:`list_price`) for a row of tokens of a known model."""
+    if model and any(counts.values()):
+        value = list_price(book, model, day, counts)
+        if value is not None:
+            extra["list_cost_micros"] = value
+    return extra
+
+
 def _headers(secret: Secret) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret.reveal()}"}
 
@@ -77,10 +110,9 @@ def _pages(
 
 def _bucket_times(bucket: Any) -> tuple[dict[str, Any], datetime, datetime]:
     b = p.obj(bucket, PROVIDER, "bucket")
-    start, end = b.get("start_time"), b.get("end_time")
-    if not isinstance(start, int) or not isinstance(end, int):
-        raise schema_error(PROVIDER, "bucket start_time/end_time are not Unix seconds")
-    return b, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    start = p.epoch(b.get("start_time"), PROVIDER, "bucket start_time")
+    end = p.epoch(b.get("end_time"), PROVIDER, "bucket end_time")
+    return (b, *p.span(start, end, PROVIDER, "bucket start_time", "bucket end_time"))
 
 
 def fetch(
@@ -95,6 +127,7 @@ def fetch(
         ("limit", 31),
     ]
     done: dict[str, object] = {"since": int(now.timestamp())}
+    book = PriceBook(provider_id=PROVIDER)
     for kind, path, reader, unit in USAGE_ENDPOINTS:
         params = common + [("group_by", g) for g in GROUP_BY]
         for buckets, _last in _pages(client, base_url + path, secret, params):
@@ -105,8 +138,8 @@ def fetch(
                     row = p.obj(raw, PROVIDER, "result")
                     counts = reader(row)
                     units = counts.pop("units", None)
-                    model, project = p.text(row, "model"), p.text(row, "project_id")
-                    api_key = p.text(row, "api_key_id")
+                    model, project = p.text(row, "model", PROVIDER), p.text(row, "project_id", PROVIDER)
+                    api_key = p.text(row, "api_key_id", PROVIDER)
                     records.append(
                         UsageRecord(
                             account_id=account_id,
@@ -121,7 +154,9 @@ def fetch(
                             kind=kind,
                             project=project,
                             api_key=api_key,
-                            extra={unit: units} if unit and units is not None else {},
+                            extra=_with_list_price(
+                                {unit: units} if unit and units is not None else {}, book, model, b_start, counts
+                            ),
                             input_tokens=counts.get("input_tokens", 0),
                             cached_input_tokens=counts.get("cached_input_tokens", 0),
                             cache_write_tokens=counts.get("cache_write_tokens", 0),
@@ -138,13 +173,13 @@ def fetch(
             for raw in p.items(b.get("results"), PROVIDER, "results"):
                 row = p.obj(raw, PROVIDER, "result")
                 amount = p.obj(row.get("amount"), PROVIDER, "amount")
-                currency = p.text(amount, "currency").upper() or "USD"
-                project, line = p.text(row, "project_id"), p.text(row, "line_item")
+                currency = p.text(amount, "currency", PROVIDER).upper() or "USD"
+                project, line = p.text(row, "project_id", PROVIDER), p.text(row, "line_item", PROVIDER)
                 records.append(
                     UsageRecord(
                         account_id=account_id,
                         source=Source.API_COST,
-                        key=f"cost|{int(b_start.timestamp())}|{project}|{line}|{p.text(row, 'api_key_id')}",
+                        key=f"cost|{int(b_start.timestamp())}|{project}|{line}|{p.text(row, 'api_key_id', PROVIDER)}",
                         bucket_start=b_start,
                         bucket_end=b_end,
                         provider=PROVIDER,
@@ -153,7 +188,7 @@ def fetch(
                         currency=currency,
                         kind="cost",
                         project=project,
-                        api_key=p.text(row, "api_key_id"),
+                        api_key=p.text(row, "api_key_id", PROVIDER),
                         extra={"line_item": line} if line else {},
                     )
                 )

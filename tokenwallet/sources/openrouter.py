@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, Confidence, SnapshotKind, Source, UsageRecord
 from tokenwallet.sources import _parse as p
-from tokenwallet.sources.base import Cursor, Page, Secret, day_start, parse_time
+from tokenwallet.sources.base import Cursor, Page, Secret, day_start
 from tokenwallet.sources.http import get_json, schema_error
 
 PROVIDER = "openrouter"
@@ -37,13 +36,6 @@ def next_reset(period: str, now: datetime) -> datetime | None:
     return None
 
 
-def _time(value: Any, what: str) -> datetime | None:
-    try:
-        return parse_time(value)
-    except ValueError:
-        raise schema_error(PROVIDER, f"{what} is not a time") from None
-
-
 def fetch(
     client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
 ) -> Iterator[Page]:
@@ -52,7 +44,9 @@ def fetch(
     headers = {"Authorization": f"Bearer {secret.reveal()}"}
     body = get_json(client, base_url + "/key", provider=PROVIDER, headers=headers)
     data = p.obj(body.get("data"), PROVIDER, "data")
-    period = p.text(data, "limit_reset")
+    if data.get("usage") is None:  # every version of /key reports the key's usage: without it this is not /key
+        raise schema_error(PROVIDER, "data.usage is missing")
+    period = p.text(data, "limit_reset", PROVIDER)
     spent_key = {"daily": "usage_daily", "weekly": "usage_weekly", "monthly": "usage_monthly"}.get(period, "usage")
     limit = p.dollars(data.get("limit"), PROVIDER, "limit")
     spent = p.dollars(data.get(spent_key), PROVIDER, spent_key)
@@ -66,8 +60,11 @@ def fetch(
         remaining_micros=p.dollars(data.get("limit_remaining"), PROVIDER, "limit_remaining"),
         period=period,
         resets_at=next_reset(period, now) if limit is not None else None,
-        expires_at=_time(data.get("expires_at"), "expires_at"),
-        extra={"usage_total_micros": p.dollars(data.get("usage"), PROVIDER, "usage"), "label": p.text(data, "label")},
+        expires_at=p.moment(data.get("expires_at"), PROVIDER, "expires_at"),
+        extra={
+            "usage_total_micros": p.dollars(data.get("usage"), PROVIDER, "usage"),
+            "label": p.text(data, "label", PROVIDER),
+        },
     )
     daily = p.dollars(data.get("usage_daily"), PROVIDER, "usage_daily")
     records: tuple[UsageRecord, ...] = ()
@@ -103,7 +100,7 @@ def fetch(
                 observed_at=now,
                 spent_micros=used,
                 limit_micros=total,
-                remaining_micros=total - used,
+                remaining_micros=p.left(total, used, PROVIDER, "total_credits - total_usage"),
             )
         )
     yield Page(records=records, snapshots=tuple(snapshots), cursor={"since": int(now.timestamp())})

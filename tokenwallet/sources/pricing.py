@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from tokenwallet.sources.price_table import PriceTable
 
 _SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
+PRICE_SCALE = _SCALE
+"""Rates (:class:`ModelRates`) are integers in units of ``1 / PRICE_SCALE`` micro-USD per token."""
 FAST_MULTIPLIER = 6
 """Anthropic bills fast mode at six times the standard rate; used when the catalog has no fast variant."""
 

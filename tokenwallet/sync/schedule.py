@@ -2,17 +2,20 @@
 
 Due times are absolute (UTC wall clock), so after a laptop sleeps every overdue account is due
 exactly once on the next tick instead of once per missed interval.  Failures back off
-exponentially up to an hour; a provider's Retry-After is honoured; jitter spreads accounts so
-they do not all fire in the same second.
+exponentially up to an hour; a provider's Retry-After is honoured up to a day; jitter spreads
+accounts so they do not all fire in the same second.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from tokenwallet.domain.accounts import SyncState
+from tokenwallet.domain.limits import MAX_DURATION
+from tokenwallet.sources.http import MAX_RETRY_AFTER_SECONDS
 
 DEFAULT_INTERVAL = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
@@ -20,8 +23,8 @@ JITTER_FRACTION = 0.1
 
 
 def effective_interval(requested: timedelta | None, provider_minimum: timedelta) -> timedelta:
-    """The account's interval (default 5 minutes), never below what the provider allows."""
-    return max(requested or DEFAULT_INTERVAL, provider_minimum)
+    """The account's interval (default 5 minutes), never below what the provider allows nor above ten years."""
+    return min(max(requested or DEFAULT_INTERVAL, provider_minimum), MAX_DURATION)
 
 
 def _jitter(base: timedelta, rng: random.Random | None, fraction: float = JITTER_FRACTION) -> timedelta:
@@ -50,10 +53,12 @@ def after_failure(
     retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> datetime:
-    """The next due time after the ``failures``-th failure in a row; never before Retry-After."""
+    """The next due time after the ``failures``-th failure in a row; never before Retry-After (up to a day)."""
     wait = backoff(failures, interval) + _jitter(backoff(failures, interval), rng)
-    if retry_after is not None:
-        wait = max(wait, timedelta(seconds=retry_after))
+    if retry_after is not None and not math.isnan(retry_after):
+        # Clamped here as well as where the header is read: a wait of 1e400 s or of eight
+        # thousand years would overflow the date arithmetic and stop every later poll.
+        wait = max(wait, timedelta(seconds=min(max(retry_after, 0.0), MAX_RETRY_AFTER_SECONDS)))
     return now + wait
 
 

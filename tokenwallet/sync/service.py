@@ -26,6 +26,7 @@ from tokenwallet.domain.errors import (
     SourceError,
     TokenwalletError,
 )
+from tokenwallet.domain.limits import MAX_DAYS
 from tokenwallet.ledger import accounts as accounts_db
 from tokenwallet.ledger import snapshots as snapshots_db
 from tokenwallet.ledger import sync_state as sync_db
@@ -68,7 +69,22 @@ class PollService:
     rng: random.Random = field(default_factory=random.Random)
 
     def poll(self, account_id: str) -> PollOutcome:
-        """Poll one account now and record the result; never raises for provider or data trouble."""
+        """Poll one account now and record the result; never raises, so one account never stops the others.
+
+        Provider, keyring and data trouble is recorded in the account's sync state; if even that
+        fails (the ledger itself is unusable), the outcome still says what went wrong.
+        """
+        try:
+            return self._poll(account_id)
+        except Exception as exc:
+            log.error("poll of %s could not be recorded", account_id, exc_info=exc)
+            if isinstance(exc, TokenwalletError):
+                kind, message = "error", str(exc)
+            else:
+                kind, message = "bug", f"unexpected {type(exc).__name__} while polling; see the log"
+            return PollOutcome(account_id, ok=False, error=scrub(message), error_kind=kind)
+
+    def _poll(self, account_id: str) -> PollOutcome:
         db = self.db_factory()
         try:
             account = accounts_db.get(db, account_id)
@@ -113,7 +129,9 @@ class PollService:
     # --- internals -----------------------------------------------------------------------
     def _interval(self, account: Account) -> timedelta:
         minutes = account.config.get("poll_interval_minutes")
-        requested = timedelta(minutes=minutes) if isinstance(minutes, int) and minutes > 0 else self.interval
+        requested = self.interval
+        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+            requested = timedelta(minutes=min(minutes, MAX_DAYS * 24 * 60))  # at most ten years
         conn = CONNECTORS.get(account.kind.value)
         return schedule.effective_interval(requested, conn.min_interval if conn else timedelta(minutes=1))
 
@@ -161,7 +179,11 @@ class PollService:
         message = scrub(message)
         failures = state.failures + 1
         retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
-        next_due = schedule.after_failure(self.clock(), self._interval(account), failures, retry_after, self.rng)
+        try:
+            next_due = schedule.after_failure(self.clock(), self._interval(account), failures, retry_after, self.rng)
+        except (OverflowError, ValueError):  # never skip the record of a failure over its retry time
+            log.exception("no retry time for %s; retrying after the longest backoff", account.id)
+            next_due = self.clock() + schedule.MAX_BACKOFF
         try:
             with db.atomic():
                 sync_db.put(

@@ -34,7 +34,8 @@ NAMES: tuple[str, ...] = (
     "m002_usage_rollups",
     "m003_log_entries",
     "m004_policies",
-    "m005_log_entries_rowid",
+    "m005_streams",
+    "m006_log_entries_rowid",
 )
 """Every migration in the order it runs; each is the module ``mNNN_what`` whose ``NAME`` is the same."""
 

@@ -7,8 +7,10 @@ and weekly windows: used percent, window minutes, reset time).  Following ccusag
 ``last_token_usage``, else the difference of running totals; all-zero deltas are skipped; cached
 input is clamped to the input; a sub-agent file (``thread_spawn``) replays its parent's events in
 its first second, and those are skipped.  Running totals and the model are kept in the per-file
-state so an incremental read continues where the last one stopped.  A token count or time outside
-``domain.limits`` rejects its event; a rate-limit reading outside its range is dropped and counted.
+state so an incremental read continues where the last one stopped; so is the ChatGPT plan named in
+``rate_limits.plan_type`` (usage under a plan is subscription usage: ``extra["plan_type"]``).  A
+token count or time outside ``domain.limits`` rejects its event; a rate-limit reading outside its
+range is dropped and counted.
 """
 
 from __future__ import annotations
@@ -115,6 +117,25 @@ def _windows(limits: Any, at: datetime, counts: Counts) -> list[Window]:
     return out
 
 
+API_PLAN_TYPES = frozenset({"", "api", "api_key"})
+"""``plan_type`` values that mean no subscription plan (a login with an API key)."""
+
+
+def subscription_plan(limits: Any) -> str | None:
+    """The ChatGPT plan (``plus``, ``pro``, ``team``, ...) a ``rate_limits`` object names, or None.
+
+    Codex signed in with ChatGPT reports its plan in every ``token_count`` event's
+    ``rate_limits.plan_type``; usage under such a plan is paid by the subscription, not per token.
+    ``""``/``"api"`` (or no ``plan_type``) is not a subscription.
+    """
+    if not isinstance(limits, dict):
+        return None
+    plan = limits.get("plan_type")
+    if not isinstance(plan, str) or plan.strip().lower() in API_PLAN_TYPES:
+        return None
+    return plan.strip().lower()[:40]
+
+
 def read_chunk(
     data: bytes, *, base_offset: int, file_key: str, state: dict[str, Any]
 ) -> tuple[list[Item], list[Window], Counts, int]:
@@ -195,6 +216,9 @@ def _event(
         counts.malformed += 1
         return None
     windows.extend(_windows(payload.get("rate_limits"), at, counts))
+    plan = subscription_plan(payload.get("rate_limits"))
+    if plan is not None:
+        state["plan_type"] = plan  # the file's later events are under the same login
     info = payload.get("info")
     if not isinstance(info, dict):
         return None
@@ -227,6 +251,8 @@ def _event(
     model = info.get("model") if isinstance(info.get("model"), str) else None
     model = model or state.get("model") or FALLBACK_MODEL
     extra: dict[str, Any] = {} if state.get("model") else {"fallback_model": True}
+    if isinstance(state.get("plan_type"), str) and state["plan_type"]:
+        extra["plan_type"] = state["plan_type"]  # usage under a ChatGPT plan: subscription, not API spend
     if model == AUTO_REVIEW:
         model = auto_review_model(at)
         extra["model_alias"] = AUTO_REVIEW  # the log's own name, kept for reports

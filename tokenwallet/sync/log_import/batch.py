@@ -183,8 +183,9 @@ class Writer:
         cost: int | None,
         project: str,
         extra: str,
+        confidence: str = "estimated",
     ) -> None:
-        """Queue one usage row (columns in ``ledger.usage.COLUMNS`` order)."""
+        """Queue one usage row (columns in ``ledger.usage.COLUMNS`` order); ``subscription`` for plan usage."""
         self.rows.append(
             usage.log_row(
                 self.account.id,
@@ -199,6 +200,7 @@ class Writer:
                 project,
                 extra,
                 self.recorded_at,
+                confidence,
             )
         )
         if len(self.rows) >= BATCH_ROWS:

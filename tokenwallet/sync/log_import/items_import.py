@@ -111,6 +111,7 @@ def import_items(
                 cost,
                 it.project,
                 dumps(it.extra) if it.extra else "{}",
+                "subscription" if it.extra.get("plan_type") else "estimated",
             )
 
     def read(fh: BinaryIO, plan: Plan) -> int:

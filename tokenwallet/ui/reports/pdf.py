@@ -1,0 +1,348 @@
+"""Render the monthly report model to PDF with Qt: QTextDocument for text and tables, QPainter for the chart.
+
+Page 1 is the summary (totals, allowances, compensation, notes) with a chart of cumulative daily
+spend against the allowance; the tables follow.  No browser engine is involved.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPainterPath,
+    QPdfWriter,
+    QPen,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QApplication
+
+from tokenwallet.budget.inputs import format_amount
+from tokenwallet.domain.errors import OutputError
+from tokenwallet.domain.money import format_usd
+from tokenwallet.reports.model import MonthlyReport
+
+CHART_URL = "tokenwallet://chart.png"
+_SPEND = QColor("#2f6fb0")
+_ESTIMATED = QColor("#9cc0e6")
+_LIMIT = QColor("#c0392b")
+_PACE = QColor("#7f8c8d")
+
+
+def ensure_gui_app() -> QGuiApplication:
+    """The running Qt application, or a new offscreen one (for the command line).
+
+    A QApplication rather than a bare QGuiApplication, so that widgets can still be made later in
+    the same process.
+    """
+    app = QGuiApplication.instance()
+    if app is None:
+        app = QApplication(["tokenwallet", "-platform", "offscreen"])
+    assert isinstance(app, QGuiApplication)
+    return app
+
+
+def nice_step(raw: float) -> float:
+    """A round axis step (1, 2 or 5 times a power of ten) at least ``raw``."""
+    magnitude = 10 ** max(len(str(int(max(raw, 1)))) - 1, 0)
+    for factor in (1, 2, 5, 10):
+        if factor * magnitude >= raw:
+            return float(factor * magnitude)
+    return float(10 * magnitude)
+
+
+def allowance_total(report: MonthlyReport) -> int:
+    """The USD value available in the month: periodic grants, top-ups and rollover in."""
+    from tokenwallet.domain.allowance import Unit
+
+    return sum(a.granted + a.topups + a.rollover_in for a in report.allowances if a.unit is Unit.USD)
+
+
+def draw_chart(report: MonthlyReport, width: int = 1800, height: int = 760) -> QImage:
+    """Daily spend bars and the cumulative spend line against the allowance and an even pace."""
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(26)
+    p.setFont(font)
+    left, right, top, bottom = 150, 40, 60, 80
+    plot = QRectF(left, top, width - left - right, height - top - bottom)
+    days = report.daily
+    limit = allowance_total(report)
+    cumulative: list[int] = []
+    running = 0
+    for d in days:
+        running += d.cost_micros
+        cumulative.append(running)
+    floor = 1_000_000  # an empty month still gets a $0-$1 axis rather than a flat line at $0
+    step = nice_step(max([limit, running, floor, *(d.cost_micros for d in days)]) / 5)
+    top_value = step * (int(max(limit, running, floor) / step) + 1)
+    places = 0 if step >= 1_000_000 else 2
+
+    def y(value: float) -> float:
+        return plot.bottom() - plot.height() * value / top_value
+
+    # grid and axis labels
+    p.setPen(QPen(QColor("#dddddd"), 1))
+    for i in range(round(top_value / step) + 1):
+        value = step * i
+        p.drawLine(QPointF(plot.left(), y(value)), QPointF(plot.right(), y(value)))
+        p.setPen(QColor("#333333"))
+        p.drawText(
+            QRectF(0, y(value) - 14, left - 12, 28), Qt.AlignmentFlag.AlignRight, format_usd(int(value), places=places)
+        )
+        p.setPen(QPen(QColor("#dddddd"), 1))
+    n = max(len(days), 1)
+    slot = plot.width() / n
+    for i, d in enumerate(days):
+        x = plot.left() + i * slot + slot * 0.15
+        billed = d.cost_micros - d.estimated_micros
+        p.fillRect(QRectF(x, y(billed), slot * 0.7, plot.bottom() - y(billed)), _SPEND)
+        p.fillRect(QRectF(x, y(d.cost_micros), slot * 0.7, y(billed) - y(d.cost_micros)), _ESTIMATED)
+        if i % 5 == 0 or i == n - 1:
+            p.setPen(QColor("#333333"))
+            p.drawText(QRectF(x - 20, plot.bottom() + 8, slot + 40, 30), Qt.AlignmentFlag.AlignHCenter, str(d.day.day))
+    if limit:
+        p.setPen(QPen(_LIMIT, 3, Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(plot.left(), y(limit)), QPointF(plot.right(), y(limit)))
+        p.setPen(QPen(_PACE, 2, Qt.PenStyle.DotLine))
+        p.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), y(limit)))
+    path = QPainterPath()
+    for i, value in enumerate(cumulative):
+        point = QPointF(plot.left() + (i + 1) * slot, y(value))
+        if i == 0:
+            path.moveTo(QPointF(plot.left(), plot.bottom()))
+        path.lineTo(point)
+    p.setPen(QPen(QColor("#1b3f66"), 4))
+    p.drawPath(path)
+    p.setPen(QPen(QColor("#555555"), 2))
+    p.drawLine(plot.bottomLeft(), plot.bottomRight())
+    p.drawLine(plot.bottomLeft(), plot.topLeft())
+    # legend
+    legend = [(_SPEND, "daily spend"), (_ESTIMATED, "estimated"), (QColor("#1b3f66"), "cumulative")]
+    if limit:
+        legend += [(_LIMIT, "allowance"), (_PACE, "even pace")]
+    x = plot.left()
+    for color, label in legend:
+        p.fillRect(QRectF(x, 18, 26, 20), color)
+        p.setPen(QColor("#333333"))
+        p.drawText(QRectF(x + 34, 12, 240, 30), Qt.AlignmentFlag.AlignVCenter, label)
+        x += 60 + p.fontMetrics().horizontalAdvance(label)
+    p.setPen(QColor("#333333"))
+    p.drawText(QRectF(plot.left(), height - 36, plot.width(), 30), Qt.AlignmentFlag.AlignHCenter, "day of month")
+    p.end()
+    return image
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1, *, header: bool = True) -> str:
+    head = (
+        ""
+        if not header
+        else "".join(
+            f"<th align='{'right' if i >= numeric_from else 'left'}'>{_e(h)}</th>" for i, h in enumerate(headers)
+        )
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td align='{'right' if i >= numeric_from else 'left'}'>{_e(c)}</td>" for i, c in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    if not rows:
+        body = f"<tr><td colspan='{len(headers)}'><i>none</i></td></tr>"
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table width='100%' cellspacing='0' cellpadding='3' border='0.5'>{thead}{body}</table>"
+
+
+def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
+    """The whole report as the HTML subset QTextDocument understands; the chart ``chart_width`` wide."""
+    t = report.totals
+    c = report.compensation
+    share = (
+        f"{c.share_of_pay * 100:.2f}% of a monthly pay of {c.monthly_salary:,} {c.currency}"
+        if c.share_of_pay is not None
+        else "no monthly pay entered"
+    )
+    summary = _table(
+        ["", ""],
+        [
+            ["Total cost", format_usd(t.cost_micros)],
+            [
+                "  billed / reported / estimated",
+                f"{format_usd(t.billed_micros)} / {format_usd(t.reported_micros)} / {format_usd(t.estimated_micros)}",
+            ],
+            ["Tokens", f"{t.tokens:,}"],
+            ["Requests", f"{t.requests:,}"],
+            ["Unpriced rows", f"{t.unpriced_rows:,}"],
+            ["Alerts fired", str(len(report.alerts))],
+        ],
+        header=False,
+    )
+    # The overspent column appears when an allowance was exceeded (by how much); otherwise the
+    # table keeps its eight columns so names do not wrap.
+    over = any(a.overspent for a in report.allowances)
+    allowances = _table(
+        ["Allowance", "Granted", "Top-ups", "Rollover in", "Rollover out", "Spent", "Remaining", "Expired unspent"]
+        + (["Overspent"] if over else []),
+        [
+            [
+                a.name,
+                *(
+                    format_amount(v, a.unit)
+                    for v in (
+                        a.granted,
+                        a.topups,
+                        a.rollover_in,
+                        a.rollover_out,
+                        a.spent,
+                        a.remaining,
+                        a.expired_unspent,
+                        *((a.overspent,) if over else ()),
+                    )
+                ),
+            ]
+            for a in report.allowances
+        ],
+    )
+    compensation = _table(
+        ["Compensation", ""],
+        [
+            ["Allowance value", format_usd(c.allowance_value_micros)],
+            ["Consumed", format_usd(c.consumed_micros)],
+            ["Forfeited (expired unspent)", format_usd(c.forfeited_micros)],
+            ["Share of pay", share],
+        ],
+        header=False,
+    )
+    notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
+    usage = _table(
+        ["Day", "Provider", "Model", "Confidence", "Input", "Cached", "Output", "Requests", "Cost"],
+        [
+            [
+                u.day.isoformat(),
+                u.provider,
+                u.model or "-",
+                u.confidence,
+                f"{u.input_tokens:,}",
+                f"{u.cached_input_tokens:,}",
+                f"{u.output_tokens:,}",
+                f"{u.requests:,}",
+                format_usd(u.cost_micros, unpriced="-"),
+            ]
+            for u in report.usage
+        ],
+        numeric_from=4,
+    )
+    groups = _table(
+        ["By", "Value", "Cost", "Tokens", "Requests"],
+        [[g.dimension, g.value, format_usd(g.cost_micros), f"{g.tokens:,}", f"{g.requests:,}"] for g in report.groups],
+        numeric_from=2,
+    )
+    alerts = _table(
+        ["Fired (UTC)", "Severity", "Alert", "Details"],
+        [[a.fired_at.strftime("%Y-%m-%d %H:%M"), a.severity, a.title, a.message] for a in report.alerts],
+        numeric_from=99,
+    )
+    audit = _table(
+        ["At (UTC)", "Actor", "Action", "Entity"],
+        [[a.at.strftime("%Y-%m-%d %H:%M"), a.actor, a.action, f"{a.entity}:{a.entity_id}"] for a in report.audit],
+        numeric_from=99,
+    )
+    return f"""
+    <html><body style="font-family: 'DejaVu Sans'; font-size: 9pt;">
+    <h1>Monthly AI-compute report — {_e(report.month)}</h1>
+    <p>Time zone {_e(report.timezone)}; {report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC.
+    Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>
+    {summary}
+    <h3>Daily spend against the allowance</h3>
+    <p align="center"><img src="{CHART_URL}" width="{chart_width}"></p>
+    <h3>Allowances</h3>{allowances}
+    <h3>Compensation</h3>{compensation}
+    <h3>Notes</h3><ul>{notes}</ul>
+    <h2 style="page-break-before: always;">Usage by day, provider and model</h2>{usage}
+    <h2>By account and tag</h2>{groups}
+    <h2>Alerts fired</h2>{alerts}
+    <h2>Audit log</h2>{audit}
+    </body></html>
+    """
+
+
+def render_pdf_bytes(report: MonthlyReport) -> bytes:
+    """``report`` as an A4 PDF, drawn in memory (creates an offscreen Qt application if needed).
+
+    Rendering to memory means Qt never opens a file: the caller writes the bytes with
+    :func:`tokenwallet.files.atomic_write` (a private temporary file next to the target, then an
+    atomic rename), so a PDF that cannot be written is an error and never half a file.
+    """
+    ensure_gui_app()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setTitle(f"tokenwallet report {report.month}")
+    writer.setCreator("tokenwallet")
+    writer.setResolution(300)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(15, 15, 15, 15),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    doc = QTextDocument()
+    doc.documentLayout().setPaintDevice(writer)  # lay out in the PDF's resolution, not the screen's
+    doc.setDefaultFont(QFont("DejaVu Sans", 9))
+    doc.setDocumentMargin(0)
+    doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(CHART_URL), draw_chart(report))
+    width, height = float(writer.width()), float(writer.height())
+    # QTextDocument scales image sizes from 96 dpi to the device's resolution
+    doc.setHtml(report_html(report, chart_width=int(width * 0.98 * 96 / writer.resolution())))
+    footer = height * 0.03
+    doc.setPageSize(QSizeF(width, height - footer))
+    pages = doc.pageCount()
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OutputError(f"the {report.month} report could not be drawn as a PDF (Qt could not start painting)")
+    try:
+        for page in range(pages):
+            if page:
+                writer.newPage()
+            painter.save()
+            painter.translate(0, -page * (height - footer))
+            doc.drawContents(painter, QRectF(0, page * (height - footer), width, height - footer))
+            painter.restore()
+            painter.setFont(QFont("DejaVu Sans", 7))
+            painter.setPen(QColor("#666666"))
+            painter.drawText(
+                QRectF(0, height - footer, width, footer),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                f"tokenwallet report {report.month} — page {page + 1} of {pages}",
+            )
+    finally:
+        painter.end()  # the PDF is complete in the buffer once painting ends
+    data = bytes(buffer.data().data())
+    buffer.close()
+    if not data.startswith(b"%PDF"):
+        raise OutputError(f"the {report.month} report could not be drawn as a PDF (Qt produced no document)")
+    return data
+
+
+def render_pdf_file(report: MonthlyReport, path: Path | str) -> None:
+    """Write ``report`` as an A4 PDF at ``path`` atomically, mode 0600 (see :func:`render_pdf_bytes`)."""
+    from tokenwallet.files import atomic_write
+
+    atomic_write(path, render_pdf_bytes(report))
