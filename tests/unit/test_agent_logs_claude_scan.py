@@ -156,6 +156,33 @@ def test_a_first_import_writes_what_the_path_of_later_imports_writes(
     assert _ledger(first) == _ledger(later)
 
 
+def test_a_first_import_overtaken_by_another_reads_again_as_a_later_one(
+    corpus: Path, tmp_path: Path, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first imports of one account at once: the second to write judges against the first."""
+    path = tmp_path / "ledger.db"
+    db = open_ledger(path)
+    account = _account(db, corpus, now)
+    real = claude_import.Staged.add_task
+    others: list[Any] = []
+
+    def add_task(self: claude_import.Staged, task: Any) -> None:
+        if not others:  # while this import reads, another process imports the same folder
+            others.append(None)
+            other = open_ledger(path)
+            others[0] = import_account(other, account, clock=clock)
+            other.close()
+        real(self, task)
+
+    monkeypatch.setattr(claude_import.Staged, "add_task", add_task)
+    summary = import_account(db, account, clock=clock)
+    assert others[0].imported > 100 and summary.imported == 0 and summary.files_read == 0
+    whole = open_ledger(tmp_path / "whole.db")
+    monkeypatch.setattr(claude_import.Staged, "add_task", real)
+    import_account(whole, _account(whole, corpus, now), clock=clock)
+    assert _ledger(db) == _ledger(whole)
+
+
 def test_incremental_import_matches_a_full_one(corpus: Path, tmp_path: Path, now: Any, clock: Any) -> None:
     import shutil
 
