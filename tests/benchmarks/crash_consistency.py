@@ -152,7 +152,7 @@ def emulator(now: datetime) -> Iterator[dict[str, dict[str, str]]]:
 # -- reading a ledger -------------------------------------------------------------------------
 
 
-_ROLLUP_COLUMNS = "account_id, start, provider, estimated, cost_micros, tokens, unpriced_rows, rows"
+_ROLLUP_COLUMNS = "account_id, start, provider, confidence, day_bucket, cost_micros, tokens, unpriced_rows, rows"
 
 
 def contents(path: Path, logs_root: Path | None = None) -> Contents:
