@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -123,6 +122,8 @@ class HookCommand:
 
     def __call__(self, notice: Notice) -> None:
         """Run the hook; a non-zero exit or a timeout is logged by the composite."""
+        import subprocess  # only when a hook runs (checking alerts usually delivers nothing)
+
         notice = redacted(notice)
         payload = {
             "title": notice.title,
