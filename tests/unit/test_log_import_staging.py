@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tokenwallet.ledger.log_entries import SIDECHAIN
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tokenwallet.ledger.log_entries import SIDECHAIN, add_moves
 from tokenwallet.sources.agent_logs.claude_scan import FileScan, TaskScan
 from tokenwallet.sync.log_import import staging
 
@@ -42,3 +47,32 @@ def test_a_lone_sidechain_entry_is_judged_too() -> None:
     task = _task([side])
     staging.set_apart(task)
     assert task.apart == b"" and task.files[0].entries == [side]
+
+
+def test_a_file_unreadable_half_way_adds_nothing_to_the_bucket_sums(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its blocks read before the failure were summed already: those sums must not count."""
+    from tests.benchmarks.claude_corpus import generate
+    from tokenwallet.sources.agent_logs import claude_scan, lines
+
+    generate(tmp_path / "logs", 1_500_000, seed=17, density="dense")
+    good, bad = sorted((tmp_path / "logs").rglob("*.jsonl"))[:2]
+    monkeypatch.setattr(lines, "BLOCK_BYTES", 64 << 10)
+    real = claude_scan.read_at
+    reads: dict[object, int] = {}
+
+    def failing(fh: Any, offset: int, size: int) -> bytes:
+        if fh.name == str(bad):
+            reads[fh] = reads.get(fh, 0) + 1
+            if reads[fh] == 3:
+                raise lines.Unreadable("input/output error")
+        return real(fh, offset, size)
+
+    files = [(str(p), 0, p.stat().st_size, False) for p in (good, bad)]
+    alone = claude_scan.scan_files("acc", files[:1])
+    monkeypatch.setattr(claude_scan, "read_at", failing)
+    monkeypatch.setattr(lines, "read_at", failing)
+    both = claude_scan.scan_files("acc", files)
+    assert both.files[1].unreadable and both.files[1].entries == []
+    assert both.buckets == alone.buckets == add_moves({}, alone.files[0].entries)

@@ -30,12 +30,13 @@ import msgspec
 
 from tokenwallet.domain.limits import MAX_EPOCH, MAX_MICROS, MIN_EPOCH
 from tokenwallet.ledger.log_entries import (
+    BUCKET_SECONDS,
     FAST,
     HAS_SPEED,
     SIDECHAIN,
     Moves,
-    add_moves,
     key_hash,
+    merge_moves,
 )
 from tokenwallet.sources.agent_logs.claude_code import (
     DECODER,
@@ -133,11 +134,17 @@ class _LineByLine(Exception):
 
 
 class _Collector:
-    """Turns decoded usage lines into priced entries, collapsing a response's repeated lines."""
+    """Turns decoded usage lines into priced entries, collapsing a response's repeated lines.
 
-    def __init__(self, scan: FileScan, account_id: str, prices: str = "") -> None:
+    Each entry's figures are added to its quarter-hour bucket as it is made (``buckets``, once
+    its block is through: a block read again line by line starts its sums over).
+    """
+
+    def __init__(self, scan: FileScan, account_id: str, prices: str = "", buckets: Moves | None = None) -> None:
         self.scan = scan
         self.account_id = account_id
+        self.buckets: Moves = {} if buckets is None else buckets
+        self.pending: Moves = {}  # the sums of the block being read
         self.book = _prices(prices)
         self.rates: dict[tuple[str, int, str], ModelRates | None] = {}
         self.last_model, self.last_day, self.last_speed = "", -1, ""
@@ -157,12 +164,15 @@ class _Collector:
             dict(scan.rejected),
             self.previous,
         )
+        self.pending = {}
         try:
             self.fast(data, offset)
         except _LineByLine:
             del scan.entries[mark[0] :], scan.unpriced[mark[1] :]
             scan.lines, scan.usage_lines, scan.malformed, scan.skipped, scan.rejected, self.previous = mark[2:]
+            self.pending = {}
             self.line_by_line(bytes(data), offset)
+        merge_moves(self.buckets, self.pending)
 
     def fast(self, buf: bytes | memoryview, base: int = 0) -> None:
         """Decode the lines of ``buf`` (starting at file offset ``base``) in as few calls as possible.
@@ -326,6 +336,20 @@ class _Collector:
             # Never a duplicate of another line: keyed by where it is, so a re-read finds it again.
             mid_hash, rid_hash = key_hash(f"line:{where}:{session}:{at.isoformat()}"), 0
         scan.usage_lines += 1
+        # ``log_entries.add_moves`` of this entry, while its figures are at hand.
+        bucket_key = (epoch - epoch % BUCKET_SECONDS, model, cwd)
+        bucket = self.pending.get(bucket_key)
+        if bucket is None:
+            bucket = self.pending[bucket_key] = [0, 0, 0, 0, 0, 0, 1]
+        bucket[0] += inp
+        bucket[1] += cread
+        bucket[2] += c5 + c1
+        bucket[3] += out
+        if cost is None:
+            bucket[6] = 0
+        else:
+            bucket[4] += cost
+        bucket[5] += 1
         flags = SIDECHAIN if side else 0
         if speed:
             flags |= HAS_SPEED | FAST if speed == "fast" else HAS_SPEED
@@ -397,11 +421,18 @@ def _utf8_error(view: memoryview, lo: int, hi: int) -> int | None:
 
 
 def _scan(
-    fh: BinaryIO, start: int, size: int, scan: FileScan, account_id: str, skipping: bool, prices: str = ""
+    fh: BinaryIO,
+    start: int,
+    size: int,
+    scan: FileScan,
+    account_id: str,
+    skipping: bool,
+    prices: str = "",
+    buckets: Moves | None = None,
 ) -> None:
-    """Scan ``fh`` from ``start`` up to ``size`` bytes into ``scan``, block by block."""
+    """Scan ``fh`` from ``start`` up to ``size`` bytes into ``scan``, block by block (bucket sums into ``buckets``)."""
     reader = LineReader(fh, start, size, skipping=skipping)
-    collect = _Collector(scan, account_id, prices)
+    collect = _Collector(scan, account_id, prices, buckets)
     for data, offset in reader:
         collect.block(data, offset)
     scan.consumed = reader.consumed
@@ -411,7 +442,13 @@ def _scan(
 
 
 def scan_file(
-    path: str, start: int, size: int, account_id: str = "", skipping: bool = False, prices: str = ""
+    path: str,
+    start: int,
+    size: int,
+    account_id: str = "",
+    skipping: bool = False,
+    prices: str = "",
+    buckets: Moves | None = None,
 ) -> FileScan:
     """Read ``path`` from ``start`` up to ``size`` bytes and scan its complete lines.
 
@@ -420,18 +457,22 @@ def scan_file(
     read (see :attr:`FileScan.skipping`).  ``head`` identifies the file's first bytes up to the
     new offset (see ``common.head_digest``).  A file that cannot be opened or read gives a scan
     with only ``unreadable`` set: nothing of it is imported, and the next import tries again.
-    ``prices``: the folder of the price table (``sources.price_table``), or ``""`` to ask the catalog.
+    ``prices``: the folder of the price table (``sources.price_table``), or ``""`` to ask the catalog;
+    ``buckets`` receives the entries' figures per quarter-hour bucket.
     """
     scan = FileScan(consumed=start, bytes_read=max(0, size - start))
+    sums: Moves = {}
     try:
         fh = open_log(path)
         if fh is None:
             return FileScan(consumed=start)  # deleted since it was listed: nothing to read
         with fh:
-            _scan(fh, start, size, scan, account_id, skipping, prices)
+            _scan(fh, start, size, scan, account_id, skipping, prices, sums)
             scan.head = head_digest(read_at(fh, 0, min(scan.consumed, HEAD_BYTES)))
     except Unreadable as exc:
-        return FileScan(consumed=start, unreadable=str(exc))
+        return FileScan(consumed=start, unreadable=str(exc))  # nothing of it counts, its sums neither
+    if buckets is not None:
+        merge_moves(buckets, sums)
     return scan
 
 
@@ -446,9 +487,9 @@ def scan_bytes(data: bytes, account_id: str = "") -> FileScan:
 def scan_files(account_id: str, files: list[tuple[str, int, int, bool]], prices: str = "") -> TaskScan:
     """:func:`scan_file` for several (path, start, size, skipping) of one account, and their bucket figures."""
     with no_cycle_collection():
-        task = TaskScan(
-            [scan_file(path, start, size, account_id, skipping, prices) for path, start, size, skipping in files]
-        )
-        for scan in task.files:
-            add_moves(task.buckets, scan.entries)
+        task = TaskScan([])
+        task.files = [
+            scan_file(path, start, size, account_id, skipping, prices, task.buckets)
+            for path, start, size, skipping in files
+        ]
         return task
