@@ -60,7 +60,16 @@ def _fake(kind: str, sub: str, query: dict[str, list[str]] | None = None, key: s
 
 
 _OPENAI_Q = {"start_time": ["1763769600"], "group_by": ["model", "project_id"], "limit": ["31"]}
-_ANTHROPIC_Q = {"starting_at": ["2026-11-22T00:00:00Z"], "group_by[]": ["model", "description"], "limit": ["31"]}
+_OPENAI_COST_Q = {"start_time": ["1763769600"], "group_by": ["project_id"], "limit": ["31"]}
+_OPENAI_HOURLY_Q = {**_OPENAI_Q, "bucket_width": ["1h"], "start_time": ["1764028800"], "limit": ["168"]}
+_ANTHROPIC_Q = {"starting_at": ["2026-11-22T00:00:00Z"], "group_by[]": ["model", "workspace_id"], "limit": ["31"]}
+_ANTHROPIC_HOURLY_Q = {
+    **_ANTHROPIC_Q,
+    "starting_at": ["2026-11-25T00:00:00Z"],
+    "bucket_width": ["1h"],
+    "limit": ["168"],
+}
+_ANTHROPIC_COST_Q = {"starting_at": ["2026-11-22T00:00:00Z"], "group_by[]": ["description"], "limit": ["31"]}
 
 
 # --- hostile values -----------------------------------------------------------------------------
@@ -479,6 +488,7 @@ def _targets() -> dict[str, FuzzTarget]:
                 _fixture("openai", "completions.json"),
                 _fixture("openai", "completions_2025.json"),
                 _fake("openai", "/organization/usage/completions", _OPENAI_Q),
+                _fake("openai", "/organization/usage/completions", _OPENAI_HOURLY_Q),
             ],
             {},
         ),
@@ -489,7 +499,7 @@ def _targets() -> dict[str, FuzzTarget]:
             openai.fetch,
             oa,
             "/organization/costs",
-            [_fixture("openai", "costs.json"), _fake("openai", "/organization/costs", _OPENAI_Q)],
+            [_fixture("openai", "costs.json"), _fake("openai", "/organization/costs", _OPENAI_COST_Q)],
             {},
         ),
         "anthropic.messages": _connector(
@@ -499,6 +509,7 @@ def _targets() -> dict[str, FuzzTarget]:
             [
                 _fixture("anthropic", "messages.json"),
                 _fake("anthropic", "/v1/organizations/usage_report/messages", _ANTHROPIC_Q),
+                _fake("anthropic", "/v1/organizations/usage_report/messages", _ANTHROPIC_HOURLY_Q),
             ],
             an_routes,
         ),
@@ -508,7 +519,7 @@ def _targets() -> dict[str, FuzzTarget]:
             "/cost_report",
             [
                 _fixture("anthropic", "cost_report.json"),
-                _fake("anthropic", "/v1/organizations/cost_report", _ANTHROPIC_Q),
+                _fake("anthropic", "/v1/organizations/cost_report", _ANTHROPIC_COST_Q),
             ],
             an_routes,
         ),

@@ -141,6 +141,33 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def bucket_pages(
+    context: FakeContext, start: datetime, end: datetime | None, limit: int, page: str | None, width: timedelta
+) -> tuple[list[datetime], str | None]:
+    """The bucket starts one page of a report covers, and the ``next_page`` cursor (None on the last page).
+
+    Buckets are whole UTC days or hours (``width``) from the one holding ``start`` up to the one
+    holding ``now`` (or ending at ``end``); the cursor names the next bucket to serve.
+    """
+    step = int(width.total_seconds())
+    first = start
+    if page:
+        try:
+            first = datetime.fromisoformat(page.removeprefix("page_"))
+        except ValueError:
+            raise BadRequest("page is not a cursor this server issued") from None
+        first = first if first.tzinfo else first.replace(tzinfo=UTC)
+    last = min(end - timedelta(seconds=1), context.now) if end else context.now
+    at, stop = int(first.timestamp()), int(last.timestamp())
+    at -= at % step
+    size = min(limit, context.page_size or limit)
+    starts: list[datetime] = []
+    while at <= stop and len(starts) < size:
+        starts.append(datetime.fromtimestamp(at, UTC))
+        at += step
+    return starts, (f"page_{iso(datetime.fromtimestamp(at, UTC))}" if at <= stop else None)
+
+
 def day_pages(
     context: FakeContext, start: datetime, end: datetime | None, limit: int, page: str | None
 ) -> tuple[list[date], str | None]:
