@@ -33,6 +33,55 @@ class AccountKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountFilters:
+    """Which part of an organisation's usage is the user's own: the polls ask the provider for it alone.
+
+    An org admin key sees everyone's usage; these narrow it on the provider's side to the user's
+    api keys, projects and workspaces, and the Claude Code report to their login.  Empty means the
+    whole organisation (the account is the user's alone).  Values are kept sorted and unique.
+    """
+
+    api_key_ids: tuple[str, ...] = ()
+    project_ids: tuple[str, ...] = ()
+    workspace_ids: tuple[str, ...] = ()
+    user_emails: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in FILTER_DIMENSIONS.values():
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name) for name in FILTER_DIMENSIONS.values())
+
+    def values(self, dimension: str) -> tuple[str, ...]:
+        """The values of one dimension (``api_key_id``, ``project_id``, ``workspace_id``, ``user_email``)."""
+        return tuple(getattr(self, FILTER_DIMENSIONS[dimension]))
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (dimension, value), in a stable order: how the ledger stores them."""
+        return [(dim, value) for dim in FILTER_DIMENSIONS for value in self.values(dim)]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]]) -> AccountFilters:
+        """The filters of (dimension, value) pairs."""
+        found: dict[str, list[str]] = {name: [] for name in FILTER_DIMENSIONS.values()}
+        for dim, value in pairs:
+            found[FILTER_DIMENSIONS[dim]].append(value)
+        return cls(**{k: tuple(v) for k, v in found.items()})
+
+
+FILTER_DIMENSIONS: dict[str, str] = {
+    "api_key_id": "api_key_ids",
+    "project_id": "project_ids",
+    "workspace_id": "workspace_ids",
+    "user_email": "user_emails",
+}
+"""Filter dimension (as stored) -> the :class:`AccountFilters` field holding its values."""
+
+NO_FILTERS = AccountFilters()
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """A configured account.  The key itself lives in the OS keyring; only ``key_hint`` is stored.
 
@@ -40,6 +89,10 @@ class Account:
     gateway account the logged requests are billed through: the logs' estimates then count only
     where that account has not reported yet.  ``subscription`` (agent-log accounts only) says the
     logged usage is under a subscription plan: counted in token allowances, not as dollars.
+
+    ``filters`` (API accounts of an organisation) narrow its polls to the user's own usage.
+    ``key_fingerprint`` is a keyed hash of the key (never the key): two accounts with the same key
+    are the same account, which is refused.
     """
 
     id: str
@@ -52,6 +105,8 @@ class Account:
     config: dict[str, object] = field(default_factory=dict)
     billed_by: str | None = None
     subscription: bool = False
+    filters: AccountFilters = NO_FILTERS
+    key_fingerprint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from tokenwallet.domain.accounts import NO_FILTERS, AccountFilters
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.sources import _parse as p
@@ -67,7 +68,15 @@ def tightest(snapshots: list[BalanceSnapshot]) -> BalanceSnapshot | None:
 
 
 def fetch(
-    client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
+    client: httpx.Client,
+    base_url: str,
+    secret: Secret,
+    account_id: str,
+    cursor: Cursor,
+    clock: Clock,
+    /,
+    *,
+    filters: AccountFilters = NO_FILTERS,
 ) -> Iterator[Page]:
     """Read the key's budget, then its user's and team's when the key names them."""
     now = clock()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from tokenwallet.domain.accounts import NO_FILTERS, AccountFilters
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, Confidence, SnapshotKind, Source, UsageRecord
 from tokenwallet.sources import _parse as p
@@ -37,7 +38,15 @@ def next_reset(period: str, now: datetime) -> datetime | None:
 
 
 def fetch(
-    client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
+    client: httpx.Client,
+    base_url: str,
+    secret: Secret,
+    account_id: str,
+    cursor: Cursor,
+    clock: Clock,
+    /,
+    *,
+    filters: AccountFilters = NO_FILTERS,
 ) -> Iterator[Page]:
     """Read ``/key`` (and ``/credits`` when the key is a management key)."""
     now = clock()

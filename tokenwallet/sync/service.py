@@ -150,9 +150,14 @@ class PollService:
             raise SourceError(f"{account.label} has no base URL; remove it and add it again with --base-url")
         records = snaps = pages = 0
         cursor: dict[str, object] = {}
-        for page in conn.fetch(self.client, base_url, secret, account.id, state.cursor, self.clock):
+        # Only an account with filters passes them: every connector takes them, a test double need not.
+        narrow = {"filters": account.filters} if account.filters else {}
+        fetched = conn.fetch(self.client, base_url, secret, account.id, state.cursor, self.clock, **narrow)
+        for page in fetched:
             # One transaction per page: a failure later leaves whole pages, re-read next time.
             with db.atomic():
+                for span in page.replaces:  # what the page reports in full replaces what was there
+                    usage_db.delete_span(db, account.id, span.source, span.start, span.end, span.kinds)
                 records += usage_db.upsert(db, page.records, recorded_at=self.clock())
                 snaps += snapshots_db.record(db, page.snapshots)
             pages += 1
