@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -79,6 +81,26 @@ FILTER_DIMENSIONS: dict[str, str] = {
 """Filter dimension (as stored) -> the :class:`AccountFilters` field holding its values."""
 
 NO_FILTERS = AccountFilters()
+
+
+def filters_overlap(a: AccountFilters, b: AccountFilters) -> bool:
+    """Whether two accounts of one organization with these filters can record the same usage.
+
+    They cannot only when some dimension is narrowed by both to values they do not share (two
+    projects, two api keys); anything else (no filter, or filters on different dimensions) may
+    count the same requests twice.
+    """
+    for dimension in FILTER_DIMENSIONS:
+        mine, theirs = set(a.values(dimension)), set(b.values(dimension))
+        if mine and theirs and not mine & theirs:
+            return False
+    return True
+
+
+def key_fingerprint(secret: bytes, key_text: str) -> str:
+    """A keyed hash (HMAC-SHA-256, 128 bits in hex) of a key: equal keys give equal fingerprints, and
+    nothing about the key can be learnt from it without ``secret``."""
+    return hmac.new(secret, key_text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)

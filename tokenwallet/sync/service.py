@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlite_utils import Database
 
-from tokenwallet.domain.accounts import Account, SyncState
+from tokenwallet.domain.accounts import Account, SyncState, key_fingerprint
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.errors import (
     NotFoundError,
@@ -144,6 +144,10 @@ class PollService:
             raise SecretStoreError(
                 f"No key is stored for {account.label} ({account.id}). Add it again with "
                 f"`tokenwallet account add {account.kind.value}` or enter it in the settings."
+            )
+        if not account.key_fingerprint:  # added before keys were fingerprinted: keep it now, for duplicate checks
+            accounts_db.record_fingerprint(
+                db, account.id, key_fingerprint(accounts_db.fingerprint_key(db), secret.reveal())
             )
         base_url = account.base_url or conn.default_base_url
         if not base_url:
