@@ -116,10 +116,15 @@ def test_openrouter_key_limit_snapshot_and_daily_spend(emulator, client, clock, 
     assert snap.spent_micros == usd_to_micros(monthly)
     assert snap.remaining_micros == usd_to_micros(Decimal(50) - monthly)
     assert snap.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
-    (daily,) = records
-    assert daily.source is Source.BALANCE and daily.cost_micros == usd_to_micros(
-        sc.daily_gateway_spend("openrouter", now.date(), now)
+    # The first poll places the month so far: today, this week before today, the month before the week.
+    assert {(r.source, r.confidence.value, r.kind) for r in records} == {(Source.BALANCE, "gateway", "counter")}
+    assert sum(r.cost_micros or 0 for r in records) == usd_to_micros(monthly)
+    (today,) = [r for r in records if r.bucket_start == _day(now.date())]
+    assert (today.bucket_end, today.cost_micros) == (
+        now,
+        usd_to_micros(sc.daily_gateway_spend("openrouter", now.date(), now)),
     )
+    assert all(r.bucket_end - r.bucket_start <= timedelta(days=1) for r in records)
     assert not any("/credits" in e.path for e in emulator.requests)
 
 

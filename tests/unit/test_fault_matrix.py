@@ -18,6 +18,8 @@ from tokenwallet.sources.http import make_client
 from tokenwallet.sync.service import PollService
 
 EXPECTED_KIND = {
+    "403": "auth",
+    "404": "error",
     "429": "rate_limited",
     "500": "unavailable",
     "502": "unavailable",
@@ -121,7 +123,7 @@ def test_repeated_polls_leave_no_duplicates(kind: str, db, service, emulator, no
         ("openai", 6),  # completions, embeddings, images, audio speeches, audio transcriptions, costs
         ("anthropic", 3),  # messages, cost_report, claude_code (today only once yesterday is read)
         ("openrouter", 1),  # /key
-        ("litellm", 3),  # /key/info, /user/info, /team/info
+        ("litellm", 4),  # /key/info, /user/info, /team/info, /user/daily/activity
         ("deepseek", 1),
         ("moonshot", 1),
     ],

@@ -111,8 +111,13 @@ def test_openrouter_recorded_key() -> None:
     assert (snap.limit_micros, snap.remaining_micros, snap.spent_micros) == (50_000_000, 12_750_000, 37_250_000)
     assert snap.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
     assert snap.expires_at == datetime(2027, 1, 31, 23, 59, 59, tzinfo=UTC)
-    (daily,) = records
-    assert daily.cost_micros == 1_900_000 and daily.source is Source.BALANCE and daily.key == "daily|2026-11-25"
+    # The first poll places the month so far (Wednesday Nov 25, 09:30): today's $1.90, the week's other
+    # 9.60 - 1.90 over Monday and Tuesday, the month's other 37.25 - 9.60 over Nov 1-22.
+    by_day = {r.bucket_start.day: r.cost_micros for r in records}
+    assert sum(by_day.values()) == 37_250_000 and len(by_day) == 25
+    assert (by_day[25], by_day[24], by_day[23]) == (1_900_000, 3_850_000, 3_850_000)
+    assert sum(by_day[d] for d in range(1, 23)) == 27_650_000
+    assert {(r.source, r.confidence.value) for r in records} == {(Source.BALANCE, "gateway")}
 
 
 def test_litellm_recorded_key_info_and_budget_error() -> None:

@@ -81,10 +81,14 @@ class ProviderFake:
     authorised: Callable[[FakeRequest, Mapping[str, str]], bool]
     error_body: ErrorBody = openai_style_error
     not_found_type: str = "not_found"
+    prefix_routes: Mapping[str, Handler] = field(default_factory=dict)
+    """Path prefixes (e.g. ``/keys/``) -> handlers of paths with an id in them (read from ``request.sub``)."""
 
     def handle(self, context: FakeContext, request: FakeRequest) -> Reply:
         """Answer an authorised request: its route's reply, 404 for an unknown path, 400 for a bad query."""
         handler = self.routes.get(request.sub)
+        if handler is None:
+            handler = next((h for prefix, h in self.prefix_routes.items() if request.sub.startswith(prefix)), None)
         if handler is None:
             return 404, self.error_body(404, self.not_found_type, f"Unknown path {request.sub}")
         try:

@@ -14,6 +14,7 @@ with api keys, projects, workspaces and Claude Code logins of their own.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ GATEWAY_MODELS: dict[str, tuple[str, str]] = {
 HOUR_WEIGHTS: tuple[int, ...] = (2, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 11, 9, 10, 12, 12, 11, 9, 7, 6, 5, 4, 3, 2)
 """How a day's usage is spread over its 24 UTC hours (weights)."""
 _DAY_WEIGHT = sum(HOUR_WEIGHTS)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _draws(seed_text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
+    """``randint`` draws of a ``random.Random(seed_text)``, in order (cached: hours ask for the same day often)."""
+    rng = random.Random(seed_text)
+    return tuple(rng.randint(low, high) for low, high in ranges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +100,10 @@ class Scenario:
     deepseek_topped_up_usd: Decimal = Decimal(20)
     moonshot_topped_up: Decimal = Decimal(30)
 
-    def _rng(self, *parts: object, member: Member = YOU) -> random.Random:
+    def _draw(self, parts: tuple[object, ...], *ranges: tuple[int, int], member: Member = YOU) -> tuple[int, ...]:
         # The user's figures keep the seeds they always had; a colleague's are seeded with their name too.
         named = () if member.name == YOU.name else (member.name,)
-        return random.Random("|".join(str(x) for x in (self.seed, *named, *parts)))
+        return _draws("|".join(str(x) for x in (self.seed, *named, *parts)), ranges)
 
     @staticmethod
     def fraction(day: date, now: datetime) -> Decimal:
@@ -125,12 +133,16 @@ class Scenario:
 
     def openai_completions(self, model: str, day: date, now: datetime, member: Member = YOU) -> dict[str, int]:
         """Tokens of one completions model on one day (uncached + cached + cache write = input)."""
-        rng = self._rng("openai", model, day.isoformat(), member=member)
+        drawn = self._draw(
+            ("openai", model, day.isoformat()),
+            (20_000, 400_000),
+            (50_000, 900_000),
+            (5_000, 60_000),
+            (20, 300),
+            member=member,
+        )
         busy = 0.3 if day.weekday() >= 5 else 1.0
-        uncached = self._scaled(int(rng.randint(20_000, 400_000) * busy), day, now)
-        cached = self._scaled(int(rng.randint(50_000, 900_000) * busy), day, now)
-        output = self._scaled(int(rng.randint(5_000, 60_000) * busy), day, now)
-        requests = self._scaled(int(rng.randint(20, 300) * busy), day, now)
+        uncached, cached, output, requests = (self._scaled(int(v * busy), day, now) for v in drawn)
         return {
             "input_tokens": uncached + cached,
             "input_cached_tokens": cached,
@@ -142,10 +154,10 @@ class Scenario:
 
     def openai_embeddings(self, model: str, day: date, now: datetime, member: Member = YOU) -> dict[str, int]:
         """Embedding tokens of one model on one day."""
-        rng = self._rng("openai-emb", model, day.isoformat(), member=member)
+        tokens, requests = self._draw(("openai-emb", model, day.isoformat()), (1_000, 90_000), (1, 40), member=member)
         return {
-            "input_tokens": self._scaled(rng.randint(1_000, 90_000), day, now),
-            "num_model_requests": self._scaled(rng.randint(1, 40), day, now),
+            "input_tokens": self._scaled(tokens, day, now),
+            "num_model_requests": self._scaled(requests, day, now),
         }
 
     def openai_cost_usd(self, day: date, now: datetime, member: Member | None = None) -> Decimal:
@@ -171,15 +183,24 @@ class Scenario:
 
     def anthropic_messages(self, model: str, day: date, now: datetime, member: Member = YOU) -> dict[str, int]:
         """Token counts of one model on one day, in the usage_report field names."""
-        rng = self._rng("anthropic", model, day.isoformat(), member=member)
+        drawn = self._draw(
+            ("anthropic", model, day.isoformat()),
+            (5_000, 60_000),
+            (10_000, 90_000),
+            (0, 20_000),
+            (200_000, 2_500_000),
+            (10_000, 90_000),
+            member=member,
+        )
         busy = 0.25 if day.weekday() >= 5 else 1.0
-        return {
-            "uncached_input_tokens": self._scaled(int(rng.randint(5_000, 60_000) * busy), day, now),
-            "cache_creation.ephemeral_5m_input_tokens": self._scaled(int(rng.randint(10_000, 90_000) * busy), day, now),
-            "cache_creation.ephemeral_1h_input_tokens": self._scaled(int(rng.randint(0, 20_000) * busy), day, now),
-            "cache_read_input_tokens": self._scaled(int(rng.randint(200_000, 2_500_000) * busy), day, now),
-            "output_tokens": self._scaled(int(rng.randint(10_000, 90_000) * busy), day, now),
-        }
+        names = (
+            "uncached_input_tokens",
+            "cache_creation.ephemeral_5m_input_tokens",
+            "cache_creation.ephemeral_1h_input_tokens",
+            "cache_read_input_tokens",
+            "output_tokens",
+        )
+        return {name: self._scaled(int(v * busy), day, now) for name, v in zip(names, drawn, strict=True)}
 
     def anthropic_cost_cents(
         self, model: str, token_type: str, day: date, now: datetime, member: Member | None = None
@@ -193,13 +214,16 @@ class Scenario:
 
     def claude_code_tokens(self, customer: str, day: date, now: datetime, member: Member = YOU) -> dict[str, int]:
         """Claude Code report tokens of one customer type (of one member's login) on one day."""
-        rng = self._rng("claude-code", customer, day.isoformat(), member=member)
-        return {
-            "input": self._scaled(rng.randint(1_000, 30_000), day, now),
-            "output": self._scaled(rng.randint(5_000, 80_000), day, now),
-            "cache_read": self._scaled(rng.randint(100_000, 900_000), day, now),
-            "cache_creation": self._scaled(rng.randint(5_000, 60_000), day, now),
-        }
+        drawn = self._draw(
+            ("claude-code", customer, day.isoformat()),
+            (1_000, 30_000),
+            (5_000, 80_000),
+            (100_000, 900_000),
+            (5_000, 60_000),
+            member=member,
+        )
+        names = ("input", "output", "cache_read", "cache_creation")
+        return {name: self._scaled(v, day, now) for name, v in zip(names, drawn, strict=True)}
 
     def claude_code_cents(self, customer: str, day: date, now: datetime, member: Member = YOU) -> Decimal:
         """The report's estimated cost in cents (two decimals, as a number)."""
@@ -212,28 +236,30 @@ class Scenario:
 
     def daily_gateway_spend(self, provider: str, day: date, now: datetime) -> Decimal:
         """Dollars a gateway key spent on one day (OpenRouter, LiteLLM), to the micro-dollar."""
-        rng = self._rng(provider, "spend", day.isoformat())
-        full = Decimal(rng.randint(200_000, 3_000_000)) / MILLION
+        (drawn,) = self._draw((provider, "spend", day.isoformat()), (200_000, 3_000_000))
+        full = Decimal(drawn) / MILLION
         return (full * self.fraction(day, now)).quantize(Decimal("0.000001"))
 
     def gateway_model_spend(self, provider: str, day: date, now: datetime) -> dict[str, Decimal]:
         """A gateway key's dollars of one day per model (:data:`GATEWAY_MODELS`); they add up to the day exactly."""
         total = self.daily_gateway_spend(provider, day, now)
         first, second = GATEWAY_MODELS[provider]
-        share = Decimal(self._rng(provider, "share", day.isoformat()).randint(50, 85)) / 100
+        share = Decimal(self._draw((provider, "share", day.isoformat()), (50, 85))[0]) / 100
         part = (total * share).quantize(Decimal("0.000001"))
         return {first: part, second: total - part}
 
     def gateway_model_tokens(self, provider: str, model: str, day: date, now: datetime) -> dict[str, int]:
         """A gateway key's tokens and requests of one model on one day."""
-        rng = self._rng(provider, "tokens", model, day.isoformat())
-        return {
-            "prompt_tokens": self._scaled(rng.randint(20_000, 400_000), day, now),
-            "completion_tokens": self._scaled(rng.randint(2_000, 40_000), day, now),
-            "cache_read_input_tokens": self._scaled(rng.randint(0, 600_000), day, now),
-            "cache_creation_input_tokens": self._scaled(rng.randint(0, 30_000), day, now),
-            "api_requests": self._scaled(rng.randint(10, 200), day, now),
-        }
+        drawn = self._draw(
+            (provider, "tokens", model, day.isoformat()),
+            (20_000, 400_000),
+            (2_000, 40_000),
+            (0, 600_000),
+            (0, 30_000),
+            (10, 200),
+        )
+        names = ("prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+        return {name: self._scaled(v, day, now) for name, v in zip((*names, "api_requests"), drawn, strict=True)}
 
     def spend_between(self, provider: str, start: date, now: datetime) -> Decimal:
         """Gateway dollars from ``start`` (a UTC day) to ``now``."""

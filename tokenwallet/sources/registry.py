@@ -38,6 +38,7 @@ CONNECTORS: dict[str, Connector] = {
             openrouter.fetch,
             "the API key you use (sk-or-v1-...); a management key also reads the account's credits",
             docs_url="https://openrouter.ai/docs/api-reference/get-current-key",
+            filters=openrouter.FILTERS,
         ),
         Connector(
             "litellm",
