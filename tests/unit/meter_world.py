@@ -48,12 +48,13 @@ HOURLY_DAYS = 7
 
 
 def usage_buckets(
-    figures: Callable[[datetime], dict[str, int]], day: date, polled_at: datetime
+    figures: Callable[[datetime], dict[str, int]], day: date, polled_at: datetime, first_poll: datetime | None = None
 ) -> list[dict[str, int]]:
     """The usage buckets of ``day`` a poll at ``polled_at`` records, from the scenario's ``figures(at)`` of that day:
-    one daily bucket for a day older than the hourly week, else one bucket per hour up to the poll."""
+    one daily bucket for a day older than the hourly week of the first poll (``polled_at`` unless given),
+    else one bucket per hour up to the poll."""
     start = day_start(day)
-    if start < day_start(polled_at.date()) - timedelta(days=HOURLY_DAYS - 1):
+    if start < day_start((first_poll or polled_at).date()) - timedelta(days=HOURLY_DAYS - 1):
         return [figures(polled_at)]
     hours = [start + timedelta(hours=h) for h in range(24) if start + timedelta(hours=h) <= polled_at]
     return [SCENARIO.between(figures, h, min(h + timedelta(hours=1), polled_at)) for h in hours]
@@ -257,6 +258,23 @@ class World:
             "--base-url",
             self.emulator.base_url(kind),
             "--key-stdin",
+            stdin=self.emulator.keys[kind] + "\n",
+        )
+        return str(added["account"]["id"])
+
+    def add_account_with(self, kind: str, *options: str) -> str:
+        """Add an account of ``kind`` with more options (filters); its id."""
+        assert self.emulator is not None
+        added = self.json(
+            "account",
+            "add",
+            kind,
+            "--label",
+            f"work {kind}",
+            "--base-url",
+            self.emulator.base_url(kind),
+            "--key-stdin",
+            *options,
             stdin=self.emulator.keys[kind] + "\n",
         )
         return str(added["account"]["id"])

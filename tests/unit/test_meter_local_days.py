@@ -21,7 +21,8 @@ from tests.unit.meter_world import (
     write_claude_logs,
 )
 from tokenwallet.domain.clock import FixedClock
-from tokenwallet.emulator import start_emulator
+from tokenwallet.domain.money import usd_to_micros
+from tokenwallet.emulator import Scenario, start_emulator
 
 NOW = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 18:00 on Dec 1 in New York
 DEC_1 = date(2026, 12, 1)
@@ -109,3 +110,23 @@ def test_a_utc_allowance_has_nothing_to_split(world: World) -> None:
     status = world.allowance("utc")
     assert status["period_spent"] == openai_paid(DEC_1, NOW)
     assert status["split"] is False and status["splits"] == []
+
+
+def test_a_gateways_daily_history_follows_the_hourly_usage_of_the_streams_billed_through_it(
+    world: World, tmp_path: Path
+) -> None:
+    litellm = world.add_account("litellm")
+    world.run("poll", "--once")
+    # The gateway's history has whole UTC days only.  Claude Code requests sent through it at 02:00
+    # UTC (21:00 on Nov 30 in New York) and 15:00 UTC (10:00 on Dec 1) place its Dec 1 row on local days.
+    early = ClaudeRequest(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "e", input=1_000, output=1_000)
+    late = ClaudeRequest(datetime(2026, 12, 1, 15, 0, tzinfo=UTC), "l", input=3_000, output=3_000)
+    logs = world.import_logs("claude-code", write_claude_logs(tmp_path / "claude", [early, late]))
+    world.run("account", "edit", logs, "--billed-by", litellm)
+    spent = sum(usd_to_micros(v) for v in Scenario().gateway_model_spend("litellm", DEC_1, NOW).values())
+    _, december = largest_remainder(spent, [early.tokens, late.tokens])
+    status = world.allowance("december")
+    assert status["period_spent"] == december  # the log estimates are superseded by the gateway's figure
+    assert status["superseded"] == late.cost  # December's request only; the early one was November's
+    [split] = status["splits"]
+    assert (split["stream"], split["by"], split["in_period"]) == (litellm, "hourly usage", december)

@@ -15,7 +15,8 @@ those days, today's filling row included.  When the gateway refuses the endpoint
 older LiteLLM, or a route kept for admins) or answers in a shape of another version, the history is
 the key's running ``spend`` counter instead (see :mod:`tokenwallet.sources._gateway`): the first
 poll spreads the spend of the current budget period over its days, later polls add what it rose by
-since the poll before; the endpoint is asked again the next UTC day.
+since the poll before; the endpoint is asked again the next UTC day, and once it answers, it
+replaces the counter's rows of its first window (a month).
 """
 
 from __future__ import annotations
@@ -217,7 +218,9 @@ def _history(
     counter = key.spent_micros or 0
     state: dict[str, object] = {"counter": counter, "counter_at": int(now.timestamp())}
     if cursor.get("activity_refused_on") != today:
-        first = window_start(cursor, now)
+        # After polls of the counter, the history reads the whole first window again and replaces the
+        # counter's rows there (a counter spread over days is only right as a total).
+        first = window_start({} if cursor.get("activity") is False else cursor, now)
         try:
             rows = _activity(client, base, headers, secret, account_id, first.date(), now.date())
         except ProviderSchemaError:
