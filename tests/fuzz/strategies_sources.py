@@ -549,6 +549,16 @@ def _targets() -> dict[str, FuzzTarget]:
             [_fixture("openrouter", "key.json"), _fake("openrouter", "/key"), management_key],
             {"/credits": _fake("openrouter", "/credits", key="openrouter-management")},
         ),
+        "openrouter.activity": _connector(
+            openrouter.fetch,
+            "https://openrouter.ai/api/v1",
+            "/activity",
+            [_fake("openrouter", "/activity", key="openrouter-management")],
+            {
+                "/key": management_key,
+                "/credits": _fake("openrouter", "/credits", key="openrouter-management"),
+            },
+        ),
         "openrouter.credits": _connector(
             openrouter.fetch,
             "https://openrouter.ai/api/v1",
