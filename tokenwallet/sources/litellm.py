@@ -25,7 +25,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -114,12 +114,8 @@ def period_start(duration: str, resets_at: datetime | None) -> datetime | None:
 def _activity_rows(account_id: str, result: Any) -> tuple[date, list[UsageRecord]]:
     """One day of the activity report: a row per model, and one without a model for spend they leave out."""
     row = p.obj(result, PROVIDER, "results item")
-    text = p.text(row, "date", PROVIDER)
-    try:
-        day = date.fromisoformat(text[:10])
-    except ValueError:
-        raise schema_error(PROVIDER, f"results date {text[:20]!r} is not a date") from None
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    start = p.day(row, "date", PROVIDER)
+    day = start.date()
     metrics = p.obj(row.get("metrics"), PROVIDER, "metrics")
     total = p.dollars(metrics.get("spend"), PROVIDER, "metrics.spend")
     if total is None:

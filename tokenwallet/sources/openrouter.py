@@ -106,11 +106,7 @@ def _activity_day(items: list[Any], account_id: str, tag: str) -> dict[date, lis
     sums: dict[tuple[date, str], list[int]] = {}
     for raw in items:
         item = p.obj(raw, PROVIDER, "activity item")
-        text = p.text(item, "date", PROVIDER)
-        try:
-            day = date.fromisoformat(text[:10])
-        except ValueError:
-            raise schema_error(PROVIDER, f"activity date {text[:20]!r} is not a date") from None
+        day = p.day(item, "date", PROVIDER).date()
         money = p.dollars(item.get("usage"), PROVIDER, "activity usage")
         if money is None:
             raise schema_error(PROVIDER, "activity usage is missing")
