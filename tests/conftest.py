@@ -26,6 +26,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _qt_left_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a window or dialog open, or garbage collection switched off.
+
+    Each UI test builds and closes its own windows (GitFourchette's conftest does the same): a
+    window left open would receive the next test's events and hide its mistakes.  The operation
+    bridge is the one owner of garbage collection and must give it back when it is shut down.
+    """
+    import gc
+
+    yield
+    if "qapp" not in request.fixturenames:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    left = [w for w in QApplication.topLevelWidgets() if w.isVisible()] if app is not None else []
+    for widget in left:
+        widget.close()
+    collecting = gc.isenabled()
+    gc.enable()
+    problems = [f"{type(w).__name__} {w.windowTitle()!r} left open" for w in left]
+    if not collecting:
+        problems.append("garbage collection left switched off (an OperationBridge was not shut down)")
+    if problems:
+        pytest.fail("; ".join(problems), pytrace=False)
+
+
 @pytest.fixture
 def now() -> datetime:
     """The fixed 'now' most tests use: 2026-11-15 12:00 UTC."""
@@ -55,7 +83,7 @@ def app_context(home: Path, clock):  # type: ignore[no-untyped-def]
 
     ctx = AppContext.create(str(home), clock=clock)
     yield ctx
-    ctx.close()
+    ctx.shutdown()  # the HTTP client too, when a test polled
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from tokenwallet.ui.entry import main
+from tokenwallet.entry import main
 
 if __name__ == "__main__":
     # A large log import scans in worker processes; a frozen app starts them by running itself,

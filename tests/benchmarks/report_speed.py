@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"csv  (model + write): median {csv_ms:.0f} ms (target <= {TARGET_S * 1000:.0f} ms)")
     print(f"json (model + write): median {json_ms:.0f} ms (target <= {TARGET_S * 1000:.0f} ms)")
     try:
-        from tokenwallet.ui.report_pdf import render_pdf_file
+        from tokenwallet.ui.reports.pdf import render_pdf_file
 
         pdf_path = folder / "report.pdf"
         began = time.perf_counter()

@@ -55,7 +55,7 @@ from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.emulator import DEMO_KEYS, start_emulator
 from tokenwallet.ledger import accounts
 from tokenwallet.secrets.store import ApiKey
-from tokenwallet.ui.application import TrayApp
+from tokenwallet.ui.runtime.application import TrayApp
 
 emulator = start_emulator()
 ctx = AppContext.create(tempfile.mkdtemp(prefix="tw-bench-"))
@@ -88,7 +88,7 @@ def start_poll():
         print(f"stall-idle-ms {gaps['idle']}", flush=True)
         print(f"stall-poll-ms {gaps['poll']}", flush=True)
         tw.quit()
-    tw.bridge.poll_finished.connect(done)
+    tw.polled.connect(done)
     tw.poll_now()
 def begin():
     clock.start()

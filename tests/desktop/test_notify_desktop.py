@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 from sqlite_utils import Database
 
+from tests.desktop.screens import grab_screen, has_colour, save, wait_for
 from tokenwallet.alerts.delivery import CompositeDelivery, DbusNotifier, LogDelivery
 from tokenwallet.alerts.rules import Rule, ThresholdParams
 from tokenwallet.alerts.service import add_rule, run_alerts
@@ -25,9 +24,10 @@ from tokenwallet.settings import Settings
 
 pytestmark = pytest.mark.desktop
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
+DUNST = "#285577"  # dunst's default background for a normal notification
 
 
-def test_fired_alert_is_a_notify_call_on_the_session_bus(db: Database, tmp_path: Path) -> None:
+def test_fired_alert_is_a_notify_call_on_the_session_bus(db: Database, tmp_path: Path, qtbot: QtBot) -> None:
     accounts.add(db, Account(id="oa", kind=AccountKind.OPENAI, label="oa"), at=NOW - timedelta(days=60))
     allowances.add(
         db,
@@ -71,12 +71,13 @@ def test_fired_alert_is_a_notify_call_on_the_session_bus(db: Database, tmp_path:
             stderr=subprocess.STDOUT,
         )
         try:
-            time.sleep(0.5)  # let the monitor register its match rule
+            # dbus-monitor says NameLost once it has become a monitor with its match rule in place.
+            wait_for(lambda: "member=NameLost" in log.read_text(), timeout=10, what="dbus-monitor")
             events = run_alerts(db, NOW, Settings(timezone="UTC"), CompositeDelivery([LogDelivery(), DbusNotifier()]))
-            time.sleep(0.5)
-            shot = os.environ.get("TOKENWALLET_SCREENSHOT_DIR")
-            if shot and shutil.which("import"):
-                subprocess.run(["import", "-window", "root", str(Path(shot) / "notify.png")], check=False)
+            wait_for(lambda: 'string "Work: 80% used"' in log.read_text(), timeout=10, what="the Notify call")
+            # dunst (default colours) shows it as a dark blue box.
+            qtbot.waitUntil(lambda: has_colour(grab_screen(), DUNST, within=30, at_least=2000), timeout=10000)
+            save(grab_screen(), "notify.png")
         finally:
             monitor.terminate()
             monitor.wait(timeout=5)

@@ -59,3 +59,28 @@ def allowance_ctx(app_context, now):  # type: ignore[no-untyped-def]
     add_spend(app_context, start + timedelta(days=9, hours=10), "15", model="o4-mini")
     add_spend(app_context, now - timedelta(hours=2), "5", model="claude-sonnet-4", estimated=True)
     return app_context
+
+
+@pytest.fixture
+def bridge(qapp):  # type: ignore[no-untyped-def]
+    """An operation bridge that runs every operation at once on the GUI thread."""
+    from tokenwallet.ui.runtime.bridge import InlineExecutor, OperationBridge
+
+    running = OperationBridge(InlineExecutor())
+    yield running
+    running.shutdown()
+
+
+@pytest.fixture
+def settings_dialog(bridge, qtbot):  # type: ignore[no-untyped-def]
+    """A factory of settings dialogs on the inline bridge (closed after the test)."""
+    from tokenwallet.ui.settings.dialog import SettingsDialog
+
+    def make(ctx, store=None, keyring_problem=None):  # type: ignore[no-untyped-def]
+        from tokenwallet.secrets.store import MemorySecretStore
+
+        dialog = SettingsDialog(ctx, bridge, store=store or MemorySecretStore(), keyring_problem=keyring_problem)
+        qtbot.addWidget(dialog)
+        return dialog
+
+    return make

@@ -13,8 +13,8 @@ from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.ledger import alerts as store
-from tokenwallet.ui.alert_history import AlertHistoryModel, AlertHistoryWidget
-from tokenwallet.ui.notifier import TrayNotifier
+from tokenwallet.ui.dashboard.alert_history import AlertHistoryModel, AlertHistoryWidget
+from tokenwallet.ui.tray.notifier import TrayNotifier
 
 T = datetime(2026, 11, 10, 12, tzinfo=UTC)
 
@@ -59,14 +59,14 @@ def seed(db: Database) -> None:
 
 
 def test_widget_shows_newest_first_with_delivery_and_tooltips(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
-    widget = AlertHistoryWidget(db)
+    widget = AlertHistoryWidget()
     qtbot.addWidget(widget)
     widget.resize(640, 220)
     widget.show()
-    widget.refresh()
+    widget.show_events(store.events(db))
     assert widget.view.isHidden() and not widget.empty.isHidden()  # nothing fired yet: the explanation shows
     seed(db)
-    widget.refresh()
+    widget.show_events(store.events(db))
     model = widget.model
     assert not widget.view.isHidden() and widget.empty.isHidden()
     assert model.rowCount() == 3

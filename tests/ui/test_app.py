@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tokenwallet.secrets.store import MemorySecretStore
-from tokenwallet.ui.poll_bridge import PollBridge, inline_executor
+from tokenwallet.ui.runtime.bridge import InlineExecutor
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -29,14 +29,11 @@ class FailingStore(MemorySecretStore):
 
 @pytest.fixture
 def tray_app(allowance_ctx):  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
-    app = TrayApp(allowance_ctx, executor=inline_executor, store=MemorySecretStore())
+    app = TrayApp(allowance_ctx, executor=InlineExecutor(), store=MemorySecretStore())
     yield app
-    app.tray.icon.hide()
-    if app.dashboard is not None:
-        app.dashboard.close()
-        app.dashboard.deleteLater()
+    app.shutdown()
 
 
 def test_start_loads_figures_into_tray(tray_app, now) -> None:  # type: ignore[no-untyped-def]
@@ -46,8 +43,6 @@ def test_start_loads_figures_into_tray(tray_app, now) -> None:  # type: ignore[n
     assert tray_app.tray.state is not None
     assert round(tray_app.tray.state.percent or 0) == 40
     assert "Work: $60.00 left" in tray_app.tray.icon.toolTip()
-    tray_app.poll_timer.stop()
-    tray_app.wake_timer.stop()
 
 
 def test_wall_clock_jump_counts_as_wake_and_polls(tray_app) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +56,7 @@ def test_wall_clock_jump_counts_as_wake_and_polls(tray_app) -> None:  # type: ig
 
 
 def test_pause_shows_badge_and_stops_timer(tray_app) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import Badge
+    from tokenwallet.ui.tray.view_state import Badge
 
     tray_app.start(open_dashboard=False)
     tray_app.poll_now()
@@ -71,21 +66,34 @@ def test_pause_shows_badge_and_stops_timer(tray_app) -> None:  # type: ignore[no
     tray_app.set_paused(False)
     assert tray_app.poll_timer.isActive()
     assert tray_app.tray.state.badge is not Badge.PAUSED
-    tray_app.poll_timer.stop()
-    tray_app.wake_timer.stop()
 
 
-def test_failed_job_is_shown_not_raised(tray_app) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import Badge
+def test_failed_poll_round_is_shown_not_raised(tray_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.errors import SourceError
+    from tokenwallet.ui.runtime import application
+    from tokenwallet.ui.tray.view_state import Badge
 
     tray_app.poll_now()
 
-    def boom() -> object:
-        raise RuntimeError("provider said 500")
+    def boom(ctx, *, everything):  # type: ignore[no-untyped-def]
+        raise SourceError("the provider answered 500; tokenwallet tries again later")
 
-    tray_app.bridge.submit("poll", boom)
-    assert tray_app.poll_error == "provider said 500"
+    monkeypatch.setattr(application, "poll_round", boom)
+    tray_app.poll_now()
+    assert tray_app.poll_error == "the provider answered 500; tokenwallet tries again later"
     assert tray_app.tray.state.badge is Badge.ERROR
+
+
+def test_a_bug_in_a_poll_round_is_said_in_plain_words(tray_app, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.runtime import application
+
+    def boom(ctx, *, everything):  # type: ignore[no-untyped-def]
+        raise KeyError("bucket_start")
+
+    monkeypatch.setattr(application, "poll_round", boom)
+    tray_app.poll_now()
+    assert tray_app.poll_error.startswith("something unexpected went wrong (KeyError")
+    assert "Traceback" in caplog.text  # the details are in the log, not on the screen
 
 
 def test_dashboard_opens_with_snapshot(tray_app, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -106,13 +114,13 @@ def test_hide_amounts_switch_saved_in_settings(tray_app) -> None:  # type: ignor
 def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, now, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.demo import emulator, seed
     from tokenwallet.services.first_run import has_own_data
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)  # no server in this unit test
     from tokenwallet.app import AppContext
 
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
-    app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
+    app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=InlineExecutor(), store=MemorySecretStore())
     app.poll_now()
     assert app.tray.state.demo and "Demo data" in app.tray.icon.toolTip()
     assert app.snapshot.statuses[0].name == seed.DEMO_ALLOWANCE_NAME
@@ -123,16 +131,14 @@ def test_demo_is_seeded_labelled_and_left_when_user_adds_allowance(app_context, 
     assert app.snapshot is not None and app.snapshot.statuses[0].spent > before  # the meter moves
 
     app.show_settings()
-    dialog = app.settings_dialog
-    dialog.allowance_name.setText("Mine")
-    dialog.allowance_amount.setText("150")
-    dialog._add_allowance()
+    page = app.settings_dialog.allowances
+    page.fields.name.setText("Mine")
+    page.fields.amount.setText("150")
+    page._add_allowance()
     assert not app.demo
     assert [s.name for s in app.snapshot.statuses] == ["Mine"]
     assert not app.tray.state.demo
-    dialog.close()
-    app.tray.icon.hide()
-    demo_ctx.close()
+    app.shutdown()
 
 
 def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -141,11 +147,11 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
     from tokenwallet.app import AppContext
     from tokenwallet.cli import cli
     from tokenwallet.demo import emulator, seed
-    from tokenwallet.ui.application import TrayApp
+    from tokenwallet.ui.runtime.application import TrayApp
 
     monkeypatch.setattr(emulator, "start_demo_emulator", lambda: None)
     demo_ctx = AppContext.create(str(app_context.paths.config_dir.parent.parent / "demo"), clock=app_context.clock)
-    app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=inline_executor, store=MemorySecretStore())
+    app = TrayApp(app_context, demo=True, data_ctx=demo_ctx, executor=InlineExecutor(), store=MemorySecretStore())
     app.poll_now()
     app.demo_tick()
     assert app.demo and app.snapshot.statuses[0].name == seed.DEMO_ALLOWANCE_NAME
@@ -154,125 +160,80 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
     assert result.exit_code == 0, result.output
     app.demo_tick()  # the next tick sees the user's own allowance
     assert not app.demo and [s.name for s in app.snapshot.statuses] == ["cli-made"]
-    app.tray.icon.hide()
-    demo_ctx.close()
+    app.shutdown()
 
 
-def test_settings_adds_account_key_only_in_store(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_settings_adds_account_key_only_in_store(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
-    from tokenwallet.ui.settings_dialog import SettingsDialog
 
     store = MemorySecretStore()
-    dialog = SettingsDialog(app_context, store)
-    qtbot.addWidget(dialog)
-    dialog.account_label.setText("Work OpenAI")
-    dialog.account_key.setText("sk-test-0123456789abcd")
-    assert dialog.account_key.echoMode() == dialog.account_key.EchoMode.Password
-    dialog._add_account()
+    dialog = settings_dialog(app_context, store)
+    page = dialog.accounts
+    page.account_label.setText("Work OpenAI")
+    page.account_key.setText("sk-test-0123456789abcd")
+    assert page.account_key.echoMode() == page.account_key.EchoMode.Password
+    page._add_account()
     [account] = [a for a in accounts.list_accounts(app_context.ledger()) if a.label == "Work OpenAI"]
     assert store.get(account.id).reveal() == "sk-test-0123456789abcd"
     assert account.key_hint == "abcd"
-    assert "sk-test" not in dialog.account_list.item(0).text()
-    assert dialog.account_list.count() == 1
+    assert page.account_key.text() == ""  # the key left the form
+    assert "sk-test" not in page.account_list.item(0).text()
+    assert page.account_list.count() == 1
 
 
-def test_settings_explains_missing_keyring_and_loses_nothing(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_settings_explains_missing_keyring_and_loses_nothing(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
-    from tokenwallet.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(app_context, FailingStore())
-    qtbot.addWidget(dialog)
+    dialog = settings_dialog(app_context, FailingStore())
     dialog.show()
-    assert dialog.keyring_note.isVisible()
-    assert "session only" in dialog.keyring_note.text()
-    dialog.account_label.setText("Work")
-    dialog.account_key.setText("sk-test-0123456789abcd")
-    dialog._add_account()
+    page = dialog.accounts
+    assert page.keyring_note.isVisible()
+    assert "session only" in page.keyring_note.text()
+    page.account_label.setText("Work")
+    page.account_key.setText("sk-test-0123456789abcd")
+    page._add_account()
     assert "failed" in dialog.status.text() and "Secret Service" in dialog.status.text()
     assert [a for a in accounts.list_accounts(app_context.ledger()) if a.label == "Work"] == []
 
 
-def test_settings_rejects_bad_allowance_with_plain_words(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_settings_rejects_bad_allowance_with_plain_words(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import allowances
-    from tokenwallet.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(app_context, MemorySecretStore())
-    qtbot.addWidget(dialog)
-    dialog.allowance_name.setText("Work")
-    dialog.allowance_amount.setText("lots")
-    dialog._add_allowance()
+    dialog = settings_dialog(app_context)
+    dialog.allowances.fields.name.setText("Work")
+    dialog.allowances.fields.amount.setText("lots")
+    dialog.allowances._add_allowance()
     assert "failed" in dialog.status.text() and "lots" in dialog.status.text()
     assert allowances.list_allowances(app_context.ledger()) == []
 
 
-def test_settings_topup_and_general(allowance_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_settings_topup_and_general(allowance_ctx, settings_dialog) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import allowances
-    from tokenwallet.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(allowance_ctx, MemorySecretStore())
-    qtbot.addWidget(dialog)
-    dialog.allowance_list.setCurrentRow(0)
-    dialog.topup_amount.setText("25")
-    dialog.topup_note.setText("conference")
-    dialog._add_topup()
+    dialog = settings_dialog(allowance_ctx)
+    page = dialog.allowances
+    page.allowance_list.setCurrentRow(0)
+    page.topup.amount.setText("25")
+    page.topup_note.setText("conference")
+    page._add_topup()
     grants = allowances.grants_for(allowance_ctx.ledger(), "a1")
     assert [g.amount for g in grants] == [25_000_000]
     assert grants[0].expires_at is not None
-    dialog.currency.setCurrentText("INR")
-    dialog.rate.setText("83.2")
-    dialog.grouping.setCurrentIndex(1)
-    dialog.save_general()
+    general = dialog.general
+    general.currency.setCurrentText("INR")
+    general.rate.setText("83.2")
+    general.grouping.setCurrentIndex(1)
+    general.save_general()
     settings = allowance_ctx.settings
     assert (settings.display_currency, settings.currency_rate, settings.number_grouping) == ("INR", "83.2", "indian")
-    dialog.rate.setText("-3")
-    dialog.save_general()
+    general.rate.setText("-3")
+    general.save_general()
     assert "positive number" in dialog.status.text()
     assert allowance_ctx.settings.currency_rate == "83.2"
 
 
-def test_bridge_runs_on_pool_and_delivers_on_gui_thread(qtbot) -> None:  # type: ignore[no-untyped-def]
-    import threading
-
-    bridge = PollBridge()
-    seen: list[str] = []
-
-    def job() -> object:
-        seen.append(threading.current_thread().name)
-        return threading.get_ident()
-
-    with qtbot.waitSignal(bridge.poll_finished, timeout=5000) as blocker:
-        assert bridge.submit("poll", job)
-    assert blocker.args[0] != threading.get_ident()  # ran off the GUI thread
-    assert not bridge.busy("poll")
-    bridge.executor.wait()
-
-
-def test_bridge_runs_one_job_per_kind_and_reruns_pending() -> None:
-    calls: list[str] = []
-    queued: list = []
-    bridge = PollBridge(executor=queued.append)
-    assert bridge.submit("poll", lambda: calls.append("first"))
-    assert not bridge.submit("poll", lambda: calls.append("second"))
-    queued.pop(0)()
-    assert calls == ["first"]
-    assert len(queued) == 1  # the pending one started when the first finished
-    queued.pop(0)()
-    assert calls == ["first", "second"]
-
-
-def test_second_launch_reaches_first(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.single_instance import InstanceServer, ask_running_instance, server_name
-
-    name = server_name(str(tmp_path))
-    assert not ask_running_instance(name, timeout_ms=100)
-    server = InstanceServer(name)
-    with qtbot.waitSignal(server.show_requested, timeout=3000):
-        assert ask_running_instance(name)
-    server.close()
-
-
 def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import Badge
+    from tokenwallet.ui.tray.view_state import Badge
 
     tray_app.poll_now()
     snapshot = tray_app.snapshot
@@ -302,37 +263,34 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["By provider and model", "Accounts", "Alerts"]
 
 
-def test_settings_refuses_what_the_command_line_refuses(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_settings_refuses_what_the_command_line_refuses(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import accounts
-    from tokenwallet.ui.settings_dialog import SettingsDialog
 
     store = MemorySecretStore()
-    dialog = SettingsDialog(app_context, store)
-    qtbot.addWidget(dialog)
-    dialog.account_kind.setCurrentIndex(dialog.account_kind.findData("litellm"))
-    dialog.account_label.setText("Company gateway")
-    dialog.account_key.setText("sk-test-0123456789abcd")
-    dialog._add_account()
+    dialog = settings_dialog(app_context, store)
+    page = dialog.accounts
+    page.account_kind.setCurrentIndex(page.account_kind.findData("litellm"))
+    page.account_label.setText("Company gateway")
+    page.account_key.setText("sk-test-0123456789abcd")
+    page._add_account()
     assert "failed" in dialog.status.text() and "needs its base URL" in dialog.status.text()
-    dialog.account_url.setText("http://llm.corp.example")
-    dialog._add_account()
+    page.account_url.setText("http://llm.corp.example")
+    page._add_account()
     assert "failed" in dialog.status.text() and "https" in dialog.status.text()
     assert "--" not in dialog.status.text()  # no command-line options in the dialog
     assert accounts.list_accounts(app_context.ledger()) == [] and store.get("anything") is None
 
 
-def test_settings_removes_an_account_even_when_its_key_cannot_be_deleted(app_context, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_settings_removes_an_account_even_when_its_key_cannot_be_deleted(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.domain.accounts import AccountKind
     from tokenwallet.ledger import accounts
     from tokenwallet.services.accounts import add_account
-    from tokenwallet.ui.settings_dialog import SettingsDialog
 
     store = MemorySecretStore()
     account = add_account(app_context, store, kind=AccountKind.OPENAI, label="Work", key="sk-test-0123456789abcd")
-    dialog = SettingsDialog(app_context, FailingStore(), keyring_problem="")
-    qtbot.addWidget(dialog)
-    dialog.account_list.setCurrentRow(0)
-    dialog._remove_account()
+    dialog = settings_dialog(app_context, FailingStore(), keyring_problem="")
+    dialog.accounts.account_list.setCurrentRow(0)
+    dialog.accounts._remove_account()
     assert "The account was removed" in dialog.status.text() and "could not be deleted" in dialog.status.text()
-    assert accounts.list_accounts(app_context.ledger()) == [] and dialog.account_list.count() == 0
+    assert accounts.list_accounts(app_context.ledger()) == [] and dialog.accounts.account_list.count() == 0
     assert store.get(account.id) is not None  # the key the message tells the user about

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("qapp")
 def test_guarded_emits_keep_the_refcount_of_true() -> None:
     from PySide6.QtCore import QObject, Signal
 
-    from tokenwallet.ui.signal_guard import emit
+    from tokenwallet.ui.runtime.signal_guard import emit
 
     class Source(QObject):
         value = Signal(object)
@@ -36,49 +36,15 @@ def test_a_bridge_survives_many_more_jobs_than_true_has_references() -> None:
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication\n"
         "app = QCoreApplication([])\n"
-        "from tokenwallet.ui.poll_bridge import PollBridge, inline_executor\n"
-        "bridge = PollBridge(inline_executor)\n"
+        "from tokenwallet.ui.runtime.bridge import InlineExecutor, OperationBridge\n"
+        "bridge = OperationBridge(InlineExecutor())\n"
         "jobs = sys.getrefcount(True) * 2\n"
-        "for _ in range(jobs):\n"
-        "    bridge.submit('snapshot', lambda: None)\n"
+        "seen = []\n"
+        "for n in range(jobs):\n"
+        "    bridge.run(lambda: n, seen.append)\n"
+        "assert seen == list(range(jobs))\n"
         "print('ok', jobs)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("ok")
-
-
-def test_garbage_is_collected_on_the_gui_thread_only() -> None:
-    import gc
-    import weakref
-
-    from tokenwallet.ui.gc_guard import GuiThreadCollector
-
-    collector = GuiThreadCollector()
-    was_enabled = gc.isenabled()
-    gc.enable()
-    try:
-        collector.start()
-        assert not gc.isenabled() and collector.timer.isActive()
-
-        class Node:
-            pass
-
-        first = Node()
-        first.other = Node()  # type: ignore[attr-defined]
-        first.other.other = first  # type: ignore[attr-defined]
-        alive = weakref.ref(first)
-        del first
-        keep: list[list[object]] = []
-        while gc.get_count()[0] <= gc.get_threshold()[0]:  # past the first threshold, whatever came before
-            keep.append([])
-        assert alive() is not None  # automatic collection is off: nothing freed the cycle
-        assert collector.check() >= 0  # the timer's check collects ...
-        assert alive() is None  # ... and the cycle is gone
-        del keep
-        collector.stop()
-        assert gc.isenabled()
-    finally:
-        collector.stop()
-        if not was_enabled:
-            gc.disable()

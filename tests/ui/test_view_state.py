@@ -6,18 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tokenwallet.domain.allowance import Unit
-from tokenwallet.ui.view_state import (
-    MASK,
-    Badge,
-    DisplayOptions,
-    Severity,
-    build_view_state,
-    describe_age,
-    format_amount,
-    group_digits,
-    is_stale,
-    severity_for,
-)
+from tokenwallet.domain.money import group_digits
+from tokenwallet.ui.display import MASK, DisplayOptions, describe_age, format_amount
+from tokenwallet.ui.tray.view_state import Badge, Severity, build_view_state, is_stale, severity_for
 
 
 def test_indian_grouping_uses_lakh_and_crore() -> None:

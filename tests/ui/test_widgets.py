@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from PySide6.QtGui import QColor
 
-from tokenwallet.ui.meter_icon import COLOURS, render_meter
-from tokenwallet.ui.view_state import Badge, DisplayOptions, MenuLine, Severity, TrayViewState
+from tokenwallet.ui.display import DisplayOptions
+from tokenwallet.ui.tray.meter_icon import COLOURS, render_meter
+from tokenwallet.ui.tray.view_state import Badge, MenuLine, Severity, TrayViewState
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -54,7 +55,7 @@ def _state() -> TrayViewState:
 
 
 def test_tray_menu_rebuilt_with_allowances_and_actions(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.tray import TrayController
+    from tokenwallet.ui.tray.controller import TrayController
 
     tray = TrayController()
     tray.show()
@@ -75,7 +76,7 @@ def test_tray_menu_rebuilt_with_allowances_and_actions(qtbot) -> None:  # type: 
 def test_demo_header_in_menu() -> None:
     from dataclasses import replace
 
-    from tokenwallet.ui.tray import TrayController
+    from tokenwallet.ui.tray.controller import TrayController
 
     tray = TrayController()
     tray.render(replace(_state(), demo=True))
@@ -85,7 +86,7 @@ def test_demo_header_in_menu() -> None:
 
 def test_models_pass_qtmodeltester(qtmodeltester, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.services.snapshot import load_snapshot
-    from tokenwallet.ui.models import AccountTableModel, ModelTableModel
+    from tokenwallet.ui.dashboard.models import AccountTableModel, ModelTableModel
 
     snapshot = load_snapshot(allowance_ctx, now)
     models = ModelTableModel()
@@ -104,7 +105,7 @@ def test_models_pass_qtmodeltester(qtmodeltester, allowance_ctx, now) -> None:  
 
 def test_dashboard_shows_cards_chart_and_hides_amounts(qtbot, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.services.snapshot import load_snapshot
-    from tokenwallet.ui.dashboard import DashboardWindow
+    from tokenwallet.ui.dashboard.window import DashboardWindow
 
     window = DashboardWindow()
     qtbot.addWidget(window)
@@ -127,7 +128,7 @@ def test_dashboard_shows_cards_chart_and_hides_amounts(qtbot, allowance_ctx, now
 
 def test_dashboard_without_allowance_explains(qtbot, app_context, now) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.services.snapshot import load_snapshot
-    from tokenwallet.ui.dashboard import DashboardWindow
+    from tokenwallet.ui.dashboard.window import DashboardWindow
 
     window = DashboardWindow()
     qtbot.addWidget(window)
@@ -138,14 +139,14 @@ def test_dashboard_without_allowance_explains(qtbot, app_context, now) -> None: 
 
 
 def test_stale_snapshot_after_missed_polls(allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.view_state import is_stale
+    from tokenwallet.ui.tray.view_state import is_stale
 
     assert is_stale(now - timedelta(minutes=20), now, timedelta(minutes=5))
 
 
 def test_api_token_rows_are_not_called_unpriced(now) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.services.snapshot import ModelRow
-    from tokenwallet.ui.models import ModelTableModel
+    from tokenwallet.ui.dashboard.models import ModelTableModel
 
     model = ModelTableModel()
     model.set_rows(

@@ -95,6 +95,7 @@ def test_the_demo_reconciles_with_the_emulator_polled(tmp_path, now, emulator) -
     # Polling again (the tray does every few minutes) replaces the same buckets: nothing is added.
     poll_accounts(ctx, only=(DEMO_ACCOUNT_ID,))
     _reconciles(ctx, now)
+    ctx.shutdown()  # the HTTP client's connection to the emulator
 
 
 def test_tick_adds_estimated_spend_in_the_current_hour(db, now) -> None:  # type: ignore[no-untyped-def]

@@ -128,8 +128,8 @@ def test_autostart_entry_ignores_a_planted_temporary_link(tmp_path: Path) -> Non
 
 
 def test_icon_cache_ignores_a_planted_temporary_link(tmp_path: Path) -> None:
-    from tokenwallet.ui.icon_cache import CachedIcon, read_cached_icon, write_cached_icon
-    from tokenwallet.ui.meter_state import Severity
+    from tokenwallet.ui.tray.icon_cache import CachedIcon, read_cached_icon, write_cached_icon
+    from tokenwallet.ui.tray.meter_state import Severity
 
     victim = tmp_path / "victim"
     victim.write_text("precious")

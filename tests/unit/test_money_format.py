@@ -49,8 +49,8 @@ def test_places_override_for_chart_axes() -> None:
 
 @pytest.mark.parametrize("micros", [0, 1, 499_999, 500_000, 1_234_567_890, -7_000_001, 10**18, -(10**18)])
 def test_every_front_end_formats_usd_the_same(micros: int) -> None:
-    from tokenwallet.ui.view_state import DisplayOptions
-    from tokenwallet.ui.view_state import format_amount as tray_format_amount
+    from tokenwallet.ui.display import DisplayOptions
+    from tokenwallet.ui.display import format_amount as tray_format_amount
 
     expected = format_money(micros)
     assert format_usd(micros) == expected
@@ -59,8 +59,8 @@ def test_every_front_end_formats_usd_the_same(micros: int) -> None:
 
 
 def test_the_tray_writes_yen_without_decimals() -> None:
-    from tokenwallet.ui.view_state import DisplayOptions
-    from tokenwallet.ui.view_state import format_amount as tray_format_amount
+    from tokenwallet.ui.display import DisplayOptions
+    from tokenwallet.ui.display import format_amount as tray_format_amount
 
     options = DisplayOptions(currency="JPY", rate=Decimal("150"))
     assert tray_format_amount(1_500_000, Unit.USD, options) == "¥225"

@@ -1,6 +1,6 @@
 """``tokenwallet statusline`` and ``tokenwallet guard`` without click, the ledger or the catalog.
 
-The console entry point (:func:`tokenwallet.ui.entry.main`) hands these two commands here before
+The console entry point (:func:`tokenwallet.entry.main`) hands these two commands here before
 anything else is imported: agents run them on every status-line refresh, prompt and tool call, so
 they read the meter snapshot (:mod:`tokenwallet.services.agent_files`) and import only the
 standard library.  The slow path -- opening the ledger to confirm and audit a block, or to record

@@ -1,7 +1,8 @@
-"""The ``tokenwallet`` command.
+"""The ``tokenwallet`` command line: every headless capability is a subcommand.
 
-The bare command starts the tray app; every headless capability is a subcommand.  Each area's
-commands live in their own module and are listed in :data:`COMMAND_MODULES`.
+The console entry (:mod:`tokenwallet.entry`) starts the tray app itself when the command line
+holds only start options, and hands everything else to :func:`main`.  Each area's commands live
+in their own module and are listed in :data:`COMMAND_MODULES`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import click
 
 from tokenwallet import __version__
 from tokenwallet.app import AppContext
+from tokenwallet.start_options import HOME_ENV, OPTIONS
 
 # Subcommand name -> module exporting it in ``COMMANDS``.  Modules are imported only when their
 # command runs (or for --help), so the bare ``tokenwallet`` reaches the tray icon without loading
@@ -55,23 +57,29 @@ class LazyGroup(click.Group):
         return None
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+def _tray_start_help() -> str:
+    width = max(len(name) for name, _ in OPTIONS)
+    lines = "\n".join(f"  {name.ljust(width)}  {text}" for name, text in OPTIONS)
+    return f"Run without a command to start the tray app, with these options:\n\n\b\n{lines}"
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    epilog=_tray_start_help(),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=str),
-    envvar="TOKENWALLET_HOME",
-    help="Keep every file under this folder (also $TOKENWALLET_HOME).",
+    envvar=HOME_ENV,
+    help=f"Keep every file under this folder (also ${HOME_ENV}).",
 )
-@click.option("--demo", is_flag=True, help="Start the tray app on built-in demo data in a throwaway home.")
-@click.option("--background", is_flag=True, help="Start in the tray without opening the dashboard.")
 @click.option("-v", "--verbose", count=True, help="More log output on standard error.")
 @click.version_option(__version__, "--version", prog_name="tokenwallet")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None, demo: bool, background: bool, verbose: int) -> None:
-    """tokenwallet: your personal AI-compute allowance, in the tray and on the command line.
-
-    Run without a command to start the tray app.
-    """
+def cli(ctx: click.Context, home: str | None, verbose: int) -> None:
+    """tokenwallet: your personal AI-compute allowance, in the tray and on the command line."""
     from tokenwallet.logging_setup import configure_logging, redact_uncaught_exceptions
 
     redact_uncaught_exceptions()
@@ -82,17 +90,18 @@ def cli(ctx: click.Context, home: str | None, demo: bool, background: bool, verb
     except UserInputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    ctx.call_on_close(ctx.obj.shutdown)  # the HTTP client's sockets and the ledger, closed when the command ends
     configure_logging(logging.WARNING - 10 * verbose, ctx.obj.paths.log_file)
     from tokenwallet.services.meter_snapshot import keep_meter_current
 
     keep_meter_current(ctx.obj)  # every change a command makes reaches the status line and the guard
-    ctx.call_on_close(ctx.obj.ledger_changed)
+    ctx.call_on_close(ctx.obj.ledger_changed)  # runs before shutdown (close callbacks run last first)
     if ctx.invoked_subcommand is None:
-        from tokenwallet.ui import run_gui  # Qt is only imported when the GUI is wanted
+        # The tray app starts from the console entry (tokenwallet.entry), which reads the start
+        # options; a command line that reaches this point had none of a tray start.
+        click.echo(ctx.get_help())
 
-        sys.exit(run_gui(ctx.obj, demo=demo, background=background))
 
-
-def main() -> None:
-    """Console entry point."""
-    cli(prog_name="tokenwallet")
+def main(argv: list[str] | None = None) -> None:
+    """Run one command-line command (``argv``, default the process arguments) and exit."""
+    cli(args=argv, prog_name="tokenwallet")

@@ -40,7 +40,7 @@ def report_command(app: AppContext, month: str | None, fmt: str, table: str, out
     render_pdf = None
     if fmt == "pdf":
         # Qt is loaded only when a PDF is wanted (an allowed lazy cli -> ui import).
-        from tokenwallet.ui.report_pdf import render_pdf_bytes
+        from tokenwallet.ui.reports.pdf import render_pdf_bytes
 
         render_pdf = render_pdf_bytes
     try:

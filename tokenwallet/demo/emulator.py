@@ -14,5 +14,5 @@ def start_demo_emulator() -> RunningEmulator | None:
         from tokenwallet.emulator import start_emulator
 
         return start_emulator()
-    except (ImportError, OSError):
+    except OSError:  # the port could not be bound
         return None

@@ -154,6 +154,17 @@ def keyring_problem(store: SecretStore) -> str:
     return ""
 
 
+def usable_key_store(ctx: AppContext) -> tuple[SecretStore, str]:
+    """Where new keys go, and why not the OS keyring ('' when it is the keyring).
+
+    When the keyring cannot be used, the context switches to keys held in memory for this run
+    (never a plaintext file), and the reason says what to do about the keyring.
+    """
+    store = ctx.secret_store()
+    problem = keyring_problem(store)
+    return (ctx.use_session_only_keys() if problem else store), problem
+
+
 def validate_details(kind: AccountKind, *, label: str, base_url: str = "") -> AccountDetails:
     """Check a label and base URL for an account of ``kind``; a :class:`UserInputError` names the bad ``field``.
 

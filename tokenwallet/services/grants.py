@@ -93,3 +93,8 @@ def adjust_allowance(
 ) -> Grant:
     """Record a correction to ``allowance``: positive adds value, negative withdraws from what is left."""
     return _add_grant(ctx, allowance, GrantKind.ADJUSTMENT, amount=amount, expires=expires, at=at, note=note)
+
+
+def list_grants(ctx: AppContext, allowance_id: str) -> list[Grant]:
+    """Every grant of ``allowance_id`` (periodic ones, top-ups and adjustments), oldest first."""
+    return allowances.grants_for(ctx.ledger(), allowance_id)

@@ -5,7 +5,7 @@ A file is written with :func:`tokenwallet.files.atomic_write` (private, atomic, 
 symbolic link) and the export is recorded in the audit log only once the file is complete.
 
 PDF needs Qt, which only the ``ui`` package may import; callers that want a PDF pass the renderer
-(``tokenwallet.ui.report_pdf.render_pdf_bytes``) as ``render_pdf``.
+(``tokenwallet.ui.reports.pdf.render_pdf_bytes``) as ``render_pdf``.
 """
 
 from __future__ import annotations

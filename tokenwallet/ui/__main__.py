@@ -1,33 +1,30 @@
-"""``python -m tokenwallet.ui``: start the tray app without loading the command-line tools first.
+"""``python -m tokenwallet.ui``: start the tray app without the command-line front end.
 
-It takes the same GUI options as the bare ``tokenwallet`` command, without click.
+It takes the same start options as the bare ``tokenwallet`` command (one parser,
+:mod:`tokenwallet.start_options`), and explains anything else instead of running a command.
 """
 
 from __future__ import annotations
 
 import sys
 
+from tokenwallet.start_options import NotAStart, parse_start_options, usage
+
+PROG = "python -m tokenwallet.ui"
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``--home``, ``--demo``, ``--background`` and ``-v`` and run the tray app."""
-    from tokenwallet.ui.entry import GuiArgs, gui_args
+    """Parse the start options and run the tray app; 2 (with the usage) for anything else."""
+    parsed = parse_start_options(sys.argv[1:] if argv is None else argv)
+    if isinstance(parsed, NotAStart):
+        if parsed.help:
+            print(usage(PROG))
+            return 0
+        print(f"{PROG}: {parsed.problem}\n\n{usage(PROG)}", file=sys.stderr)
+        return 2
+    from tokenwallet.ui import run_gui
 
-    argv = sys.argv[1:] if argv is None else argv
-    args = gui_args(argv)
-    if args is None:  # --help or a mistake: argparse explains (and exits)
-        import argparse
-        import os
-
-        parser = argparse.ArgumentParser(prog="tokenwallet-tray", description="The tokenwallet tray app.")
-        parser.add_argument("--home", default=os.environ.get("TOKENWALLET_HOME"), help="keep every file here")
-        parser.add_argument("--demo", action="store_true", help="built-in demo data in a throwaway home")
-        parser.add_argument("--background", action="store_true", help="start in the tray without the dashboard")
-        parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-        parsed = parser.parse_args(argv)
-        args = GuiArgs(parsed.home or None, parsed.demo, parsed.background, parsed.verbose)
-    from tokenwallet.ui.launcher import launch_home
-
-    return launch_home(args.home, demo=args.demo, background=args.background, verbose=args.verbose)
+    return run_gui(parsed)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from tokenwallet.services.snapshot import LedgerSnapshot
-from tokenwallet.ui.allowance_card import AllowanceCard
-from tokenwallet.ui.models import AccountTableModel, ModelTableModel
-from tokenwallet.ui.view_state import DisplayOptions, describe_age
+from tokenwallet.ui.dashboard.alert_history import AlertHistoryWidget
+from tokenwallet.ui.dashboard.allowance_card import AllowanceCard
+from tokenwallet.ui.dashboard.models import AccountTableModel, ModelTableModel
+from tokenwallet.ui.display import DisplayOptions, describe_age
 
 if TYPE_CHECKING:
-    from tokenwallet.ui.spend_chart import SpendChart
+    from tokenwallet.ui.dashboard.spend_chart import SpendChart
 
 DEMO_STYLE = "background: #fff3e0; color: #e65100; border-radius: 4px; padding: 3px 8px; font-weight: bold;"
 
@@ -46,7 +47,7 @@ def _table(model: ModelTableModel | AccountTableModel) -> QTableView:
 
 
 class DashboardWindow(QMainWindow):
-    """Shows a :class:`LedgerSnapshot`; asks the app (by signals) to refresh or open settings."""
+    """Shows a :class:`LedgerSnapshot` and alert events; asks the app (by signals) to refresh or open settings."""
 
     refresh_requested = Signal()
     settings_requested = Signal()
@@ -126,21 +127,14 @@ class DashboardWindow(QMainWindow):
         self.account_table = AccountTableModel(self)
         self.tabs.addTab(_table(self.model_table), "By provider and model")
         self.tabs.addTab(_table(self.account_table), "Accounts")
-        self.alert_history: QWidget | None = None
+        self.alert_history = AlertHistoryWidget()
+        self.tabs.addTab(self.alert_history, "Alerts")
         outer.addWidget(self.tabs, 3)
         self.setCentralWidget(central)
 
-    def add_alert_history(self, widget: QWidget) -> None:
-        """Add the alert history tab (a widget of the alerts package that reads the ledger)."""
-        if self.alert_history is not None:
-            self.tabs.removeTab(self.tabs.indexOf(self.alert_history))
-            self.alert_history.deleteLater()
-        self.alert_history = widget
-        self.tabs.addTab(widget, "Alerts")
-
     def _ensure_chart(self) -> None:
         if self.chart is None:
-            from tokenwallet.ui.spend_chart import SpendChart
+            from tokenwallet.ui.dashboard.spend_chart import SpendChart
 
             self.chart = SpendChart()
             self.chart_host.addWidget(self.chart)
@@ -191,9 +185,6 @@ class DashboardWindow(QMainWindow):
         self._redraw_chart()
         self.model_table.set_rows(list(snapshot.models), self.options, now)
         self.account_table.set_rows(list(snapshot.accounts), self.options, now)
-        refresh = getattr(self.alert_history, "refresh", None)
-        if refresh is not None:
-            refresh()
 
     @Slot()
     def _redraw_chart(self) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QWidget
 
 from tokenwallet.domain.allowance import Unit
 from tokenwallet.services.snapshot import AllowanceView
-from tokenwallet.ui.view_state import DisplayOptions
+from tokenwallet.ui.display import DisplayOptions
 
 _BAR = "#5c6bc0"
 _ESTIMATE = "#b39ddb"

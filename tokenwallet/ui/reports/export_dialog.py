@@ -1,10 +1,16 @@
-"""The "Export monthly report" dialog: pick a month and a format, then a file in a save dialog."""
+"""The "Export monthly report" dialog: pick a month and a format, then a file in a save dialog.
+
+The report is built, drawn (a PDF), written and audited in the background
+(:func:`tokenwallet.services.reports.export_report`), so a big month never freezes the window.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,9 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tokenwallet.app import AppContext
 from tokenwallet.domain.errors import OutputExistsError, TokenwalletError
 from tokenwallet.services import reports
+
+if TYPE_CHECKING:
+    from tokenwallet.app import AppContext
+    from tokenwallet.ui.runtime.bridge import OperationBridge
 
 FORMATS = (("PDF document", "pdf"), ("CSV table", "csv"), ("JSON data", "json"))
 
@@ -60,6 +69,7 @@ class ReportExportDialog(QDialog):
     def __init__(
         self,
         ctx: AppContext,
+        bridge: OperationBridge,
         parent: QWidget | None = None,
         *,
         choose_path: Callable[[QWidget, str, str], str | None] = ask_save_path,
@@ -68,6 +78,7 @@ class ReportExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export monthly report")
         self._ctx = ctx
+        self._bridge = bridge
         self._choose_path = choose_path
         self._confirm_replace = confirm_replace
         self.written: Path | None = None
@@ -92,7 +103,7 @@ class ReportExportDialog(QDialog):
         layout.addWidget(buttons)
 
     def export(self) -> None:
-        """Ask for a file and write the report; errors are shown in the dialog, which stays open."""
+        """Ask for a file, then write the report in the background; errors are shown in the dialog, which stays open."""
         month = self.month.currentText()
         fmt = str(self.format.currentData())
         suggested = str(Path.home() / f"tokenwallet-{month}.{fmt}")
@@ -106,22 +117,30 @@ class ReportExportDialog(QDialog):
         if path.suffix.lower() != f".{fmt}":
             path = path.with_name(path.name + f".{fmt}")
             asked = False
+        self._write(month, fmt, path, overwrite=asked)
+
+    def _write(self, month: str, fmt: str, path: Path, *, overwrite: bool) -> None:
         render_pdf = None
         if fmt == "pdf":
-            from tokenwallet.ui.report_pdf import render_pdf_bytes
+            from tokenwallet.ui.reports.pdf import render_pdf_bytes  # Qt draws into memory, on the worker
 
             render_pdf = render_pdf_bytes
-        try:
-            try:
-                reports.export_report(self._ctx, month, fmt, path, overwrite=asked, render_pdf=render_pdf)
-            except OutputExistsError:
-                if not self._confirm_replace(self, path):
-                    self.status.setText(f"Not exported: {path.name} already exists.")
-                    return
-                reports.export_report(self._ctx, month, fmt, path, overwrite=True, render_pdf=render_pdf)
-        except (TokenwalletError, OSError) as exc:
-            self.status.setText(f"Could not export: {exc}")
-            return
+        op = partial(reports.export_report, self._ctx, month, fmt, path, overwrite=overwrite, render_pdf=render_pdf)
+        self.export_button.setEnabled(False)
+        self.status.setText(f"Writing {path.name}…")
+        self._bridge.run(op, partial(self._written, path), partial(self._failed, month, fmt, path), receiver=self)
+
+    def _written(self, path: Path, _: object) -> None:
+        self.export_button.setEnabled(True)
         self.written = path
         self.status.setText(f"Saved {path.name}.")
         self.accept()
+
+    def _failed(self, month: str, fmt: str, path: Path, error: TokenwalletError) -> None:
+        self.export_button.setEnabled(True)
+        if not isinstance(error, OutputExistsError):
+            self.status.setText(f"Could not export: {error}")
+        elif self._confirm_replace(self, path):
+            self._write(month, fmt, path, overwrite=True)
+        else:
+            self.status.setText(f"Not exported: {path.name} already exists.")

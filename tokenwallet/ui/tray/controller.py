@@ -10,12 +10,12 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from tokenwallet.ui.meter_icon import COLOURS, meter_icon
-from tokenwallet.ui.meter_state import Badge, Severity
+from tokenwallet.ui.tray.meter_icon import COLOURS, meter_icon
+from tokenwallet.ui.tray.meter_state import Badge, Severity
 
 if TYPE_CHECKING:
-    from tokenwallet.ui.icon_cache import CachedIcon
-    from tokenwallet.ui.view_state import TrayViewState
+    from tokenwallet.ui.tray.icon_cache import CachedIcon
+    from tokenwallet.ui.tray.view_state import TrayViewState
 
 
 def _dot(severity: Severity) -> QIcon:

@@ -1,9 +1,11 @@
-"""Process start-up for the tray app: QApplication, single instance, the first icon, then the rest.
+"""Process start-up for the tray app: the single-instance claim, QApplication, the first icon, then the rest.
 
-Start-up is ordered for a fast first icon: only Qt, the tray controller and the icon painter are
-loaded before the icon is shown (drawn from the previous run's cached meter when there is one).
-Settings, logging, the ledger, the single-instance server and the worker pool follow once the
-tray host has docked the icon, so they do not compete with the docking for the GUI thread.
+The instance is claimed first (a lock and a listening socket in ``AppPaths.runtime_dir``), so a
+later launch at any moment finds it.  Then start-up is ordered for a fast first icon: only Qt, the
+tray controller and the icon painter are loaded before the icon is shown (drawn from the previous
+run's cached meter when there is one).  Settings, logging, the ledger, the worker pool and the
+answering of later launches follow once the tray host has docked the icon, so they do not compete
+with the docking for the GUI thread.
 """
 
 from __future__ import annotations
@@ -11,19 +13,27 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from tokenwallet.ui.single_instance import APP_ID, ask_running_instance, server_name
-from tokenwallet.ui.tray import TrayController, tray_available
+from tokenwallet.ui.runtime.single_instance import (
+    APP_ID,
+    AlreadyRunning,
+    InstanceServer,
+    Listening,
+    NotAnswering,
+    claim_instance,
+)
+from tokenwallet.ui.tray.controller import TrayController, tray_available
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
     from tokenwallet.paths import AppPaths
-    from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.single_instance import InstanceServer
+    from tokenwallet.start_options import StartOptions
+    from tokenwallet.ui.runtime.application import TrayApp
 
 DOCK_WAIT_MS = 1500  # continue start-up after this long even when no tray host docks the icon
 DOCK_POLL_MS = 5
@@ -37,7 +47,7 @@ def _install_excepthook() -> None:
     log = logging.getLogger(__name__)
     previous = sys.excepthook
 
-    def hook(exc_type, exc, tb):  # type: ignore[no-untyped-def]
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error", exc_info=(exc_type, exc, tb))
         if previous is not sys.__excepthook__:
             previous(exc_type, exc, tb)
@@ -77,39 +87,48 @@ def after_docked(icon: QSystemTrayIcon, then: Callable[[], None], *, wait_ms: in
     timer.start(DOCK_POLL_MS)
 
 
-def _quit_on_signals(app: TrayApp) -> None:
+class QuitOnSignals(QObject):
     """SIGTERM/SIGINT quit cleanly (timers stopped, demo home removed) instead of killing the process.
 
-    Python runs signal handlers only between bytecodes; the wake-up fd makes the Qt event loop
-    return to Python as soon as a signal arrives, with no polling timer.
+    Python runs signal handlers only between bytecodes; the wake-up socket makes the Qt event
+    loop return to Python as soon as a signal arrives, with no polling timer.
     """
-    import signal
-    import socket
 
-    from PySide6.QtCore import QSocketNotifier
+    def __init__(self, quit_app: Callable[[], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        import signal
+        import socket
 
-    if not hasattr(signal, "SIGTERM") or sys.platform.startswith("win"):
-        return
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+        from PySide6.QtCore import QSocketNotifier
 
-    def drain() -> None:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno())
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._drain)
+
+        def handler(signum: int, frame: object) -> None:
+            quit_app()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    @Slot()
+    def _drain(self) -> None:
         try:
-            reader.recv(64)
+            self._reader.recv(64)
         except OSError:
             pass
 
-    notifier.activated.connect(drain)
-    app._signal_sockets = (reader, writer, notifier)  # keep them alive with the app
+    def close(self) -> None:
+        """Stop listening for signals and close the wake-up sockets."""
+        import signal
 
-    def handler(signum: int, frame: object) -> None:
-        app.quit()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._notifier.setEnabled(False)
+        self._reader.close()
+        self._writer.close()
 
 
 class _Startup:
@@ -118,19 +137,19 @@ class _Startup:
     def __init__(self) -> None:
         self.ctx: AppContext | None = None
         self.app: TrayApp | None = None
+        self.listening: Listening | None = None
         self.server: InstanceServer | None = None
+        self.signals: QuitOnSignals | None = None
 
 
-def launch(ctx: AppContext, *, demo: bool, background: bool) -> int:
-    """Run the tray app on ``ctx`` until the user quits; a second launch only wakes the first one."""
-    return launch_paths(ctx.paths, lambda: ctx, demo=demo, background=background)
+def launch(options: StartOptions) -> int:
+    """Run the tray app until the user quits; a second launch only wakes the first one.
 
-
-def launch_home(home: str | None, *, demo: bool, background: bool, verbose: int = 0) -> int:
-    """Run the tray app for ``--home`` (or the platform folders), building the AppContext after the icon."""
+    The AppContext (settings, logging, the ledger) is built after the icon is shown.
+    """
     from tokenwallet.paths import AppPaths
 
-    paths = AppPaths.resolve(home)
+    paths = AppPaths.resolve(options.home)
 
     def make_context() -> AppContext:
         import logging
@@ -138,37 +157,51 @@ def launch_home(home: str | None, *, demo: bool, background: bool, verbose: int 
         from tokenwallet.app import AppContext
         from tokenwallet.logging_setup import configure_logging
 
-        configure_logging(logging.WARNING - 10 * verbose, paths.log_file)
+        configure_logging(logging.WARNING - 10 * options.verbose, paths.log_file)
         return AppContext(paths=paths)
 
-    return launch_paths(paths, make_context, demo=demo, background=background)
+    return launch_paths(paths, make_context, demo=options.demo, background=options.background)
 
 
 def launch_paths(paths: AppPaths, make_context: Callable[[], AppContext], *, demo: bool, background: bool) -> int:
-    """Show the icon, then build the app from ``make_context()`` once it is docked; run the event loop."""
+    """Claim the instance, show the icon, then build the app from ``make_context()`` once it is docked.
+
+    A throwaway ``demo`` home is its own instance and never answers other launches.
+    """
+    listening: Listening | None = None
+    if not demo:
+        claim = claim_instance(paths.runtime_dir)
+        if isinstance(claim, AlreadyRunning):
+            print("tokenwallet is already running; its dashboard was brought forward.")
+            return 0
+        if isinstance(claim, NotAnswering):
+            print(
+                f"tokenwallet is already running for this home but does not answer at {claim.where!r}; "
+                "quit it (or end its process) and start again.",
+                file=sys.stderr,
+            )
+            return 1
+        listening = claim
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("tokenwallet")
     qapp.setDesktopFileName(APP_ID)
     qapp.setQuitOnLastWindowClosed(False)
-    name = server_name(str(paths.data_dir) + (":demo" if demo else ""))
-    if not demo and ask_running_instance(name):
-        print("tokenwallet is already running; its dashboard was brought forward.")
-        return 0
 
     tray = TrayController(build_menu=False)
     cached = None
     if not demo:
-        from tokenwallet.ui.icon_cache import ICON_CACHE_FILE, read_cached_icon
+        from tokenwallet.ui.tray.icon_cache import ICON_CACHE_FILE, read_cached_icon
 
         cached = read_cached_icon(paths.cache_dir / ICON_CACHE_FILE)
     tray.show(cached)  # the icon first; settings, the ledger and their imports come after it is docked
     if os.environ.get("TOKENWALLET_STARTUP_PROBE"):
         _report_when_docked(tray.icon)
     started = _Startup()
+    started.listening = listening
 
     def finish() -> None:
-        _finish_start(started, tray, make_context, name=name, demo=demo, background=background)
+        _finish_start(started, tray, make_context, demo=demo, background=background)
 
     after_docked(tray.icon, finish)
     try:
@@ -182,24 +215,25 @@ def _finish_start(
     tray: TrayController,
     make_context: Callable[[], AppContext],
     *,
-    name: str,
     demo: bool,
     background: bool,
 ) -> None:
     import logging
+    import signal
 
     from tokenwallet.services.first_run import demo_context
-    from tokenwallet.ui.application import TrayApp
-    from tokenwallet.ui.single_instance import InstanceServer
+    from tokenwallet.ui.runtime.application import TrayApp
 
     ctx = started.ctx = make_context()
     _install_excepthook()
     app = started.app = TrayApp(ctx, demo=demo, tray=tray)
     if demo:
         app.ctx = app.data_ctx = demo_context()
-    _quit_on_signals(app)
-    server = started.server = InstanceServer(name, app)
-    server.show_requested.connect(app.show_dashboard)
+    if hasattr(signal, "SIGTERM") and not sys.platform.startswith("win"):
+        started.signals = QuitOnSignals(app.quit, app)
+    if started.listening is not None:
+        server = started.server = InstanceServer(started.listening, app)
+        server.show_requested.connect(app.show_dashboard)
     has_tray = tray_available()
     if not has_tray:
         logging.getLogger(__name__).warning(
@@ -210,11 +244,16 @@ def _finish_start(
 
 
 def _clean_up(started: _Startup) -> None:
+    if started.signals is not None:
+        started.signals.close()
     if started.server is not None:
         started.server.close()
+    elif started.listening is not None:
+        started.listening.close()
     app = started.app
     if app is None:
         return
+    app.shutdown()  # already done when the app quit itself
     from tokenwallet.services.first_run import cleanup_demo_home
 
     if app.demo or app.data_ctx is not started.ctx:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from tokenwallet.domain.allowance import Unit
 from tokenwallet.services.snapshot import AccountRow, ModelRow
-from tokenwallet.ui.view_state import DisplayOptions, describe_age, format_amount
+from tokenwallet.ui.display import DisplayOptions, describe_age, format_amount
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from tokenwallet.ui.meter_state import Badge, Severity
+from tokenwallet.ui.tray.meter_state import Badge, Severity
 
 COLOURS: dict[Severity, str] = {
     Severity.NONE: "#90a4ae",

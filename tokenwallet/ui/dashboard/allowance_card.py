@@ -10,8 +10,10 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from tokenwallet.domain.allowance import AllowanceStatus, GrantKind
 from tokenwallet.services.snapshot import AllowanceView
-from tokenwallet.ui.meter_icon import COLOURS
-from tokenwallet.ui.view_state import DisplayOptions, Severity, format_amount, severity_for
+from tokenwallet.ui.display import DisplayOptions, format_amount
+from tokenwallet.ui.tray.meter_icon import COLOURS
+from tokenwallet.ui.tray.meter_state import Severity
+from tokenwallet.ui.tray.view_state import severity_for
 
 
 class PaceBar(QWidget):

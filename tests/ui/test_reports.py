@@ -108,7 +108,7 @@ def demo_report(db: Database) -> MonthlyReport:
 
 
 def test_pdf_renders_summary_chart_and_tables(db: Database, tmp_path: Path) -> None:
-    from tokenwallet.ui.report_pdf import render_pdf_file
+    from tokenwallet.ui.reports.pdf import render_pdf_file
 
     report = demo_report(db)
     out = tmp_path / "report.pdf"
@@ -131,11 +131,11 @@ def test_pdf_renders_summary_chart_and_tables(db: Database, tmp_path: Path) -> N
     assert (tmp_path / "page-1.png").stat().st_size > 10_000  # the chart and tables are drawn, not a blank page
 
 
-def test_export_dialog_writes_the_chosen_month_and_format(qtbot, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_dialog_writes_the_chosen_month_and_format(qtbot, bridge, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import csv
     import io
 
-    from tokenwallet.ui.report_export import ReportExportDialog, recent_months
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog, recent_months
 
     app_context.save_settings(Settings(timezone="Europe/Berlin"))
     demo_ledger(app_context.ledger())
@@ -147,7 +147,7 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, app_context, tm
         asked.append((Path(suggested).name, fmt))
         return str(target)
 
-    dialog = ReportExportDialog(app_context, choose_path=choose)
+    dialog = ReportExportDialog(app_context, bridge, choose_path=choose)
     qtbot.addWidget(dialog)
     assert [dialog.month.itemText(i) for i in range(3)] == ["2026-11", "2026-10", "2026-09"]
     assert recent_months(datetime(2026, 1, 5).date(), 2) == ["2026-01", "2025-12"]
@@ -162,11 +162,11 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, app_context, tm
     assert rows and rows[0]["day"].startswith("2026-11")
 
 
-def test_export_dialog_shows_errors_and_stays_open(qtbot, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.ui.report_export import ReportExportDialog
+def test_export_dialog_shows_errors_and_stays_open(qtbot, bridge, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog
 
     missing = tmp_path / "no-such-folder" / "r.json"
-    dialog = ReportExportDialog(app_context, choose_path=lambda *a: str(missing))
+    dialog = ReportExportDialog(app_context, bridge, choose_path=lambda *a: str(missing))
     qtbot.addWidget(dialog)
     dialog.format.setCurrentIndex(2)
     dialog.export_button.click()
@@ -176,7 +176,7 @@ def test_export_dialog_shows_errors_and_stays_open(qtbot, app_context, tmp_path:
 
 
 def test_pdf_of_an_empty_month(db: Database, tmp_path: Path) -> None:
-    from tokenwallet.ui.report_pdf import render_pdf_file
+    from tokenwallet.ui.reports.pdf import render_pdf_file
 
     report = build_report(db, "2026-11", Settings(timezone="Asia/Kolkata"), datetime(2026, 11, 26, 20, tzinfo=UTC))
     out = tmp_path / "empty.pdf"
@@ -187,16 +187,16 @@ def test_pdf_of_an_empty_month(db: Database, tmp_path: Path) -> None:
 
 
 def test_axis_steps_are_round() -> None:
-    from tokenwallet.ui.report_pdf import nice_step
+    from tokenwallet.ui.reports.pdf import nice_step
 
     assert [nice_step(x) for x in (0.3, 7, 13, 38_000_000, 200_000)] == [1.0, 10.0, 20.0, 50_000_000.0, 200_000.0]
 
 
 def test_export_dialog_asks_before_replacing_a_file_the_save_dialog_did_not_ask_about(  # type: ignore[no-untyped-def]
-    qtbot, app_context, tmp_path: Path
+    qtbot, bridge, app_context, tmp_path: Path
 ) -> None:
     from tokenwallet.ledger import audit
-    from tokenwallet.ui.report_export import ReportExportDialog
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog
 
     app_context.save_settings(Settings(timezone="Europe/Berlin"))
     demo_ledger(app_context.ledger())
@@ -210,7 +210,9 @@ def test_export_dialog_asks_before_replacing_a_file_the_save_dialog_did_not_ask_
             return answer
 
         # the save dialog returned "nov"; the ".csv" is added after it asked
-        dialog = ReportExportDialog(app_context, choose_path=lambda *a: str(tmp_path / "nov"), confirm_replace=confirm)
+        dialog = ReportExportDialog(
+            app_context, bridge, choose_path=lambda *a: str(tmp_path / "nov"), confirm_replace=confirm
+        )
         qtbot.addWidget(dialog)
         dialog.format.setCurrentIndex(1)  # CSV
         dialog.export_button.click()
@@ -224,3 +226,37 @@ def test_export_dialog_asks_before_replacing_a_file_the_save_dialog_did_not_ask_
     assert stat.S_IMODE(existing.stat().st_mode) & 0o077 == 0
     details = [e.details for e in audit.entries(app_context.ledger()) if e.action == "report.export"]
     assert details == [{"format": "csv", "file": "nov.csv", "table": "usage"}]
+
+
+def test_export_builds_draws_and_writes_off_the_gui_thread(qtbot, app_context, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from tokenwallet.services import reports
+    from tokenwallet.ui.reports.export_dialog import ReportExportDialog
+    from tokenwallet.ui.runtime.bridge import OperationBridge
+
+    app_context.save_settings(Settings(timezone="Europe/Berlin"))
+    demo_ledger(app_context.ledger())
+    app_context.close()  # the worker opens its own connection
+    threads: list[int] = []
+    export = reports.export_report
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        return export(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "export_report", recording)
+    bridge = OperationBridge()
+    target = tmp_path / "nov.pdf"
+    dialog = ReportExportDialog(app_context, bridge, choose_path=lambda *a: str(target))
+    qtbot.addWidget(dialog)
+    try:
+        dialog.format.setCurrentIndex(0)  # PDF
+        dialog.export_button.click()
+        assert not dialog.export_button.isEnabled() and dialog.status.text() == "Writing nov.pdf…"
+        qtbot.waitUntil(lambda: dialog.written == target, timeout=30000)
+    finally:
+        bridge.shutdown()
+    assert threads and threads[0] != threading.get_ident()
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Monthly AI-compute report" in text

@@ -1,16 +1,15 @@
-"""Alert history for the dashboard: a table model of alert events and a small widget around it."""
+"""Alert history for the dashboard: a table model of alert events and a small widget around it (no I/O)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
-from sqlite_utils import Database
 
-from tokenwallet.ledger import alerts as store
-from tokenwallet.ledger.alerts import AlertEvent
+if TYPE_CHECKING:
+    from tokenwallet.ledger.alerts import AlertEvent
 
 _Index = QModelIndex | QPersistentModelIndex
 _SEVERITY_COLORS = {"critical": QColor("#c0392b"), "warning": QColor("#b9770e"), "info": QColor("#2e7d32")}
@@ -82,12 +81,10 @@ class AlertHistoryModel(QAbstractTableModel):
 
 
 class AlertHistoryWidget(QWidget):
-    """The dashboard's alert history; call :meth:`refresh` after each alert run."""
+    """The dashboard's alert history; the app loads the events off the GUI thread and calls :meth:`show_events`."""
 
-    def __init__(self, db: Database, parent: QWidget | None = None, *, limit: int = 200) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._db = db
-        self._limit = limit
         self.model = AlertHistoryModel(self)
         self.view = QTableView(self)
         self.view.setModel(self.model)
@@ -101,10 +98,11 @@ class AlertHistoryWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
         layout.addWidget(self.view)
+        self.show_events([])
 
-    def refresh(self) -> None:
-        """Reload the newest events from the ledger (a small indexed query)."""
-        self.model.set_events(store.events(self._db, limit=self._limit))
+    def show_events(self, events: list[AlertEvent]) -> None:
+        """Show ``events`` (oldest first, as the ledger lists them), or the explanation when there are none."""
+        self.model.set_events(events)
         has_rows = self.model.rowCount() > 0
         self.empty.setVisible(not has_rows)
         self.view.setVisible(has_rows)

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from tokenwallet.ui.meter_state import Severity
+from tokenwallet.ui.tray.meter_state import Severity
 
 ICON_CACHE_FILE = "tray-icon.txt"
 _VERSION = "v1"

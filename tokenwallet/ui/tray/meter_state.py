@@ -1,6 +1,6 @@
 """The two enums the tray icon is drawn from, kept apart so the first icon needs no other module.
 
-:mod:`tokenwallet.ui.view_state` re-exports them; start-up imports only this small module before
+:mod:`tokenwallet.ui.tray.view_state` re-exports them; start-up imports only this small module before
 the icon is docked.
 """
 

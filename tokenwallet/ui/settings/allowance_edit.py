@@ -1,7 +1,13 @@
-"""Editing one allowance: amount, unit, cadence, start day, rollover, scope and its top-ups."""
+"""Editing one allowance: amount, unit, cadence, start day, rollover, scope and its top-ups.
+
+The dialog opens on details read in the background (:func:`load_edit_data`); saving and adding a
+top-up run in the background too, and a refused value is said in the dialog, which stays open.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,14 +26,41 @@ from PySide6.QtWidgets import (
 
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Cadence, GrantKind, Unit
-from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.services import allowances as allowance_service
 from tokenwallet.services import grants as grant_service
 from tokenwallet.services.allowances import amount_text
-from tokenwallet.ui.allowance_form import AllowanceFields, TopupFields
+from tokenwallet.ui.settings.allowance_form import AllowanceFields, TopupFields
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from tokenwallet.app import AppContext
+    from tokenwallet.domain.accounts import Account
+    from tokenwallet.domain.allowance import Allowance, Grant
+    from tokenwallet.domain.errors import TokenwalletError
+    from tokenwallet.ui.runtime.bridge import OperationBridge
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceEditData:
+    """One allowance with the accounts it may count and its grants, as the edit dialog shows them."""
+
+    allowance: Allowance
+    accounts: tuple[Account, ...]
+    grants: tuple[Grant, ...]
+    zone: ZoneInfo
+
+
+def load_edit_data(ctx: AppContext, allowance_id: str) -> AllowanceEditData:
+    """Read what the edit dialog shows (on a worker)."""
+    from tokenwallet.services import accounts
+
+    return AllowanceEditData(
+        allowance=allowance_service.find_allowance(ctx, allowance_id),
+        accounts=tuple(accounts.list_accounts(ctx, include_disabled=False)),
+        grants=tuple(grant_service.list_grants(ctx, allowance_id)),
+        zone=ctx.settings.zone(),
+    )
 
 
 class AllowanceEditDialog(QDialog):
@@ -35,13 +68,15 @@ class AllowanceEditDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, ctx: AppContext, allowance_id: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, bridge: OperationBridge, data: AllowanceEditData, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        from tokenwallet.ledger import accounts, allowances
-
         self.ctx = ctx
-        self.allowance_id = allowance_id
-        allowance = allowances.get(ctx.ledger(), allowance_id)
+        self.bridge = bridge
+        allowance = data.allowance
+        self.allowance_id = allowance.id
+        self.zone = data.zone
         self.setWindowTitle(f"Edit allowance: {allowance.name}")
         self.resize(520, 560)
         form = QFormLayout()
@@ -58,7 +93,7 @@ class AllowanceEditDialog(QDialog):
             self.cap.setText(amount_text(allowance.rollover.cap, allowance.unit))
         self.scope = QListWidget()
         self.scope.setToolTip("Tick the accounts whose spend counts; none ticked: every account counts")
-        for account in accounts.list_accounts(ctx.ledger(), include_disabled=False):
+        for account in data.accounts:
             item = QListWidgetItem(
                 f"{account.label} ({account.kind.value})"
                 if account.kind is not AccountKind.MANUAL
@@ -79,35 +114,32 @@ class AllowanceEditDialog(QDialog):
         self.topup = TopupFields("top-up, e.g. 50")
         self.topup_amount, self.topup_expires = self.topup.amount, self.topup.expires
         self.topup_never = self.topup.never
-        add_topup = QPushButton("Add top-up")
-        add_topup.clicked.connect(self.add_topup)
-        for widget in (self.topup_amount, self.topup_expires, self.topup_never, add_topup):
+        self.add_topup_button = QPushButton("Add top-up")
+        self.add_topup_button.clicked.connect(self.add_topup)
+        for widget in (self.topup_amount, self.topup_expires, self.topup_never, self.add_topup_button):
             topup_row.addWidget(widget)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(QLabel("Top-ups (each with its own expiry)"))
         layout.addWidget(self.topups)
         layout.addLayout(topup_row)
         layout.addWidget(self.status)
-        layout.addWidget(buttons)
-        self._load_topups()
+        layout.addWidget(self.buttons)
+        self._show_topups(data.grants)
 
-    def _load_topups(self) -> None:
-        from tokenwallet.ledger import allowances
-
+    def _show_topups(self, grants: tuple[Grant, ...]) -> None:
         unit = Unit(self.unit.currentText())
         self.topups.clear()
-        zone = self.ctx.settings.zone()
-        for grant in allowances.grants_for(self.ctx.ledger(), self.allowance_id):
+        for grant in grants:
             if grant.kind is not GrantKind.TOPUP:
                 continue
-            expiry = grant.expires_at.astimezone(zone).date().isoformat() if grant.expires_at else "no expiry"
+            expiry = grant.expires_at.astimezone(self.zone).date().isoformat() if grant.expires_at else "no expiry"
             note = f" · {grant.note}" if grant.note else ""
             self.topups.addItem(f"+{amount_text(grant.amount, unit)} {unit.value} · expires {expiry}{note}")
         if not self.topups.count():
@@ -117,6 +149,10 @@ class AllowanceEditDialog(QDialog):
         self.status.setStyleSheet("color: #c62828;" if error else "color: #2e7d32;")
         self.status.setText(text)
 
+    def _set_busy(self, busy: bool) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not busy)
+        self.add_topup_button.setEnabled(not busy)
+
     def scope_accounts(self) -> tuple[str, ...]:
         """The ticked accounts (empty: every account counts)."""
         items = (self.scope.item(row) for row in range(self.scope.count()))
@@ -125,46 +161,58 @@ class AllowanceEditDialog(QDialog):
         )
 
     @Slot()
-    def save(self) -> bool:
-        """Validate and store the edit; on a mistake say what is wrong and keep the dialog open."""
+    def save(self) -> None:
+        """Validate and store the edit in the background; a mistake is said and the dialog stays open."""
         cadence = self.cadence.currentText()
         anchor = self.anchor.value()
         if cadence == "weekly" and anchor > 7:
             self._say("For a weekly allowance the start day is a weekday number from 1 (Monday) to 7.", error=True)
-            return False
-        try:
-            allowance_service.edit_allowance(
-                self.ctx,
-                self.allowance_id,
-                name=self.name.text(),
-                amount=self.amount.text(),
-                unit=self.unit.currentText(),
-                cadence=cadence,
-                anchor_day=None if cadence in (Cadence.ONE_OFF.value, Cadence.DAILY.value) else anchor,
-                rollover=self.rollover.isChecked(),
-                rollover_cap=self.cap.text().strip() or None,
-                scope=self.scope_accounts(),
-            )
-        except TokenwalletError as exc:
-            self._say(f"Not saved: {exc} {getattr(exc, 'remedy', '')}".strip(), error=True)
-            return False
+            return
+        op = partial(
+            allowance_service.edit_allowance,
+            self.ctx,
+            self.allowance_id,
+            name=self.name.text(),
+            amount=self.amount.text(),
+            unit=self.unit.currentText(),
+            cadence=cadence,
+            anchor_day=None if cadence in (Cadence.ONE_OFF.value, Cadence.DAILY.value) else anchor,
+            rollover=self.rollover.isChecked(),
+            rollover_cap=self.cap.text().strip() or None,
+            scope=self.scope_accounts(),
+        )
+        self._set_busy(True)
+        self.bridge.run(op, self._saved, self._not_saved, receiver=self)
+
+    def _saved(self, _: object) -> None:
+        self._set_busy(False)
         self.changed.emit()
         self.accept()
-        return True
+
+    def _not_saved(self, error: TokenwalletError) -> None:
+        self._set_busy(False)
+        self._say(f"Not saved: {error} {getattr(error, 'remedy', '')}".strip(), error=True)
 
     @Slot()
-    def add_topup(self) -> bool:
+    def add_topup(self) -> None:
         """Add the top-up typed in the row (stored at once, like in the settings list)."""
-        expires = self.topup.expiry(self.ctx.settings.zone())
-        try:
-            grant_service.add_topup(
-                self.ctx, self.allowance_id, amount=self.topup_amount.text(), expires=expires, note=""
-            )
-        except TokenwalletError as exc:
-            self._say(f"Top-up not added: {exc}", error=True)
-            return False
+        ctx, allowance_id = self.ctx, self.allowance_id
+        amount, expires = self.topup_amount.text(), self.topup.expiry(self.zone)
+
+        def op() -> tuple[Grant, ...]:
+            grant_service.add_topup(ctx, allowance_id, amount=amount, expires=expires, note="")
+            return tuple(grant_service.list_grants(ctx, allowance_id))
+
+        self._set_busy(True)
+        self.bridge.run(op, self._topup_added, self._topup_refused, receiver=self)
+
+    def _topup_added(self, grants: tuple[Grant, ...]) -> None:
+        self._set_busy(False)
         self.topup_amount.clear()
         self._say("Top-up added.", error=False)
-        self._load_topups()
+        self._show_topups(grants)
         self.changed.emit()
-        return True
+
+    def _topup_refused(self, error: TokenwalletError) -> None:
+        self._set_busy(False)
+        self._say(f"Top-up not added: {error}", error=True)

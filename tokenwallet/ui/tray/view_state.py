@@ -8,31 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from tokenwallet.domain.allowance import AllowanceStatus, Unit
-from tokenwallet.domain.money import format_money
-from tokenwallet.domain.money import group_digits as group_digits  # re-exported for the tray's callers
-from tokenwallet.ui.meter_state import Badge as Badge  # re-exported: the enums live apart for a fast start
-from tokenwallet.ui.meter_state import Severity as Severity
+from tokenwallet.domain.allowance import AllowanceStatus
+from tokenwallet.ui.display import DisplayOptions, describe_age, format_amount
+from tokenwallet.ui.tray.meter_state import Badge as Badge  # re-exported: the enums live apart for a fast start
+from tokenwallet.ui.tray.meter_state import Severity as Severity
 
 WARNING_PERCENT = 80.0
 CRITICAL_PERCENT = 95.0
 STALE_AFTER_MISSED_POLLS = 3
-MASK = "•••"
-UTC_ZONE = ZoneInfo("UTC")
-
-
-@dataclass(frozen=True, slots=True)
-class DisplayOptions:
-    """How to print amounts: currency, rate per USD, digit grouping and whether to hide them."""
-
-    currency: str = "USD"
-    rate: Decimal = Decimal(1)
-    grouping: str = "western"
-    hide_amounts: bool = False
-    zone: ZoneInfo = UTC_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +40,6 @@ class TrayViewState:
     demo: bool = False
 
 
-def format_amount(amount: int, unit: Unit, options: DisplayOptions) -> str:
-    """An allowance amount for people: money in the display currency, or a token count."""
-    if options.hide_amounts:
-        return MASK
-    sign = "-" if amount < 0 else ""
-    if unit is Unit.TOKENS:
-        value = abs(amount)
-        if value >= 1_000_000:
-            return f"{sign}{Decimal(value) / 1_000_000:.1f}M tok"
-        if value >= 10_000:
-            return f"{sign}{value // 1000}k tok"
-        return f"{sign}{group_digits(value, options.grouping)} tok"
-    return format_money(amount, options.currency, rate=options.rate, grouping=options.grouping)
-
-
 def severity_for(status: AllowanceStatus) -> Severity:
     """The state of one allowance from its share used."""
     if status.granted > 0 and status.remaining <= 0:
@@ -89,20 +58,6 @@ def is_stale(last_update: datetime | None, now: datetime, poll_interval: timedel
     if last_update is None:
         return False
     return now - last_update > poll_interval * STALE_AFTER_MISSED_POLLS
-
-
-def describe_age(then: datetime | None, now: datetime) -> str:
-    """'just now', '4 min ago', '3 h ago' or 'never'."""
-    if then is None:
-        return "never"
-    seconds = max(0, int((now - then).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86_400 * 2:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86_400} days ago"
 
 
 def _when(at: datetime, options: DisplayOptions) -> str:

@@ -54,5 +54,6 @@ class TopupFields:
         """The end of the chosen day in ``zone`` (a top-up lasts through its last day), or no expiry."""
         if self.never.isChecked():
             return None
-        day: date = self.expires.date().toPython()  # type: ignore[assignment]
+        chosen = self.expires.date()
+        day = date(chosen.year(), chosen.month(), chosen.day())
         return datetime.combine(day, time(23, 59, 59), tzinfo=zone).astimezone(UTC)

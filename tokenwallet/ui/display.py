@@ -1,0 +1,77 @@
+"""How the tray and the dashboard print figures: display currency, digit grouping, hidden amounts, ages.
+
+Plain values and functions (no widgets), shared by :mod:`tokenwallet.ui.tray` and
+:mod:`tokenwallet.ui.dashboard`; the settings decide the options (:func:`display_options`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from tokenwallet.domain.allowance import Unit
+from tokenwallet.domain.money import format_money, group_digits
+
+if TYPE_CHECKING:
+    from tokenwallet.settings import Settings
+
+MASK = "•••"
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayOptions:
+    """How to print amounts: currency, rate per USD, digit grouping and whether to hide them."""
+
+    currency: str = "USD"
+    rate: Decimal = Decimal(1)
+    grouping: str = "western"
+    hide_amounts: bool = False
+    zone: ZoneInfo = UTC_ZONE
+
+
+def display_options(settings: Settings) -> DisplayOptions:
+    """How to show amounts, from the settings (a bad rate falls back to 1 rather than failing)."""
+    try:
+        rate = Decimal(settings.currency_rate)
+    except InvalidOperation:
+        rate = Decimal(1)
+    return DisplayOptions(
+        currency=settings.display_currency,
+        rate=rate if settings.display_currency != "USD" else Decimal(1),
+        grouping=settings.number_grouping,
+        hide_amounts=settings.hide_amounts,
+        zone=settings.zone(),
+    )
+
+
+def format_amount(amount: int, unit: Unit, options: DisplayOptions) -> str:
+    """An allowance amount for people: money in the display currency, or a token count."""
+    if options.hide_amounts:
+        return MASK
+    sign = "-" if amount < 0 else ""
+    if unit is Unit.TOKENS:
+        value = abs(amount)
+        if value >= 1_000_000:
+            return f"{sign}{Decimal(value) / 1_000_000:.1f}M tok"
+        if value >= 10_000:
+            return f"{sign}{value // 1000}k tok"
+        return f"{sign}{group_digits(value, options.grouping)} tok"
+    return format_money(amount, options.currency, rate=options.rate, grouping=options.grouping)
+
+
+def describe_age(then: datetime | None, now: datetime) -> str:
+    """'just now', '4 min ago', '3 h ago' or 'never'."""
+    if then is None:
+        return "never"
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86_400 * 2:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86_400} days ago"

@@ -1,0 +1,1 @@
+"""Settings: accounts, allowances (with the edit dialog) and general options."""
