@@ -35,7 +35,8 @@ NAMES: tuple[str, ...] = (
     "m003_log_entries",
     "m004_policies",
     "m005_streams",
-    "m006_log_entries_rowid",
+    "m006_account_filters",
+    "m007_log_entries_rowid",
 )
 """Every migration in the order it runs; each is the module ``mNNN_what`` whose ``NAME`` is the same."""
 

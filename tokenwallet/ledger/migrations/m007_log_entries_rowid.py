@@ -1,4 +1,4 @@
-"""m006: ``log_entries`` becomes a rowid table with its key in a separate unique index.
+"""m007: ``log_entries`` becomes a rowid table with its key in a separate unique index.
 
 A first import of a large history appends hundreds of thousands of entries.  Kept in key order
 (the ``WITHOUT ROWID`` table of m003), each entry went into a random place of a large tree; as a
@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from tokenwallet.ledger.migrations.script import run_script
 
-NAME = "m006_log_entries_rowid"
+NAME = "m007_log_entries_rowid"
 
 
 def migrate(db: Database) -> None:
