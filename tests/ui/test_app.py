@@ -244,18 +244,6 @@ def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[
     assert tray_app.tray.state.badge is Badge.STALE
 
 
-def test_alert_notices_from_a_poll_reach_the_tray(tray_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.alerts.delivery import Notice
-    from tokenwallet.services.polling import PollResult
-
-    shown: list = []
-    monkeypatch.setattr(tray_app, "show_notices", shown.append)
-    notice = Notice(title="Work at 80%", body="$20 left", severity="warning")
-    tray_app.on_polled(PollResult((), (notice,)))
-    assert shown == [(notice,)]
-    assert tray_app.snapshot is not None  # and the figures were re-read
-
-
 def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-untyped-def]
     tray_app.poll_now()
     tray_app.show_dashboard()

@@ -103,7 +103,7 @@ def demo_ledger(db: Database) -> None:
 
 def demo_report(db: Database) -> MonthlyReport:
     demo_ledger(db)
-    settings = Settings(timezone="Europe/Berlin", monthly_salary="6000", display_currency="EUR", currency_rate="0.92")
+    settings = Settings(timezone="Europe/Berlin", pay_amount="6000", display_currency="EUR", currency_rate="0.92")
     return build_report(db, "2026-11", settings, datetime(2026, 12, 2, tzinfo=UTC))
 
 

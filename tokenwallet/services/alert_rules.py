@@ -194,5 +194,7 @@ def check_alerts(ctx: AppContext, *, notify: bool = True) -> list[AlertEvent]:
     """Evaluate every rule now; returns the alerts recorded.  ``notify`` False records without telling."""
     from tokenwallet.alerts.delivery import default_delivery
 
-    deliver = default_delivery(ctx.settings.alert_hook or None) if notify else None
+    deliver = None
+    if notify:
+        deliver = default_delivery(ctx.settings.alert_hook or None, hide_amounts=lambda: ctx.settings.hide_amounts)
     return service.run_alerts(ctx.ledger(), ctx.clock(), ctx.settings, deliver)
