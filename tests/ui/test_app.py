@@ -223,11 +223,11 @@ def test_settings_topup_and_general(allowance_ctx, settings_dialog) -> None:  # 
     general.currency.setCurrentText("INR")
     general.rate.setText("83.2")
     general.grouping.setCurrentIndex(1)
-    general.save_general()
+    general.save()
     settings = allowance_ctx.settings
     assert (settings.display_currency, settings.currency_rate, settings.number_grouping) == ("INR", "83.2", "indian")
     general.rate.setText("-3")
-    general.save_general()
+    general.save()
     assert "positive number" in dialog.status.text()
     assert allowance_ctx.settings.currency_rate == "83.2"
 
