@@ -238,14 +238,14 @@ def describe_rule(rule: r.Rule, unit: Unit = Unit.USD) -> str:
     p = rule.params
     if isinstance(p, r.ThresholdParams):
         if p.percent is not None:
-            return f"{p.percent:g}% of the allowance used"
+            return f"{p.percent:g}% of the allowance is used"
         return f"spend this period reaches {format_amount(p.absolute or 0, unit)}"
     if isinstance(p, r.ForecastParams):
         early = f" by more than {p.margin_days:g} days" if p.margin_days else ""
-        return f"at the current pace it runs out before the reset{early}"
+        return f"at the current pace it will run out before the reset{early}"
     if isinstance(p, r.ExpiryParams):
         least = f" (at least {format_amount(p.min_unspent, unit)})" if p.min_unspent > 1 else ""
-        return f"{p.days_before:g} days before a grant lapses with value unspent{least}"
+        return f"a grant lapses within {p.days_before:g} days with value unspent{least}"
     if isinstance(p, r.SpikeParams):
         return f"today's spend is {p.factor:g}× the median of the last {p.trailing_days} days"
     return rule.describe()

@@ -238,7 +238,7 @@ class AlertsSection(QWidget):
         self.zone = zone
         self.views: tuple[RuleView, ...] = ()
         self.rule_dialog: RuleDialog | None = None
-        title = QLabel("<b>Alerts</b> (each change is saved at once)")
+        title = QLabel("<b>Alerts</b>: tell me when… (each change is saved at once)")
         self.rules = QListWidget()
         self.rules.setMinimumHeight(120)
         self.rules.itemDoubleClicked.connect(self.change_rule)

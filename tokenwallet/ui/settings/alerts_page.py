@@ -95,7 +95,7 @@ class AlertsPage(PreferencesPage):
         hook_note.setWordWrap(True)
         hook_note.setStyleSheet("color: #666;")
         form.addRow("", hook_note)
-        form.addRow("", self.save_button)
+        form.addRow(self.button_row())
 
         self.add(
             "notifications",

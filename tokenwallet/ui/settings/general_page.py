@@ -16,7 +16,7 @@ from tokenwallet.settings import MAX_POLL_MINUTES, MIN_POLL_MINUTES
 from tokenwallet.ui.settings.preferences_page import PreferencesPage
 
 if TYPE_CHECKING:
-    from tokenwallet.ui.settings.changes import SettingsChanges
+    from tokenwallet.ui.settings.changes import SettingsChanges, SettingsData
 
 CURRENCIES = ("USD", "EUR", "GBP", "INR", "JPY", "CAD", "AUD", "CHF")
 
@@ -71,7 +71,7 @@ class GeneralPage(PreferencesPage):
         note.setStyleSheet("color: #666;")
         pay_form.addRow("", note)
         form.addRow(pay)
-        form.addRow("", self.save_button)
+        form.addRow(self.button_row())
         self.currency.currentTextChanged.connect(self._currency_changed)
 
         self.add(
@@ -119,6 +119,11 @@ class GeneralPage(PreferencesPage):
             lambda v: _select(self.pay_period, v),
             self.pay_period,
         )
+
+    def fill(self, data: SettingsData) -> None:
+        """Show the settings of ``data`` (the pay's currency names the display currency)."""
+        super().fill(data)
+        self._currency_changed(self.currency.currentText())
 
     @Slot(str)
     def _currency_changed(self, text: str) -> None:

@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from tokenwallet.services.preferences import save_preferences
 from tokenwallet.ui.settings.changes import Step
@@ -48,6 +48,13 @@ class PreferencesPage(QWidget):
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
         changes.busy_changed.connect(self._set_busy)
+
+    def button_row(self) -> QHBoxLayout:
+        """The Save button at the right of a row of its own."""
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.save_button)
+        return row
 
     def add(self, key: str, name: str, read: Callable[[], Any], show: Callable[[Any], None], widget: QWidget) -> None:
         """Register the field for settings key ``key``."""
