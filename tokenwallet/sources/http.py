@@ -153,7 +153,8 @@ def raise_for_status(response: httpx.Response, provider: str) -> None:
         raise BudgetExceededError(f"{provider}: the budget is used up{detail}", provider=provider, status=status)
     if etype == "expired_key":
         raise KeyExpiredError(
-            f"{provider}: the key has expired; ask for a new one and run `tokenwallet account add` again",
+            f"{provider}: the key has expired; ask for a new one and enter it in this account (edit the account: "
+            "adding it again would count its usage twice)",
             provider=provider,
             status=status,
         )
@@ -206,7 +207,7 @@ def get_json(
     except (httpx.InvalidURL, UnicodeError):
         raise SourceError(
             f"{provider}: the request could not be built; the account's base URL or key holds characters "
-            "that cannot be sent (add the account again with a plain URL and key)",
+            "that cannot be sent (edit the account: give a plain URL and key)",
             provider=provider,
         ) from None
     raise_for_status(response, provider)
