@@ -165,7 +165,7 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, bridge, app_con
     assert rows and rows[0]["day"].startswith("2026-11")
     # The dialog stays open and says where the file went, with a way to its folder.
     assert dialog.isVisible()
-    assert dialog.status.text() == f"Saved nov.csv in {tmp_path / 'out'}\n{tmp_path / 'out' / 'nov.csv'}"
+    assert dialog.status.text() == f"Saved nov.csv in the folder\n{tmp_path / 'out'}"
     assert dialog.open_button.isVisible() and dialog.export_button.text() == "Export another…"
     dialog.open_button.click()
     assert shown == [tmp_path / "out"]

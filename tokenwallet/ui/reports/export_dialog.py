@@ -88,6 +88,7 @@ class ReportExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export monthly report")
+        self.setMinimumWidth(520)  # room for the folder the report was saved in
         self._ctx = ctx
         self._bridge = bridge
         self._choose_path = choose_path
@@ -158,7 +159,7 @@ class ReportExportDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         self.written = path
         self.status.setStyleSheet("color: #2e7d32;")
-        self.status.setText(f"Saved {path.name} in {path.parent}\n{path}")
+        self.status.setText(f"Saved {path.name} in the folder\n{path.parent}")
         self.open_button.show()
 
     def open_written_folder(self) -> None:

@@ -120,10 +120,7 @@ class AgentBox(QGroupBox):
             parts.append("guard on " + ", ".join(state.guard_events))
         self.where.setText(" · ".join(parts))
         if state.problem:
-            self.problem.setText(
-                f"Cannot read this file, so tokenwallet leaves it alone: {state.problem} "
-                "Fix the file (or move it aside), then turn the switch on again."
-            )
+            self.problem.setText(f"Cannot read this file, so tokenwallet leaves it alone: {state.problem}")
         self.problem.setVisible(bool(state.problem))
         for box in (self.statusline, self.guard):
             box.setEnabled(not state.problem)
