@@ -200,7 +200,7 @@ def test_connection_test_of_an_account_not_yet_added(app_context, settings_dialo
     page.test_button.click()
     text = dialog.status.text()
     assert text.startswith("The connection test failed: ")
-    assert f"(tried {emulator.base_url('openai')})" in text and "Check the key" in text
+    assert f"at {emulator.base_url('openai')}/organization/" in text and "Check the key" in text
     assert "sk-admin-not" not in text
     assert MARK in page.account_key.styleSheet()
     assert accounts.list_accounts(app_context.ledger()) == []  # nothing was stored by testing
@@ -223,7 +223,7 @@ def test_a_refused_key_of_a_stored_account_says_edit_it_not_add_it(app_context, 
     page.account_list.setCurrentRow(0)
     page.test_button.click()
     text = dialog.status.text()
-    assert f"(tried {emulator.base_url('openai')})" in text
+    assert f"refused the key (HTTP 401) at {emulator.base_url('openai')}/organization/" in text  # the URL tried
     assert "Edit this account" in text and "adding the account again would count its usage twice" in text
     assert "account add" not in text
 

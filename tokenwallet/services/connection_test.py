@@ -40,8 +40,9 @@ def _address(kind: AccountKind, base_url: str) -> str:
 
 def _failure(kind_of_error: str, message: str, address: str, *, stored: bool) -> ConnectionReport:
     """The words for a failed test, with the address tried and the remedy."""
-    tried = f" (tried {address})" if address else ""
     message = message.rstrip(".")
+    # The key errors name the address of the request already; others get the base URL tried.
+    tried = f" (tried {address})" if address and " at http" not in message else ""
     if kind_of_error in _KEY_KINDS:
         if kind_of_error == "secret":
             message = "No key is stored for this account in the keyring"

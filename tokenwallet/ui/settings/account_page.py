@@ -382,9 +382,14 @@ class AccountPage(QWidget):
         plan = self.subscription.isChecked()
         store = changes.store
 
+        details_changed = label.strip() != account.label or url.strip() != account.base_url or bool(key.strip())
+        billing_changed = account.kind.is_local_log and (billed != account.billed_by or plan != account.subscription)
+
         def op() -> Account:
-            saved = account_service.update_account(ctx, store, account.id, label=label, base_url=url, key=key)
-            if account.kind.is_local_log:
+            saved = account
+            if details_changed:  # only what changed is stored (and audited)
+                saved = account_service.update_account(ctx, store, account.id, label=label, base_url=url, key=key)
+            if billing_changed:
                 saved = account_service.set_stream(ctx, account.id, billed_by=billed, subscription=plan)
             return saved
 

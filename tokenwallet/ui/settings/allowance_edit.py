@@ -97,6 +97,8 @@ class AllowanceEditDialog(QDialog):
     """Edits one stored allowance; emits :attr:`changed` after a top-up, an alert change or a saved edit."""
 
     changed = Signal()
+    rules_changed = Signal()
+    """An alert rule was added, changed, removed or snoozed (stored at once)."""
 
     def __init__(
         self,
@@ -171,7 +173,7 @@ class AllowanceEditDialog(QDialog):
         for widget in (self.topup_amount, self.topup_expires, self.topup_never, self.add_topup_button):
             topup_row.addWidget(widget)
         self.alerts = AlertsSection(ctx, bridge, allowance.id, allowance.unit, data.zone, data.rules, self)
-        self.alerts.changed.connect(self.changed)
+        self.alerts.changed.connect(self.rules_changed)
 
         self.status = QLabel()
         self.status.setWordWrap(True)

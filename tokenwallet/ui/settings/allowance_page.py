@@ -40,6 +40,8 @@ class AllowancePage(QWidget):
 
     edited = Signal()
     """The edit dialog stored a change."""
+    rules_changed = Signal()
+    """The edit dialog changed an alert rule."""
 
     def __init__(
         self, changes: SettingsChanges, parent: QWidget | None = None, *, ask: Ask = ask_about_changes
@@ -177,6 +179,7 @@ class AllowancePage(QWidget):
             self.editor.deleteLater()
         self.editor = AllowanceEditDialog(self.changes.ctx, self.changes.bridge, data, self, ask=self.ask)
         self.editor.changed.connect(self.edited)
+        self.editor.rules_changed.connect(self.rules_changed)
         self.editor.open()
 
     def _not_opened(self, error: TokenwalletError) -> None:

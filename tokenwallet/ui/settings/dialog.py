@@ -96,6 +96,7 @@ class SettingsDialog(QDialog):
         self.changes.saved.connect(self._on_saved)
         self.accounts.tested.connect(self.figures_changed)
         self.allowances.edited.connect(self._on_edited)
+        self.allowances.rules_changed.connect(self.changed)  # the app looks at the rules at its next refresh
         self.allowances.policy_button.clicked.connect(self.import_policy)
         self.changes.set_busy(True)  # until the first read arrives
         self.reload()
