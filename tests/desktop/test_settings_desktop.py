@@ -187,6 +187,7 @@ def test_each_settings_page_on_screen(app, user_home, qtbot) -> None:  # type: i
         accounts.account_label.setText("Work OpenAI")
         accounts.account_url.setText(emulator.base_url("openai"))
         accounts.account_key.setText(DEMO_KEYS["openai"])
+        accounts.filters["project_id"].setText("proj_mine")  # an org key: only my project's usage
         accounts.test_button.click()
         qtbot.waitUntil(lambda: accounts.test_button.isEnabled() and not accounts.testing, timeout=30000)
         assert dialog.status.text().startswith("OpenAI answered at http://127.0.0.1:")
@@ -195,6 +196,7 @@ def test_each_settings_page_on_screen(app, user_home, qtbot) -> None:  # type: i
         accounts.add_button.click()
         qtbot.waitUntil(lambda: accounts.account() is not None, timeout=10000)  # added, and selected
         assert accounts.mode.text() == "Account: Work OpenAI"
+        assert accounts.account_list.currentItem().text().endswith("· only project id proj_mine")
 
         dialog.tabs.setCurrentIndex(1)
         shots["allowances"] = _on_screen(dialog, qtbot)

@@ -382,3 +382,53 @@ def test_a_bad_policy_file_lists_its_mistakes(app_context, settings_dialog, tmp_
     text = page.preview.toPlainText()
     assert "policy.toml is not a valid policy file" in text and "effective" in text
     assert not page.apply_button.isVisibleTo(page)
+
+
+def test_org_accounts_are_narrowed_to_the_users_own_usage(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.accounts import AccountFilters
+
+    store = MemorySecretStore()
+    dialog = settings_dialog(app_context, store)
+    page = dialog.accounts
+    shown = {
+        kind: [d for d, field in page.filters.items() if _visible(page, field)]
+        for kind in ("openai", "anthropic", "openrouter", "litellm", "claude-code")
+        if _select(page, kind) is None
+    }
+    assert shown == {
+        "openai": ["api_key_id", "project_id"],
+        "anthropic": ["api_key_id", "workspace_id", "user_email"],
+        "openrouter": ["api_key_id"],
+        "litellm": [],
+        "claude-code": [],
+    }
+    _select(page, "anthropic")
+    page.account_label.setText("Org (mine)")
+    page.account_key.setText("sk-ant-admin01-0123456789abcdef")
+    page.filters["user_email"].setText("not-an-email")
+    page.add_button.click()
+    assert "is not an email address" in dialog.status.text() and MARK in page.filters["user_email"].styleSheet()
+    page.filters["user_email"].setText("ana@example.com")
+    page.filters["workspace_id"].setText("wrkspc_a, wrkspc_b")
+    page.add_button.click()
+    account = page.account()
+    assert account is not None
+    assert account.filters == AccountFilters(workspace_ids=("wrkspc_a", "wrkspc_b"), user_emails=("ana@example.com",))
+    assert (
+        page.account_list.currentItem()
+        .text()
+        .endswith("· only workspace ids wrkspc_a and wrkspc_b; user email ana@example.com")
+    )
+    assert page.filters["workspace_id"].text() == "wrkspc_a, wrkspc_b"  # the stored account's filters
+    # The same key again, for the whole organization, would count the same usage twice.
+    _select(page, "anthropic")
+    page.account_label.setText("Org again")
+    page.account_key.setText("sk-ant-admin01-0123456789abcdef")
+    page.add_button.click()
+    assert "already used by" in dialog.status.text() and MARK in page.account_key.styleSheet()
+    # Narrowing the stored account further is a change of that account.
+    page.account_list.setCurrentRow(0)
+    page.filters["workspace_id"].setText("wrkspc_a")
+    assert page.unsaved() == ["Accounts: Org (mine): filters"]
+    page.save_button.click()
+    assert page.account().filters.workspace_ids == ("wrkspc_a",)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tokenwallet.domain.accounts import AccountKind
+from tokenwallet.domain.accounts import NO_FILTERS, AccountFilters, AccountKind
 from tokenwallet.domain.errors import SourceError, TokenwalletError, UserInputError
 
 if TYPE_CHECKING:
@@ -72,19 +72,22 @@ def try_stored(ctx: AppContext, account_id: str) -> ConnectionReport:
     return ConnectionReport(report.ok, report.text, report.field, polled=True)
 
 
-def try_new(ctx: AppContext, *, kind: AccountKind, base_url: str, key: str) -> ConnectionReport:
-    """Try a key and base URL before the account is stored: one request, nothing written anywhere.
+def try_new(
+    ctx: AppContext, *, kind: AccountKind, base_url: str, key: str, filters: AccountFilters = NO_FILTERS
+) -> ConnectionReport:
+    """Try a key, base URL and filters before the account is stored: one request, nothing written anywhere.
 
-    A value that cannot be used at all (no key, a plain-http URL to another host) is refused as
-    adding it would be, naming its field.
+    A value that cannot be used at all (no key, a plain-http URL to another host, a malformed
+    filter) is refused as adding it would be, naming its field.
     """
     from tokenwallet.secrets.store import ApiKey
-    from tokenwallet.services.accounts import kind_name, validate_details
+    from tokenwallet.services.accounts import kind_name, validate_details, validate_filters
     from tokenwallet.sources.registry import CONNECTORS
 
     if not kind.needs_key:
         raise UserInputError(f"A {kind_name(kind)} account reads log files; there is no connection to test.")
     details = validate_details(kind, label="new account", base_url=base_url)
+    filters = validate_filters(kind, filters)
     if not key.strip():
         raise UserInputError(f"Paste the {kind_name(kind)} API key to test it.", field="key")
     try:
@@ -93,7 +96,8 @@ def try_new(ctx: AppContext, *, kind: AccountKind, base_url: str, key: str) -> C
         raise UserInputError(f"That key cannot be used: {exc}.", field="key") from None
     connector = CONNECTORS[kind.value]
     address = details.base_url or connector.default_base_url
-    pages = connector.fetch(ctx.http_client(), address, secret, "new-account", {}, ctx.clock)
+    narrow = {"filters": filters} if filters else {}  # as a poll passes them
+    pages = connector.fetch(ctx.http_client(), address, secret, "new-account", {}, ctx.clock, **narrow)
     try:
         next(iter(pages), None)  # the first page proves the key; nothing is recorded
     except SourceError as exc:

@@ -5,7 +5,9 @@ selected stored account.  It asks for exactly what the chosen kind needs: an API
 OS keyring only, never shown again) and a base URL where the provider has none of its own (a
 LiteLLM gateway); a folder for agent logs, with how their usage counts (billed through an API
 account, or under a subscription).  "Test connection" works for the account being typed, before
-it is stored.  A refusal names the field, which is framed in red.
+it is stored.  OpenAI, Anthropic and OpenRouter accounts can be narrowed to the user's own api keys,
+projects, workspaces or Claude Code logins (an org admin key sees everyone's usage).  A refusal
+names the field, which is framed in red.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tokenwallet.domain.accounts import Account, AccountKind
+from tokenwallet.domain.accounts import Account, AccountFilters, AccountKind
 from tokenwallet.services import accounts as account_service
 from tokenwallet.services import connection_test, log_sources
 from tokenwallet.ui.settings.changes import Step, Tone
@@ -49,6 +51,21 @@ def ask_folder(parent: QWidget, start: str) -> str | None:
     """The platform's folder picker; None when cancelled."""
     chosen = QFileDialog.getExistingDirectory(parent, "Choose the log folder", start)
     return chosen or None
+
+
+FILTER_HINTS = {
+    "api_key_id": ("API key ids", "only the usage of these api keys, e.g. key_abc123 (the id, not the key)"),
+    "project_id": ("Project ids", "only these projects, e.g. proj_abc123"),
+    "workspace_id": ("Workspace ids", "only these workspaces, e.g. wrkspc_abc123"),
+    "user_email": ("Claude Code logins", "only these people's Claude Code usage, e.g. ana@example.com"),
+}
+"""Each filter dimension's row label and placeholder."""
+
+
+def parse_filters(texts: dict[str, str]) -> AccountFilters:
+    """The filters typed in the form: values separated by commas or spaces, per dimension."""
+    pairs = [(dimension, value) for dimension, text in texts.items() for value in re.split(r"[,\s]+", text) if value]
+    return AccountFilters.from_pairs(pairs)
 
 
 def _without_flags(text: str) -> str:
@@ -111,6 +128,11 @@ class AccountPage(QWidget):
             "estimates where it has reported"
         )
         self.subscription = QCheckBox("Used under a subscription plan (counted in token allowances, not as dollars)")
+        self.filters: dict[str, QLineEdit] = {}
+        for dimension, (_, hint) in FILTER_HINTS.items():
+            field = QLineEdit()
+            field.setPlaceholderText(f"optional: {hint}")
+            self.filters[dimension] = field
         self.form.addRow("Kind", self.account_kind)
         self.form.addRow("Name", self.account_label)
         self.form.addRow("Base URL", self.account_url)
@@ -118,6 +140,15 @@ class AccountPage(QWidget):
         self.form.addRow("Log folder", self.folder_box)
         self.form.addRow("Billed through", self.billed_by)
         self.form.addRow("", self.subscription)
+        for dimension, field in self.filters.items():
+            self.form.addRow(FILTER_HINTS[dimension][0], field)
+        self.filters_note = QLabel(
+            "An organization's admin key sees everyone's usage: narrow the account to what is yours "
+            "(several values: separate them with commas)."
+        )
+        self.filters_note.setWordWrap(True)
+        self.filters_note.setStyleSheet("color: #555;")
+        self.form.addRow("", self.filters_note)
         layout.addLayout(self.form)
         self.marks = FieldMarks(
             {
@@ -128,6 +159,7 @@ class AccountPage(QWidget):
                 "folder": self.folder,
                 "billed_by": self.billed_by,
                 "subscription": self.subscription,
+                **self.filters,
             }
         )
         row = QHBoxLayout()
@@ -182,6 +214,8 @@ class AccountPage(QWidget):
         chosen = None
         for account in data.accounts:
             hint = f" · key …{account.key_hint}" if account.key_hint else ""
+            narrowed = account_service.describe_filters(account.filters)
+            hint += f" · only {narrowed}" if narrowed else ""
             item = QListWidgetItem(f"{account.label} ({account_service.kind_name(account.kind)}){hint}")
             item.setData(Qt.ItemDataRole.UserRole, account.id)
             self.account_list.addItem(item)
@@ -208,7 +242,7 @@ class AccountPage(QWidget):
         self.account_list.clearSelection()
         self.account_list.blockSignals(False)
         self.account_kind.setEnabled(True)
-        for field in (self.account_label, self.account_url, self.account_key):
+        for field in (self.account_label, self.account_url, self.account_key, *self.filters.values()):
             field.clear()
         self._kind_changed()
         self.loaded = self.form_values()
@@ -227,6 +261,8 @@ class AccountPage(QWidget):
         self.account_url.setText(account.base_url)
         self.account_key.clear()
         self.folder.setText(", ".join(log_sources.folders(account)))
+        for dimension, field in self.filters.items():
+            field.setText(", ".join(account.filters.values(dimension)))
         self._show_fields(account.kind, account)
         self.loaded = self.form_values()
 
@@ -249,6 +285,9 @@ class AccountPage(QWidget):
         self.form.setRowVisible(self.folder_box, kind.is_local_log)
         self.form.setRowVisible(self.billed_by, kind.is_local_log)
         self.form.setRowVisible(self.subscription, kind.is_local_log)
+        for dimension, field in self.filters.items():
+            self.form.setRowVisible(field, dimension in wanted.filters)
+        self.form.setRowVisible(self.filters_note, bool(wanted.filters))
         url_label = self.form.labelForField(self.account_url)
         if isinstance(url_label, QLabel):
             url_label.setText("Base URL (required)" if wanted.base_url_required else "Base URL")
@@ -295,11 +334,17 @@ class AccountPage(QWidget):
         if kind.needs_key:
             values["base_url"] = self.account_url.text().strip()
             values["key"] = self.account_key.text()
+            values["filters"] = self.typed_filters()
         if kind.is_local_log:
             values["folder"] = self.folder.text().strip()
             values["billed_by"] = self.billed_by.currentData() or ""
             values["subscription"] = self.subscription.isChecked()
         return values
+
+    def typed_filters(self) -> AccountFilters:
+        """The filters as typed, for the dimensions the kind takes."""
+        wanted = account_service.needs(self.kind()).filters
+        return parse_filters({d: f.text() for d, f in self.filters.items() if d in wanted})
 
     def unsaved(self) -> list[str]:
         """Unsaved edits of the form, in words (a new account that was typed counts)."""
@@ -310,7 +355,13 @@ class AccountPage(QWidget):
         account = self.account()
         if account is None:
             return [f"Accounts: the new {account_service.kind_name(self.kind())} account was not added"]
-        words = {"label": "name", "base_url": "base URL", "key": "key", "billed_by": "billed through"}
+        words = {
+            "label": "name",
+            "base_url": "base URL",
+            "key": "key",
+            "billed_by": "billed through",
+            "filters": "filters",
+        }
         return [f"Accounts: {account.label}: {', '.join(words.get(e, e) for e in edited)}"]
 
     def discard(self) -> None:
@@ -359,16 +410,17 @@ class AccountPage(QWidget):
                 label=label,
                 base_url=self.account_url.text(),
                 key=self.account_key.text(),
+                filters=self.typed_filters(),
             )
         return Step("Adding the account", op, self._added, self.refused)
 
     @Slot()
     def _add_account(self) -> None:
         self.marks.clear()
-        if self.changes.run(self._add_step()):
-            self.account_key.clear()  # the key leaves the form at once, whatever the outcome
+        self.changes.run(self._add_step())
 
     def _added(self, account: Account) -> None:
+        self.account_key.clear()  # stored: the key leaves the form (a refusal keeps it, to fix another field)
         self.wanted = account.id  # selected when the list is read again
         self.changes.say(f"Added {account.label}.")
 
@@ -382,18 +434,29 @@ class AccountPage(QWidget):
         plan = self.subscription.isChecked()
         store = changes.store
 
-        details_changed = label.strip() != account.label or url.strip() != account.base_url or bool(key.strip())
+        filters = self.typed_filters() if account.kind.needs_key else None
+        details_changed = (
+            label.strip() != account.label
+            or url.strip() != account.base_url
+            or bool(key.strip())
+            or (filters is not None and filters != account.filters)
+        )
         billing_changed = account.kind.is_local_log and (billed != account.billed_by or plan != account.subscription)
 
         def op() -> Account:
             saved = account
             if details_changed:  # only what changed is stored (and audited)
-                saved = account_service.update_account(ctx, store, account.id, label=label, base_url=url, key=key)
+                saved = account_service.update_account(
+                    ctx, store, account.id, label=label, base_url=url, key=key, filters=filters
+                )
             if billing_changed:
                 saved = account_service.set_stream(ctx, account.id, billed_by=billed, subscription=plan)
             return saved
 
-        return Step("Saving the account", op, None, self.refused)
+        return Step("Saving the account", op, self._saved, self.refused)
+
+    def _saved(self, _: object = None) -> None:
+        self.account_key.clear()
 
     @Slot()
     def _save_account(self) -> None:
@@ -401,8 +464,7 @@ class AccountPage(QWidget):
             self.changes.say("Select an account to change first.", error=True)
             return
         self.marks.clear()
-        if self.changes.run(self._save_step()):
-            self.account_key.clear()
+        self.changes.run(self._save_step())
 
     @Slot()
     def _remove_account(self) -> None:
@@ -442,6 +504,7 @@ class AccountPage(QWidget):
                 kind=self.kind(),
                 base_url=self.account_url.text(),
                 key=self.account_key.text(),
+                filters=self.typed_filters(),
             )
             who = f"the new {account_service.kind_name(self.kind())} account"
         self.marks.clear()
