@@ -432,3 +432,24 @@ def test_org_accounts_are_narrowed_to_the_users_own_usage(app_context, settings_
     assert page.unsaved() == ["Accounts: Org (mine): filters"]
     page.save_button.click()
     assert page.account().filters.workspace_ids == ("wrkspc_a",)
+
+
+def test_an_edit_waiting_on_one_page_survives_a_change_stored_on_another(app_context, settings_dialog, asked) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.services.accounts import add_account
+
+    add_account(
+        app_context, MemorySecretStore(), kind=AccountKind.OPENROUTER, label="Router", key="sk-or-v1-abc0123456"
+    )
+    dialog = settings_dialog(app_context)
+    dialog.show()
+    dialog.general.timezone.setText("Asia/Kolkata")  # not saved yet
+    dialog.accounts.account_list.setCurrentRow(0)
+    dialog.accounts.account_label.setText("Router (mine)")  # not saved yet either
+    dialog.allowances.fields.name.setText("Side project")
+    dialog.allowances.fields.amount.setText("50")
+    dialog.allowances._add_allowance()  # stored: every page is read again
+    assert "Adding the allowance: done." in dialog.status.text()
+    assert dialog.general.timezone.text() == "Asia/Kolkata"
+    assert dialog.accounts.account_label.text() == "Router (mine)"
+    dialog.reject()
+    assert asked.questions == [["Accounts: Router: name", "General: time zone"]]

@@ -208,6 +208,8 @@ class AccountPage(QWidget):
         )
         self.keyring_note.setVisible(bool(problem))
         keep = self.wanted or self.selected()
+        # Another page's change makes the dialog read everything again: an account being edited keeps the edits.
+        editing = not self.wanted and bool(self.selected()) and bool(self.unsaved())
         self.wanted = ""
         self.account_list.blockSignals(True)
         self.account_list.clear()
@@ -222,7 +224,11 @@ class AccountPage(QWidget):
             if account.id == keep:
                 chosen = item
         self.account_list.blockSignals(False)
-        if chosen is not None:
+        if chosen is not None and editing:
+            self.account_list.blockSignals(True)
+            self.account_list.setCurrentItem(chosen)
+            self.account_list.blockSignals(False)
+        elif chosen is not None:
             self.account_list.setCurrentItem(chosen)
         elif keep or not self.loaded:
             self.new_account()

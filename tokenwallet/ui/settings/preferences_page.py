@@ -72,10 +72,18 @@ class PreferencesPage(QWidget):
         self.save_button.setEnabled(not busy)
 
     def fill(self, data: SettingsData) -> None:
-        """Show the settings of ``data``."""
+        """Show the settings of ``data``; fields edited and not saved yet keep the user's value.
+
+        The dialog reads everything again after any page stores a change: an edit waiting on this
+        page must not be lost to that.
+        """
+        kept = self.pending()
         self.data = data
         for preference in self.preferences:
             preference.show(getattr(data.settings, preference.key))
+        for preference in self.preferences:
+            if preference.key in kept:
+                preference.show(kept[preference.key])
         self.marks.clear()
 
     def pending(self) -> dict[str, Any]:
@@ -94,7 +102,9 @@ class PreferencesPage(QWidget):
     def discard(self) -> None:
         """Show the settings as last read again."""
         if self.data is not None:
-            self.fill(self.data)
+            for preference in self.preferences:
+                preference.show(getattr(self.data.settings, preference.key))
+            self.marks.clear()
 
     def refused(self, error: TokenwalletError) -> None:
         """Point at the field of the refused key."""
