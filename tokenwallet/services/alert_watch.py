@@ -166,6 +166,7 @@ class AlertWatch:
         """Evaluate the rules when the ledger changed or an evaluation is due; say what happened (on a worker)."""
         from tokenwallet.alerts.rules import from_stored
         from tokenwallet.alerts.service import run_alerts
+        from tokenwallet.domain.errors import UserInputError
         from tokenwallet.ledger import alerts as store
         from tokenwallet.services.status import every_allowance
 
@@ -189,7 +190,7 @@ class AlertWatch:
         for row in store.list_rules(db, enabled_only=True):
             try:
                 rules.append(from_stored(row))
-            except Exception:  # a rule the evaluation skips too (logged there)
+            except (UserInputError, TypeError, ValueError):  # a rule the evaluation skips too (logged there)
                 continue
         done, _ = every_allowance(db, now)
         moment = next_alert_moment([f.status for f in done], rules, settings, now, max_wait=self.max_wait)

@@ -1,8 +1,8 @@
 """Agent-log accounts from the settings window: the folder to read, and how their usage counts.
 
 A Claude Code, Codex CLI or Gemini CLI account reads a folder of log files on this machine; it has
-no key and no base URL.  The window offers the folder the agent uses here, and the accounts such a
-source can be billed through (:func:`billing_choices`).
+no key and no base URL.  The window offers the folder the agent uses here, and the kinds of account
+such a source can be billed through (:func:`bills_through`).
 """
 
 from __future__ import annotations
@@ -65,10 +65,8 @@ def add_log_account(ctx: AppContext, *, kind: AccountKind, label: str, folder: s
     return accounts_db.add(ctx.ledger(), account, at=now)
 
 
-def billing_choices(ctx: AppContext, account: Account | AccountKind) -> list[Account]:
-    """The stored accounts a log source of this kind can be billed through (its provider's API or a gateway)."""
+def bills_through(kind: AccountKind) -> tuple[AccountKind, ...]:
+    """The kinds of account a log source of ``kind`` can be billed through (its provider's API, or a gateway)."""
     from tokenwallet.services import accounts as account_service
 
-    kind = account if isinstance(account, AccountKind) else account.kind
-    allowed = account_service._BILLED_THROUGH.get(kind, ())  # the one table of who bills whom
-    return [a for a in account_service.list_accounts(ctx, include_disabled=False) if a.kind in allowed]
+    return account_service._BILLED_THROUGH.get(kind, ())  # the one table of who bills whom

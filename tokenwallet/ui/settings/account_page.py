@@ -319,7 +319,7 @@ class AccountPage(QWidget):
         self.billed_by.addItem("not billed through another account (count the logs' estimates)", "")
         data = self.data
         for other in data.accounts if data is not None else ():
-            if other.kind in account_service._BILLED_THROUGH.get(kind, ()):
+            if other.kind in log_sources.bills_through(kind):
                 self.billed_by.addItem(f"{other.label} ({account_service.kind_name(other.kind)})", other.id)
         current = account.billed_by if account is not None else None
         self.billed_by.setCurrentIndex(max(0, self.billed_by.findData(current or "")))
