@@ -64,9 +64,14 @@ class ChartSeries:
         """The estimated part of day ``index``'s spend."""
         return self.estimated[index] if index < len(self.estimated) else 0
 
+    def untracked(self) -> bool:
+        """True when spend so far is mostly not in the days (a gateway's count without a history by day)."""
+        total = self.total()
+        return total > 0 and sum(self.spend) < total * 0.9
+
     def legend(self) -> list[str]:
         """The names of what is drawn, in legend order."""
-        names = ["Spent so far"]
+        names = ["Spent so far" if not self.untracked() else "Spent so far (not by day)"]
         if self.limit is not None:
             names += ["Allowance", "Even pace"]
         if self.forecast is not None and self.elapsed < 1.0:
@@ -162,14 +167,17 @@ def draw_spend_chart(
         painter.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
         layout.y_labels.append((text, box))
 
-    # Spend so far: a line over a light area, ending at now.
+    # Spend so far: a line over a light area, ending at now.  Spend the days do not account for (a
+    # gateway's own count, with no history by day) is a straight dotted rise, not a cliff on the last day.
     now_x = x_at(series.elapsed)
     points = [QPointF(plot.left(), plot.bottom())]
-    for i, value in enumerate(running):
-        end_x = plot.left() + (i + 1) * slot
-        if end_x >= now_x - 0.5:
-            break
-        points.append(QPointF(end_x, y(value)))
+    by_day = not series.untracked()
+    if by_day:
+        for i, value in enumerate(running):
+            end_x = plot.left() + (i + 1) * slot
+            if end_x >= now_x - 0.5:
+                break
+            points.append(QPointF(end_x, y(value)))
     points.append(QPointF(now_x, y(now_total)))
     area = QPolygonF([*points, QPointF(now_x, plot.bottom())])
     painter.setPen(Qt.PenStyle.NoPen)
@@ -192,8 +200,13 @@ def draw_spend_chart(
         painter.drawLine(QPointF(plot.left(), limit_y), QPointF(plot.right(), limit_y))
 
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(_pen(SPENT, 2.4 * u))
+    painter.setPen(_pen(SPENT, 2.4 * u, Qt.PenStyle.SolidLine if by_day else Qt.PenStyle.DotLine))
     painter.drawPolyline(QPolygonF(points))
+    if not by_day:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(SPENT)
+        painter.drawEllipse(points[-1], 4 * u, 4 * u)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
     if series.forecast is not None and series.elapsed < 1.0:
         painter.setPen(_pen(FORECAST, 2 * u, Qt.PenStyle.DashLine))
@@ -268,7 +281,7 @@ def _legend(
     mid = box.top() + box.height() / 2
     for name in series.legend():
         swatch = QRectF(x, mid - 5 * u, 18 * u, 10 * u)
-        if name == "Spent so far":
+        if name.startswith("Spent so far"):
             painter.setPen(_pen(SPENT, 2.4 * u))
             painter.drawLine(QPointF(swatch.left(), mid), QPointF(swatch.right(), mid))
         elif name == "Allowance":

@@ -195,7 +195,10 @@ class AllowanceCard(QFrame):
         lines = figures.counting_lines(status, options, label)
         streams = len(status.streams)
         kinds = sorted({f.confidence.value for f in status.streams if f.counted})
-        head = f"How this was counted: {streams} stream{'s' if streams != 1 else ''}"
+        if status.backed_by and not streams:
+            head = "How this was counted: the gateway's own count"
+        else:
+            head = f"How this was counted: {streams} stream{'s' if streams != 1 else ''}"
         if kinds:
             head += f" ({', '.join(kinds)})"
         if status.estimated_spent:

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from tokenwallet.services.provider_limits import ProviderLimit
 from tokenwallet.ui.dashboard.allowance_card import PaceBar
-from tokenwallet.ui.display import DisplayOptions, describe_age
-from tokenwallet.ui.locale_dates import format_date
+from tokenwallet.ui.display import DisplayOptions, days_text, describe_age
+from tokenwallet.ui.locale_dates import format_date, format_moment
 from tokenwallet.ui.tray.meter_icon import COLOURS
 from tokenwallet.ui.tray.view_state import limit_line, limit_money, limit_severity, limit_standing
 
@@ -25,8 +25,9 @@ def limit_details(limit: ProviderLimit, options: DisplayOptions, now: datetime) 
     if not limit.is_window and s.soft_limit_micros is not None:
         lines.append(f"soft budget {limit_money(limit, options, s.soft_limit_micros)} (a warning, not a stop)")
     if s.resets_at is not None and s.resets_at > now:
-        period = f" ({s.period})" if s.period and not limit.is_window else ""
-        lines.append(f"resets {format_date(s.resets_at, options.zone)}{period}")
+        period = f", a {s.period} budget" if s.period and not limit.is_window else ""
+        wait = days_text((s.resets_at - now).total_seconds() / 86_400)
+        lines.append(f"resets in {wait} ({format_moment(s.resets_at, options.zone)}{period})")
     elif s.period and not limit.is_window:
         lines.append(f"budget period {s.period}")
     if s.expires_at is not None:
