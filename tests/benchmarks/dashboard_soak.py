@@ -149,7 +149,9 @@ def build_year_ledger(home: Path, now: datetime, seed: int = 11) -> int:
         allowances.add(db, allowance, at=year_ago)
     allowances.add_grant(
         db,
-        Grant("topup-1", "monthly", GrantKind.TOPUP, usd_to_micros(50), now - timedelta(days=3), now + timedelta(days=9)),
+        Grant(
+            "topup-1", "monthly", GrantKind.TOPUP, usd_to_micros(50), now - timedelta(days=3), now + timedelta(days=9)
+        ),
         at=now - timedelta(days=3),
     )
     ctx.shutdown()

@@ -38,8 +38,9 @@ def spend(
     confidence: Confidence = Confidence.BILLED,
     source: Source = Source.API_COST,
     tokens: int = 1_000,
+    recorded_at: datetime | None = None,
 ) -> None:
-    """One hour of spend of ``account_id`` at ``at``."""
+    """One hour of spend of ``account_id`` at ``at`` (recorded then, or at ``recorded_at``: when it was polled)."""
     from tokenwallet.ledger import usage
 
     db = ctx.ledger()
@@ -58,7 +59,7 @@ def spend(
         cost_micros=usd_to_micros(dollars),
     )
     with db.atomic():
-        usage.upsert(db, [record], recorded_at=at)
+        usage.upsert(db, [record], recorded_at=recorded_at or at)
 
 
 def account(ctx, account_id: str, kind: AccountKind, label: str) -> None:  # type: ignore[no-untyped-def]
@@ -205,10 +206,28 @@ def linkable(ctx) -> None:  # type: ignore[no-untyped-def]
     allowance(ctx, "work", "Work", "200")
     for day in (12, 13):
         at = MONTH_START + timedelta(days=day - 1, hours=10)
-        spend(ctx, "anthropic-org", at, "3", model="claude-sonnet-4", provider="anthropic",
-              source=Source.API_USAGE, tokens=50_000)
-        spend(ctx, "claude-code-1", at, "2.50", model="claude-sonnet-4", provider="anthropic",
-              confidence=Confidence.ESTIMATED, source=Source.LOCAL_LOG, tokens=40_000)
+        spend(
+            ctx,
+            "anthropic-org",
+            at,
+            "3",
+            model="claude-sonnet-4",
+            provider="anthropic",
+            source=Source.API_USAGE,
+            tokens=50_000,
+            recorded_at=NOW,  # polled now: the account has reported these days
+        )
+        spend(
+            ctx,
+            "claude-code-1",
+            at,
+            "2.50",
+            model="claude-sonnet-4",
+            provider="anthropic",
+            confidence=Confidence.ESTIMATED,
+            source=Source.LOCAL_LOG,
+            tokens=40_000,
+        )
 
 
 def top_up(ctx, allowance_id: str, dollars: str, at: datetime, expires: datetime) -> None:  # type: ignore[no-untyped-def]

@@ -85,7 +85,7 @@ def days_text(days: float) -> str:
     if days < 1:
         hours = round(days * 24)
         return "1 day" if hours >= 24 else f"{hours} h"
-    rounded = round(days, 1) if days < 10 else round(days)
-    if rounded == 1:
+    tenths = round(days, 1)
+    if tenths == 1:
         return "1 day"
-    return f"{rounded:.1f} days" if days < 10 else f"{rounded:.0f} days"
+    return f"{tenths:.1f} days" if tenths < 10 else f"{round(days)} days"

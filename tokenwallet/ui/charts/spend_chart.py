@@ -282,7 +282,8 @@ def _legend(
     for name in series.legend():
         swatch = QRectF(x, mid - 5 * u, 18 * u, 10 * u)
         if name.startswith("Spent so far"):
-            painter.setPen(_pen(SPENT, 2.4 * u))
+            dotted = Qt.PenStyle.DotLine if series.untracked() else Qt.PenStyle.SolidLine
+            painter.setPen(_pen(SPENT, 2.4 * u, dotted))
             painter.drawLine(QPointF(swatch.left(), mid), QPointF(swatch.right(), mid))
         elif name == "Allowance":
             painter.setPen(_pen(LIMIT, 2 * u))

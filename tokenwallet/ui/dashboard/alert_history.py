@@ -21,9 +21,11 @@ class AlertHistoryModel(QAbstractTableModel):
 
     HEADERS = ("Fired", "Severity", "Alert", "Delivery")
 
+    _events: list[AlertEvent] = []  # a class default: a view being destroyed may still ask for rows
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._events: list[AlertEvent] = []
+        self._events = []
 
     def set_events(self, events: list[AlertEvent]) -> None:
         """Replace every row (given oldest first, shown newest first)."""

@@ -156,7 +156,11 @@ class AllowanceCard(QFrame):
         """Fill the card from ``view``; ``label`` names an account by its id."""
         status: AllowanceStatus = view.status
         severity = severity_for(status)
-        self.title.setText(status.name + ("  · gateway budget" if status.backed_by else ""))
+        if status.backed_by:
+            account, _, limit = status.backed_by.partition(":")
+            self.title.setText(f"{status.name}  · the {limit} budget of {label(account)}")
+        else:
+            self.title.setText(status.name)
         self.bar.set_values(figures.share_spent(status), status.elapsed_fraction, COLOURS[severity])
         self.summary.setText(figures.summary(status, options))
 

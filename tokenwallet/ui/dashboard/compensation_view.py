@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHeaderView,
@@ -114,9 +114,11 @@ class CompensationModel(QAbstractTableModel):
         "payable",
     )
 
+    _lines: list[CompensationLine] = []  # a class default: a view being destroyed may still ask for rows
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._lines: list[CompensationLine] = []
+        self._lines = []
         self._options = DisplayOptions()
 
     def set_lines(self, lines: list[CompensationLine], options: DisplayOptions) -> None:
@@ -173,7 +175,10 @@ def _figure() -> QLabel:
 
 
 class CompensationWidget(QScrollArea):
-    """The Compensation tab; :meth:`show_view` fills it."""
+    """The Compensation tab; :meth:`show_view` fills it; :attr:`shown` asks for the figures."""
+
+    shown = Signal()
+    """The view became visible (its tab was chosen)."""
 
     FIGURES = (
         ("per_month", "Value per month"),
@@ -244,6 +249,11 @@ class CompensationWidget(QScrollArea):
         layout.addWidget(self.terms)
         layout.addStretch(1)
         self.setWidget(inner)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Ask for fresh figures whenever the view is shown."""
+        super().showEvent(event)
+        self.shown.emit()
 
     def show_view(self, view: CompensationView, options: DisplayOptions) -> None:
         """Show ``view`` with amounts as ``options`` say."""

@@ -86,7 +86,7 @@ class SuggestionRow(QFrame):
         self.setStyleSheet(NOTICE_STYLE)
         self.suggestion = suggestion
         layout = QHBoxLayout(self)
-        text = QLabel(
+        self.text = text = QLabel(
             f"<b>{logs}</b> looks billed through <b>{account}</b>: on {suggestion.days} day(s) its tokens per "
             f"model ({suggestion.tokens:,}) were within what {account} reported, so they may be counted twice. "
             f"Link them so they count once (<code>{suggestion_command(suggestion)}</code>)."
@@ -233,6 +233,7 @@ class DashboardWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(overview, "Overview")
         self.compensation_view = CompensationWidget()
+        self.compensation_view.shown.connect(self._on_compensation_shown)
         self.tabs.addTab(self.compensation_view, "Compensation")
         self.model_table = ModelTableModel(self)
         self.account_table = AccountTableModel(self)
@@ -240,7 +241,6 @@ class DashboardWindow(QMainWindow):
         self.tabs.addTab(_table(self.account_table), "Accounts")
         self.alert_history = AlertHistoryWidget()
         self.tabs.addTab(self.alert_history, "Alerts")
-        self.tabs.currentChanged.connect(self._on_tab)
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._fit_screen()
@@ -320,7 +320,7 @@ class DashboardWindow(QMainWindow):
         self._redraw_chart()
         self.model_table.set_rows(list(snapshot.models), self.options, now)
         self.account_table.set_rows(list(snapshot.accounts), self.options, now)
-        if self.tabs.currentWidget() is self.compensation_view:
+        if self.compensation_view.isVisible():
             self._ask_compensation()
 
     def _show_suggestions(self, snapshot: LedgerSnapshot) -> None:
@@ -353,10 +353,9 @@ class DashboardWindow(QMainWindow):
         else:
             self.chart.show_view(None, self.options)
 
-    @Slot(int)
-    def _on_tab(self, index: int) -> None:
-        if self.tabs.widget(index) is self.compensation_view:
-            self._ask_compensation(force=self.compensation is None)
+    @Slot()
+    def _on_compensation_shown(self) -> None:
+        self._ask_compensation(force=self.compensation is None)
 
     def _ask_compensation(self, *, force: bool = False) -> None:
         """Ask for the compensation figures: at once when first shown, then once a minute at most."""
