@@ -90,6 +90,32 @@ def allowance(ctx, allowance_id: str, name: str, dollars: str, **more: object) -
     )
 
 
+NORMAL_DAYS = {3: "12.40", 6: "8.10", 9: "15.25", 13: "9.75"}  # $45.50 of $120 by the 15th
+
+
+def normal(ctx) -> None:  # type: ignore[no-untyped-def]
+    """A $120 monthly allowance with $45.50 spent this month, $9.75 of it estimated from Claude Code logs."""
+    account(ctx, "openai-work", AccountKind.OPENAI, "OpenAI work")
+    account(ctx, "claude-code-1", AccountKind.CLAUDE_CODE, "Claude Code")
+    allowance(ctx, "work", "Work", "120")
+    for day, dollars in NORMAL_DAYS.items():
+        at = MONTH_START + timedelta(days=day - 1, hours=10)
+        if day == 13:
+            spend(
+                ctx,
+                "claude-code-1",
+                at,
+                dollars,
+                model="claude-sonnet-4",
+                provider="anthropic",
+                confidence=Confidence.ESTIMATED,
+                source=Source.LOCAL_LOG,
+            )
+        else:
+            spend(ctx, "openai-work", at, dollars)
+    top_up(ctx, "work", "30", MONTH_START + timedelta(days=9), MONTH_START + timedelta(days=20))
+
+
 def overspent(ctx) -> None:  # type: ignore[no-untyped-def]
     """A $270 monthly allowance with $281.74 spent this month (over by $11.74)."""
     account(ctx, "openai-work", AccountKind.OPENAI, "OpenAI work")
