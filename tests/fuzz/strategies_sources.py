@@ -59,8 +59,18 @@ def _fake(kind: str, sub: str, query: dict[str, list[str]] | None = None, key: s
     return body
 
 
+_LITELLM_ACTIVITY_Q = {"start_date": ["2026-11-23"], "end_date": ["2026-11-25"], "page_size": ["1000"]}
 _OPENAI_Q = {"start_time": ["1763769600"], "group_by": ["model", "project_id"], "limit": ["31"]}
-_ANTHROPIC_Q = {"starting_at": ["2026-11-22T00:00:00Z"], "group_by[]": ["model", "description"], "limit": ["31"]}
+_OPENAI_COST_Q = {"start_time": ["1763769600"], "group_by": ["project_id"], "limit": ["31"]}
+_OPENAI_HOURLY_Q = {**_OPENAI_Q, "bucket_width": ["1h"], "start_time": ["1764028800"], "limit": ["168"]}
+_ANTHROPIC_Q = {"starting_at": ["2026-11-22T00:00:00Z"], "group_by[]": ["model", "workspace_id"], "limit": ["31"]}
+_ANTHROPIC_HOURLY_Q = {
+    **_ANTHROPIC_Q,
+    "starting_at": ["2026-11-25T00:00:00Z"],
+    "bucket_width": ["1h"],
+    "limit": ["168"],
+}
+_ANTHROPIC_COST_Q = {"starting_at": ["2026-11-22T00:00:00Z"], "group_by[]": ["description"], "limit": ["31"]}
 
 
 # --- hostile values -----------------------------------------------------------------------------
@@ -361,6 +371,16 @@ def _connector(fetch: Fetch, base: str, target: str, seeds: list[Any], routes: d
     return FuzzTarget(strategy=mutated_json([json.dumps(seed).encode() for seed in seeds]), run=run)
 
 
+def _run_litellm_activity(body: bytes) -> object:
+    client = _Client("/user/daily/activity", (200, {}, body), {})
+    first, last = datetime(2026, 11, 23, tzinfo=UTC).date(), NOW.date()
+    headers = {"Authorization": "Bearer x"}
+    rows = litellm._activity(client, "https://llm.corp.example", headers, KEY, "acct", first, last)  # type: ignore[arg-type]
+    for row in rows:
+        check_storable(row)
+    return rows
+
+
 # --- the shared HTTP layer ----------------------------------------------------------------------
 _HEADER_VALUES = st.one_of(
     st.sampled_from(
@@ -470,6 +490,7 @@ def _targets() -> dict[str, FuzzTarget]:
     management_key = _fake("openrouter", "/key", key="openrouter-management")
     key_info = _fixture("litellm", "key_info.json")
     team_key_info = _fake("litellm", "/key/info")  # names its user and team, so both are read
+    activity = _fake("litellm", "/user/daily/activity", _LITELLM_ACTIVITY_Q)
     return {
         "openai.completions": _connector(
             openai.fetch,
@@ -479,6 +500,7 @@ def _targets() -> dict[str, FuzzTarget]:
                 _fixture("openai", "completions.json"),
                 _fixture("openai", "completions_2025.json"),
                 _fake("openai", "/organization/usage/completions", _OPENAI_Q),
+                _fake("openai", "/organization/usage/completions", _OPENAI_HOURLY_Q),
             ],
             {},
         ),
@@ -489,7 +511,7 @@ def _targets() -> dict[str, FuzzTarget]:
             openai.fetch,
             oa,
             "/organization/costs",
-            [_fixture("openai", "costs.json"), _fake("openai", "/organization/costs", _OPENAI_Q)],
+            [_fixture("openai", "costs.json"), _fake("openai", "/organization/costs", _OPENAI_COST_Q)],
             {},
         ),
         "anthropic.messages": _connector(
@@ -499,6 +521,7 @@ def _targets() -> dict[str, FuzzTarget]:
             [
                 _fixture("anthropic", "messages.json"),
                 _fake("anthropic", "/v1/organizations/usage_report/messages", _ANTHROPIC_Q),
+                _fake("anthropic", "/v1/organizations/usage_report/messages", _ANTHROPIC_HOURLY_Q),
             ],
             an_routes,
         ),
@@ -508,7 +531,7 @@ def _targets() -> dict[str, FuzzTarget]:
             "/cost_report",
             [
                 _fixture("anthropic", "cost_report.json"),
-                _fake("anthropic", "/v1/organizations/cost_report", _ANTHROPIC_Q),
+                _fake("anthropic", "/v1/organizations/cost_report", _ANTHROPIC_COST_Q),
             ],
             an_routes,
         ),
@@ -526,6 +549,16 @@ def _targets() -> dict[str, FuzzTarget]:
             [_fixture("openrouter", "key.json"), _fake("openrouter", "/key"), management_key],
             {"/credits": _fake("openrouter", "/credits", key="openrouter-management")},
         ),
+        "openrouter.activity": _connector(
+            openrouter.fetch,
+            "https://openrouter.ai/api/v1",
+            "/activity",
+            [_fake("openrouter", "/activity", key="openrouter-management")],
+            {
+                "/key": management_key,
+                "/credits": _fake("openrouter", "/credits", key="openrouter-management"),
+            },
+        ),
         "openrouter.credits": _connector(
             openrouter.fetch,
             "https://openrouter.ai/api/v1",
@@ -541,7 +574,13 @@ def _targets() -> dict[str, FuzzTarget]:
             {
                 "/user/info": _fake("litellm", "/user/info", {"user_id": ["alice@corp.example"]}),
                 "/team/info": _fake("litellm", "/team/info", {"team_id": ["team-platform"]}),
+                "/user/daily/activity": activity,
             },
+        ),
+        # The whole fetch falls back to the key's counter when the history is unreadable, so the
+        # history's own reader is the target here: readable rows or a domain error.
+        "litellm.daily_activity": FuzzTarget(
+            strategy=mutated_json([json.dumps(activity).encode()]), run=_run_litellm_activity
         ),
         "litellm.user_info": _connector(
             litellm.fetch,

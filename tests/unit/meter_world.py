@@ -5,8 +5,10 @@ computed from its scenario (what each provider billed), so tests state expected 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,12 @@ from tokenwallet.cli import cli
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.domain.money import cents_to_micros, usd_to_micros
 from tokenwallet.emulator import RunningEmulator, Scenario
-from tokenwallet.emulator.scenario import ANTHROPIC_PRICES, ANTHROPIC_TOKEN_TYPES
+from tokenwallet.emulator.scenario import (
+    ANTHROPIC_PRICES,
+    ANTHROPIC_TOKEN_TYPES,
+    OPENAI_EMBEDDING_MODELS,
+    OPENAI_PRICES,
+)
 
 SCENARIO = Scenario()
 
@@ -34,6 +41,45 @@ def day_start(day: date) -> datetime:
 def days(first: date, last: date) -> list[date]:
     """Every day from ``first`` to ``last``, both included."""
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+HOURLY_DAYS = 7
+"""The OpenAI and Anthropic usage of the last seven UTC days (today included) is polled by the hour."""
+
+
+def usage_buckets(
+    figures: Callable[[datetime], dict[str, int]], day: date, polled_at: datetime, first_poll: datetime | None = None
+) -> list[dict[str, int]]:
+    """The usage buckets of ``day`` a poll at ``polled_at`` records, from the scenario's ``figures(at)`` of that day:
+    one daily bucket for a day older than the hourly week of the first poll (``polled_at`` unless given),
+    else one bucket per hour up to the poll."""
+    start = day_start(day)
+    if start < day_start((first_poll or polled_at).date()) - timedelta(days=HOURLY_DAYS - 1):
+        return [figures(polled_at)]
+    hours = [start + timedelta(hours=h) for h in range(24) if start + timedelta(hours=h) <= polled_at]
+    return [SCENARIO.between(figures, h, min(h + timedelta(hours=1), polled_at)) for h in hours]
+
+
+def openai_hourly_tokens(day: date, polled_at: datetime) -> list[int]:
+    """The tokens of each UTC hour of ``day`` in the OpenAI account's hourly usage (every model; chat and
+    embeddings), up to the hour of ``polled_at``: what places the day's bill on local days."""
+    totals = [0] * 24
+    for model in OPENAI_PRICES:
+        for hour, t in enumerate(usage_buckets(partial(SCENARIO.openai_completions, model, day), day, polled_at)):
+            totals[hour] += t["input_tokens"] + t["output_tokens"]  # input holds uncached, cached and cache writes
+    for model in OPENAI_EMBEDDING_MODELS:
+        for hour, t in enumerate(usage_buckets(partial(SCENARIO.openai_embeddings, model, day), day, polled_at)):
+            totals[hour] += t["input_tokens"]
+    return totals
+
+
+def anthropic_hourly_tokens(day: date, polled_at: datetime) -> list[int]:
+    """The tokens of each UTC hour of ``day`` in the Anthropic account's hourly message usage (every model)."""
+    totals = [0] * 24
+    for model in ANTHROPIC_PRICES:
+        for hour, t in enumerate(usage_buckets(partial(SCENARIO.anthropic_messages, model, day), day, polled_at)):
+            totals[hour] += sum(t.values())  # uncached, both cache writes, cache reads and output
+    return totals
 
 
 def openai_paid(day: date, polled_at: datetime) -> int:
@@ -212,6 +258,23 @@ class World:
             "--base-url",
             self.emulator.base_url(kind),
             "--key-stdin",
+            stdin=self.emulator.keys[kind] + "\n",
+        )
+        return str(added["account"]["id"])
+
+    def add_account_with(self, kind: str, *options: str) -> str:
+        """Add an account of ``kind`` with more options (filters); its id."""
+        assert self.emulator is not None
+        added = self.json(
+            "account",
+            "add",
+            kind,
+            "--label",
+            f"work {kind}",
+            "--base-url",
+            self.emulator.base_url(kind),
+            "--key-stdin",
+            *options,
             stdin=self.emulator.keys[kind] + "\n",
         )
         return str(added["account"]["id"])

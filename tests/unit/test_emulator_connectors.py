@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -32,34 +32,50 @@ def _collect(pages):  # type: ignore[no-untyped-def]
     return records, snaps, cursor
 
 
+def _day(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def test_openai_tokens_and_billed_money_match_the_scenario(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]
     key = ApiKey(emulator.keys["openai"])
     records, _, cursor = _collect(openai.fetch(client, emulator.base_url("openai"), key, "acct", {}, clock))
     sc = Scenario()
-    day = (now - timedelta(days=2)).date()
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    usage = [r for r in records if r.source is Source.API_USAGE and r.bucket_start == start and r.kind == "completions"]
-    assert {r.model for r in usage} == set(OPENAI_PRICES)
-    for r in usage:
-        expected = sc.openai_completions(r.model, day, now)
-        assert r.input_tokens == expected["input_uncached_tokens"]
-        assert r.cached_input_tokens == expected["input_cached_tokens"]
-        assert r.output_tokens == expected["output_tokens"]
-        assert r.cost_micros is None  # money only comes from the costs endpoint
-    costs = [r for r in records if r.source is Source.API_COST and r.bucket_start == start]
-    assert [r.cost_micros for r in costs] == [usd_to_micros(sc.openai_cost_usd(day, now))]
+    # Ten days back is older than the hourly week: one daily bucket.  Two days back: 24 hours.
+    for back, buckets in ((10, 1), (2, 24)):
+        day = (now - timedelta(days=back)).date()
+        start = _day(day)
+        usage = [
+            r
+            for r in records
+            if r.source is Source.API_USAGE and start <= r.bucket_start < start + timedelta(days=1)
+            if r.kind == "completions"
+        ]
+        assert {r.model for r in usage} == set(OPENAI_PRICES)
+        assert len({r.bucket_start for r in usage}) == buckets
+        for model in OPENAI_PRICES:
+            rows = [r for r in usage if r.model == model]
+            expected = sc.openai_completions(model, day, now)
+            assert sum(r.input_tokens for r in rows) == expected["input_uncached_tokens"]
+            assert sum(r.cached_input_tokens for r in rows) == expected["input_cached_tokens"]
+            assert sum(r.output_tokens for r in rows) == expected["output_tokens"]
+            assert all(r.cost_micros is None for r in rows)  # money only comes from the costs endpoint
+        costs = [r for r in records if r.source is Source.API_COST and r.bucket_start == start]
+        assert [r.cost_micros for r in costs] == [usd_to_micros(sc.openai_cost_usd(day, now))]
     assert cursor == {"since": int(now.timestamp())}
-    # the first poll reads 31 days: today's bucket is the 31st
-    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 31
+    # the first poll reads 31 days: 24 of them daily, then the hours of 6 whole days and of today up to 12:00
+    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 24 + 6 * 24 + 13
+    hours = [r for r in records if r.kind == "completions" and r.bucket_end - r.bucket_start == timedelta(hours=1)]
+    assert min(r.bucket_start for r in hours) == _day(now.date()) - timedelta(days=6)
 
 
 def test_openai_pagination_follows_next_page(emulator, client, clock) -> None:  # type: ignore[no-untyped-def]
     emulator.page_size = 2
     key = ApiKey(emulator.keys["openai"])
     records, _, _ = _collect(openai.fetch(client, emulator.base_url("openai"), key, "acct", {}, clock))
-    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 31
+    assert len({r.bucket_start for r in records if r.kind == "completions"}) == 24 + 6 * 24 + 13
     pages = [e for e in emulator.requests if e.path.endswith("/completions")]
-    assert len(pages) == 16 and sum("page=" in e.query for e in pages) == 15
+    daily, hourly = 24 // 2, -(-(6 * 24 + 13) // 2)  # two buckets a page
+    assert len(pages) == daily + hourly and sum("page=" in e.query for e in pages) == daily + hourly - 2
 
 
 def test_anthropic_cache_writes_and_exact_cents(emulator, client, clock, now) -> None:  # type: ignore[no-untyped-def]
@@ -67,15 +83,20 @@ def test_anthropic_cache_writes_and_exact_cents(emulator, client, clock, now) ->
     records, _, _ = _collect(anthropic.fetch(client, emulator.base_url("anthropic"), key, "acct", {}, clock))
     sc = Scenario()
     day = (now - timedelta(days=1)).date()
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    start = _day(day)
     for model in ANTHROPIC_PRICES:
         t = sc.anthropic_messages(model, day, now)
-        (row,) = [r for r in records if r.kind == "messages" and r.bucket_start == start and r.model == model]
-        assert row.input_tokens == t["uncached_input_tokens"]
-        assert row.cache_write_tokens == (
+        rows = [
+            r
+            for r in records
+            if r.kind == "messages" and start <= r.bucket_start < start + timedelta(days=1) and r.model == model
+        ]
+        assert len(rows) == 24  # yesterday is read by the hour
+        assert sum(r.input_tokens for r in rows) == t["uncached_input_tokens"]
+        assert sum(r.cache_write_tokens for r in rows) == (
             t["cache_creation.ephemeral_5m_input_tokens"] + t["cache_creation.ephemeral_1h_input_tokens"]
         )
-        assert row.cached_input_tokens == t["cache_read_input_tokens"]
+        assert sum(r.cached_input_tokens for r in rows) == t["cache_read_input_tokens"]
         cost = sum(
             r.cost_micros or 0
             for r in records
@@ -95,10 +116,15 @@ def test_openrouter_key_limit_snapshot_and_daily_spend(emulator, client, clock, 
     assert snap.spent_micros == usd_to_micros(monthly)
     assert snap.remaining_micros == usd_to_micros(Decimal(50) - monthly)
     assert snap.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
-    (daily,) = records
-    assert daily.source is Source.BALANCE and daily.cost_micros == usd_to_micros(
-        sc.daily_gateway_spend("openrouter", now.date(), now)
+    # The first poll places the month so far: today, this week before today, the month before the week.
+    assert {(r.source, r.confidence.value, r.kind) for r in records} == {(Source.BALANCE, "gateway", "counter")}
+    assert sum(r.cost_micros or 0 for r in records) == usd_to_micros(monthly)
+    (today,) = [r for r in records if r.bucket_start == _day(now.date())]
+    assert (today.bucket_end, today.cost_micros) == (
+        now,
+        usd_to_micros(sc.daily_gateway_spend("openrouter", now.date(), now)),
     )
+    assert all(r.bucket_end - r.bucket_start <= timedelta(days=1) for r in records)
     assert not any("/credits" in e.path for e in emulator.requests)
 
 

@@ -18,6 +18,8 @@ from tokenwallet.sources.http import make_client
 from tokenwallet.sync.service import PollService
 
 EXPECTED_KIND = {
+    "403": "auth",
+    "404": "error",
     "429": "rate_limited",
     "500": "unavailable",
     "502": "unavailable",
@@ -96,7 +98,8 @@ def test_failure_on_a_later_endpoint_keeps_whole_pages_and_retries(db, service, 
     assert not outcome.ok and outcome.error_kind == "schema" and "HTTP 200" in outcome.error
     costs = db.execute("SELECT count(*) FROM usage WHERE source = 'api_cost'").fetchone()[0]
     tokens = db.execute("SELECT count(*) FROM usage WHERE source = 'api_usage'").fetchone()[0]
-    assert costs == 0 and tokens == 31 * 3  # every usage page whole: 31 days x (2 chat + 1 embedding models)
+    # every usage page whole: (24 daily buckets + the hours of 6 days and of today to 12:00) x (2 chat + 1 embedding)
+    assert costs == 0 and tokens == (24 + 6 * 24 + 13) * 3
     assert sync_db.get(db, account_id).cursor == {}  # the window is read again next time
     assert service.poll(account_id).ok
     assert db.execute("SELECT count(*) FROM usage WHERE source = 'api_cost'").fetchone()[0] == 31
@@ -120,7 +123,7 @@ def test_repeated_polls_leave_no_duplicates(kind: str, db, service, emulator, no
         ("openai", 6),  # completions, embeddings, images, audio speeches, audio transcriptions, costs
         ("anthropic", 3),  # messages, cost_report, claude_code (today only once yesterday is read)
         ("openrouter", 1),  # /key
-        ("litellm", 3),  # /key/info, /user/info, /team/info
+        ("litellm", 4),  # /key/info, /user/info, /team/info, /user/daily/activity
         ("deepseek", 1),
         ("moonshot", 1),
     ],

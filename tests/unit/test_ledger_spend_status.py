@@ -231,9 +231,13 @@ def test_backed_allowance_with_only_remaining_or_only_a_limit(ledger: Database) 
     assert (status.granted, status.spent, status.remaining) == (usd(50), usd(5), usd(45))
     account(ledger, "lt", AccountKind.LITELLM)
     snapshots.record(ledger, [BalanceSnapshot("lt", SnapshotKind.LIMIT, "key", NOW, limit_micros=usd(50))])
+    gateway = {"source": Source.BALANCE, "provider": "litellm", "model": "", "confidence": Confidence.GATEWAY}
+    usage.upsert(ledger, [row("lt", NOV + timedelta(days=2), key="g", cost_micros=usd(3), **gateway)], recorded_at=NOW)
     status = allowance_status(ledger, add(ledger, monthly("l", backing_account_id="lt")), NOW)
-    # Without a server-side count, the ledger's own spend for the scope is used ($14 this month).
-    assert (status.granted, status.spent, status.remaining) == (usd(50), usd(14), usd(36))
+    # Without a server-side count, the ledger's history of the gateway itself is used ($3 this month),
+    # not the other accounts' rows ($14): spend, burn rate and forecast come from one source.
+    assert (status.granted, status.spent, status.remaining) == (usd(50), usd(3), usd(47))
+    assert [(f.stream, f.counted) for f in status.streams] == [("lt", usd(3))]
 
 
 def test_statuses_are_ordered_by_name_and_empty_ledger_is_fine(db: Database) -> None:

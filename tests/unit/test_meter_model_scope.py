@@ -5,11 +5,12 @@ status says so.  With the emulator over real HTTP and a fixed clock."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.unit.meter_world import SCENARIO, World, days, openai_paid, streams
+from tests.unit.meter_world import SCENARIO, World, days, openai_paid, streams, usage_buckets
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.emulator import start_emulator
 
@@ -20,12 +21,17 @@ GPT_52 = (1_750_000, 175_000, 14_000_000)
 
 
 def list_price(day: date) -> int:
-    """One day of the emulator's gpt-5.2 tokens at list price, rounded half up to the micro-dollar."""
-    u = SCENARIO.openai_completions("gpt-5.2", day, NOW)
-    scaled = (
-        u["input_uncached_tokens"] * GPT_52[0] + u["input_cached_tokens"] * GPT_52[1] + u["output_tokens"] * GPT_52[2]
-    )
-    return (scaled + 500_000) // 1_000_000
+    """One day of the emulator's gpt-5.2 tokens at list price: each polled bucket (a day older than the
+    hourly week, else each hour) rounded half up to the micro-dollar, as the poll records it."""
+    total = 0
+    for u in usage_buckets(partial(SCENARIO.openai_completions, "gpt-5.2", day), day, NOW):
+        scaled = (
+            u["input_uncached_tokens"] * GPT_52[0]
+            + u["input_cached_tokens"] * GPT_52[1]
+            + u["output_tokens"] * GPT_52[2]
+        )
+        total += (scaled + 500_000) // 1_000_000
+    return total
 
 
 @pytest.fixture

@@ -247,3 +247,50 @@ def test_api_key_type_is_what_the_store_receives(app_context) -> None:  # type: 
     store = MemorySecretStore()
     account = service.add_account(app_context, store, kind=AccountKind.OPENAI, label="Work", key=f"  {KEY}\n")
     assert store.get(account.id) == ApiKey(KEY)
+
+
+# --- own usage from an org key, and duplicates --------------------------------------------------
+def test_filters_are_checked_stored_and_never_hold_a_stranger_dimension(app_context, store, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.accounts import AccountFilters
+
+    assert service.needs(AccountKind.OPENAI).filters == ("api_key_id", "project_id")
+    assert service.needs(AccountKind.ANTHROPIC).filters == ("api_key_id", "workspace_id", "user_email")
+    assert service.needs(AccountKind.DEEPSEEK).filters == ()
+    wanted = AccountFilters(project_ids=(" proj_a ", "proj_b"), api_key_ids=("key_1",))
+    account = service.add_account(app_context, store, kind=AccountKind.OPENAI, label="org", key=KEY, filters=wanted)
+    assert accounts_db.get(app_context.ledger(), account.id).filters == AccountFilters(
+        project_ids=("proj_a", "proj_b"), api_key_ids=("key_1",)
+    )
+    for bad, field in (
+        (AccountFilters(workspace_ids=("w",)), "workspace_id"),
+        (AccountFilters(project_ids=("two words",)), "project_id"),
+        (AccountFilters(user_emails=("nobody",)), "user_email"),
+    ):
+        kind = AccountKind.ANTHROPIC if field == "user_email" else AccountKind.OPENAI
+        with pytest.raises(UserInputError) as caught:
+            service.validate_filters(kind, bad)
+        assert caught.value.field == field and "--" not in str(caught.value)
+
+
+def test_a_key_added_before_fingerprints_is_recognised_by_its_hint_until_its_next_poll(
+    app_context, store, memory_keyring, emulator, now
+) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.accounts import Account
+    from tokenwallet.domain.errors import DuplicateAccountError
+
+    db = app_context.ledger()
+    key = emulator.keys["openai"]
+    base = emulator.base_url("openai")
+    old = Account(id="openai-old", kind=AccountKind.OPENAI, label="old", base_url=base, key_hint=key[-4:])
+    accounts_db.add(db, old, at=now)
+    store.set(old.id, ApiKey(key))
+    with pytest.raises(DuplicateAccountError) as caught:
+        service.add_account(app_context, store, kind=AccountKind.OPENAI, label="new", base_url=base, key=key)
+    assert caught.value.other_id == "openai-old" and "“old”" in str(caught.value)
+    assert app_context.poll_service().poll(old.id).ok  # the poll keeps the key's fingerprint
+    assert accounts_db.get(db, old.id).key_fingerprint != ""
+    with pytest.raises(DuplicateAccountError):  # now by the fingerprint
+        service.add_account(app_context, store, kind=AccountKind.OPENAI, label="new", base_url=base + "/", key=key)
+    other = service.add_account(app_context, store, kind=AccountKind.OPENAI, label="2nd org", key=KEY)
+    assert other.key_fingerprint and other.key_fingerprint != accounts_db.get(db, old.id).key_fingerprint
+    assert KEY not in str(db.execute("SELECT * FROM accounts").fetchall())

@@ -19,6 +19,8 @@ from tokenwallet.sources.http import make_client
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "providers"
 CLOCK = FixedClock(datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
 KEY = ApiKey("sk-recorded-test-key-0000")
+STEADY = {"since": int(CLOCK().timestamp())}
+"""A cursor after an earlier poll: each report is asked for once (the recorded body is one bucket)."""
 EMPTY_PAGE = b'{"object":"page","data":[],"has_more":false,"next_page":null}'
 
 
@@ -38,10 +40,10 @@ def _file(provider: str, name: str) -> tuple[int, bytes]:
     return 200, (FIXTURES / provider / name).read_bytes()
 
 
-def _run(fetch: Callable[..., object], base: str, routes: dict[str, tuple[int, bytes]]):  # type: ignore[no-untyped-def]
+def _run(fetch: Callable[..., object], base: str, routes: dict[str, tuple[int, bytes]], cursor=None):  # type: ignore[no-untyped-def]
     records, snaps = [], []
     with _client(routes) as client:
-        for page in fetch(client, base, KEY, "acct", {}, CLOCK):  # type: ignore[operator]
+        for page in fetch(client, base, KEY, "acct", cursor or {}, CLOCK):  # type: ignore[operator]
             records.extend(page.records)
             snaps.extend(page.snapshots)
     return records, snaps
@@ -52,7 +54,7 @@ def test_openai_recorded_usage_and_costs() -> None:
     routes = {"/usage/completions": _file("openai", "completions.json"), "/costs": _file("openai", "costs.json")}
     records = []
     with _client(routes, seen) as client:
-        for page in openai.fetch(client, "https://api.openai.com/v1", KEY, "acct", {}, CLOCK):
+        for page in openai.fetch(client, "https://api.openai.com/v1", KEY, "acct", STEADY, CLOCK):
             records.extend(page.records)
     (usage,) = [r for r in records if r.source is Source.API_USAGE]
     assert (usage.input_tokens, usage.cached_input_tokens, usage.cache_write_tokens, usage.output_tokens) == (
@@ -68,11 +70,17 @@ def test_openai_recorded_usage_and_costs() -> None:
     assert first.headers["authorization"] == f"Bearer {KEY.reveal()}"
     assert first.url.params.get_list("group_by") == ["model", "project_id"]  # repeated key, not group_by[]
     assert int(first.url.params["start_time"]) % 86400 == 0  # whole UTC days
+    assert first.url.params["bucket_width"] == "1h"  # the recent days are read by the hour
+    (costs,) = [r for r in seen if r.url.path.endswith("/costs")]
+    assert costs.url.params["bucket_width"] == "1d"  # the costs endpoint has daily buckets only
 
 
 def test_openai_older_response_without_uncached_field() -> None:
     records, _ = _run(
-        openai.fetch, "https://api.openai.com/v1", {"/usage/completions": _file("openai", "completions_2025.json")}
+        openai.fetch,
+        "https://api.openai.com/v1",
+        {"/usage/completions": _file("openai", "completions_2025.json")},
+        STEADY,
     )
     (usage,) = [r for r in records if r.source is Source.API_USAGE]
     assert usage.input_tokens == 141201 and usage.cached_input_tokens == 0 and usage.output_tokens == 9756
@@ -83,7 +91,7 @@ def test_anthropic_recorded_messages_and_cost_report() -> None:
         "/usage_report/messages": _file("anthropic", "messages.json"),
         "/cost_report": _file("anthropic", "cost_report.json"),
     }
-    records, _ = _run(anthropic.fetch, "https://api.anthropic.com", routes)
+    records, _ = _run(anthropic.fetch, "https://api.anthropic.com", routes, STEADY)
     (usage,) = [r for r in records if r.source is Source.API_USAGE]
     assert (usage.input_tokens, usage.cache_write_tokens, usage.cached_input_tokens, usage.output_tokens) == (
         18230,
@@ -103,8 +111,13 @@ def test_openrouter_recorded_key() -> None:
     assert (snap.limit_micros, snap.remaining_micros, snap.spent_micros) == (50_000_000, 12_750_000, 37_250_000)
     assert snap.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
     assert snap.expires_at == datetime(2027, 1, 31, 23, 59, 59, tzinfo=UTC)
-    (daily,) = records
-    assert daily.cost_micros == 1_900_000 and daily.source is Source.BALANCE and daily.key == "daily|2026-11-25"
+    # The first poll places the month so far (Wednesday Nov 25, 09:30): today's $1.90, the week's other
+    # 9.60 - 1.90 over Monday and Tuesday, the month's other 37.25 - 9.60 over Nov 1-22.
+    by_day = {r.bucket_start.day: r.cost_micros for r in records}
+    assert sum(by_day.values()) == 37_250_000 and len(by_day) == 25
+    assert (by_day[25], by_day[24], by_day[23]) == (1_900_000, 3_850_000, 3_850_000)
+    assert sum(by_day[d] for d in range(1, 23)) == 27_650_000
+    assert {(r.source, r.confidence.value) for r in records} == {(Source.BALANCE, "gateway")}
 
 
 def test_litellm_recorded_key_info_and_budget_error() -> None:

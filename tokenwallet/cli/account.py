@@ -1,8 +1,10 @@
-"""`tokenwallet account`: add, list, test and remove provider accounts.
+"""`tokenwallet account`: add, list, test, edit and remove provider accounts.
 
 The key goes to the OS keyring (service ``tokenwallet``, user name = the account id) and never
 appears on the command line: it is read from a hidden prompt or, with ``--key-stdin``, from
-standard input.  The ledger keeps only the last four characters as a hint.
+standard input.  The ledger keeps only the last four characters as a hint.  ``--api-key-id``,
+``--project-id``, ``--workspace-id`` and ``--user-email`` (repeatable) narrow an organization
+account to the user's own usage.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.options import names_options
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
 from tokenwallet.cli.poll_output import outcome_json
-from tokenwallet.domain.accounts import Account, AccountKind
-from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.accounts import FILTER_DIMENSIONS, Account, AccountFilters, AccountKind
+from tokenwallet.domain.errors import DuplicateAccountError, UserInputError
 from tokenwallet.services import accounts as account_service
 from tokenwallet.sources.registry import CONNECTORS
 
@@ -43,10 +45,32 @@ def _key_prompt_named(kind: str) -> Iterator[None]:
     try:
         yield
     except UserInputError as exc:
-        if exc.field != "key":
+        if exc.field != "key" or isinstance(exc, DuplicateAccountError):
             raise
         hint = f" Paste {CONNECTORS[kind].key_help} at the prompt, or pipe it in with --key-stdin."
         raise UserInputError(f"{exc}{hint}", field="key") from None
+
+
+def filter_options(func: Any) -> Any:
+    """The repeatable options that narrow an organization account to the user's own usage."""
+    for name, help_text in reversed(
+        [
+            (
+                "--api-key-id",
+                "Count only this api key's usage (OpenAI key id, Anthropic api key id, OpenRouter key hash).",
+            ),
+            ("--project-id", "Count only this OpenAI project's usage."),
+            ("--workspace-id", "Count only this Anthropic workspace's usage."),
+            ("--user-email", "Count only this login's rows of the Anthropic Claude Code report."),
+        ]
+    ):
+        func = click.option(name, multiple=True, metavar="ID", help=help_text + " Repeatable.")(func)
+    return func
+
+
+def _filters(**given: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The filter options that were given, by dimension."""
+    return {dimension: values for dimension, values in given.items() if values}
 
 
 @account_group.command("add")
@@ -54,24 +78,48 @@ def _key_prompt_named(kind: str) -> Iterator[None]:
 @click.option("--label", required=True, help="A name you recognise, e.g. 'work OpenAI'.")
 @click.option("--base-url", default="", help="API base URL (required for LiteLLM; for proxies and regional hosts).")
 @click.option("--key-stdin", is_flag=True, help="Read the key from standard input instead of a hidden prompt.")
+@filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the new account as JSON.")
 @pass_app
 @handle_errors
 @names_options
-def add_command(app: AppContext, kind: str, label: str, base_url: str, key_stdin: bool, as_json: bool) -> None:
-    """Add a KIND account; its key is stored in the OS keyring, never in a file."""
+def add_command(
+    app: AppContext,
+    kind: str,
+    label: str,
+    base_url: str,
+    key_stdin: bool,
+    api_key_id: tuple[str, ...],
+    project_id: tuple[str, ...],
+    workspace_id: tuple[str, ...],
+    user_email: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Add a KIND account; its key is stored in the OS keyring, never in a file.
+
+    An organization admin key sees everyone's usage: give your own api key, project, workspace or
+    login to count only yours.  A key already used by another account (with overlapping filters) is
+    refused.
+    """
     account_kind = AccountKind(kind)
+    given = _filters(api_key_id=api_key_id, project_id=project_id, workspace_id=workspace_id, user_email=user_email)
+    filters = AccountFilters.from_pairs([(d, v) for d, values in given.items() for v in values])
     with _key_prompt_named(kind):
         account_service.validate_details(account_kind, label=label, base_url=base_url)  # before asking for the key
+        account_service.validate_filters(account_kind, filters)
         store = app.secret_store()
         store.check()  # before anything is read or written: no usable keyring means nothing happens
         key = _read_key(key_stdin, kind)
-        added = account_service.add_account(app, store, kind=account_kind, label=label, base_url=base_url, key=key)
+        added = account_service.add_account(
+            app, store, kind=account_kind, label=label, base_url=base_url, key=key, filters=filters
+        )
     if as_json:
         emit_json({"schema_version": JSON_SCHEMA_VERSION, "account": _account_json(added)})
         return
     connector = CONNECTORS[kind]
     click.echo(f"Added {added.id} ({connector.display_name}, key …{added.key_hint}) in {store.description}.")
+    if added.filters:
+        click.echo(f"It counts only {account_service.describe_filters(added.filters)}.")
     click.echo(f"Check it with `tokenwallet account test {added.id}`.")
 
 
@@ -86,6 +134,7 @@ def _account_json(account: Account, sync: Any = None) -> dict[str, Any]:
         "created_at": account.created_at,
         "billed_by": account.billed_by,
         "subscription": account.subscription,
+        "filters": {FILTER_DIMENSIONS[d]: list(account.filters.values(d)) for d in FILTER_DIMENSIONS},
     }
     if sync is not None:
         data["sync"] = {
@@ -161,6 +210,8 @@ def test_command(app: AppContext, account_id: str, as_json: bool) -> None:
     default=None,
     help="Agent logs only: usage under a subscription plan (counted in token allowances, not as dollars).",
 )
+@filter_options
+@click.option("--no-filters", is_flag=True, help="Count the whole organization (clears the filters first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the account as JSON.")
 @pass_app
 @handle_errors
@@ -172,16 +223,26 @@ def edit_command(
     billed_by: str | None,
     no_billed_by: bool,
     subscription: bool | None,
+    api_key_id: tuple[str, ...],
+    project_id: tuple[str, ...],
+    workspace_id: tuple[str, ...],
+    user_email: tuple[str, ...],
+    no_filters: bool,
     as_json: bool,
 ) -> None:
-    """Change ACCOUNT_ID's label, or how an agent-log source's usage counts; options not given keep their value."""
+    """Change ACCOUNT_ID's label, its filters, or how an agent-log source's usage counts; options not given keep
+    their value.  A filter option replaces that filter's values; --no-filters clears them all first.  New filters
+    make the next poll read the last month again, narrowed to them."""
     if billed_by and no_billed_by:
         raise UserInputError("Give either --billed-by ACCOUNT or --no-billed-by, not both.")
     account = account_service.get_account(app, account_id)
     if label is not None:
-        account = account_service.update_account(
-            app, app.secret_store(), account_id, label=label, base_url=account.base_url
-        )
+        account = account_service.update_account(app, None, account_id, label=label, base_url=account.base_url)
+    given = _filters(api_key_id=api_key_id, project_id=project_id, workspace_id=workspace_id, user_email=user_email)
+    if given or no_filters:
+        kept = [] if no_filters else [(d, v) for d, v in account.filters.pairs() if d not in given]
+        pairs = kept + [(d, v) for d, values in given.items() for v in values]
+        account = account_service.set_filters(app, account_id, AccountFilters.from_pairs(pairs))
     if billed_by or no_billed_by or subscription is not None:
         account = account_service.set_stream(
             app,
@@ -197,6 +258,8 @@ def edit_command(
         if account.billed_by
         else "under a subscription"
         if account.subscription
+        else f"counting only {account_service.describe_filters(account.filters)}"
+        if account.filters
         else "counted as recorded"
     )
     click.echo(f"{account.id} ({account.label}): {how}.")

@@ -11,6 +11,8 @@ a message is gone wherever the message is shown or stored.
     ├── UserInputError ............ bad input from the user (CLI exit status 2); ``field`` names
     │   │                           the input it is about, so a front-end can point at it
     │   ├── NotFoundError ......... an account, allowance, rule, ... that does not exist
+    │   ├── DuplicateAccountError . the key (and filters) of an account already in use; ``other_id``
+    │   │                           names that account
     │   ├── PolicyFileError ....... an employer policy file breaks the policy format; ``problems``
     │   │                           has one line per mistake, naming its line and field
     │   └── OutputExistsError ..... the file to write exists and replacing it was not allowed
@@ -74,6 +76,14 @@ def input_field(field: str) -> Iterator[None]:
 
 class NotFoundError(UserInputError):
     """A named thing (account, allowance, rule) does not exist."""
+
+
+class DuplicateAccountError(UserInputError):
+    """An account would record usage another account already records (same key, overlapping filters)."""
+
+    def __init__(self, message: str, *, other_id: str, field: str | None = "key") -> None:
+        super().__init__(message, field=field)
+        self.other_id = other_id
 
 
 class PolicyFileError(UserInputError):

@@ -81,10 +81,14 @@ class ProviderFake:
     authorised: Callable[[FakeRequest, Mapping[str, str]], bool]
     error_body: ErrorBody = openai_style_error
     not_found_type: str = "not_found"
+    prefix_routes: Mapping[str, Handler] = field(default_factory=dict)
+    """Path prefixes (e.g. ``/keys/``) -> handlers of paths with an id in them (read from ``request.sub``)."""
 
     def handle(self, context: FakeContext, request: FakeRequest) -> Reply:
         """Answer an authorised request: its route's reply, 404 for an unknown path, 400 for a bad query."""
         handler = self.routes.get(request.sub)
+        if handler is None:
+            handler = next((h for prefix, h in self.prefix_routes.items() if request.sub.startswith(prefix)), None)
         if handler is None:
             return 404, self.error_body(404, self.not_found_type, f"Unknown path {request.sub}")
         try:
@@ -139,6 +143,33 @@ def midnight(day: date) -> datetime:
 def iso(value: datetime) -> str:
     """``2026-11-24T00:00:00Z``."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def bucket_pages(
+    context: FakeContext, start: datetime, end: datetime | None, limit: int, page: str | None, width: timedelta
+) -> tuple[list[datetime], str | None]:
+    """The bucket starts one page of a report covers, and the ``next_page`` cursor (None on the last page).
+
+    Buckets are whole UTC days or hours (``width``) from the one holding ``start`` up to the one
+    holding ``now`` (or ending at ``end``); the cursor names the next bucket to serve.
+    """
+    step = int(width.total_seconds())
+    first = start
+    if page:
+        try:
+            first = datetime.fromisoformat(page.removeprefix("page_"))
+        except ValueError:
+            raise BadRequest("page is not a cursor this server issued") from None
+        first = first if first.tzinfo else first.replace(tzinfo=UTC)
+    last = min(end - timedelta(seconds=1), context.now) if end else context.now
+    at, stop = int(first.timestamp()), int(last.timestamp())
+    at -= at % step
+    size = min(limit, context.page_size or limit)
+    starts: list[datetime] = []
+    while at <= stop and len(starts) < size:
+        starts.append(datetime.fromtimestamp(at, UTC))
+        at += step
+    return starts, (f"page_{iso(datetime.fromtimestamp(at, UTC))}" if at <= stop else None)
 
 
 def day_pages(

@@ -3,8 +3,9 @@
 Three families, applied by the server in this order:
 
 * connection faults (``slow``, ``timeout``, ``reset``) act on the socket;
-* status faults (``429``, ``5xx``, ``revoked``, ``malformed``, ``empty_object``, the
-  ``retry_after_*`` ones) answer instead of the fake;
+* status faults (``429``, ``5xx``, ``revoked``, ``403`` and ``404`` -- an endpoint this key may not
+  use or this server does not have, e.g. a gateway's history --, ``malformed``, ``empty_object``,
+  the ``retry_after_*`` ones) answer instead of the fake;
 * body faults (``truncated``, ``extra_fields``, ``missing_optional``, ``huge_numbers``,
   ``non_finite``, ``deep_nesting``) rewrite the fake's own answer, so every provider gets a
   hostile variant of its real shape.
@@ -19,6 +20,8 @@ from typing import Any
 from tokenwallet.emulator.fake import ErrorBody
 
 FAULTS = (
+    "403",
+    "404",
     "429",
     "500",
     "502",
@@ -118,6 +121,10 @@ def instead_of_fake(fault: Fault, error_body: ErrorBody) -> Reply | None:
         return Reply(502, b"<html><body>502 Bad Gateway</body></html>", "text/html")
     if name in ("500", "503"):
         return json_reply(int(name), error_body(int(name), "api_error", "Internal server error."))
+    if name == "403":
+        return json_reply(403, error_body(403, "permission_error", "This key may not use this endpoint."))
+    if name == "404":
+        return json_reply(404, error_body(404, "not_found_error", "Not found."))
     if name == "revoked":
         return json_reply(401, error_body(401, "authentication_error", "This API key has been revoked."))
     if name == "malformed":

@@ -134,8 +134,15 @@ class SpendScope:
 
 
 def scope_for(db: Database, allowance: Allowance) -> SpendScope:
-    """Resolve the allowance's scope; an empty account list means every enabled, live account."""
+    """Resolve the allowance's scope; an empty account list means every enabled, live account.
+
+    A usd allowance backed by a gateway account *is* that gateway's budget: its spend, burn rate and
+    forecast all come from the backing account's rows (its gateway history), whatever else the scope
+    names, so they agree with the server's figure the status takes its spend from.
+    """
     accounts = allowance.scope.accounts
+    if allowance.backing_account_id and allowance.unit is Unit.USD:
+        accounts = (allowance.backing_account_id,)
     if not accounts:
         accounts = tuple(
             r[0] for r in db.execute("SELECT id FROM accounts WHERE enabled = 1 AND removed_at IS NULL ORDER BY id")

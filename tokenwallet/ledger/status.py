@@ -8,7 +8,8 @@
 
 An allowance backed by a gateway account (``backing_account_id``) takes its amount, spend,
 reset and expiry from that account's newest ``limit`` snapshots; when there are several (key,
-user, team), the one with the least value left wins.
+user, team), the one with the least value left wins.  Its burn rate, forecast and daily spend come
+from the same gateway: the backing account's history rows (:func:`~tokenwallet.ledger.spend.scope_for`).
 """
 
 from __future__ import annotations

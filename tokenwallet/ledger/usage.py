@@ -88,6 +88,23 @@ def upsert(db: Database, records: Iterable[UsageRecord], *, recorded_at: datetim
     return len(rows)
 
 
+def delete_span(
+    db: Database, account_id: str, source: Source, start: datetime, end: datetime, kinds: Sequence[str] = ()
+) -> int:
+    """Delete ``account_id``'s rows of ``source`` (of ``kinds``, when given) whose bucket starts in ``[start, end)``.
+
+    A poll page that reports a span in full replaces what was recorded there before (a daily bucket
+    now read as hours, running-counter rows now read as the day's history); call it in the page's
+    transaction, before :func:`upsert`.  The rollup triggers take the rows out of the sums.
+    """
+    clauses = ["account_id = ?", "source = ?", "bucket_start >= ?", "bucket_start < ?"]
+    params: list[Any] = [account_id, source.value, to_epoch(start), to_epoch(end)]
+    if kinds:
+        clauses.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        params.extend(kinds)
+    return db.execute(f"DELETE FROM usage WHERE {' AND '.join(clauses)}", params).rowcount
+
+
 def log_row(
     account_id: str,
     key: str,

@@ -4,8 +4,15 @@ The command line and the settings dialog both come here, so an account the tray 
 the command line accepts too.  Each kind of account asks for exactly what it needs: an API account
 needs a key (and a base URL when the provider has no default one, as a LiteLLM gateway); an
 agent-log account takes neither.  Keys go to the secret store, the ledger keeps only their last
-characters; when the ledger write after storing a key fails, the store is put back as it was, so a
-failed add never leaves an orphaned key behind.
+characters and a keyed hash; when the ledger write after storing a key fails, the store is put back
+as it was, so a failed add never leaves an orphaned key behind.
+
+An org admin key sees everyone's usage.  :class:`~tokenwallet.domain.accounts.AccountFilters`
+narrow an account to the user's own api keys, projects, workspaces and Claude Code logins (each
+kind takes the dimensions in :attr:`AccountNeeds.filters`); :func:`add_account`,
+:func:`update_account` and :func:`set_filters` take them.  An account whose key is already used
+by another account with the same or overlapping filters is refused, naming that account: its
+usage would be counted twice.
 
 Heavy modules (the ledger, the connectors and their HTTP client) are imported where they are used:
 the tray app imports this module when its settings open, the command line for every command.
@@ -18,10 +25,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tokenwallet.domain.accounts import Account, AccountKind, SyncState
-from tokenwallet.domain.errors import SecretStoreError, TokenwalletError, UserInputError, input_field
+from tokenwallet.domain.accounts import (
+    FILTER_DIMENSIONS,
+    NO_FILTERS,
+    Account,
+    AccountFilters,
+    AccountKind,
+    SyncState,
+    filters_overlap,
+    key_fingerprint,
+)
+from tokenwallet.domain.errors import (
+    DuplicateAccountError,
+    SecretStoreError,
+    TokenwalletError,
+    UserInputError,
+    input_field,
+)
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from tokenwallet.app import AppContext
     from tokenwallet.secrets.store import ApiKey, SecretStore
     from tokenwallet.sync.service import PollOutcome
@@ -47,6 +71,19 @@ class AccountNeeds:
     """A base URL can be given (a proxy, a regional host or a self-hosted gateway)."""
     base_url_required: bool
     """... and must be given, because the provider has no default one."""
+    filters: tuple[str, ...] = ()
+    """The filter dimensions that narrow the account to the user's own usage (see :data:`FILTER_NAMES`)."""
+
+
+FILTER_NAMES: dict[str, str] = {
+    "api_key_id": "api key id",
+    "project_id": "project id",
+    "workspace_id": "workspace id",
+    "user_email": "user email",
+}
+"""What each filter dimension is called in messages and forms."""
+MAX_FILTER_VALUE = 200
+"""Longest filter value accepted (provider ids are a few dozen characters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +139,9 @@ def needs(kind: AccountKind) -> AccountNeeds:
 
     connector = CONNECTORS.get(kind.value)
     required = connector is None or not connector.default_base_url
-    return AccountNeeds(key=True, base_url=True, base_url_required=required)
+    return AccountNeeds(
+        key=True, base_url=True, base_url_required=required, filters=connector.filters if connector else ()
+    )
 
 
 def keyring_problem(store: SecretStore) -> str:
@@ -152,6 +191,92 @@ def validate_details(kind: AccountKind, *, label: str, base_url: str = "") -> Ac
     return AccountDetails(kind=kind, label=label.strip(), base_url=url)
 
 
+def validate_filters(kind: AccountKind, filters: AccountFilters) -> AccountFilters:
+    """Check the filters of an account of ``kind``; a :class:`UserInputError` names the bad dimension in ``field``.
+
+    A kind takes only the dimensions its provider can narrow a poll by; each value is one token of
+    printable text (an email has an ``@``).  Values come back without surrounding spaces.
+    """
+    allowed = needs(kind).filters
+    cleaned: list[tuple[str, str]] = []
+    for dimension, raw in filters.pairs():
+        label = FILTER_NAMES[dimension]
+        if dimension not in allowed:
+            takes = ", ".join(FILTER_NAMES[d] + "s" for d in allowed)
+            what = f"it can be narrowed by {takes} only" if takes else "it cannot be narrowed"
+            raise UserInputError(f"A {kind_name(kind)} account takes no {label}: {what}.", field=dimension)
+        value = raw.strip()
+        if not value or len(value) > MAX_FILTER_VALUE or any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise UserInputError(
+                f"{value!r} is not a usable {label}: give the id as the provider shows it, one word of up to "
+                f"{MAX_FILTER_VALUE} characters.",
+                field=dimension,
+            )
+        if dimension == "user_email" and "@" not in value.strip("@"):
+            raise UserInputError(f"{value!r} is not an email address.", field=dimension)
+        cleaned.append((dimension, value))
+    return AccountFilters.from_pairs(cleaned)
+
+
+def describe_filters(filters: AccountFilters) -> str:
+    """The filters in words, e.g. ``project id proj_a, api key ids key_1 and key_2`` ('' when there are none)."""
+    parts = []
+    for dimension in FILTER_DIMENSIONS:
+        values = filters.values(dimension)
+        if values:
+            label = FILTER_NAMES[dimension] + ("s" if len(values) > 1 else "")
+            listed = ", ".join(values[:-1]) + (" and " if len(values) > 1 else "") + values[-1]
+            parts.append(f"{label} {listed}")
+    return "; ".join(parts)
+
+
+def _fingerprint(db: Database, key: ApiKey) -> str:
+    from tokenwallet.ledger import accounts as accounts_db
+
+    return key_fingerprint(accounts_db.fingerprint_key(db), key.reveal())
+
+
+def _refuse_duplicate(
+    db: Database,
+    kind: AccountKind,
+    *,
+    base_url: str,
+    key_hint: str,
+    fingerprint: str,
+    filters: AccountFilters,
+    except_id: str | None = None,
+) -> None:
+    """Refuse an account whose key another account of the same kind already uses with overlapping filters.
+
+    The key is compared by its keyed hash; an account added before hashes were kept (none yet) is
+    compared by its key's last characters and base URL.  Two accounts of one organization key may
+    coexist only when their filters are disjoint (other projects, api keys or workspaces).
+    """
+    from tokenwallet.ledger import accounts as accounts_db
+
+    for other in accounts_db.list_accounts(db):
+        if other.id == except_id or other.kind is not kind:
+            continue
+        if other.key_fingerprint:
+            same_key = other.key_fingerprint == fingerprint
+        else:
+            same_key = bool(key_hint) and other.key_hint == key_hint and other.base_url == base_url
+        if not same_key or not filters_overlap(filters, other.filters):
+            continue
+        overlap = " with the same or overlapping filters" if (filters or other.filters) else ""
+        narrow = (
+            ", or narrow each account to other "
+            + " or ".join(FILTER_NAMES[d] + "s" for d in needs(kind).filters if d != "user_email")
+            if needs(kind).filters
+            else ""
+        )
+        raise DuplicateAccountError(
+            f"This key is already used by {other.id} (“{other.label}”){overlap}: its usage would be counted twice. "
+            f"Change that account instead{narrow}.",
+            other_id=other.id,
+        )
+
+
 def _checked_url(url: str) -> str:
     from tokenwallet.sources.http import check_base_url
 
@@ -183,18 +308,35 @@ def _checked_key(kind: AccountKind, text: str) -> ApiKey | None:
 
 
 def add_account(
-    ctx: AppContext, store: SecretStore, *, kind: AccountKind, label: str, base_url: str = "", key: str = ""
+    ctx: AppContext,
+    store: SecretStore,
+    *,
+    kind: AccountKind,
+    label: str,
+    base_url: str = "",
+    key: str = "",
+    filters: AccountFilters = NO_FILTERS,
 ) -> Account:
-    """Add an account of ``kind`` and put its key in ``store`` (the ledger gets only its last characters).
+    """Add an account of ``kind`` and put its key in ``store`` (the ledger gets only its last characters and a
+    keyed hash); ``filters`` narrow an organization's polls to the user's own usage.
 
-    Everything is checked before anything is written.  When the ledger write fails after the key
-    was stored, the key is deleted again.
+    Everything is checked before anything is written; an account whose key is already used by
+    another with overlapping filters is refused.  When the ledger write fails after the key was
+    stored, the key is deleted again.
     """
     from tokenwallet.ledger import accounts as accounts_db
 
     details = validate_details(kind, label=label, base_url=base_url)
+    filters = validate_filters(kind, filters)
     api_key = _checked_key(kind, key)
     now = ctx.clock()
+    db = ctx.ledger()
+    fingerprint = ""
+    if api_key is not None:
+        fingerprint = _fingerprint(db, api_key)
+        _refuse_duplicate(
+            db, kind, base_url=details.base_url, key_hint=api_key.hint, fingerprint=fingerprint, filters=filters
+        )
     account = Account(
         id=accounts_db.new_account_id(kind),
         kind=kind,
@@ -202,41 +344,104 @@ def add_account(
         base_url=details.base_url,
         key_hint=api_key.hint if api_key is not None else "",
         created_at=now,
+        filters=filters,
+        key_fingerprint=fingerprint,
     )
     if api_key is None:
-        return accounts_db.add(ctx.ledger(), account, at=now)
+        return accounts_db.add(db, account, at=now)
     store.check()  # a store that cannot keep keys: nothing is written anywhere
-    return _with_key(store, account.id, api_key, lambda: accounts_db.add(ctx.ledger(), account, at=now))
+    return _with_key(store, account.id, api_key, lambda: accounts_db.add(db, account, at=now))
 
 
 def update_account(
-    ctx: AppContext, store: SecretStore, account_id: str, *, label: str, base_url: str, key: str = ""
+    ctx: AppContext,
+    store: SecretStore | None,
+    account_id: str,
+    *,
+    label: str,
+    base_url: str,
+    key: str = "",
+    filters: AccountFilters | None = None,
 ) -> Account:
-    """Rename an account, change its base URL and, when ``key`` is given, replace its key.
+    """Rename an account, change its base URL and, when given, replace its key or its filters.
 
-    The new values are checked like :func:`add_account` checks them.  When the ledger write fails
-    after the new key was stored, the previous key is put back.
+    The new values are checked like :func:`add_account` checks them (a key or filters that would
+    duplicate another account are refused).  New filters make the next poll read the whole first
+    window again, narrowed to them.  When the ledger write fails after the new key was stored, the
+    previous key is put back.
     """
     from tokenwallet.ledger import accounts as accounts_db
 
     db = ctx.ledger()
     account = accounts_db.get(db, account_id)
     details = validate_details(account.kind, label=label, base_url=base_url)
+    changes: dict[str, Any] = {"label": details.label, "base_url": details.base_url}
+    new_filters = account.filters if filters is None else validate_filters(account.kind, filters)
+    if new_filters != account.filters:
+        changes["filters"] = new_filters
     api_key = _checked_key(account.kind, key) if key.strip() else None
+    if api_key is not None:
+        changes["key_hint"], changes["key_fingerprint"] = api_key.hint, _fingerprint(db, api_key)
+    if api_key is not None or "filters" in changes:
+        _refuse_duplicate(
+            db,
+            account.kind,
+            base_url=details.base_url,
+            key_hint=changes.get("key_hint", account.key_hint),
+            fingerprint=changes.get("key_fingerprint", account.key_fingerprint),
+            filters=new_filters,
+            except_id=account_id,
+        )
     now = ctx.clock()
+
+    def write() -> Account:
+        updated = accounts_db.update(db, account_id, at=now, **changes)
+        if "filters" in changes:
+            _read_again(db, account_id)
+        return updated
+
     if api_key is None:
-        return accounts_db.update(db, account_id, at=now, label=details.label, base_url=details.base_url)
+        return write()
+    if store is None:
+        raise ValueError("a new key needs the secret store")
     store.check()
     previous = store.get(account_id)
-    return _with_key(
-        store,
+    return _with_key(store, account_id, api_key, write, previous=previous)
+
+
+def set_filters(ctx: AppContext, account_id: str, filters: AccountFilters) -> Account:
+    """Narrow ``account_id`` to ``filters`` (empty: its whole organization); checked and audited.
+
+    The next poll reads the account's first window again with the new filters, replacing what was
+    recorded there; older history keeps what was recorded when it was polled.
+    """
+    from tokenwallet.ledger import accounts as accounts_db
+
+    account = accounts_db.get(ctx.ledger(), account_id)
+    if not account.kind.needs_key:
+        raise UserInputError(
+            f"{account_id} is a {kind_name(account.kind)} account; only provider accounts are narrowed by filters.",
+            field="account",
+        )
+    return update_account(
+        ctx,
+        None,
         account_id,
-        api_key,
-        lambda: accounts_db.update(
-            db, account_id, at=now, label=details.label, base_url=details.base_url, key_hint=api_key.hint
-        ),
-        previous=previous,
+        label=account.label,
+        base_url=account.base_url,
+        filters=filters,
     )
+
+
+def _read_again(db: Database, account_id: str) -> None:
+    """Forget the account's poll cursor, so its next poll reads the whole first window again (and soon)."""
+    from dataclasses import replace
+
+    from tokenwallet.ledger import sync_state
+
+    state = sync_state.get(db, account_id)
+    with db.atomic():
+        sync_state.put(db, replace(state, cursor={}, next_due=None))
 
 
 _BILLED_THROUGH: dict[AccountKind, tuple[AccountKind, ...]] = {

@@ -13,7 +13,7 @@ import math
 import re
 from array import array
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
@@ -199,6 +199,20 @@ def moment(value: Any, provider: str, what: str) -> datetime | None:
         raise _error(provider, f"{what}={_shown(value)} is not a time") from None
     if not in_time_range(when):
         raise _error(provider, f"{what}={_shown(value)} is not a time from 1970 to 2199")
+    return when
+
+
+def day(row: dict[str, Any], key: str, provider: str) -> datetime:
+    """A ``YYYY-MM-DD`` field (a UTC day of a daily report) as midnight UTC in 1970–2199; missing is an error."""
+    value = text(row, key, provider)
+    try:
+        when = datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC) if len(value) >= 10 else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise _error(provider, f"{key}={_shown(value)} is not a date YYYY-MM-DD")
+    if not in_time_range(when) or not in_time_range(when + timedelta(days=1)):
+        raise _error(provider, f"{key}={_shown(value)} is not a day from 1970 to 2199")
     return when
 
 

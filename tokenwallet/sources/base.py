@@ -1,21 +1,26 @@
 """What every API connector shares: the secret it is given, the pages it returns, its description.
 
 A connector is a stateless function of (httpx client, base URL, secret, account id, cursor,
-clock) that yields :class:`Page` values one HTTP page at a time.  The poll service writes each
-page in one ledger transaction and keeps the cursor of the last page for the next poll.
+clock, and the account's filters) that yields :class:`Page` values one HTTP page at a time.  The
+poll service writes each page in one ledger transaction and keeps the cursor of the last page for
+the next poll.  A page that holds everything the provider reports for a span of time says so
+(:class:`Replace`): the account's earlier rows there are deleted in the same transaction, so a
+daily bucket read again as hours, or a day's running-counter rows read again as that day's
+history, are never counted twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import httpx
 
+from tokenwallet.domain.accounts import NO_FILTERS, AccountFilters
 from tokenwallet.domain.clock import Clock
-from tokenwallet.domain.usage import BalanceSnapshot, UsageRecord
+from tokenwallet.domain.usage import BalanceSnapshot, Source, UsageRecord
 
 
 class Secret(Protocol):
@@ -30,15 +35,43 @@ Cursor = Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
+class Replace:
+    """A span a page reports in full: the account's rows of ``source`` (of ``kinds``, when given)
+    whose bucket starts in ``[start, end)`` are deleted before the page's records are written."""
+
+    source: Source
+    start: datetime
+    end: datetime
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
-    """What one response page yields: records, snapshots and the cursor to resume from."""
+    """What one response page yields: records, snapshots, the spans it replaces and the cursor to resume from."""
 
     records: tuple[UsageRecord, ...] = ()
     snapshots: tuple[BalanceSnapshot, ...] = ()
     cursor: dict[str, object] = field(default_factory=dict)
+    replaces: tuple[Replace, ...] = ()
 
 
-Fetch = Callable[[httpx.Client, str, Secret, str, Cursor, Clock], Iterator[Page]]
+class Fetch(Protocol):
+    """A connector's fetch: (client, base URL, secret, account id, cursor, clock, filters) -> pages."""
+
+    def __call__(
+        self,
+        client: httpx.Client,
+        base_url: str,
+        secret: Secret,
+        account_id: str,
+        cursor: Cursor,
+        clock: Clock,
+        /,
+        *,
+        filters: AccountFilters = NO_FILTERS,
+    ) -> Iterator[Page]:
+        """Yield the pages of one poll."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +85,8 @@ class Connector:
     key_help: str
     min_interval: timedelta = timedelta(minutes=1)  # never poll faster than the provider allows
     docs_url: str = ""
+    filters: tuple[str, ...] = ()
+    """The filter dimensions (``api_key_id``, ``project_id``, ...) the provider can narrow a poll by."""
 
 
 def day_start(value: datetime) -> datetime:

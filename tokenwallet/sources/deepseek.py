@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 
+from tokenwallet.domain.accounts import NO_FILTERS, AccountFilters
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.sources import _parse as p
@@ -17,7 +18,15 @@ DEFAULT_BASE_URL = "https://api.deepseek.com"
 
 
 def fetch(
-    client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
+    client: httpx.Client,
+    base_url: str,
+    secret: Secret,
+    account_id: str,
+    cursor: Cursor,
+    clock: Clock,
+    /,
+    *,
+    filters: AccountFilters = NO_FILTERS,
 ) -> Iterator[Page]:
     """One ``balance`` snapshot per currency (micro-units of that currency)."""
     now = clock()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 
+from tokenwallet.domain.accounts import NO_FILTERS, AccountFilters
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.sources import _parse as p
@@ -26,7 +27,15 @@ def currency_for(base_url: str) -> str:
 
 
 def fetch(
-    client: httpx.Client, base_url: str, secret: Secret, account_id: str, cursor: Cursor, clock: Clock
+    client: httpx.Client,
+    base_url: str,
+    secret: Secret,
+    account_id: str,
+    cursor: Cursor,
+    clock: Clock,
+    /,
+    *,
+    filters: AccountFilters = NO_FILTERS,
 ) -> Iterator[Page]:
     """One ``balance`` snapshot: available balance, with voucher and cash parts kept as detail."""
     now = clock()

@@ -18,6 +18,7 @@ CONNECTORS: dict[str, Connector] = {
             openai.fetch,
             "an organization Admin key (sk-admin-...) from platform.openai.com/settings/organization/admin-keys",
             docs_url="https://platform.openai.com/docs/api-reference/usage",
+            filters=openai.FILTERS,
         ),
         Connector(
             "anthropic",
@@ -28,6 +29,7 @@ CONNECTORS: dict[str, Connector] = {
             # The Usage & Cost API supports polling once per minute for sustained use.
             min_interval=timedelta(minutes=1),
             docs_url="https://docs.claude.com/en/docs/build-with-claude/usage-cost-api",
+            filters=anthropic.FILTERS,
         ),
         Connector(
             "openrouter",
@@ -36,6 +38,7 @@ CONNECTORS: dict[str, Connector] = {
             openrouter.fetch,
             "the API key you use (sk-or-v1-...); a management key also reads the account's credits",
             docs_url="https://openrouter.ai/docs/api-reference/get-current-key",
+            filters=openrouter.FILTERS,
         ),
         Connector(
             "litellm",

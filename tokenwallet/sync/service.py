@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlite_utils import Database
 
-from tokenwallet.domain.accounts import Account, SyncState
+from tokenwallet.domain.accounts import Account, SyncState, key_fingerprint
 from tokenwallet.domain.clock import Clock
 from tokenwallet.domain.errors import (
     NotFoundError,
@@ -145,14 +145,23 @@ class PollService:
                 f"No key is stored for {account.label} ({account.id}). Add it again with "
                 f"`tokenwallet account add {account.kind.value}` or enter it in the settings."
             )
+        if not account.key_fingerprint:  # added before keys were fingerprinted: keep it now, for duplicate checks
+            accounts_db.record_fingerprint(
+                db, account.id, key_fingerprint(accounts_db.fingerprint_key(db), secret.reveal())
+            )
         base_url = account.base_url or conn.default_base_url
         if not base_url:
             raise SourceError(f"{account.label} has no base URL; remove it and add it again with --base-url")
         records = snaps = pages = 0
         cursor: dict[str, object] = {}
-        for page in conn.fetch(self.client, base_url, secret, account.id, state.cursor, self.clock):
+        # Only an account with filters passes them: every connector takes them, a test double need not.
+        narrow = {"filters": account.filters} if account.filters else {}
+        fetched = conn.fetch(self.client, base_url, secret, account.id, state.cursor, self.clock, **narrow)
+        for page in fetched:
             # One transaction per page: a failure later leaves whole pages, re-read next time.
             with db.atomic():
+                for span in page.replaces:  # what the page reports in full replaces what was there
+                    usage_db.delete_span(db, account.id, span.source, span.start, span.end, span.kinds)
                 records += usage_db.upsert(db, page.records, recorded_at=self.clock())
                 snaps += snapshots_db.record(db, page.snapshots)
             pages += 1

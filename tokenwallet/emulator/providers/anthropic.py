@@ -1,9 +1,19 @@
-"""The Anthropic fake: Admin API messages usage, cost report (cents as strings), Claude Code report."""
+"""The Anthropic fake: Admin API messages usage, cost report (cents as strings), Claude Code report.
+
+The organisation's usage belongs to the scenario's members.  The messages report takes
+``api_key_ids[]`` and ``workspace_ids[]`` filters, ``group_by[]`` of ``model``, ``workspace_id`` and
+``api_key_id``, and ``bucket_width`` ``1d`` (up to 31 buckets) or ``1h`` (up to 168).  The cost
+report has daily buckets only, groups by ``workspace_id`` and ``description`` and takes no filter
+(a request with one is refused, as the documentation lists none).  The Claude Code report has a
+row per member's login and one for an api key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from tokenwallet.emulator.fake import (
@@ -13,18 +23,27 @@ from tokenwallet.emulator.fake import (
     Handler,
     ProviderFake,
     Reply,
-    day_pages,
+    bucket_pages,
     int_param,
     iso,
     midnight,
     one,
     rfc3339,
 )
-from tokenwallet.emulator.scenario import ANTHROPIC_PRICES, ANTHROPIC_TOKEN_TYPES
+from tokenwallet.emulator.scenario import ANTHROPIC_PRICES, ANTHROPIC_TOKEN_TYPES, Member
 
 KIND = "anthropic"
+WIDTHS = {"1d": timedelta(days=1), "1h": timedelta(hours=1)}
+MESSAGE_LIMITS = {"1d": 31, "1h": 168}
+COST_LIMITS = {"1d": 31}
+MESSAGE_GROUPS = frozenset(
+    {"api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo", "account_id"}
+)
+COST_GROUPS = frozenset({"workspace_id", "description"})
+MESSAGE_FILTERS = frozenset({"api_key_ids[]", "workspace_ids[]", "models[]"})
 
-Results = Callable[[FakeContext, date, list[str]], list[dict[str, Any]]]
+# (context, bucket start, bucket end, members, group_by[] values) -> the results of one bucket
+Results = Callable[[FakeContext, datetime, datetime, list[Member], list[str]], list[dict[str, Any]]]
 
 
 def error_body(status: int, etype: str, message: str) -> dict[str, Any]:
@@ -37,76 +56,113 @@ def authorised(request: FakeRequest, keys: Mapping[str, str]) -> bool:
     return bool(request.header("anthropic-version")) and request.header("x-api-key") == keys[KIND]
 
 
-def _messages(context: FakeContext, day: date, group: list[str]) -> list[dict[str, Any]]:
-    results = []
+def members(context: FakeContext, query: dict[str, list[str]]) -> list[Member]:
+    """The members the ``api_key_ids[]`` and ``workspace_ids[]`` filters keep."""
+    keys, spaces = query.get("api_key_ids[]", []), query.get("workspace_ids[]", [])
+    return [
+        m
+        for m in context.scenario.members
+        if (not keys or m.anthropic_api_key_id in keys) and (not spaces or m.anthropic_workspace_id in spaces)
+    ]
+
+
+def _messages(
+    context: FakeContext, start: datetime, end: datetime, chosen: list[Member], group: list[str]
+) -> list[dict[str, Any]]:
+    sc, day = context.scenario, start.date()
+    b = min(end, context.now, midnight(day) + timedelta(days=1))
+    found: dict[tuple[Any, ...], dict[str, Any]] = {}
     for model in ANTHROPIC_PRICES:
-        t = context.scenario.anthropic_messages(model, day, context.now)
-        results.append(
-            {
-                "uncached_input_tokens": t["uncached_input_tokens"],
-                "cache_creation": {
-                    "ephemeral_5m_input_tokens": t["cache_creation.ephemeral_5m_input_tokens"],
-                    "ephemeral_1h_input_tokens": t["cache_creation.ephemeral_1h_input_tokens"],
-                },
-                "cache_read_input_tokens": t["cache_read_input_tokens"],
-                "output_tokens": t["output_tokens"],
-                "server_tool_use": {"web_search_requests": 0},
+        for m in chosen:
+            t = sc.between(partial(sc.anthropic_messages, model, day, member=m), start, b)
+            dims = {
                 "model": model if "model" in group else None,
-                "api_key_id": None,
-                "workspace_id": None,
-                "service_tier": None,
-                "context_window": None,
-                "inference_geo": None,
-                "account_id": None,
-                "service_account_id": None,
+                "api_key_id": m.anthropic_api_key_id if "api_key_id" in group else None,
+                "workspace_id": m.anthropic_workspace_id if "workspace_id" in group else None,
             }
-        )
-    return results
-
-
-def _costs(context: FakeContext, day: date, group: list[str]) -> list[dict[str, Any]]:
-    described = "description" in group
-    results = []
-    for model in ANTHROPIC_PRICES:
-        for token_type in ANTHROPIC_TOKEN_TYPES:
-            cents = context.scenario.anthropic_cost_cents(model, token_type, day, context.now)
-            results.append(
+            key = (dims["model"], dims["api_key_id"], dims["workspace_id"])
+            row = found.setdefault(
+                key,
                 {
-                    "amount": format(cents.normalize(), "f") if cents else "0",
-                    "currency": "USD",
-                    "cost_type": "tokens" if described else None,
-                    "description": f"{model} usage - {token_type}" if described else None,
-                    "model": model if described else None,
-                    "service_tier": "standard" if described else None,
-                    "token_type": token_type if described else None,
+                    "uncached_input_tokens": 0,
+                    "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+                    "cache_read_input_tokens": 0,
+                    "output_tokens": 0,
+                    "server_tool_use": {"web_search_requests": 0},
+                    **dims,
+                    "service_tier": None,
                     "context_window": None,
                     "inference_geo": None,
-                    "workspace_id": None,
-                }
+                    "account_id": None,
+                    "service_account_id": None,
+                },
             )
-    return results
+            row["uncached_input_tokens"] += t["uncached_input_tokens"]
+            row["cache_creation"]["ephemeral_5m_input_tokens"] += t["cache_creation.ephemeral_5m_input_tokens"]
+            row["cache_creation"]["ephemeral_1h_input_tokens"] += t["cache_creation.ephemeral_1h_input_tokens"]
+            row["cache_read_input_tokens"] += t["cache_read_input_tokens"]
+            row["output_tokens"] += t["output_tokens"]
+    return list(found.values())
 
 
-def _report(results: Results) -> Handler:
-    """A daily report paged by ``limit`` buckets (messages usage and the cost report share this)."""
+def _costs(
+    context: FakeContext, start: datetime, _end: datetime, chosen: list[Member], group: list[str]
+) -> list[dict[str, Any]]:
+    described, by_space = "description" in group, "workspace_id" in group
+    day = start.date()
+    amounts: dict[tuple[str | None, str | None, str | None], Decimal] = {}
+    for m in chosen:
+        space = m.anthropic_workspace_id if by_space else None
+        for model in ANTHROPIC_PRICES:
+            for token_type in ANTHROPIC_TOKEN_TYPES:
+                cents = context.scenario.anthropic_cost_cents(model, token_type, day, context.now, m)
+                key = (space, model if described else None, token_type if described else None)
+                amounts[key] = amounts.get(key, Decimal(0)) + cents
+    return [
+        {
+            "amount": format(cents.normalize(), "f") if cents else "0",
+            "currency": "USD",
+            "cost_type": "tokens" if described else None,
+            "description": f"{model} usage - {token_type}" if described else None,
+            "model": model,
+            "service_tier": "standard" if described else None,
+            "token_type": token_type,
+            "context_window": None,
+            "inference_geo": None,
+            "workspace_id": space,
+        }
+        for (space, model, token_type), cents in amounts.items()
+    ]
+
+
+def _report(results: Results, limits: dict[str, int], groups: frozenset[str], filters: frozenset[str]) -> Handler:
+    """A report paged by ``limit`` buckets (messages usage and the cost report share this)."""
 
     def handle(context: FakeContext, request: FakeRequest) -> Reply:
         query = request.query
+        unknown = {k for k in query if k.endswith("[]") and k != "group_by[]"} - filters
+        if unknown:
+            raise BadRequest(f"unknown parameter {sorted(unknown)[0]}")
         start = rfc3339(one(query, "starting_at"))
         end_text = one(query, "ending_at", "")
         end = rfc3339(end_text) if end_text else None
-        if one(query, "bucket_width", "1d") != "1d":
-            raise BadRequest("this emulator serves bucket_width=1d only")
-        limit = int_param(query, "limit", 7, 1, 31)
-        days, next_page = day_pages(context, start, end, limit, one(query, "page", "") or None)
+        width_name = one(query, "bucket_width", "1d")
+        if width_name not in limits:
+            raise BadRequest(f"bucket_width must be one of {', '.join(limits)}")
+        width = WIDTHS[width_name]
+        limit = int_param(query, "limit", 7 if width_name == "1d" else 24, 1, limits[width_name])
         group = query.get("group_by[]", [])
+        if not set(group) <= groups:
+            raise BadRequest(f"group_by[] must be among {', '.join(sorted(groups))}")
+        chosen = members(context, query)
+        starts, next_page = bucket_pages(context, start, end, limit, one(query, "page", "") or None, width)
         buckets = [
             {
-                "starting_at": iso(midnight(day)),
-                "ending_at": iso(midnight(day) + timedelta(days=1)),
-                "results": results(context, day, group),
+                "starting_at": iso(at),  # buckets are snapped to the start of the hour or day
+                "ending_at": iso(at + width),
+                "results": results(context, at, at + width, chosen, group),
             }
-            for day in days
+            for at in starts
         ]
         return 200, {"data": buckets, "has_more": next_page is not None, "next_page": next_page}
 
@@ -121,14 +177,15 @@ def _claude_code(context: FakeContext, request: FakeRequest) -> Reply:
         raise BadRequest("starting_at must be a UTC date YYYY-MM-DD") from None
     int_param(request.query, "limit", 20, 1, 1000)
     rows = []
-    for customer, who in (("subscription", "alice@corp.example"), ("api", "ci-bot")):
-        t = context.scenario.claude_code_tokens(customer, day, context.now)
+    people = [("subscription", m.email, m) for m in context.scenario.members]
+    for customer, who, member in (*people, ("api", "ci-bot", context.scenario.members[0])):
+        t = context.scenario.claude_code_tokens(customer, day, context.now, member)
         actor = (
             {"type": "user_actor", "email_address": who}
             if customer == "subscription"
             else {"type": "api_actor", "api_key_name": who}
         )
-        cents = context.scenario.claude_code_cents(customer, day, context.now)
+        cents = context.scenario.claude_code_cents(customer, day, context.now, member)
         rows.append(
             {
                 "date": day.isoformat(),
@@ -161,8 +218,8 @@ FAKE = ProviderFake(
     base_path="/anthropic",
     keys={"anthropic": "sk-ant-admin01-emulator-anthropic-0002"},
     routes={
-        "/v1/organizations/usage_report/messages": _report(_messages),
-        "/v1/organizations/cost_report": _report(_costs),
+        "/v1/organizations/usage_report/messages": _report(_messages, MESSAGE_LIMITS, MESSAGE_GROUPS, MESSAGE_FILTERS),
+        "/v1/organizations/cost_report": _report(_costs, COST_LIMITS, COST_GROUPS, frozenset()),
         "/v1/organizations/usage_report/claude_code": _claude_code,
     },
     authorised=authorised,

@@ -21,6 +21,7 @@ from tokenwallet.ledger.migrations import (
     m003_log_entries,
     m004_policies,
     m005_streams,
+    m006_account_filters,
 )
 
 STEPS: tuple[tuple[str, Callable[[Database], None]], ...] = (
@@ -29,6 +30,7 @@ STEPS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     (m003_log_entries.NAME, m003_log_entries.migrate),
     (m004_policies.NAME, m004_policies.migrate),
     (m005_streams.NAME, m005_streams.migrate),
+    (m006_account_filters.NAME, m006_account_filters.migrate),
 )
 """Every migration in the order it runs: (name recorded in ``_sqlite_migrations``, function)."""
 
