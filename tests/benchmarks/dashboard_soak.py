@@ -56,7 +56,8 @@ def build_year_ledger(home: Path, now: datetime, seed: int = 11) -> int:
     from tokenwallet.domain.accounts import Account, AccountKind
     from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, RolloverPolicy, Scope, Unit
     from tokenwallet.domain.money import usd_to_micros
-    from tokenwallet.ledger import accounts, allowances
+    from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
+    from tokenwallet.ledger import accounts, allowances, snapshots
     from tokenwallet.ledger.usage import upsert_rows
 
     ctx = AppContext.create(str(home))
@@ -69,7 +70,7 @@ def build_year_ledger(home: Path, now: datetime, seed: int = 11) -> int:
         ("openrouter-1", AccountKind.OPENROUTER, "openrouter", "gateway", "api_cost"),
         ("claude-code-1", AccountKind.CLAUDE_CODE, "anthropic", "estimated", "local_log"),
     ]
-    for account_id, kind, *_ in kinds:
+    for account_id, kind, *_ in [*kinds, ("codex-1", AccountKind.CODEX)]:
         accounts.add(db, Account(id=account_id, kind=kind, label=account_id), at=start)
     models = [f"model-{i:02d}" for i in range(12)]
     rnd = random.Random(seed)
@@ -154,6 +155,32 @@ def build_year_ledger(home: Path, now: datetime, seed: int = 11) -> int:
         ),
         at=now - timedelta(days=3),
     )
+    # The providers' own limits, as their polls record them: a card each beside the allowances.
+    snapshots.record(
+        db,
+        [
+            BalanceSnapshot(
+                "openrouter-1",
+                SnapshotKind.LIMIT,
+                "key",
+                now,
+                spent_micros=usd_to_micros(7),
+                limit_micros=usd_to_micros(10),
+                remaining_micros=usd_to_micros(3),
+                period="monthly",
+                resets_at=now + timedelta(days=4),
+            ),
+            BalanceSnapshot(
+                "codex-1",
+                SnapshotKind.RATE_WINDOW,
+                "secondary",
+                now,
+                used_percent=41.0,
+                window_minutes=10_080,
+                resets_at=now + timedelta(days=3),
+            ),
+        ],
+    )
     ctx.shutdown()
     return len(rows)
 
@@ -183,13 +210,19 @@ def child(data: str, home: str, refresh_seconds: float) -> int:
     if data != "demo":
         app.set_paused(True)  # keyless accounts: no polls; the ledger is re-read on every refresh
 
-    announced = [False]
+    ticks = [0]
 
     def tick() -> None:
-        if app.snapshot is not None and app.dashboard is not None and app.dashboard.isVisible():
-            if not announced[0]:
-                announced[0] = True
+        window = app.dashboard
+        if window is not None and app.snapshot is not None and window.isVisible():
+            if ticks[0] == 0:
                 print(READY, flush=True)
+            ticks[0] += 1
+            # Every minute or so show another tab (the Compensation view loads its figures when shown),
+            # and every other minute mask the amounts: what a person does with a window open all day.
+            if ticks[0] % max(1, round(60 / refresh_seconds)) == 0:
+                window.tabs.setCurrentIndex((window.tabs.currentIndex() + 1) % 2)
+                window.hide_amounts.setChecked(not window.hide_amounts.isChecked())
         app.refresh()
 
     timer = QTimer()

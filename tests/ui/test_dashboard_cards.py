@@ -188,7 +188,8 @@ def test_gateway_backed_card_shows_the_gateway_s_spend_and_reset(qtbot, ctx) -> 
     window = _window(qtbot, snapshot)
     card = window.cards[0]
     assert card.fields["Spent"].text() == f"${world.GATEWAY_SPENT}"  # not $0.00 next to "47% used"
-    assert card.summary.text().startswith("47% used")
+    # The budget's own window: 30 days ending at its reset, 1.4 days away, so 28.6 of 30 days are gone.
+    assert card.summary.text().startswith(f"47% used, {(30 - 1.4) / 30 * 100:.0f}% of the period gone (behind pace)")
     assert "resets 16 Nov 2026 (in 1.4 days)" in card.summary.text()
     assert card.fields["Granted"].text() == "$50.00"
     assert card.fields["Remaining"].text() == f"${Decimal(world.GATEWAY_LIMIT) - Decimal(world.GATEWAY_SPENT):.2f}"

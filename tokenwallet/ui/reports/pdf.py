@@ -61,6 +61,7 @@ def report_series(report: MonthlyReport) -> ChartSeries:
     span = (report.end - report.start).total_seconds()
     elapsed = (report.generated_at - report.start).total_seconds() / span if span > 0 else 1.0
     limit = allowance_total(report)
+    days_gone = max(0.0, min(1.0, elapsed)) * len(report.daily)
     return ChartSeries(
         title=f"Daily spend against the allowance, {report.month}",
         days=tuple(d.day for d in report.daily),
@@ -68,6 +69,7 @@ def report_series(report: MonthlyReport) -> ChartSeries:
         estimated=tuple(d.estimated_micros for d in report.daily),
         elapsed=max(0.0, min(1.0, elapsed)),
         limit=limit or None,
+        spent_now=sum(d.cost_micros for i, d in enumerate(report.daily) if i < days_gone),
     )
 
 
