@@ -84,6 +84,16 @@ class AppPaths:
         chosen = home if home is not None else os.environ.get(HOME_ENV) or None
         return cls.under(chosen) if chosen else cls.from_platformdirs()
 
+    @property
+    def home(self) -> Path | None:
+        """The one folder everything is under (``--home`` or ``TOKENWALLET_HOME``), None for the platform folders.
+
+        Programs tokenwallet starts later (at login, from an agent's hook) are given it, so they use
+        the same files.
+        """
+        root = self.config_dir.parent
+        return root if AppPaths.under(root) == self else None
+
     def ensure(self) -> AppPaths:
         """Create the folders, private (:func:`tokenwallet.files.make_private_dirs`), and return ``self``."""
         from tokenwallet.files import make_private_dirs

@@ -10,12 +10,18 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenwallet.domain.errors import ConfigError
 from tokenwallet.domain.limits import MAX_DAYS, MAX_USD
+
+PAY_PERIODS = ("monthly", "yearly")
+"""How often the pay in ``pay_amount`` is paid: ``monthly`` or ``yearly`` (a twelfth of it a month)."""
+LEGACY_KEYS = {"monthly_salary": "pay_amount"}
+"""Keys of older versions read into their successor (with ``pay_period`` monthly) and dropped on save."""
 
 MIN_POLL_MINUTES = 1
 MAX_POLL_MINUTES = MAX_DAYS * 24 * 60
@@ -37,7 +43,9 @@ class Settings:
     start_at_login: bool = False
     hide_amounts: bool = False
     primary_allowance: str = ""
-    monthly_salary: str = ""  # in display currency, optional; for the compensation view
+    pay_amount: str = ""  # the user's pay per pay_period, as text to stay exact; "" when not given
+    pay_currency: str = ""  # "" (the display currency) or "USD"; see monthly_pay_usd
+    pay_period: str = "monthly"  # "monthly" or "yearly"
     import_local_logs: bool = True
     alert_hook: str = ""  # absolute path of a program run for each alert (no shell); optional
 
@@ -50,6 +58,36 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """The user's time zone (the system's when unset)."""
         return ZoneInfo(self.timezone) if self.timezone else local_zone()
+
+
+def monthly_pay(settings: Settings) -> tuple[Decimal, str] | None:
+    """The user's pay per month and its currency (a yearly pay counts a twelfth), or None when not given."""
+    if not settings.pay_amount:
+        return None
+    amount = Decimal(settings.pay_amount)
+    if settings.pay_period == "yearly":
+        amount = amount / 12
+    return amount, settings.pay_currency or settings.display_currency
+
+
+def monthly_pay_usd(settings: Settings) -> Decimal | None:
+    """The pay per month in US dollars (a pay in the display currency through ``currency_rate``), or None."""
+    pay = monthly_pay(settings)
+    if pay is None:
+        return None
+    amount, currency = pay
+    return amount if currency == "USD" else amount / Decimal(settings.currency_rate)
+
+
+def monthly_pay_in_display_currency(settings: Settings) -> Decimal | None:
+    """The pay per month in the display currency (a pay in USD times ``currency_rate``), or None."""
+    pay = monthly_pay(settings)
+    if pay is None:
+        return None
+    amount, currency = pay
+    if currency == settings.display_currency:
+        return amount
+    return amount * Decimal(settings.currency_rate)
 
 
 def local_zone() -> ZoneInfo:
@@ -107,11 +145,11 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"settings: display_currency = {settings.display_currency!r}; use a 3-letter code like USD or INR"
         )
-    from decimal import Decimal, InvalidOperation
+    from decimal import InvalidOperation
 
-    for key in ("currency_rate", "monthly_salary"):
+    for key in ("currency_rate", "pay_amount"):
         text = getattr(settings, key)
-        if key == "monthly_salary" and text == "":
+        if key == "pay_amount" and text == "":
             continue
         try:
             number = Decimal(text)
@@ -122,6 +160,13 @@ def validate(settings: Settings) -> None:
         if number > MAX_USD:
             # A rate or a pay this large overflows every figure converted with it.
             raise ConfigError(f"settings: {key} = {text!r} is too large; use a positive number up to {MAX_USD:,}")
+    if settings.pay_period not in PAY_PERIODS:
+        raise ConfigError(f"settings: pay_period = {settings.pay_period!r}; use 'monthly' or 'yearly'")
+    if settings.pay_currency not in ("", "USD", settings.display_currency):
+        raise ConfigError(
+            f"settings: pay_currency = {settings.pay_currency!r}; give the pay in USD or in the display currency "
+            f"({settings.display_currency}), whose rate per USD is known (or leave it empty for the display currency)"
+        )
     if settings.alert_hook and not os.path.isabs(settings.alert_hook):
         raise ConfigError(
             f"settings: alert_hook = {settings.alert_hook!r} must be an absolute path to a program (or empty)"
@@ -130,11 +175,26 @@ def validate(settings: Settings) -> None:
     _check_time("quiet_hours_end", settings.quiet_hours_end)
 
 
+def _upgraded(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the keys of older versions read into their successors (a newer key wins)."""
+    data = dict(data)
+    for old, new in LEGACY_KEYS.items():
+        if old in data:
+            value = data.pop(old)
+            if new not in data and value != "":
+                data[new] = value
+                data.setdefault("pay_period", "monthly")
+    return data
+
+
 def from_mapping(data: dict[str, Any], *, origin: str = "settings") -> tuple[Settings, list[str]]:
-    """Build settings from a parsed mapping; return them with the list of unknown keys."""
+    """Build settings from a parsed mapping; return them with the list of unknown keys.
+
+    ``monthly_salary`` of older versions is read as ``pay_amount`` paid monthly.
+    """
     known: dict[str, Any] = {}
     unknown: list[str] = []
-    for key, value in data.items():
+    for key, value in _upgraded(data).items():
         spec = _FIELDS.get(key)
         if spec is None:
             unknown.append(key)
@@ -193,6 +253,9 @@ def dumps(settings: Settings, existing: str | None = None) -> str:
     else:
         doc = tomlkit.parse(existing)
     plain = doc.unwrap()
+    for old in LEGACY_KEYS:
+        if old in doc:
+            del doc[old]  # read into its successor on load, which is written below
     for name in _FIELDS:
         value = getattr(settings, name)
         # An unchanged value keeps its line exactly as the user wrote it (a comment, an inline table...).

@@ -33,7 +33,7 @@ from tokenwallet.settings import Settings
 TARGET_S = 0.5
 MONTH = "2026-10"
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
-SETTINGS = Settings(timezone="Europe/Berlin", monthly_salary="6000")
+SETTINGS = Settings(timezone="Europe/Berlin", pay_amount="6000")
 
 
 def main(argv: list[str] | None = None) -> int:

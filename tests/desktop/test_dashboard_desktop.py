@@ -144,7 +144,7 @@ def test_hidden_amounts_and_inr(open_dashboard, qtbot) -> None:  # type: ignore[
 def test_compensation_view(open_dashboard, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.settings import Settings
 
-    app = open_dashboard(world.normal, settings=Settings(timezone="UTC", monthly_salary="6000"))
+    app = open_dashboard(world.normal, settings=Settings(timezone="UTC", pay_amount="6000"))
     window = app.dashboard
     window.tabs.setCurrentWidget(window.compensation_view)
     view = window.compensation_view

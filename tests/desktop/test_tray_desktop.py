@@ -118,11 +118,11 @@ def test_settings_window(demo_app, qtbot) -> None:  # type: ignore[no-untyped-de
     qtbot.waitUntil(lambda: dialog.allowances.allowance_list.count() > 0, timeout=10000)
     pages = {"accounts": dialog.accounts, "allowances": dialog.allowances, "general": dialog.general}
     shots: dict[str, QImage] = {}
-    for index, (name, page) in enumerate(pages.items()):
-        dialog.tabs.setCurrentIndex(index)
+    for name, page in pages.items():
+        dialog.tabs.setCurrentWidget(page)
         qtbot.waitUntil(page.isVisible, timeout=5000)
         shots[name] = dialog.grab().toImage()
-        save(shots[name], f"settings-{name}.png")
+        save(shots[name], f"demo-settings-{name}.png")
     first, second, third = shots.values()
     assert first != second and second != third and first != third  # three different pages were drawn
     accounts, allowances = dialog.accounts.account_list, dialog.allowances.allowance_list
@@ -332,7 +332,7 @@ def test_connection_test_shows_its_result_in_the_settings(demo_app, qtbot) -> No
     page = dialog.accounts
     qtbot.waitUntil(lambda: page.account_list.count() > 0, timeout=10000)
     rows = [page.account_list.item(i) for i in range(page.account_list.count())]
-    openai = next(i for i, item in enumerate(rows) if "(openai)" in item.text())
+    openai = next(i for i, item in enumerate(rows) if "(OpenAI)" in item.text())
     page.account_list.setCurrentRow(openai)
     assert rows[openai].data(Qt.ItemDataRole.UserRole)
     page.test_button.click()

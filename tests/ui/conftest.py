@@ -71,15 +71,37 @@ def bridge(qapp):  # type: ignore[no-untyped-def]
     running.shutdown()
 
 
+class Asked:
+    """Answers the "unsaved changes" question in tests: records each question, gives :attr:`answer`."""
+
+    def __init__(self) -> None:
+        from tokenwallet.ui.settings.discard import Answer
+
+        self.questions: list[list[str]] = []
+        self.answer = Answer.DISCARD
+
+    def __call__(self, parent, unsaved):  # type: ignore[no-untyped-def]
+        self.questions.append(list(unsaved))
+        return self.answer
+
+
 @pytest.fixture
-def settings_dialog(bridge, qtbot):  # type: ignore[no-untyped-def]
+def asked() -> Asked:
+    """What the windows asked before dropping unsaved changes (answered with Discard unless told)."""
+    return Asked()
+
+
+@pytest.fixture
+def settings_dialog(bridge, qtbot, asked):  # type: ignore[no-untyped-def]
     """A factory of settings dialogs on the inline bridge (closed after the test)."""
     from tokenwallet.ui.settings.dialog import SettingsDialog
 
     def make(ctx, store=None, keyring_problem=None):  # type: ignore[no-untyped-def]
         from tokenwallet.secrets.store import MemorySecretStore
 
-        dialog = SettingsDialog(ctx, bridge, store=store or MemorySecretStore(), keyring_problem=keyring_problem)
+        dialog = SettingsDialog(
+            ctx, bridge, store=store or MemorySecretStore(), keyring_problem=keyring_problem, ask=asked
+        )
         qtbot.addWidget(dialog)
         return dialog
 

@@ -223,11 +223,11 @@ def test_settings_topup_and_general(allowance_ctx, settings_dialog) -> None:  # 
     general.currency.setCurrentText("INR")
     general.rate.setText("83.2")
     general.grouping.setCurrentIndex(1)
-    general.save_general()
+    general.save()
     settings = allowance_ctx.settings
     assert (settings.display_currency, settings.currency_rate, settings.number_grouping) == ("INR", "83.2", "indian")
     general.rate.setText("-3")
-    general.save_general()
+    general.save()
     assert "positive number" in dialog.status.text()
     assert allowance_ctx.settings.currency_rate == "83.2"
 
@@ -242,18 +242,6 @@ def test_poll_interval_drives_staleness(tray_app, now) -> None:  # type: ignore[
     tray_app.snapshot = replace(snapshot, last_update=now - timedelta(hours=1))
     tray_app.render()
     assert tray_app.tray.state.badge is Badge.STALE
-
-
-def test_alert_notices_from_a_poll_reach_the_tray(tray_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tokenwallet.alerts.delivery import Notice
-    from tokenwallet.services.polling import PollResult
-
-    shown: list = []
-    monkeypatch.setattr(tray_app, "show_notices", shown.append)
-    notice = Notice(title="Work at 80%", body="$20 left", severity="warning")
-    tray_app.on_polled(PollResult((), (notice,)))
-    assert shown == [(notice,)]
-    assert tray_app.snapshot is not None  # and the figures were re-read
 
 
 def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-untyped-def]

@@ -72,7 +72,7 @@ def test_demo_promise_no_logs_no_allowance_is_an_empty_month(make_app) -> None: 
 def test_compensation_view_loads_when_shown(make_app, app_context) -> None:  # type: ignore[no-untyped-def]
     from tokenwallet.settings import Settings
 
-    app_context.save_settings(Settings(timezone="UTC", monthly_salary="5400"))
+    app_context.save_settings(Settings(timezone="UTC", pay_amount="5400"))
     app = make_app(world.overspent)
     app.show_dashboard()
     window = app.dashboard

@@ -103,7 +103,7 @@ def demo_ledger(db: Database) -> None:
 
 def demo_report(db: Database) -> MonthlyReport:
     demo_ledger(db)
-    settings = Settings(timezone="Europe/Berlin", monthly_salary="6000", display_currency="EUR", currency_rate="0.92")
+    settings = Settings(timezone="Europe/Berlin", pay_amount="6000", display_currency="EUR", currency_rate="0.92")
     return build_report(db, "2026-11", settings, datetime(2026, 12, 2, tzinfo=UTC))
 
 
@@ -147,7 +147,10 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, bridge, app_con
         asked.append((Path(suggested).name, fmt))
         return str(target)
 
-    dialog = ReportExportDialog(app_context, bridge, choose_path=choose)
+    shown: list[Path] = []
+    dialog = ReportExportDialog(
+        app_context, bridge, choose_path=choose, show_folder=lambda folder: shown.append(folder) or True
+    )
     qtbot.addWidget(dialog)
     assert [dialog.month.itemText(i) for i in range(3)] == ["2026-11", "2026-10", "2026-09"]
     assert recent_months(datetime(2026, 1, 5).date(), 2) == ["2026-01", "2025-12"]
@@ -160,6 +163,13 @@ def test_export_dialog_writes_the_chosen_month_and_format(qtbot, bridge, app_con
     assert dialog.written == tmp_path / "out" / "nov.csv"
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "nov.csv").read_text(), newline="")))
     assert rows and rows[0]["day"].startswith("2026-11")
+    # The dialog stays open and says where the file went, with a way to its folder.
+    assert dialog.isVisible()
+    assert dialog.status.text() == f"Saved nov.csv in the folder\n{tmp_path / 'out'}"
+    assert dialog.open_button.isVisible() and dialog.export_button.text() == "Export another…"
+    dialog.open_button.click()
+    assert shown == [tmp_path / "out"]
+    dialog.close()
 
 
 def test_export_dialog_shows_errors_and_stays_open(qtbot, bridge, app_context, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -136,7 +136,7 @@ def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot)
     app.show_settings()
     dialog = app.settings_dialog.general
     dialog.poll_minutes.setValue(10)
-    dialog.save_general()
+    dialog.save()
     assert sync_state.get(db, "acct").next_due == last + timedelta(minutes=10)
     assert due([sync_state.get(db, "acct")], now) == []
     assert allowance_ctx.poll_service() is service and service.interval == timedelta(minutes=10)
@@ -144,7 +144,7 @@ def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot)
 
     # Then 1 minute: the last poll was 3 minutes ago, so the account is due now; the timer ticks faster.
     dialog.poll_minutes.setValue(1)
-    dialog.save_general()
+    dialog.save()
     assert sync_state.get(db, "acct").next_due == last + timedelta(minutes=1)
     assert due([sync_state.get(db, "acct")], now) == ["acct"]
     assert checks == ["due", "due"]
@@ -152,8 +152,8 @@ def test_poll_interval_change_applies_without_restart(allowance_ctx, now, qtbot)
     assert allowance_ctx.poll_service().interval == timedelta(minutes=1)  # the next poll uses it
 
     # Other settings leave the schedule alone and just refresh.
-    dialog.rate.setText("1")
-    dialog.save_general()
+    dialog.rate.setText("2")
+    dialog.save()
     assert checks == ["due", "due", "now"]
     _close(app, qtbot)
 

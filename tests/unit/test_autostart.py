@@ -91,6 +91,28 @@ def test_inside_flatpak_runs_flatpak_run() -> None:
     assert cmd == ("flatpak", "run", APP_ID, "--background")
 
 
+def test_the_home_in_use_is_kept_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cmd = launch_command(frozen=True, executable="/opt/tw/tokenwallet", environ={}, which=_never, home="portable")
+    assert cmd == ("/opt/tw/tokenwallet", "--background", "--home", str(tmp_path / "portable"))
+    entry = xdg_autostart_entry(cmd)
+    assert f"--home {tmp_path / 'portable'}" in entry  # one Exec line the desktop runs as it is
+
+
+def test_the_settings_switch_keeps_the_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start at login turned on in the settings of an app running with --home starts that home."""
+    from tokenwallet.app import AppContext
+    from tokenwallet.services.preferences import save_preferences
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    ctx = AppContext.create(str(tmp_path / "twhome"))
+    assert save_preferences(ctx, start_at_login=True) == ""
+    status = backend_for().status()
+    assert status.enabled and status.command[-2:] == ("--home", str(tmp_path / "twhome"))
+    assert save_preferences(ctx, start_at_login=False) == ""
+    assert not backend_for().status().enabled
+
+
 @pytest.mark.parametrize(
     ("platform", "family"),
     [("linux", OsFamily.LINUX), ("freebsd14", OsFamily.LINUX), ("darwin", OsFamily.MACOS), ("win32", OsFamily.WINDOWS)],
@@ -236,7 +258,8 @@ def test_cli_on_status_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)["autostart"]
     assert payload["enabled"] is True and payload["mechanism"] == "xdg-autostart"
-    assert payload["command"][-1] == "--background"
+    # the entry starts the app on the same home as the command that turned it on
+    assert payload["command"][-3:] == ["--background", "--home", home]
     assert entry.is_file()
     assert "start_at_login = true" in (tmp_path / "twhome" / "config" / "settings.toml").read_text()
 

@@ -72,7 +72,7 @@ def ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
     from tokenwallet.ledger import allowances
 
     context = AppContext.create(str(tmp_path / "home"), clock=FixedClock(NOW))
-    context.save_settings(Settings(timezone="UTC", monthly_salary="5000"))
+    context.save_settings(Settings(timezone="UTC", pay_amount="5000"))
     start = datetime(2026, 9, 1, tzinfo=UTC)
     db = context.ledger()
     allowances.add(
@@ -117,7 +117,7 @@ def test_year_so_far_and_projection(ctx: AppContext) -> None:
 def test_pay_in_another_currency_is_converted_at_the_rate(ctx: AppContext) -> None:
     from tokenwallet.services.compensation import compensation
 
-    ctx.save_settings(Settings(timezone="UTC", display_currency="INR", currency_rate="83", monthly_salary="415000"))
+    ctx.save_settings(Settings(timezone="UTC", display_currency="INR", currency_rate="83", pay_amount="415000"))
     view = compensation(ctx)
     assert view.pay is not None and view.pay.per_month() == usd(415000 / 83)
     assert view.share_of_monthly_pay == Decimal("0.0400")  # 200 / 5000, the same share in any currency

@@ -24,7 +24,7 @@ from tokenwallet.reports.csv_export import COLUMNS, to_csv
 from tokenwallet.reports.json_export import to_json
 from tokenwallet.settings import Settings
 
-BERLIN = Settings(timezone="Europe/Berlin", monthly_salary="5000", display_currency="EUR", currency_rate="0.9")
+BERLIN = Settings(timezone="Europe/Berlin", pay_amount="5000", display_currency="EUR", currency_rate="0.9")
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 KEY_HINT = "sk-...Zq9x"
 

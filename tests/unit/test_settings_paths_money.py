@@ -79,7 +79,7 @@ def test_settings_round_trip_and_unknown_keys(tmp_path: Path) -> None:
         ("this is = not toml =", "not valid TOML"),
         ("poll_interval_minutes = 99999999999999", "poll_interval_minutes = 99999999999999 is out of range"),
         ('currency_rate = "1e999999"', "currency_rate = '1e999999' is too large"),
-        ('monthly_salary = "1e30"', "monthly_salary = '1e30' is too large"),
+        ('monthly_salary = "1e30"', "pay_amount = '1e30' is too large"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
@@ -137,7 +137,7 @@ def test_settings_with_control_characters_save_as_valid_toml(tmp_path: Path) -> 
     awkward = settings_mod.Settings(
         primary_allowance='work\x01 "quoted" \\ back\nnext\tline\x7f',
         alert_hook="/opt/hooks/notify\x1b[31m.sh",
-        monthly_salary="5000",
+        pay_amount="5000",
     )
     settings_mod.save(path, awkward)
     assert settings_mod.load(path) == (awkward, [])

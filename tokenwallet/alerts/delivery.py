@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "tokenwallet"
 _URGENCY = {"info": 0, "warning": 1, "critical": 2}
+MASK = "•••"
+"""What a hidden amount looks like (the dashboard's mask too)."""
+_AMOUNT = re.compile(r"-?[$€£₹¥]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:tokens|tok)\b")
+"""Money as the alerts write it (``$1,234.56``, or another currency's symbol) and token counts; not percents,
+days or dates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,31 @@ def redacted(notice: Notice) -> Notice:
     return replace(
         notice, title=redact(notice.title), body=redact(notice.body), lines=tuple(redact(x) for x in notice.lines)
     )
+
+
+def without_amounts(notice: Notice) -> Notice:
+    """``notice`` with every amount of money and every token count masked (percentages and dates stay).
+
+    What a screen-sharing user sees when "hide amounts" is on: the alert still says which
+    allowance and how far it is used ("Work: 80% used"), never how much.
+    """
+
+    def mask(text: str) -> str:
+        return _AMOUNT.sub(MASK, text)
+
+    return replace(notice, title=mask(notice.title), body=mask(notice.body), lines=tuple(mask(x) for x in notice.lines))
+
+
+class AmountsHidden:
+    """A delivery that masks amounts (:func:`without_amounts`) while ``hidden()`` says so, then hands on."""
+
+    def __init__(self, delivery: Callable[[Notice], None], hidden: Callable[[], bool]) -> None:
+        self.delivery = delivery
+        self.hidden = hidden
+
+    def __call__(self, notice: Notice) -> None:
+        """Deliver ``notice``, masked when amounts are hidden at this moment."""
+        self.delivery(without_amounts(notice) if self.hidden() else notice)
 
 
 class Delivery(Protocol):
@@ -170,15 +201,17 @@ class CompositeDelivery:
                 log.warning("alert delivery %s failed: %s", type(delivery).__name__, exc)
 
 
-def default_delivery(hook: str | None = None) -> CompositeDelivery:
+def default_delivery(hook: str | None = None, *, hide_amounts: Callable[[], bool] | None = None) -> CompositeDelivery:
     """Log, plus D-Bus Notify on Linux, plus the hook command when one is set.
 
     A hook that is missing or not executable is reported in the log and left out: alerts are
-    still recorded and shown, and polling goes on.
+    still recorded and shown, and polling goes on.  While ``hide_amounts()`` is true the desktop
+    notification shows no amounts (:func:`without_amounts`); the log and the hook get the whole text.
     """
     channels: list[Callable[[Notice], None]] = [LogDelivery()]
     if sys.platform.startswith("linux"):
-        channels.append(DbusNotifier())
+        desktop: Callable[[Notice], None] = DbusNotifier()
+        channels.append(AmountsHidden(desktop, hide_amounts) if hide_amounts is not None else desktop)
     if hook:
         try:
             channels.append(HookCommand(hook))

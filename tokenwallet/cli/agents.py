@@ -19,16 +19,6 @@ def agents_group() -> None:
     """Budget-aware coding agents: install the status line and the guard hook."""
 
 
-def _home_args(ctx: click.Context) -> str | None:
-    import os
-
-    root = ctx.find_root()
-    app: AppContext = root.obj
-    if root.params.get("home") or os.environ.get("TOKENWALLET_HOME"):
-        return str(app.paths.cache_dir.parent)
-    return None
-
-
 @agents_group.command("install")
 @click.argument("agent", type=AGENT_CHOICE)
 @click.option("--statusline", is_flag=True, help="The status line (Claude Code only).")
@@ -59,30 +49,18 @@ def install_command(
     Every other setting is kept, a backup of the file is written next to it, a file that cannot
     be parsed is left alone, and installing twice changes nothing.
     """
-    from tokenwallet.agents import install as inst
-    from tokenwallet.agents.guard import parse_options
+    from tokenwallet.agents.wiring import GuardOptions, install_agent
 
     if not statusline and not guard:
         statusline, guard = agent == "claude-code", True
-    base = inst.tokenwallet_argv(_home_args(ctx))
-    guard_args = ["guard"]
-    if allowance:
-        guard_args += ["--allowance", allowance]
-    if reserve:
-        guard_args += ["--reserve", reserve]
-    guard_args += ["--mode", mode, "--agent", agent]
-    try:
-        parse_options(guard_args[1:])
-    except ValueError as exc:
-        from tokenwallet.domain.errors import UserInputError
-
-        raise UserInputError(str(exc)) from None
-    path = settings_file or inst.settings_path(agent)
-    change = inst.install(
+    app: AppContext = ctx.find_root().obj
+    change = install_agent(
         agent,
-        path,
-        statusline=inst.join([*base, "statusline"]) if statusline else None,
-        guard=inst.join([*base, *guard_args]) if guard else None,
+        home=app.paths.home,
+        statusline=statusline,
+        guard=guard,
+        options=GuardOptions(allowance=allowance, reserve=reserve, mode=mode),
+        settings_file=settings_file,
         force=force,
         dry_run=dry_run,
     )
@@ -126,14 +104,13 @@ def _report(change: object, dry_run: bool) -> None:
 @handle_errors
 def uninstall_command(agent: str, statusline: bool, guard: bool, settings_file: Path | None, dry_run: bool) -> None:
     """Take tokenwallet's entries out of AGENT's settings (both when neither is named)."""
-    from tokenwallet.agents import install as inst
+    from tokenwallet.agents.wiring import uninstall_agent
 
     if not statusline and not guard:
         statusline = guard = True
-    path = settings_file or inst.settings_path(agent)
-    change = inst.uninstall(agent, path, statusline=statusline, guard=guard, dry_run=dry_run)
+    change = uninstall_agent(agent, statusline=statusline, guard=guard, settings_file=settings_file, dry_run=dry_run)
     if not change.changed and not dry_run:
-        click.echo(f"{path}: no tokenwallet entries, nothing changed.")
+        click.echo(f"{change.path}: no tokenwallet entries, nothing changed.")
         return
     _report(change, dry_run)
 
@@ -145,9 +122,10 @@ def uninstall_command(agent: str, statusline: bool, guard: bool, settings_file: 
 def status_command(app: AppContext, as_json: bool) -> None:
     """What is installed in each agent's settings, and how fresh the meter snapshot is."""
     from tokenwallet.agents import install as inst
+    from tokenwallet.agents.wiring import agent_states
     from tokenwallet.services.agent_files import read_meter
 
-    states = [inst.state(agent, inst.settings_path(agent)) for agent in inst.AGENTS]
+    states = agent_states()
     meter = read_meter(str(app.paths.cache_dir))
     if as_json:
         emit_json(

@@ -23,7 +23,7 @@ def _show(status: AutostartStatus, as_json: bool) -> None:
 
 
 def _switch(app: AppContext, enabled: bool, as_json: bool) -> None:
-    status = set_autostart(enabled)
+    status = set_autostart(enabled, home=app.paths.home)
     # Keep the settings file in step so the settings dialog shows the same state.
     if app.settings.start_at_login != enabled:
         app.save_settings(app.settings.replace(start_at_login=enabled))

@@ -13,6 +13,8 @@ from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json, table
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.errors import UserInputError
+from tokenwallet.domain.money import format_money
+from tokenwallet.services import log_import
 from tokenwallet.sources.agent_logs.common import REJECT_REASONS
 from tokenwallet.sync.log_import.importer import (
     ImportSummary,
@@ -50,6 +52,8 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
         if not accounts:
             raise UserInputError(f"No {agent} logs found on this machine. Give the log folder with --path DIR.")
     total = ImportSummary(account_id=",".join(a.id for a in accounts), kind=kind.value)
+    ids = [a.id for a in accounts]
+    cost_before = log_import.recorded_cost(app, ids)
     with click.progressbar(length=1, label=f"Importing {agent} logs", file=sys.stderr) as bar:
         shown = 0
 
@@ -62,27 +66,30 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
         for account in accounts:
             shown = 0
             total.add(import_account(db, account, clock=app.clock, progress=progress))
+    cost = log_import.recorded_cost(app, ids) - cost_before
+    log_import.mark_synced(app, ids)  # an import is a sync of these accounts: "last sync" is now
     if as_json:
-        emit_json({"schema": JSON_SCHEMA_VERSION, "import": total.as_dict()})
+        emit_json({"schema": JSON_SCHEMA_VERSION, "import": {**total.as_dict(), "cost_micros": cost}})
         return
     rows = [
-        ("files", f"{total.files} ({total.files_read} read)"),
-        ("lines read", total.lines_read),
-        ("entries", total.entries),
-        ("imported", total.imported),
-        ("duplicates", total.duplicates),
-        ("malformed lines skipped", total.malformed),
-        ("lines refused (null fields)", total.skipped),
-        ("incomplete last lines", total.partial_lines),
+        ("files", f"{total.files:,} ({total.files_read:,} read)"),
+        ("lines read", f"{total.lines_read:,}"),
+        ("entries", f"{total.entries:,}"),
+        ("imported", f"{total.imported:,}"),
+        ("cost of what was imported", format_money(cost) + (" (estimated from the logs)" if cost else "")),
+        ("duplicates", f"{total.duplicates:,}"),
+        ("malformed lines skipped", f"{total.malformed:,}"),
+        ("lines refused (null fields)", f"{total.skipped:,}"),
+        ("incomplete last lines", f"{total.partial_lines:,}"),
         ("lines rejected (limits)", _rejected(total.rejected)),
         (
             "unreadable files (read again next time)",
-            f"{total.unreadable_files}: {'; '.join(total.unreadable_paths)}" if total.unreadable_files else "0",
+            f"{total.unreadable_files:,}: {'; '.join(total.unreadable_paths)}" if total.unreadable_files else "0",
         ),
-        ("rate-limit readings", total.snapshots),
+        ("rate-limit readings", f"{total.snapshots:,}"),
         (
             "unpriced models",
-            ", ".join(total.unpriced_models) + f" ({total.unpriced_entries} entries, shown as unpriced)"
+            ", ".join(total.unpriced_models) + f" ({total.unpriced_entries:,} entries, shown as unpriced)"
             if total.unpriced_models
             else "none",
         ),
@@ -95,8 +102,8 @@ def _rejected(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return "0"
-    parts = [f"{REJECT_REASONS.get(reason, reason)}: {n}" for reason, n in sorted(counts.items())]
-    return f"{total} ({', '.join(parts)})"
+    parts = [f"{REJECT_REASONS.get(reason, reason)}: {n:,}" for reason, n in sorted(counts.items())]
+    return f"{total:,} ({', '.join(parts)})"
 
 
 COMMANDS: list[click.Command] = [import_command]

@@ -77,6 +77,7 @@ def launch_command(
     environ: dict[str, str] | None = None,
     which: Any = shutil.which,
     windows: bool | None = None,
+    home: Path | str | None = None,
 ) -> tuple[str, ...]:
     """The command that starts tokenwallet in the tray, as an absolute argument list.
 
@@ -85,24 +86,28 @@ def launch_command(
     - a venv or pipx install runs the ``tokenwallet`` script next to the interpreter, by absolute
       path, because login sessions often lack ``~/.local/bin`` on ``PATH``;
     - otherwise the ``tokenwallet`` found on ``PATH``, and failing that ``python -m tokenwallet``.
+
+    ``home`` (the ``--home`` folder in use, if any) is passed on as an absolute ``--home``, so the
+    app started at login uses the same files as the one that asked for it.
     """
     frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
     executable = sys.executable if executable is None else executable
     env = dict(os.environ) if environ is None else environ
     windows = os_family() is OsFamily.WINDOWS if windows is None else windows
+    tail = (BACKGROUND_FLAG, *(("--home", str(Path(home).expanduser().absolute())) if home else ()))
     if frozen:
-        return (executable, BACKGROUND_FLAG)
+        return (executable, *tail)
     if env.get("FLATPAK_ID") == APP_ID:
-        return ("flatpak", "run", APP_ID, BACKGROUND_FLAG)
+        return ("flatpak", "run", APP_ID, *tail)
     script_name = "tokenwallet.exe" if windows else "tokenwallet"
     # pipx and venvs put the console script beside the interpreter (bin/ or Scripts/).
     beside = Path(executable).parent / script_name
     if beside.is_file():
-        return (str(beside), BACKGROUND_FLAG)
+        return (str(beside), *tail)
     found = which(APP_NAME)
     if found:
-        return (str(Path(found).absolute()), BACKGROUND_FLAG)
-    return (executable, "-m", "tokenwallet", BACKGROUND_FLAG)
+        return (str(Path(found).absolute()), *tail)
+    return (executable, "-m", "tokenwallet", *tail)
 
 
 _EXEC_RESERVED = re.compile(r"[\s\"'\\><~|&;$*?#()`]")
@@ -386,12 +391,19 @@ def backend_for(
 
 
 def set_autostart(
-    enabled: bool, backend: AutostartBackend | None = None, command: tuple[str, ...] | None = None
+    enabled: bool,
+    backend: AutostartBackend | None = None,
+    command: tuple[str, ...] | None = None,
+    *,
+    home: Path | str | None = None,
 ) -> AutostartStatus:
-    """Switch starting at login on or off and return the resulting status (the settings dialog calls this)."""
+    """Switch starting at login on or off and return the resulting status (the settings dialog calls this).
+
+    ``home`` is the ``--home`` folder in use (None: the platform folders); the entry keeps it.
+    """
     backend = backend_for() if backend is None else backend
     if enabled:
-        backend.enable(launch_command() if command is None else command)
+        backend.enable(launch_command(home=home) if command is None else command)
     else:
         backend.disable()
     return backend.status()

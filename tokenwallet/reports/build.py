@@ -41,7 +41,7 @@ from tokenwallet.reports.model import (
     Totals,
     UsageLine,
 )
-from tokenwallet.settings import Settings
+from tokenwallet.settings import Settings, monthly_pay_in_display_currency
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -160,7 +160,7 @@ def _compensation(lines: list[AllowanceLine], settings: Settings) -> Compensatio
     usd = [a for a in lines if a.unit is Unit.USD]
     value = sum(a.granted + a.topups for a in usd)
     rate = Decimal(settings.currency_rate)
-    salary = Decimal(settings.monthly_salary) if settings.monthly_salary else None
+    salary = monthly_pay_in_display_currency(settings)
     share = None
     if salary is not None and salary > 0:
         share = (Decimal(value) / Decimal(1_000_000) * rate / salary).quantize(Decimal("0.0001"))

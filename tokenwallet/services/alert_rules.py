@@ -194,5 +194,82 @@ def check_alerts(ctx: AppContext, *, notify: bool = True) -> list[AlertEvent]:
     """Evaluate every rule now; returns the alerts recorded.  ``notify`` False records without telling."""
     from tokenwallet.alerts.delivery import default_delivery
 
-    deliver = default_delivery(ctx.settings.alert_hook or None) if notify else None
+    deliver = None
+    if notify:
+        deliver = default_delivery(ctx.settings.alert_hook or None, hide_amounts=lambda: ctx.settings.hide_amounts)
     return service.run_alerts(ctx.ledger(), ctx.clock(), ctx.settings, deliver)
+
+
+def rules_for(ctx: AppContext, allowance: str) -> list[RuleView]:
+    """The rules that watch ``allowance`` (name or id), in the order they were added, with their snoozes."""
+    allowance_id = allowances.find(ctx.ledger(), allowance).id
+    return [view for view in list_rules(ctx) if view.rule.allowance_id == allowance_id]
+
+
+def edit_rule(ctx: AppContext, rule_id: str, request: RuleRequest) -> RuleView:
+    """Replace a rule with the one ``request`` describes (checked like :func:`add_rules`), in one transaction.
+
+    The new rule has its own id and starts unfired: a changed threshold that is already crossed
+    fires at the next evaluation.  The old rule's alerts stay in the history; both the removal and
+    the addition are audited (the addition names the rule it replaces).  A request that describes
+    the rule as it is changes nothing.
+    """
+    db = ctx.ledger()
+    old = r.from_stored(store.get_rule(db, rule_id))
+    [rule], allowance = build_rules(ctx, request)
+    views = {v.rule.id: v for v in list_rules(ctx)}
+    if (
+        rule.params == old.params
+        and rule.allowance_id == old.allowance_id
+        and rule.notify_recovery == old.notify_recovery
+    ):
+        return views[rule_id]
+    now = ctx.clock()
+    with db.atomic():
+        service.remove_rule(db, rule_id, now)
+        added = service.add_rule(db, rule, now, details={"replaces": rule_id})
+    return RuleView(added, allowance.name if allowance else None, None)
+
+
+def describe_rule(rule: r.Rule, unit: Unit = Unit.USD) -> str:
+    """What a rule watches, in the words of the settings window (amounts in the allowance's ``unit``)."""
+    from tokenwallet.budget.inputs import format_amount
+
+    p = rule.params
+    if isinstance(p, r.ThresholdParams):
+        if p.percent is not None:
+            return f"{p.percent:g}% of the allowance is used"
+        return f"spend this period reaches {format_amount(p.absolute or 0, unit)}"
+    if isinstance(p, r.ForecastParams):
+        early = f" by more than {p.margin_days:g} days" if p.margin_days else ""
+        return f"at the current pace it will run out before the reset{early}"
+    if isinstance(p, r.ExpiryParams):
+        least = f" (at least {format_amount(p.min_unspent, unit)})" if p.min_unspent > 1 else ""
+        return f"a grant lapses within {p.days_before:g} days with value unspent{least}"
+    if isinstance(p, r.SpikeParams):
+        return f"today's spend is {p.factor:g}× the median of the last {p.trailing_days} days"
+    return rule.describe()
+
+
+def _amount_text(amount: int, unit: Unit) -> str:
+    """An amount as a person types it: dollars (``12.5``) or a plain token count."""
+    from tokenwallet.domain.money import micros_to_decimal
+
+    return f"{micros_to_decimal(amount).normalize():f}" if unit is Unit.USD else str(amount)
+
+
+def request_for(rule: r.Rule, unit: Unit = Unit.USD) -> RuleRequest:
+    """The :class:`RuleRequest` that describes ``rule`` as it is (to prefill a form that changes it)."""
+    p = rule.params
+    common: dict[str, Any] = {"allowance": rule.allowance_id, "notify_recovery": rule.notify_recovery}
+    if isinstance(p, r.ThresholdParams):
+        absolute = _amount_text(p.absolute, unit) if p.absolute is not None else None
+        return RuleRequest(kind="threshold", percent=p.percent, absolute=absolute, **common)
+    if isinstance(p, r.ForecastParams):
+        return RuleRequest(kind="forecast", margin_days=p.margin_days, **common)
+    if isinstance(p, r.ExpiryParams):
+        least = _amount_text(p.min_unspent, unit) if p.min_unspent > 1 else None
+        return RuleRequest(kind="expiry", days=p.days_before, min_unspent=least, **common)
+    if isinstance(p, r.SpikeParams):
+        return RuleRequest(kind="spike", factor=p.factor, trailing_days=p.trailing_days, **common)
+    return RuleRequest(kind=rule.kind.value, **common)

@@ -10,7 +10,7 @@ For every usd allowance, at a moment ``at`` (now, or a report month's end):
 * from an employer policy, when one created it: vested and unvested value, what could be paid out
   and what would be forfeited, and the policy's terms in plain words
   (:func:`tokenwallet.services.policy_value.allowance_values`);
-* the allowance as a share of the user's pay (``monthly_salary`` in the display currency).
+* the allowance as a share of the user's pay (``pay_amount`` per ``pay_period`` in the settings).
 
 The dashboard's Compensation view shows :func:`compensation`; the monthly report carries the
 same lines (:func:`for_report`).  Token allowances have no money value and are left out.
@@ -89,18 +89,19 @@ class CompensationView:
 
 
 def pay_from_settings(settings: Settings) -> Pay | None:
-    """The pay entered in the settings (``monthly_salary`` in the display currency), or None."""
-    if not settings.monthly_salary:
+    """The pay entered in the settings (``pay_amount`` per ``pay_period`` in ``pay_currency``), or None."""
+    if not settings.pay_amount:
         return None
+    currency = settings.pay_currency or settings.display_currency
     try:
-        amount, rate = Decimal(settings.monthly_salary), Decimal(settings.currency_rate)
+        amount = Decimal(settings.pay_amount)
+        rate = Decimal(1) if currency == "USD" else Decimal(settings.currency_rate)
     except InvalidOperation:
         return None
     if amount <= 0 or rate <= 0:
         return None
-    if settings.display_currency == "USD":
-        rate = Decimal(1)
-    return Pay(amount=amount, currency=settings.display_currency, rate=rate)
+    period = "year" if settings.pay_period == "yearly" else "month"
+    return Pay(amount=amount, currency=currency, rate=rate, period=period)
 
 
 def _year_bounds(at: datetime, zone_name: str) -> tuple[datetime, datetime]:

@@ -1,4 +1,8 @@
-"""One poll round as the tray app's timer runs it: poll, then evaluate the alert rules.
+"""One poll round as the tray app's timer runs it.
+
+The alert rules are not evaluated here: the refresh that follows every round evaluates them when
+the ledger changed (:class:`tokenwallet.services.alert_watch.AlertWatch`), as it does after any
+other change.
 
 For the demo, the first round seeds the throwaway home (and starts the built-in emulator), and
 every round polls only the emulator-backed demo account, never the machine's real agent logs.
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tokenwallet.services.polling import PollResult, poll_accounts, run_alerts_after_poll
+from tokenwallet.services.polling import PollResult, poll_accounts
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -17,9 +21,8 @@ if TYPE_CHECKING:
 
 
 def poll_round(ctx: AppContext, *, everything: bool) -> PollResult:
-    """Poll every account (``everything``) or those due by the schedule, then run the alert rules."""
-    outcomes = poll_accounts(ctx, due_only=not everything)
-    return PollResult(tuple(outcomes), run_alerts_after_poll(ctx) if outcomes else ())
+    """Poll every account (``everything``) or those due by the schedule."""
+    return PollResult(tuple(poll_accounts(ctx, due_only=not everything)))
 
 
 def demo_round(ctx: AppContext, emulators: list[RunningEmulator], *, seeded: bool) -> PollResult:
@@ -34,7 +37,7 @@ def demo_round(ctx: AppContext, emulators: list[RunningEmulator], *, seeded: boo
             emulators.append(emulator)
         seed_demo(ctx.ledger(), ctx.clock(), emulator=emulator, store=store)
     outcomes = poll_accounts(ctx, only=(DEMO_ACCOUNT_ID,)) if emulators else []
-    return PollResult(tuple(outcomes), run_alerts_after_poll(ctx) if outcomes else ())
+    return PollResult(tuple(outcomes))
 
 
 def demo_step(ctx: AppContext) -> PollResult:

@@ -1,4 +1,4 @@
-"""Polling use cases: poll accounts now or when due, and evaluate the alert rules after new data.
+"""Polling use cases: poll accounts now or when due (and, for the command line, evaluate the alert rules after).
 
 The command line (``poll``, ``account test``) and the tray app's worker threads both poll through
 these functions; they hold no Qt and run on whichever thread calls them.
@@ -6,8 +6,7 @@ these functions; they hold no Qt and run on whichever thread calls them.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,17 +14,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from tokenwallet.alerts.delivery import Notice
     from tokenwallet.app import AppContext
     from tokenwallet.sync.service import AfterPoll, PollOutcome
 
 
 @dataclass(frozen=True, slots=True)
 class PollResult:
-    """What a poll job hands to the GUI thread: the outcomes and alert notices still to show."""
+    """What a poll job hands to the GUI thread: how polling each account went."""
 
     outcomes: tuple[PollOutcome, ...]
-    notices: tuple[Notice, ...] = ()
 
 
 def check_accounts(ctx: AppContext, account_ids: Sequence[str]) -> None:
@@ -81,35 +78,21 @@ def poll_due(ctx: AppContext, account_ids: Sequence[str] = ()) -> list[PollOutco
 
 
 def run_alerts_after_each_poll(ctx: AppContext) -> None:
-    """From now on, evaluate the alert rules after each successful poll, delivering as the settings say."""
+    """From now on, evaluate the alert rules after each successful poll, delivering as the settings say.
+
+    The command line's ``poll`` uses this; the tray app evaluates after every change instead
+    (:class:`tokenwallet.services.alert_watch.AlertWatch`).
+    """
     ctx.after_poll.append(_alerts_after_poll(ctx))
 
 
 def _alerts_after_poll(ctx: AppContext) -> AfterPoll:
-    from tokenwallet.alerts.delivery import default_delivery
     from tokenwallet.alerts.service import run_alerts
+    from tokenwallet.services.alert_watch import alert_delivery
 
-    deliver = default_delivery(ctx.settings.alert_hook or None)
+    deliver, _ = alert_delivery(ctx)
 
     def after_poll(db: Database, now: datetime) -> None:
         run_alerts(db, now, ctx.settings, deliver)
 
     return after_poll
-
-
-def run_alerts_after_poll(ctx: AppContext) -> tuple[Notice, ...]:
-    """Evaluate the alert rules after new data (on a worker thread); returns notices for the tray to show.
-
-    On Linux the notices go out as freedesktop notifications from here; elsewhere the tray shows
-    them as balloons on the GUI thread.
-    """
-    from tokenwallet.alerts.service import run_alerts
-
-    notices: list[Notice] = []
-    deliver: Callable[[Notice], None] = notices.append
-    if sys.platform.startswith("linux"):
-        from tokenwallet.alerts.delivery import default_delivery
-
-        deliver = default_delivery(ctx.settings.alert_hook or None)
-    run_alerts(ctx.ledger(), ctx.clock(), ctx.settings, deliver)
-    return tuple(notices)

@@ -140,6 +140,15 @@ def _error_body(response: httpx.Response) -> tuple[str, str]:
     return "", ""
 
 
+def _tried(response: httpx.Response) -> str:
+    """`` at https://host/path`` of the request (no query: it can hold ids), or '' when unknown."""
+    try:
+        url = response.request.url
+    except RuntimeError:  # a response made without a request (tests)
+        return ""
+    return f" at {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+
 def raise_for_status(response: httpx.Response, provider: str) -> None:
     """Map a non-2xx response into the domain error tree."""
     status = response.status_code
@@ -148,18 +157,20 @@ def raise_for_status(response: httpx.Response, provider: str) -> None:
     etype, message = _error_body(response)
     from tokenwallet.logging_setup import scrub
 
-    detail = f": {scrub(message)[:200]}" if message else ""
+    detail = f": {scrub(message)[:200].rstrip('.')}" if message else ""
+    tried = _tried(response)
     if etype == "budget_exceeded":
         raise BudgetExceededError(f"{provider}: the budget is used up{detail}", provider=provider, status=status)
     if etype == "expired_key":
         raise KeyExpiredError(
-            f"{provider}: the key has expired; ask for a new one and run `tokenwallet account add` again",
+            f"{provider}: the key has expired{tried}; ask for a new one and enter it in this account (edit the "
+            "account: adding it again would count its usage twice)",
             provider=provider,
             status=status,
         )
     if status in (401, 403):
         raise AuthError(
-            f"{provider} refused the key (HTTP {status}){detail}. Check that it is the right kind of key "
+            f"{provider} refused the key (HTTP {status}){tried}{detail}. Check that it is the right kind of key "
             "and has not been revoked.",
             provider=provider,
             status=status,
@@ -206,7 +217,7 @@ def get_json(
     except (httpx.InvalidURL, UnicodeError):
         raise SourceError(
             f"{provider}: the request could not be built; the account's base URL or key holds characters "
-            "that cannot be sent (add the account again with a plain URL and key)",
+            "that cannot be sent (edit the account: give a plain URL and key)",
             provider=provider,
         ) from None
     raise_for_status(response, provider)

@@ -142,8 +142,8 @@ class PollService:
         secret = self.secrets.get(account.id)
         if secret is None:
             raise SecretStoreError(
-                f"No key is stored for {account.label} ({account.id}). Add it again with "
-                f"`tokenwallet account add {account.kind.value}` or enter it in the settings."
+                f"No key is stored for {account.label} ({account.id}) in the keyring. Edit this account and enter "
+                "its key again (adding the account again would count its usage twice)."
             )
         if not account.key_fingerprint:  # added before keys were fingerprinted: keep it now, for duplicate checks
             accounts_db.record_fingerprint(
@@ -151,7 +151,7 @@ class PollService:
             )
         base_url = account.base_url or conn.default_base_url
         if not base_url:
-            raise SourceError(f"{account.label} has no base URL; remove it and add it again with --base-url")
+            raise SourceError(f"{account.label} has no base URL; edit this account and enter its gateway's address")
         records = snaps = pages = 0
         cursor: dict[str, object] = {}
         # Only an account with filters passes them: every connector takes them, a test double need not.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from tokenwallet.domain.errors import TokenwalletError
 from tokenwallet.platform.memory import release_startup_memory
+from tokenwallet.services.alert_watch import MAX_WAIT, AlertCheck, AlertWatch
 from tokenwallet.services.first_run import check_first_run, demo_context, has_own_data
 from tokenwallet.services.meter_snapshot import keep_meter_current
 from tokenwallet.services.poll_rounds import demo_round, demo_step, poll_round
@@ -54,12 +56,26 @@ DEMO_TICK_MS = 4_000
 ALERT_HISTORY_ROWS = 200
 
 
-def _load_snapshot(ctx: AppContext) -> LedgerSnapshot:
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    """What a refresh read on a worker: the figures, and what the alert rules made of the ledger."""
+
+    snapshot: LedgerSnapshot
+    alerts: AlertCheck
+
+
+def _refresh(ctx: AppContext, watch: AlertWatch) -> Refreshed:
+    """Evaluate the alert rules if the ledger changed (or time says so), then read the figures."""
     from tokenwallet.services.snapshot import load_snapshot
 
+    try:
+        alerts = watch.check()
+    except Exception as exc:  # the figures still come; the next refresh tries the alerts again
+        log.warning("the alert rules could not be evaluated: %s", exc, exc_info=exc)
+        alerts = AlertCheck(False, next_check=ctx.clock() + timedelta(minutes=1))
     snapshot = load_snapshot(ctx, ctx.clock())
     ctx.ledger_changed()  # every change the tray saw reaches the status line and the guard
-    return snapshot
+    return Refreshed(snapshot, alerts)
 
 
 def _alert_history(ctx: AppContext) -> tuple[AlertEvent, ...]:
@@ -90,6 +106,7 @@ class TrayApp(QObject):
         keep_meter_current(ctx)
         self.data_ctx = data_ctx or ctx  # what is shown (a throwaway demo home until the user adds data)
         self.demo = demo
+        self.alert_watch = self._watch(self.data_ctx)
         self._store = store  # tests hand in a key store; otherwise the settings find a usable one
         self.retired_demo_homes: list[AppContext] = []
         if executor is None:
@@ -124,12 +141,19 @@ class TrayApp(QObject):
         self.demo_timer = QTimer(self)
         self.demo_timer.setInterval(DEMO_TICK_MS)
         self.demo_timer.timeout.connect(self.demo_tick)
+        self.alert_timer = QTimer(self)  # the next moment time alone changes what an alert rule sees
+        self.alert_timer.setSingleShot(True)
+        self.alert_timer.timeout.connect(self.refresh)
         self.tray.refresh_requested.connect(self.poll_now)
         self.tray.dashboard_requested.connect(self.show_dashboard)
         self.tray.settings_requested.connect(self.show_settings)
         self.tray.pause_toggled.connect(self.set_paused)
         self.tray.quit_requested.connect(self.quit)
         self._poll_minutes = 0  # the interval the timers were set for (0: not started)
+
+    def _watch(self, data: AppContext) -> AlertWatch:
+        """The alert watch of ``data``; notifications hide amounts as the user's own setting says."""
+        return AlertWatch(data, hide_amounts=lambda: self.ctx.settings.hide_amounts)
 
     def _explain(self, exc: BaseException) -> TokenwalletError:
         return explain(exc, self.ctx)
@@ -167,6 +191,7 @@ class TrayApp(QObject):
         if not own_data and not self.demo:
             log.info("no allowance or account yet: showing the demo data")
             self.data_ctx = demo_context()
+            self.alert_watch = self._watch(self.data_ctx)
             self.demo = True
         self._begin()
 
@@ -180,7 +205,7 @@ class TrayApp(QObject):
         if self._stopped:
             return
         self._stopped = True
-        for timer in (self.poll_timer, self.wake_timer, self.demo_timer):
+        for timer in (self.poll_timer, self.wake_timer, self.demo_timer, self.alert_timer):
             timer.stop()
         self.bridge.shutdown(5000)
         for window in (self.export_dialog, self.settings_dialog, self.dashboard):
@@ -214,8 +239,14 @@ class TrayApp(QObject):
 
     @Slot()
     def poll_due(self) -> None:
-        """Timer tick: poll the accounts whose time has come (the schedule is by wall clock)."""
-        if not self.paused:
+        """Timer tick: poll the accounts whose time has come (the schedule is by wall clock).
+
+        While paused the figures are still read again, so spend recorded elsewhere (the command
+        line) is shown and its alerts evaluated.
+        """
+        if self.paused:
+            self.refresh()
+        else:
             self._poll(everything=False)
 
     def _poll(self, *, everything: bool) -> None:
@@ -228,9 +259,12 @@ class TrayApp(QObject):
 
     @Slot()
     def refresh(self) -> None:
-        """Re-read the ledger off the GUI thread."""
+        """Evaluate the alert rules if the ledger changed, and re-read the figures, off the GUI thread."""
         self.bridge.run(
-            partial(_load_snapshot, self.data_ctx), self.on_snapshot, self.on_snapshot_failed, lane=self._reads
+            partial(_refresh, self.data_ctx, self.alert_watch),
+            self.on_refreshed,
+            self.on_snapshot_failed,
+            lane=self._reads,
         )
 
     @Slot()
@@ -244,10 +278,8 @@ class TrayApp(QObject):
             self.bridge.run(partial(has_own_data, self.ctx), self._on_own_data_checked, lane=self._checks)
 
     def on_polled(self, result: PollResult) -> None:
-        """A poll round (or demo step) finished: show alerts, remember errors and re-read the ledger."""
+        """A poll round (or demo step) finished: remember errors, evaluate the alerts and re-read the ledger."""
         self._seeded = True
-        if result.notices:
-            self.show_notices(result.notices)
         self.poll_error = next((str(o.error) for o in result.outcomes if o.error), "")
         self.refresh()
         emit(self.polled, result)  # once per poll round, all day long: through the guard
@@ -257,6 +289,21 @@ class TrayApp(QObject):
         self._seeded = True
         self.poll_error = str(error)
         self.refresh()
+
+    def on_refreshed(self, refreshed: Refreshed) -> None:
+        """A refresh finished: show the alerts it recorded, time the next evaluation, render the figures."""
+        alerts = refreshed.alerts
+        if alerts.notices:
+            self.show_notices(alerts.notices)
+        self.schedule_alerts(alerts.next_check)
+        self.on_snapshot(refreshed.snapshot)
+
+    def schedule_alerts(self, moment: datetime | None) -> None:
+        """Refresh at ``moment`` (a period resets, a grant lapses, quiet hours end), within :data:`MAX_WAIT`."""
+        if moment is None or self._stopped:
+            return
+        wait = (moment - self.data_ctx.clock()).total_seconds()
+        self.alert_timer.start(int(min(max(wait, 1.0), MAX_WAIT.total_seconds()) * 1000))
 
     def on_snapshot(self, snapshot: LedgerSnapshot) -> None:
         """New figures arrived from the worker: render the tray and the dashboard."""
@@ -480,6 +527,7 @@ class TrayApp(QObject):
         log.info("own data added: leaving demo mode")
         old = self.data_ctx
         self.data_ctx = self.ctx
+        self.alert_watch = self._watch(self.ctx)
         self.demo = False
         self.demo_timer.stop()
         old.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -35,9 +35,34 @@ if TYPE_CHECKING:
     from tokenwallet.start_options import StartOptions
     from tokenwallet.ui.runtime.application import TrayApp
 
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb", "vkkhrdisplay"})
+"""Qt platforms that draw without a desktop session."""
+
 DOCK_WAIT_MS = 1500  # continue start-up after this long even when no tray host docks the icon
 DOCK_POLL_MS = 5
 AFTER_DOCK_MS = 15  # let the docked icon paint before the heavy imports take the GUI thread
+
+
+def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why the tray app cannot be shown here (one line), or None when there is a display to draw on.
+
+    On Linux and other X11/Wayland systems Qt aborts the whole process when its platform plugin
+    finds no display; this is checked first.  ``QT_QPA_PLATFORM`` may name several platforms
+    (``wayland;xcb``): one that can start is enough.
+    """
+    env = os.environ if environ is None else environ
+    system = sys.platform if platform is None else platform
+    if system in ("win32", "cygwin", "darwin"):
+        return None
+    wanted = [name.split(":")[0].strip() for name in env.get("QT_QPA_PLATFORM", "").split(";") if name.strip()]
+    x11, wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
+    for name in wanted or ["xcb", "wayland"]:
+        if name in HEADLESS_PLATFORMS or (name == "xcb" and x11) or (name.startswith("wayland") and wayland):
+            return None
+    return (
+        "tokenwallet: no display to show the tray app on (DISPLAY and WAYLAND_DISPLAY are not set); "
+        "start it from a desktop session, or use the command line (tokenwallet status, tokenwallet --help)."
+    )
 
 
 def _install_excepthook() -> None:
@@ -166,8 +191,13 @@ def launch(options: StartOptions) -> int:
 def launch_paths(paths: AppPaths, make_context: Callable[[], AppContext], *, demo: bool, background: bool) -> int:
     """Claim the instance, show the icon, then build the app from ``make_context()`` once it is docked.
 
-    A throwaway ``demo`` home is its own instance and never answers other launches.
+    A throwaway ``demo`` home is its own instance and never answers other launches.  Without a
+    display the app says so in one line and returns 1 (Qt would abort the process instead).
     """
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     listening: Listening | None = None
     if not demo:
         claim = claim_instance(paths.runtime_dir)

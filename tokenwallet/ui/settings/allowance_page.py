@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
 
 from tokenwallet.budget.inputs import format_amount
 from tokenwallet.domain.allowance import Cadence
+from tokenwallet.domain.errors import UserInputError
 from tokenwallet.services import allowances as allowance_service
 from tokenwallet.services import grants as grant_service
 from tokenwallet.ui.settings.allowance_edit import AllowanceEditDialog, load_edit_data
 from tokenwallet.ui.settings.allowance_form import AllowanceFields, TopupFields
-from tokenwallet.ui.settings.changes import failure_text
+from tokenwallet.ui.settings.changes import Step, failure_text
+from tokenwallet.ui.settings.discard import Ask, ask_about_changes
 
 if TYPE_CHECKING:
     from tokenwallet.domain.errors import TokenwalletError
@@ -38,10 +40,15 @@ class AllowancePage(QWidget):
 
     edited = Signal()
     """The edit dialog stored a change."""
+    rules_changed = Signal()
+    """The edit dialog changed an alert rule."""
 
-    def __init__(self, changes: SettingsChanges, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, changes: SettingsChanges, parent: QWidget | None = None, *, ask: Ask = ask_about_changes
+    ) -> None:
         super().__init__(parent)
         self.changes = changes
+        self.ask = ask
         self.editor: AllowanceEditDialog | None = None
         layout = QVBoxLayout(self)
         self.allowance_list = QListWidget()
@@ -53,6 +60,8 @@ class AllowancePage(QWidget):
         self.fields.cadence.setCurrentText("monthly")
         self.fields.add_rows(form)
         layout.addLayout(form)
+        self.policy_button = QPushButton("Import policy…")
+        self.policy_button.setToolTip("Your employer's token policy file becomes your allowances (see the Policy page)")
         row = QHBoxLayout()
         add = QPushButton("Add allowance")
         add.clicked.connect(self._add_allowance)
@@ -64,6 +73,8 @@ class AllowancePage(QWidget):
         row.addWidget(add)
         row.addWidget(edit)
         row.addWidget(remove)
+        row.addStretch(1)
+        row.addWidget(self.policy_button)
         layout.addLayout(row)
         topup = QFormLayout()
         self.topup = TopupFields("e.g. 50")
@@ -101,8 +112,38 @@ class AllowancePage(QWidget):
         item = self.allowance_list.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
 
+    def unsaved(self) -> list[str]:
+        """Drafts typed but not added: a new allowance, a top-up."""
+        found = []
+        if self.fields.name.text().strip() or self.fields.amount.text().strip():
+            found.append("Allowances: the new allowance was not added")
+        if self.topup.amount.text().strip():
+            found.append("Allowances: the top-up was not added")
+        return found
+
+    def discard(self) -> None:
+        """Clear the drafts."""
+        for field in (self.fields.name, self.fields.amount, self.fields.cap, self.topup.amount, self.topup_note):
+            field.clear()
+
+    def save_steps(self) -> list[Step]:
+        """The steps that add the drafts (the new allowance first, then the top-up to the selected one)."""
+        steps = []
+        if self.fields.name.text().strip() or self.fields.amount.text().strip():
+            steps.append(self._add_step())
+        if self.topup.amount.text().strip():
+            steps.append(self._topup_step())
+        return steps
+
     @Slot()
     def _add_allowance(self) -> None:
+        self.changes.run(self._add_step())
+
+    def _clear_new(self, _: object = None) -> None:
+        for field in (self.fields.name, self.fields.amount, self.fields.cap):
+            field.clear()
+
+    def _add_step(self) -> Step:
         fields = self.fields
         cadence = fields.cadence.currentText()
         anchor = fields.anchor.value() if cadence in _ANCHORED else None
@@ -119,7 +160,7 @@ class AllowancePage(QWidget):
             rollover=fields.rollover.isChecked(),
             rollover_cap=fields.cap.text().strip() or None,
         )
-        self.changes.act("Adding the allowance", op)
+        return Step("Adding the allowance", op, self._clear_new)
 
     @Slot()
     def edit_allowance(self) -> None:
@@ -136,8 +177,9 @@ class AllowancePage(QWidget):
         if self.editor is not None:
             self.editor.close()
             self.editor.deleteLater()
-        self.editor = AllowanceEditDialog(self.changes.ctx, self.changes.bridge, data, self)
+        self.editor = AllowanceEditDialog(self.changes.ctx, self.changes.bridge, data, self, ask=self.ask)
         self.editor.changed.connect(self.edited)
+        self.editor.rules_changed.connect(self.rules_changed)
         self.editor.open()
 
     def _not_opened(self, error: TokenwalletError) -> None:
@@ -152,17 +194,24 @@ class AllowancePage(QWidget):
 
     @Slot()
     def _add_topup(self) -> None:
-        allowance_id = self.selected()
-        if not allowance_id:
+        if not self.selected():
             self.changes.say("Select the allowance the top-up belongs to.", error=True)
             return
+        self.changes.run(self._topup_step())
+
+    def _clear_topup(self, _: object = None) -> None:
+        self.topup.amount.clear()
+        self.topup_note.clear()
+
+    def _topup_step(self) -> Step:
+        allowance_id = self.selected()
         ctx = self.changes.ctx
-        op = partial(
-            grant_service.add_topup,
-            ctx,
-            allowance_id,
-            amount=self.topup.amount.text(),
-            expires=self.topup.expiry(ctx.settings.zone()),
-            note=self.topup_note.text(),
-        )
-        self.changes.act("Adding the top-up", op)
+        amount, note = self.topup.amount.text(), self.topup_note.text()
+        expires = self.topup.expiry(ctx.settings.zone())
+
+        def op() -> object:
+            if not allowance_id:
+                raise UserInputError("Select the allowance the top-up belongs to.", field="allowance")
+            return grant_service.add_topup(ctx, allowance_id, amount=amount, expires=expires, note=note)
+
+        return Step("Adding the top-up", op, self._clear_topup)

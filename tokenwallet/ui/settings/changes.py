@@ -1,8 +1,10 @@
 """The settings pages' changes, run one at a time in the background and reported in plain words.
 
-A page calls :meth:`SettingsChanges.act` with what the user asked for (a service call); while it
-runs the pages' buttons are disabled, so a double click cannot add an account twice.  The result
-is said in the dialog's status line, and a stored change makes the dialog reload its lists.
+A page calls :meth:`SettingsChanges.act` (or :meth:`~SettingsChanges.run` with a :class:`Step`)
+with what the user asked for (a service call); while it runs the pages' buttons are disabled, so
+a double click cannot add an account twice.  The result is said in the dialog's status line, and
+a stored change makes the dialog reload its lists.  :meth:`~SettingsChanges.run_all` stores
+several pages' unsaved changes one after another (the dialog's "Save" when it is closed).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,6 +27,19 @@ if TYPE_CHECKING:
     from tokenwallet.ui.runtime.bridge import OperationBridge
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One change to store: what it is in words, the service call, and what to do after it.
+
+    ``then`` gets the call's value on success; ``refused`` gets the error (to point at its field).
+    """
+
+    what: str
+    op: Callable[[], Any]
+    then: Callable[[Any], None] | None = None
+    refused: Callable[[TokenwalletError], None] | None = None
 
 
 class Tone(StrEnum):
@@ -106,20 +121,47 @@ class SettingsChanges(QObject):
 
         Returns False (and runs nothing) while another change is still running.
         """
+        return self.run(Step(what, op, then))
+
+    def run(self, step: Step, after: Callable[[bool], None] | None = None) -> bool:
+        """Run ``step`` (see :meth:`act`); ``after(stored)`` follows its outcome.  False while another runs."""
         if self.busy:
             return False
         self.set_busy(True)
 
-        def done(value: T) -> None:
+        def done(value: object) -> None:
             self.set_busy(False)
-            self.say(f"{what}: done.")
+            self.say(f"{step.what}: done.")
+            if step.then is not None:
+                step.then(value)
             self.saved.emit()
-            if then is not None:
-                then(value)
+            if after is not None:
+                after(True)
 
         def failed(error: TokenwalletError) -> None:
             self.set_busy(False)
-            self.say(failure_text(what, error), error=True)
+            self.say(failure_text(step.what, error), error=True)
+            if step.refused is not None:
+                step.refused(error)
+            if after is not None:
+                after(False)
 
-        self.bridge.run(op, done, failed, receiver=self)
+        self.bridge.run(step.op, done, failed, receiver=self)
+        return True
+
+    def run_all(self, steps: list[Step], finished: Callable[[bool], None]) -> bool:
+        """Run ``steps`` one after another, stopping at the first refusal; ``finished(all_stored)`` follows."""
+        if self.busy:
+            return False
+        pending = list(steps)
+
+        def next_step(stored: bool = True) -> None:
+            if not stored:
+                finished(False)
+            elif not pending:
+                finished(True)
+            else:
+                self.run(pending.pop(0), next_step)
+
+        next_step()
         return True
