@@ -12,6 +12,7 @@ from tests.ui import dashboard_world as world
 from tokenwallet.secrets.store import MemorySecretStore
 from tokenwallet.ui.display import DisplayOptions
 from tokenwallet.ui.runtime.bridge import InlineExecutor
+from tokenwallet.ui.settings.discard import Answer
 
 NOW = world.NOW
 
@@ -59,7 +60,10 @@ def test_first_start_with_logs_shows_the_month_and_makes_an_allowance(make_app) 
     assert dialog is not None and dialog.tabs.currentWidget() is dialog.allowances
     fields = dialog.allowances.fields
     assert (fields.amount.text(), fields.unit.currentText(), fields.cadence.currentText()) == ("50", "usd", "monthly")
+    asked: list[list[str]] = []
+    dialog.ask = lambda parent, unsaved: asked.append(list(unsaved)) or Answer.DISCARD
     dialog.close()
+    assert len(asked) == 1  # the suggested allowance is filled in, not stored: closing asks about it
 
 
 def test_demo_promise_no_logs_no_allowance_is_an_empty_month(make_app) -> None:  # type: ignore[no-untyped-def]

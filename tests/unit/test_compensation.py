@@ -123,6 +123,25 @@ def test_pay_in_another_currency_is_converted_at_the_rate(ctx: AppContext) -> No
     assert view.share_of_monthly_pay == Decimal("0.0400")  # 200 / 5000, the same share in any currency
 
 
+def test_a_yearly_pay_in_usd_with_another_display_currency_is_not_converted(ctx: AppContext) -> None:
+    from tokenwallet.services.compensation import compensation
+
+    ctx.save_settings(
+        Settings(
+            timezone="UTC",
+            display_currency="INR",
+            currency_rate="83",
+            pay_amount="60000",
+            pay_currency="USD",
+            pay_period="yearly",
+        )
+    )
+    view = compensation(ctx)
+    assert view.pay is not None
+    assert (view.pay.per_month(), view.pay.per_year()) == (usd(60000 / 12), usd(60000))
+    assert view.share_of_monthly_pay == Decimal("0.0400")  # 200 / (60000 / 12)
+
+
 def test_spend_over_the_allowance_is_counted_apart(ctx: AppContext) -> None:
     from tokenwallet.services.compensation import compensation
 
