@@ -57,13 +57,14 @@ class AllowanceValue:
     terms: tuple[str, ...]
 
 
-def allowance_values(ctx: AppContext) -> list[AllowanceValue]:
+def allowance_values(ctx: AppContext, *, at: datetime | None = None) -> list[AllowanceValue]:
     """The value of every allowance the imported policies created (ended ones left out), by name.
 
-    An allowance whose stored values are out of bounds cannot be valued and is left out.
+    As of ``at`` (now by default).  An allowance whose stored values are out of bounds cannot be
+    valued and is left out.
     """
     db = ctx.ledger()
-    now = ctx.clock()
+    now = at or ctx.clock()
     found = []
     for stored in policies.active(db):
         policy = from_document(stored.document, name=f"the stored policy {stored.policy_id!r}")
