@@ -248,7 +248,13 @@ def test_dashboard_has_alert_history_tab(tray_app) -> None:  # type: ignore[no-u
     tray_app.poll_now()
     tray_app.show_dashboard()
     tabs = tray_app.dashboard.tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["By provider and model", "Accounts", "Alerts"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == [
+        "Overview",
+        "Compensation",
+        "By provider and model",
+        "Accounts",
+        "Alerts",
+    ]
 
 
 def test_settings_refuses_what_the_command_line_refuses(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]

@@ -197,9 +197,14 @@ def test_pdf_of_an_empty_month(db: Database, tmp_path: Path) -> None:
 
 
 def test_axis_steps_are_round() -> None:
-    from tokenwallet.ui.reports.pdf import nice_step
+    from tokenwallet.ui.charts.axis import nice_ticks
 
-    assert [nice_step(x) for x in (0.3, 7, 13, 38_000_000, 200_000)] == [1.0, 10.0, 20.0, 50_000_000.0, 200_000.0]
+    # about five steps of 1, 2 or 5 x 10^n from 0 past the top; never finer than a cent
+    assert nice_ticks(0.3, 0.01) == [0.0, 0.1, 0.2, 0.3]
+    assert nice_ticks(7, 0.01) == [0.0, 2.0, 4.0, 6.0, 8.0]
+    assert nice_ticks(13, 0.01) == [0.0, 5.0, 10.0, 15.0]
+    assert nice_ticks(38_000_000, 1) == [0.0, 1e7, 2e7, 3e7, 4e7]
+    assert nice_ticks(0.004, 0.01) == [0.0, 0.01]
 
 
 def test_export_dialog_asks_before_replacing_a_file_the_save_dialog_did_not_ask_about(  # type: ignore[no-untyped-def]

@@ -117,10 +117,17 @@ def test_dashboard_shows_cards_chart_and_hides_amounts(qtbot, allowance_ctx, now
     assert card.title.text() == "Work"
     assert card.fields["Remaining"].text() == "$60.00"
     assert card.fields["Spent"].text() == "$40.00 *"  # the star marks estimates
-    assert "estimated" in card.estimate_note.text()
+    assert "includes estimates" in card.how.text()
+    assert "Estimated from local logs (not billed): $5.00" in card.counting.text()
     assert window.demo_label.isVisible()
-    assert window.chart is not None
-    assert window.chart.series_names == ["", "Spent so far", "Allowance", "Forecast"]
+    assert window.chart.series_names == [
+        "Spent so far",
+        "Allowance",
+        "Even pace",
+        "Forecast",
+        "Daily spend",
+        "estimated (logs)",
+    ]
     window.hide_amounts.setChecked(True)
     assert card.fields["Remaining"].text() == "•••"
     assert window.model_table.data(window.model_table.index(0, 4)) == "•••"

@@ -222,3 +222,17 @@ def test_daily_totals_use_the_local_calendar_day() -> None:
     ]
     days = daily_totals(points, zone("Europe/Berlin"))
     assert [(d.day.isoformat(), d.amount, d.estimated) for d in days] == [("2026-10-31", 5, 0), ("2026-11-01", 7, 7)]
+
+
+def test_a_gateway_budget_window_ends_at_its_reset() -> None:
+    from tokenwallet.budget.engine import budget_window_start
+
+    reset = datetime(2026, 11, 16, 21, 36, tzinfo=UTC)
+    assert budget_window_start("30d", reset) == reset - timedelta(days=30)
+    assert budget_window_start("24h", reset) == reset - timedelta(hours=24)
+    assert budget_window_start("weekly", reset) == reset - timedelta(days=7)
+    assert budget_window_start("monthly", datetime(2026, 12, 1, tzinfo=UTC)) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert budget_window_start("1mo", datetime(2027, 3, 31, tzinfo=UTC)) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert budget_window_start("2mo", datetime(2027, 1, 15, tzinfo=UTC)) == datetime(2026, 11, 15, tzinfo=UTC)
+    assert budget_window_start("", reset) is None and budget_window_start("30d", None) is None
+    assert budget_window_start("fortnightly", reset) is None

@@ -217,6 +217,36 @@ def closed_status(
     )
 
 
+_BUDGET_DAYS = {"daily": 1, "weekly": 7}
+_BUDGET_MONTHS = {"monthly": 1, "mo": 1}
+
+
+def budget_window_start(period: str, resets_at: datetime | None) -> datetime | None:
+    """When a gateway budget's current window began: its reset less its period, or None if unknown.
+
+    ``period`` is LiteLLM's ``budget_duration`` (``30d``, ``7d``, ``24h``, ``30m``, ``1mo``) or
+    OpenRouter's ``limit_reset`` (``daily``, ``weekly``, ``monthly``); a month is a calendar month.
+    """
+    if resets_at is None or not period:
+        return None
+    text = period.strip().lower()
+    if text in _BUDGET_DAYS:
+        return resets_at - timedelta(days=_BUDGET_DAYS[text])
+    months = _BUDGET_MONTHS.get(text)
+    if months is None and text.endswith("mo") and text[:-2].isdigit():
+        months = int(text[:-2])
+    if months is not None:
+        from calendar import monthrange
+
+        year, month = divmod(resets_at.year * 12 + resets_at.month - 1 - months, 12)
+        day = min(resets_at.day, monthrange(year, month + 1)[1])  # the 31st in a shorter month: its last day
+        return resets_at.replace(year=year, month=month + 1, day=day)
+    units = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+    if text[-1:] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
+        return resets_at - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    return None
+
+
 def apply_limit(
     status: AllowanceStatus,
     *,
@@ -225,15 +255,21 @@ def apply_limit(
     resets_at: datetime | None,
     expires_at: datetime | None,
     backed_by: str,
+    window_start: datetime | None = None,
 ) -> AllowanceStatus:
     """Replace the figures with a server-side limit (LiteLLM/OpenRouter key): the server's count wins.
 
     Burn rate and estimated share still come from the ledger; the forecasts are recomputed
-    against the server's remaining value and its reset or expiry.
+    against the server's remaining value and its reset or expiry.  With ``window_start`` (when
+    the server's budget window began, see :func:`budget_window_start`) the period is the
+    server's window, so the share of it gone compares with the share of its budget used.
     """
     remaining = max(limit - spent, 0)
     end = min(d for d in (resets_at, expires_at, status.period_end) if d is not None)
     now = status.now
+    start = window_start if window_start is not None and window_start < end else status.period_start
+    length = (end - start).total_seconds()
+    elapsed = min(max((now - start).total_seconds() / length, 0.0), 1.0) if length > 0 else 1.0
     days_left = max((end - now).total_seconds() / DAY_SECONDS, 0.0)
     runout: datetime | None = None
     if remaining == 0:
@@ -248,7 +284,9 @@ def apply_limit(
         expiring = (ExpiryForecast(expires_at, remaining, max(remaining - int(rate * days), 0), remaining / days),)
     return replace(
         status,
+        period_start=start,
         period_end=end,
+        elapsed_fraction=round(elapsed, 6),
         granted=limit,
         spent=min(spent, limit),
         remaining=remaining,

@@ -22,6 +22,7 @@ from tokenwallet.budget.counting import explain
 from tokenwallet.budget.engine import (
     BURN_WINDOW,
     apply_limit,
+    budget_window_start,
     closed_plan,
     closed_status,
     compute_status,
@@ -96,6 +97,7 @@ def allowance_status(
                 resets_at=limit.resets_at,
                 expires_at=limit.expires_at,
                 backed_by=f"{limit.account_id}:{limit.name}",
+                window_start=budget_window_start(limit.period, limit.resets_at),
             )
     return status
 

@@ -66,6 +66,77 @@ def _usage_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
         )
 
 
+COMPENSATION_COLUMNS = (
+    "allowance",
+    "per_month_usd",
+    "per_year_usd",
+    "month_value_usd",
+    "month_consumed_usd",
+    "month_forfeited_usd",
+    "year_granted_usd",
+    "year_consumed_usd",
+    "year_overspent_usd",
+    "year_forfeited_usd",
+    "remaining_usd",
+    "projected_year_consumed_usd",
+    "projected_year_value_usd",
+    "projected_year_unspent_usd",
+    "vested_usd",
+    "unvested_usd",
+    "payable_usd",
+    "forfeitable_usd",
+    "share_of_monthly_pay",
+    "policy_id",
+)
+_YEAR_FIGURES = (
+    "per_month",
+    "per_year",
+    "year_granted",
+    "year_consumed",
+    "year_overspent",
+    "year_forfeited",
+    "remaining",
+    "projected_consumed",
+    "projected_value",
+    "projected_unspent",
+    "vested",
+    "unvested",
+    "payable",
+    "forfeitable",
+)
+
+
+def _compensation_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
+    """One row per usd allowance, then ``total`` (with the shares of pay when a pay is set)."""
+    c = report.compensation
+    months = {a.allowance_id: a for a in report.allowances if a.unit is Unit.USD}
+    for line in c.lines:
+        month = months.get(line.allowance_id)
+        month_figures = (
+            (month.granted + month.topups, month.spent, month.expired_unspent) if month is not None else (0, 0, 0)
+        )
+        yield (
+            line.name,
+            usd_text(line.per_month),
+            usd_text(line.per_year),
+            *(usd_text(v) for v in month_figures),
+            *(usd_text(getattr(line, name)) for name in _YEAR_FIGURES[2:]),
+            "",
+            line.policy_id,
+        )
+    yield (
+        "total",
+        usd_text(c.total("per_month")),
+        usd_text(c.total("per_year")),
+        usd_text(c.allowance_value_micros),
+        usd_text(c.consumed_micros),
+        usd_text(c.forfeited_micros),
+        *(usd_text(c.total(name)) for name in _YEAR_FIGURES[2:]),
+        "" if c.share_of_pay is None else str(c.share_of_pay),
+        "",
+    )
+
+
 def _utc(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
@@ -122,6 +193,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Callable[[MonthlyReport], Iterable[Sequ
         ("at_utc", "actor", "action", "entity", "entity_id"),
         lambda r: ((_utc(a.at), a.actor, a.action, a.entity, a.entity_id) for a in r.audit),
     ),
+    "compensation": (COMPENSATION_COLUMNS, _compensation_rows),
     "off_policy": (
         ("policy_id", "revision", "provider", "model", "region", "cost_usd", "tokens", "rows", "reasons"),
         lambda r: (

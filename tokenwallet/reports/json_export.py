@@ -44,7 +44,38 @@ def _shallow(value: Any) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
+def _compensation(report: MonthlyReport) -> dict[str, Any]:
+    """The month's figures, then the year's per allowance and in total (added fields, see the README)."""
+    c = report.compensation
+    data = {f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "lines"}
+    data["lines"] = [
+        {**_shallow(line), "projected_unspent": line.projected_unspent, "terms": list(line.terms)} for line in c.lines
+    ]
+    data["year_totals"] = {
+        name: c.total(name)
+        for name in (
+            "per_month",
+            "per_year",
+            "year_granted",
+            "year_consumed",
+            "year_overspent",
+            "year_forfeited",
+            "remaining",
+            "projected_consumed",
+            "projected_value",
+            "projected_unspent",
+            "vested",
+            "unvested",
+            "payable",
+            "forfeitable",
+        )
+    }
+    return data
+
+
 def _field(report: MonthlyReport, name: str) -> Any:
+    if name == "compensation":
+        return _compensation(report)
     value = getattr(report, name)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _shallow(value)

@@ -99,8 +99,49 @@ class AuditLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CompensationLine:
+    """One usd allowance as pay, in micro-USD (see :mod:`tokenwallet.services.compensation`).
+
+    ``per_month``/``per_year`` are its standing value (its amount times periods a year).  The
+    ``year_*`` figures run from the start of the calendar year to the moment the figures are for:
+    value granted (periodic grants, top-ups, vesting instalments and adjustments; rollover is the
+    same value again and not added), spent (``year_overspent`` of it beyond the allowance), and
+    lapsed unspent.  ``projected_consumed`` and ``projected_value`` are the year's spend and value
+    by its end at the current pace.  ``vested``/``unvested`` and ``payable``/``forfeitable`` come
+    from an employer policy (without one nothing vests and what remains is forfeitable).
+    """
+
+    allowance_id: str
+    name: str
+    per_month: int
+    per_year: int
+    year_granted: int
+    year_consumed: int
+    year_overspent: int
+    year_forfeited: int
+    remaining: int
+    projected_consumed: int
+    projected_value: int
+    vested: int = 0
+    unvested: int = 0
+    payable: int = 0
+    forfeitable: int = 0
+    policy_id: str = ""
+    terms: tuple[str, ...] = ()
+
+    @property
+    def projected_unspent(self) -> int:
+        """Value of the year left unspent at the current pace (it lapses unless it can be paid out)."""
+        return max(self.projected_value - (self.projected_consumed - self.year_overspent), 0)
+
+
+@dataclass(frozen=True, slots=True)
 class Compensation:
-    """The allowance as part of pay: USD allowances only; salary is in ``currency`` when given."""
+    """The allowance as part of pay: USD allowances only; salary is in ``currency`` when given.
+
+    The first seven fields are the month's; ``lines`` (one per usd allowance, for the calendar
+    year up to the month's end or now) and ``share_of_year_pay`` extend them.
+    """
 
     allowance_value_micros: int
     consumed_micros: int
@@ -109,6 +150,13 @@ class Compensation:
     currency_rate: Decimal  # units of ``currency`` per USD
     monthly_salary: Decimal | None
     share_of_pay: Decimal | None  # 0.05 means the allowance is worth 5% of the month's pay
+    year: int | None = None
+    lines: tuple[CompensationLine, ...] = ()
+    share_of_year_pay: Decimal | None = None  # the year's projected value as a share of a year's pay
+
+    def total(self, name: str) -> int:
+        """The sum of one :class:`CompensationLine` figure over every allowance (``"per_month"``, ...)."""
+        return sum(int(getattr(line, name)) for line in self.lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,17 +55,18 @@ class AllowanceValue:
     terms: tuple[str, ...]
 
 
-def allowance_values(ctx: AppContext) -> list[AllowanceValue]:
+def allowance_values(ctx: AppContext, *, at: datetime | None = None) -> list[AllowanceValue]:
     """The value of every allowance the imported policies created (ended ones left out), by name.
 
-    An allowance whose stored values are out of bounds cannot be valued and is left out.
+    As of ``at`` (now by default).  An allowance whose stored values are out of bounds cannot be
+    valued and is left out.
     """
     # The policy model loads with the first stored policy (status and the meter run without one).
     from tokenwallet.policy.parse import from_document
     from tokenwallet.policy.terms import allowance_terms
 
     db = ctx.ledger()
-    now = ctx.clock()
+    now = at or ctx.clock()
     found = []
     for stored in policies.active(db):
         policy = from_document(stored.document, name=f"the stored policy {stored.policy_id!r}")

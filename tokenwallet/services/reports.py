@@ -40,10 +40,18 @@ def current_month(ctx: AppContext) -> str:
 
 
 def build(ctx: AppContext, month: str | None = None) -> MonthlyReport:
-    """The report of ``month`` (``YYYY-MM``; this month when None), as known now."""
-    from tokenwallet.reports.build import build_report
+    """The report of ``month`` (``YYYY-MM``; this month when None), as known now.
 
-    return build_report(ctx.ledger(), month or current_month(ctx), ctx.settings, ctx.clock())
+    Its compensation carries each usd allowance's value for the year up to the month's end
+    (:func:`tokenwallet.services.compensation.for_report`), as the dashboard's Compensation view.
+    """
+    from dataclasses import replace
+
+    from tokenwallet.reports.build import build_report
+    from tokenwallet.services.compensation import for_report
+
+    report = build_report(ctx.ledger(), month or current_month(ctx), ctx.settings, ctx.clock())
+    return replace(report, compensation=for_report(ctx, report))
 
 
 def render(report: MonthlyReport, fmt: str, *, table: str = "usage", render_pdf: PdfRenderer | None = None) -> bytes:

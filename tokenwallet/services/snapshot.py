@@ -5,6 +5,10 @@ returns frozen values only, which travel to the GUI thread through a signal.  Th
 those of ``tokenwallet status`` (:mod:`tokenwallet.services.status`); spend per model follows
 the spend rules of :mod:`tokenwallet.ledger.spend`.  An allowance whose stored values are out of
 bounds is left out and named in :attr:`LedgerSnapshot.problems` instead of failing the picture.
+
+Beside the allowances it carries the providers' own limits (:mod:`tokenwallet.services.provider_limits`)
+and, for someone with usage but no allowance yet (a coding-agent user whose logs were found at
+the first start), this month's spend so far (:class:`MonthToDate`), counted by the same rule.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from tokenwallet.domain.accounts import Account, AccountKind, SyncState
-from tokenwallet.domain.allowance import Allowance, AllowanceStatus, DailySpend, Unit
+from tokenwallet.domain.allowance import Allowance, AllowanceStatus, Cadence, DailySpend, Scope, Unit
 from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.domain.meter import LinkSuggestion
+from tokenwallet.services.provider_limits import ProviderLimit
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
@@ -56,6 +62,22 @@ class AllowanceView:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthToDate:
+    """This calendar month's spend over every account, for someone with usage but no allowance yet.
+
+    ``status`` is that of a monthly usd allowance of nothing over every account (never stored):
+    its ``period_spent``, burn rate, projection, streams and notes are the month's, counted by the
+    same rule as an allowance's.  ``suggested_amount`` is a round monthly amount (whole dollars) a
+    little above the month's projection: what "make this an allowance" fills in.
+    """
+
+    status: AllowanceStatus
+    daily: tuple[DailySpend, ...]
+    zone: ZoneInfo
+    suggested_amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerSnapshot:
     """Everything the windows show, read at ``taken_at``."""
 
@@ -70,6 +92,16 @@ class LedgerSnapshot:
     suggestions: tuple[LinkSuggestion, ...] = ()
     """Agent-log sources that look billed through an API account they are not linked to (see
     :func:`tokenwallet.services.status.link_suggestions`); show each with the link to make."""
+    limits: tuple[ProviderLimit, ...] = ()
+    """The providers' own limits, balances and plan windows not already shown as an allowance."""
+    month_to_date: MonthToDate | None = None
+    """With no allowance: this month's spend so far, when there is any usage this month."""
+    labels: dict[str, str] | None = None
+    """Account labels by id (streams, suggestions and limits name accounts by id)."""
+
+    def label(self, account_id: str) -> str:
+        """The label of ``account_id`` (the id itself when unknown)."""
+        return (self.labels or {}).get(account_id, account_id)
 
     @property
     def statuses(self) -> list[AllowanceStatus]:
@@ -112,10 +144,56 @@ def _account_rows(ctx: AppContext) -> tuple[AccountRow, ...]:
     return tuple(rows)
 
 
+MONTH_TO_DATE_ID = "month-to-date"
+
+
+def suggested_amount(projected: int) -> int:
+    """A round monthly amount in micro-USD a little above ``projected``.
+
+    10% more than the projection, rounded up to half a power of ten below it (at least a dollar):
+    $47.98 projected gives $55, $130 gives $150, $4.20 gives $5.
+    """
+    dollars = max(-(-projected * 11 // 10_000_000), 1)  # 110% of the projection, whole dollars rounded up
+    unit = 1
+    while unit * 10 <= dollars:
+        unit *= 10
+    half = max(unit // 2, 1)
+    return -(-dollars // half) * half * 1_000_000
+
+
+def month_to_date(ctx: AppContext, now: datetime) -> MonthToDate | None:
+    """This month's spend so far over every account (None when there is none)."""
+    from tokenwallet.budget.periods import local_midnight
+    from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status
+    from tokenwallet.services.local_zone import local_zone_name
+
+    name = local_zone_name(ctx)
+    zone = ZoneInfo(name)
+    local = now.astimezone(zone)
+    start = local_midnight(local.date().replace(day=1), zone)
+    month = Allowance(
+        id=MONTH_TO_DATE_ID,
+        name="This month",
+        unit=Unit.USD,
+        amount=0,
+        cadence=Cadence.MONTHLY,
+        starts_at=start,
+        timezone=name,
+        scope=Scope(),
+    )
+    db = ctx.ledger()
+    status = checked_status(db, month, now)
+    if status.period_spent <= 0 and not status.streams:
+        return None
+    daily = checked_daily_spend(db, month, status.period_start, now + timedelta(seconds=1))
+    return MonthToDate(status, tuple(daily), zone, suggested_amount(status.projected_period_spend))
+
+
 def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
     """Read statuses, daily spend, the model table and account states at ``now``."""
-    from tokenwallet.ledger import allowances
+    from tokenwallet.ledger import accounts, allowances
     from tokenwallet.ledger.checked_status import checked_daily_spend
+    from tokenwallet.services.provider_limits import provider_limits
     from tokenwallet.services.status import figures, link_suggestions
 
     db = ctx.ledger()
@@ -137,6 +215,12 @@ def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
     except StoredValueError as exc:
         models = ()
         problems.append(str(exc))
+    month: MonthToDate | None = None
+    if not views and not problems:
+        try:
+            month = month_to_date(ctx, now)
+        except StoredValueError as exc:
+            problems.append(str(exc))
     return LedgerSnapshot(
         taken_at=now,
         allowances=tuple(views),
@@ -146,6 +230,9 @@ def load_snapshot(ctx: AppContext, now: datetime) -> LedgerSnapshot:
         failing=any(r.error for r in account_rows),
         problems=tuple(problems),
         suggestions=tuple(link_suggestions(db, now)),
+        limits=tuple(provider_limits(db, now)),
+        month_to_date=month,
+        labels={a.id: a.label for a in accounts.list_accounts(db)},
     )
 
 

@@ -75,3 +75,17 @@ def describe_age(then: datetime | None, now: datetime) -> str:
     if seconds < 86_400 * 2:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86_400} days ago"
+
+
+def days_text(days: float) -> str:
+    """A span of days written the same way everywhere: '45 min', '5 h', '1 day', '1.4 days', '12 days'."""
+    days = max(days, 0.0)
+    if days < 1 / 24:
+        return f"{max(1, round(days * 24 * 60))} min"
+    if days < 1:
+        hours = round(days * 24)
+        return "1 day" if hours >= 24 else f"{hours} h"
+    tenths = round(days, 1)
+    if tenths == 1:
+        return "1 day"
+    return f"{tenths:.1f} days" if tenths < 10 else f"{round(days)} days"

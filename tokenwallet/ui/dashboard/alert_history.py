@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from tokenwallet.ui.locale_dates import format_moment, format_time
+
 if TYPE_CHECKING:
     from tokenwallet.ledger.alerts import AlertEvent
 
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def _local(at: datetime) -> tzinfo:
+    """The system's zone at ``at`` (alert times are shown as the clock on the wall said them)."""
+    zone = at.astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
 _SEVERITY_COLORS = {"critical": QColor("#c0392b"), "warning": QColor("#b9770e"), "info": QColor("#2e7d32")}
 _HELD = {"snoozed": "snoozed", "quiet": "held (quiet hours)", "muted": "notifications off"}
 
@@ -21,9 +33,11 @@ class AlertHistoryModel(QAbstractTableModel):
 
     HEADERS = ("Fired", "Severity", "Alert", "Delivery")
 
+    _events: list[AlertEvent] = []  # a class default: a view being destroyed may still ask for rows
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._events: list[AlertEvent] = []
+        self._events = []
 
     def set_events(self, events: list[AlertEvent]) -> None:
         """Replace every row (given oldest first, shown newest first)."""
@@ -54,7 +68,7 @@ class AlertHistoryModel(QAbstractTableModel):
         """How the event reached the user."""
         held = event.extra.get("held")
         if held == "quiet" and event.delivered_at is not None:
-            return f"after quiet hours, {event.delivered_at.astimezone():%H:%M}"
+            return f"after quiet hours, {format_time(event.delivered_at, _local(event.delivered_at))}"
         if held:
             return _HELD.get(str(held), str(held))
         return "notified" if event.delivered_at is not None else "recorded"
@@ -67,7 +81,7 @@ class AlertHistoryModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return event.fired_at.astimezone().strftime("%Y-%m-%d %H:%M")
+                return format_moment(event.fired_at, _local(event.fired_at))
             if column == 1:
                 return event.severity
             if column == 2:

@@ -18,6 +18,8 @@ class _RowsModel(QAbstractTableModel):
     """Base: a list of frozen rows, replaced as a whole on each refresh."""
 
     HEADERS: tuple[str, ...] = ()
+    # Class-level defaults: a view destroyed after its model's Python side still asks for rows.
+    _rows: list[Any] = []
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)

@@ -1,145 +1,136 @@
-"""The period chart: daily spend as bars, cumulative spend, the allowance line and the forecast.
+"""The dashboard's period chart: a widget that paints :mod:`tokenwallet.ui.charts.spend_chart`.
 
-QtCharts is heavy to import, so this module is imported only when the dashboard is first built,
-after the tray icon is already showing.
+A refresh only replaces the plain values it draws (no chart objects are built or thrown away),
+so a window left open all day keeps its memory flat.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSeries,
-    QBarSet,
-    QChart,
-    QChartView,
-    QLineSeries,
-    QValueAxis,
-)
-from PySide6.QtCore import QMargins, QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QRectF, QSize
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from tokenwallet.domain.allowance import Unit
-from tokenwallet.services.snapshot import AllowanceView
+from tokenwallet.domain.allowance import AllowanceStatus, DailySpend, Unit
+from tokenwallet.services.snapshot import AllowanceView, MonthToDate
+from tokenwallet.ui.charts.axis import ValueFormat
+from tokenwallet.ui.charts.spend_chart import ChartSeries, draw_spend_chart
+from tokenwallet.ui.dashboard import figures
 from tokenwallet.ui.display import DisplayOptions
 
-_BAR = "#5c6bc0"
-_ESTIMATE = "#b39ddb"
-_CUMULATIVE = "#26a69a"
-_LIMIT = "#e53935"
-_FORECAST = "#fb8c00"
+LONGEST_SPAN = timedelta(days=400)
+"""Periods longer than this (one-off allowances without an end) are charted up to now, not to their end."""
 
 
-def _scale(amount: float, unit: Unit, options: DisplayOptions) -> float:
-    """Chart values: money in display currency units, tokens in thousands."""
-    if unit is Unit.TOKENS:
-        return amount / 1000
-    return amount / 1_000_000 * float(options.rate)
+def value_format(unit: Unit, options: DisplayOptions) -> ValueFormat:
+    """Axis labels as the rest of the dashboard writes amounts (currency, rate, grouping, hidden)."""
+    return ValueFormat(
+        unit=unit,
+        currency=options.currency,
+        rate=options.rate,
+        grouping=options.grouping,
+        hidden=options.hide_amounts,
+    )
 
 
-class SpendChart(QChartView):
-    """A QChartView that redraws itself from an :class:`AllowanceView`."""
+def _days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(seconds=1)).astimezone(zone).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def period_series(
+    title: str,
+    status: AllowanceStatus,
+    daily: tuple[DailySpend, ...],
+    zone: ZoneInfo,
+    *,
+    limit: int | None,
+    spent_now: int,
+) -> ChartSeries:
+    """The chart of one period: every day of it, spend so far, the allowance and the forecast."""
+    end = status.period_end
+    open_ended = end - status.period_start > LONGEST_SPAN
+    if open_ended:  # a one-off allowance without an end: chart up to a little past now
+        end = max(status.now, status.period_start + timedelta(days=30)) + timedelta(days=1)
+    days = _days(status.period_start, end, zone)
+    by_day = {d.day: d for d in daily}
+    span = (end - status.period_start).total_seconds()
+    elapsed = (status.now - status.period_start).total_seconds() / span if span > 0 else 1.0
+    return ChartSeries(
+        title=title,
+        days=tuple(days),
+        spend=tuple(by_day[d].amount if d in by_day else 0 for d in days),
+        estimated=tuple(by_day[d].estimated if d in by_day else 0 for d in days),
+        elapsed=max(0.0, min(1.0, elapsed)),
+        limit=limit,
+        forecast=None if open_ended else spent_now + int(status.burn_rate_per_day * status.days_left),
+        spent_now=spent_now,
+    )
+
+
+def view_series(view: AllowanceView) -> ChartSeries:
+    """The chart of an allowance's current period, in the allowance's own time zone (as its days are counted)."""
+    status = view.status
+    return period_series(
+        f"{status.name}: spend this period",
+        status,
+        view.daily,
+        ZoneInfo(view.allowance.timezone),
+        limit=figures.available(status),
+        spent_now=figures.spent(status),
+    )
+
+
+def month_series(month: MonthToDate) -> ChartSeries:
+    """The chart of this month's spend when there is no allowance yet (no allowance line)."""
+    return period_series(
+        "Spend this month", month.status, month.daily, month.zone, limit=None, spent_now=month.status.period_spent
+    )
+
+
+class SpendChart(QWidget):
+    """Paints one :class:`ChartSeries`; :meth:`show_series` replaces it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(240)
-        self.chart().legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        self.chart().setMargins(QMargins(4, 4, 4, 4))
-        self.chart().setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        self.series_names: list[str] = []
+        self.series: ChartSeries | None = None
+        self.fmt = ValueFormat()
+        self.setMinimumHeight(200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        """Wide and low, like the period it shows."""
+        return QSize(640, 260)
+
+    @property
+    def series_names(self) -> list[str]:
+        """What the chart draws, as its legend names it."""
+        return self.series.legend() if self.series is not None else []
+
+    def show_series(self, series: ChartSeries | None, fmt: ValueFormat) -> None:
+        """Draw ``series`` from now on (None: nothing to chart)."""
+        self.series = series
+        self.fmt = fmt
+        self.setToolTip(series.title if series is not None else "")
+        self.update()
 
     def show_view(self, view: AllowanceView | None, options: DisplayOptions) -> None:
-        """Rebuild the chart for ``view`` (None clears it)."""
-        chart = QChart()
-        chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        chart.setMargins(QMargins(4, 4, 4, 4))
-        chart.setBackgroundRoundness(6)
-        self.series_names = []
+        """Chart an allowance's period (None clears the chart)."""
         if view is None:
-            chart.setTitle("No allowance yet")
-            self.setChart(chart)
-            return
-        status = view.status
-        unit = status.unit
-        zone = options.zone
-        first = status.period_start.astimezone(zone).date()
-        last = (status.period_end - timedelta(seconds=1)).astimezone(zone).date()
-        today = status.now.astimezone(zone).date()
-        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        by_day: dict[date, tuple[int, int]] = {d.day: (d.amount, d.estimated) for d in view.daily}
+            self.show_series(None, value_format(Unit.USD, options))
+        else:
+            self.show_series(view_series(view), value_format(view.status.unit, options))
 
-        billed = QBarSet("Daily spend")
-        billed.setColor(QColor(_BAR))
-        estimated = QBarSet("of which estimated")
-        estimated.setColor(QColor(_ESTIMATE))
-        cumulative = QLineSeries()
-        cumulative.setName("Spent so far")
-        cumulative.setPen(QPen(QColor(_CUMULATIVE), 2.5))
-        total = 0
-        for i, day in enumerate(days):
-            amount, est = by_day.get(day, (0, 0))
-            billed.append(_scale(amount - est, unit, options))
-            estimated.append(_scale(est, unit, options))
-            if day <= today:
-                total += amount
-                cumulative.append(QPointF(i, _scale(total, unit, options)))
-        bars = QBarSeries()
-        bars.append(billed)
-        if any(d.estimated for d in view.daily):
-            bars.append(estimated)
-        limit = QLineSeries()
-        limit.setName("Allowance")
-        pen = QPen(QColor(_LIMIT), 2, Qt.PenStyle.DashLine)
-        limit.setPen(pen)
-        limit.append(QPointF(-0.5, _scale(status.granted, unit, options)))
-        limit.append(QPointF(len(days) - 0.5, _scale(status.granted, unit, options)))
-        forecast = QLineSeries()
-        forecast.setName("Forecast")
-        forecast.setPen(QPen(QColor(_FORECAST), 2, Qt.PenStyle.DotLine))
-        today_index = (today - first).days
-        if 0 <= today_index < len(days):
-            forecast.append(QPointF(today_index, _scale(total, unit, options)))
-            forecast.append(
-                QPointF(
-                    len(days) - 1,
-                    _scale(total + status.burn_rate_per_day * (len(days) - 1 - today_index), unit, options),
-                )
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw the chart on the window's background."""
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#ffffff"))
+        if self.series is not None:
+            font_px = max(11.0, self.font().pointSizeF() * self.logicalDpiY() / 72)
+            draw_spend_chart(
+                painter, QRectF(self.rect()).adjusted(6, 4, -6, -4), self.series, self.fmt, font_px=font_px
             )
-        chart.addSeries(bars)
-        for series in (cumulative, limit, forecast):
-            chart.addSeries(series)
-
-        axis_x = QBarCategoryAxis()
-        axis_x.append([d.strftime("%d") for d in days])
-        axis_x.setTitleText(f"{first:%b %Y}")
-        axis_daily = QValueAxis()
-        axis_total = QValueAxis()
-        suffix = "k tok" if unit is Unit.TOKENS else options.currency
-        axis_daily.setTitleText(f"per day ({suffix})")
-        axis_total.setTitleText(f"total ({suffix})")
-        axis_daily.setLabelFormat("%.0f")
-        axis_total.setLabelFormat("%.0f")
-        if options.hide_amounts:
-            axis_daily.setLabelsVisible(False)
-            axis_total.setLabelsVisible(False)
-        chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(axis_daily, Qt.AlignmentFlag.AlignLeft)
-        chart.addAxis(axis_total, Qt.AlignmentFlag.AlignRight)
-        bars.attachAxis(axis_x)
-        bars.attachAxis(axis_daily)
-        for series in (cumulative, limit, forecast):
-            series.attachAxis(axis_x)
-            series.attachAxis(axis_total)
-        peak_total = max(status.granted, total + int(status.burn_rate_per_day * max(0, len(days) - 1 - today_index)))
-        axis_total.setRange(0, _scale(peak_total, unit, options) * 1.08 or 1)
-        axis_total.applyNiceNumbers()
-        peak_day = max((d.amount for d in view.daily), default=0)
-        axis_daily.setRange(0, _scale(peak_day, unit, options) * 1.15 or 1)
-        axis_daily.applyNiceNumbers()
-        chart.setTitle(f"{status.name}: spend this period")
-        self.series_names = [s.name() for s in chart.series()]
-        self.setChart(chart)
+        painter.end()

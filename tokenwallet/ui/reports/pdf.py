@@ -1,7 +1,9 @@
 """Render the monthly report model to PDF with Qt: QTextDocument for text and tables, QPainter for the chart.
 
-Page 1 is the summary (totals, allowances, compensation, notes) with a chart of cumulative daily
-spend against the allowance; the tables follow.  No browser engine is involved.
+Page 1 is the summary (totals, allowances, compensation, notes) with the dashboard's own spend
+chart of the month (:mod:`tokenwallet.ui.charts.spend_chart`: spend so far against the allowance
+and an even pace, daily bars with estimates marked); the tables follow.  No browser engine is
+involved.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -18,23 +20,20 @@ from PySide6.QtGui import (
     QPageLayout,
     QPageSize,
     QPainter,
-    QPainterPath,
     QPdfWriter,
-    QPen,
     QTextDocument,
 )
 from PySide6.QtWidgets import QApplication
 
 from tokenwallet.budget.inputs import format_amount
+from tokenwallet.domain.allowance import Unit
 from tokenwallet.domain.errors import OutputError
 from tokenwallet.domain.money import format_usd
-from tokenwallet.reports.model import MonthlyReport
+from tokenwallet.reports.model import Compensation, MonthlyReport
+from tokenwallet.ui.charts.axis import ValueFormat
+from tokenwallet.ui.charts.spend_chart import ChartSeries, draw_spend_chart
 
 CHART_URL = "tokenwallet://chart.png"
-_SPEND = QColor("#2f6fb0")
-_ESTIMATED = QColor("#9cc0e6")
-_LIMIT = QColor("#c0392b")
-_PACE = QColor("#7f8c8d")
 
 
 def ensure_gui_app() -> QGuiApplication:
@@ -50,15 +49,6 @@ def ensure_gui_app() -> QGuiApplication:
     return app
 
 
-def nice_step(raw: float) -> float:
-    """A round axis step (1, 2 or 5 times a power of ten) at least ``raw``."""
-    magnitude = 10 ** max(len(str(int(max(raw, 1)))) - 1, 0)
-    for factor in (1, 2, 5, 10):
-        if factor * magnitude >= raw:
-            return float(factor * magnitude)
-    return float(10 * magnitude)
-
-
 def allowance_total(report: MonthlyReport) -> int:
     """The USD value available in the month: periodic grants, top-ups and rollover in."""
     from tokenwallet.domain.allowance import Unit
@@ -66,81 +56,41 @@ def allowance_total(report: MonthlyReport) -> int:
     return sum(a.granted + a.topups + a.rollover_in for a in report.allowances if a.unit is Unit.USD)
 
 
+def report_series(report: MonthlyReport) -> ChartSeries:
+    """The month as the shared spend chart draws it: every day, the allowance and, for a month not over, now."""
+    span = (report.end - report.start).total_seconds()
+    elapsed = (report.generated_at - report.start).total_seconds() / span if span > 0 else 1.0
+    limit = allowance_total(report)
+    days_gone = max(0.0, min(1.0, elapsed)) * len(report.daily)
+    return ChartSeries(
+        title=f"Daily spend against the allowance, {report.month}",
+        days=tuple(d.day for d in report.daily),
+        spend=tuple(d.cost_micros for d in report.daily),
+        estimated=tuple(d.estimated_micros for d in report.daily),
+        elapsed=max(0.0, min(1.0, elapsed)),
+        limit=limit or None,
+        spent_now=sum(d.cost_micros for i, d in enumerate(report.daily) if i < days_gone),
+    )
+
+
 def draw_chart(report: MonthlyReport, width: int = 1800, height: int = 760) -> QImage:
-    """Daily spend bars and the cumulative spend line against the allowance and an even pace."""
+    """The dashboard's spend chart (:mod:`tokenwallet.ui.charts.spend_chart`) of the month, as an image.
+
+    Drawn with fonts ~2.3 times the screen's, as the image is shown about 620 px wide on the page.
+    """
     image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.fill(QColor("white"))
-    p = QPainter(image)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter = QPainter(image)
     font = QFont("DejaVu Sans")
-    font.setPixelSize(26)
-    p.setFont(font)
-    left, right, top, bottom = 150, 40, 60, 80
-    plot = QRectF(left, top, width - left - right, height - top - bottom)
-    days = report.daily
-    limit = allowance_total(report)
-    cumulative: list[int] = []
-    running = 0
-    for d in days:
-        running += d.cost_micros
-        cumulative.append(running)
-    floor = 1_000_000  # an empty month still gets a $0-$1 axis rather than a flat line at $0
-    step = nice_step(max([limit, running, floor, *(d.cost_micros for d in days)]) / 5)
-    top_value = step * (int(max(limit, running, floor) / step) + 1)
-    places = 0 if step >= 1_000_000 else 2
-
-    def y(value: float) -> float:
-        return plot.bottom() - plot.height() * value / top_value
-
-    # grid and axis labels
-    p.setPen(QPen(QColor("#dddddd"), 1))
-    for i in range(round(top_value / step) + 1):
-        value = step * i
-        p.drawLine(QPointF(plot.left(), y(value)), QPointF(plot.right(), y(value)))
-        p.setPen(QColor("#333333"))
-        p.drawText(
-            QRectF(0, y(value) - 14, left - 12, 28), Qt.AlignmentFlag.AlignRight, format_usd(int(value), places=places)
-        )
-        p.setPen(QPen(QColor("#dddddd"), 1))
-    n = max(len(days), 1)
-    slot = plot.width() / n
-    for i, d in enumerate(days):
-        x = plot.left() + i * slot + slot * 0.15
-        billed = d.cost_micros - d.estimated_micros
-        p.fillRect(QRectF(x, y(billed), slot * 0.7, plot.bottom() - y(billed)), _SPEND)
-        p.fillRect(QRectF(x, y(d.cost_micros), slot * 0.7, y(billed) - y(d.cost_micros)), _ESTIMATED)
-        if i % 5 == 0 or i == n - 1:
-            p.setPen(QColor("#333333"))
-            p.drawText(QRectF(x - 20, plot.bottom() + 8, slot + 40, 30), Qt.AlignmentFlag.AlignHCenter, str(d.day.day))
-    if limit:
-        p.setPen(QPen(_LIMIT, 3, Qt.PenStyle.DashLine))
-        p.drawLine(QPointF(plot.left(), y(limit)), QPointF(plot.right(), y(limit)))
-        p.setPen(QPen(_PACE, 2, Qt.PenStyle.DotLine))
-        p.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), y(limit)))
-    path = QPainterPath()
-    for i, value in enumerate(cumulative):
-        point = QPointF(plot.left() + (i + 1) * slot, y(value))
-        if i == 0:
-            path.moveTo(QPointF(plot.left(), plot.bottom()))
-        path.lineTo(point)
-    p.setPen(QPen(QColor("#1b3f66"), 4))
-    p.drawPath(path)
-    p.setPen(QPen(QColor("#555555"), 2))
-    p.drawLine(plot.bottomLeft(), plot.bottomRight())
-    p.drawLine(plot.bottomLeft(), plot.topLeft())
-    # legend
-    legend = [(_SPEND, "daily spend"), (_ESTIMATED, "estimated"), (QColor("#1b3f66"), "cumulative")]
-    if limit:
-        legend += [(_LIMIT, "allowance"), (_PACE, "even pace")]
-    x = plot.left()
-    for color, label in legend:
-        p.fillRect(QRectF(x, 18, 26, 20), color)
-        p.setPen(QColor("#333333"))
-        p.drawText(QRectF(x + 34, 12, 240, 30), Qt.AlignmentFlag.AlignVCenter, label)
-        x += 60 + p.fontMetrics().horizontalAdvance(label)
-    p.setPen(QColor("#333333"))
-    p.drawText(QRectF(plot.left(), height - 36, plot.width(), 30), Qt.AlignmentFlag.AlignHCenter, "day of month")
-    p.end()
+    painter.setFont(font)
+    draw_spend_chart(
+        painter,
+        QRectF(10, 10, width - 20, height - 20),
+        report_series(report),
+        ValueFormat(unit=Unit.USD),
+        font_px=width / 62,
+    )
+    painter.end()
     return image
 
 
@@ -166,6 +116,39 @@ def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1, *, 
         body = f"<tr><td colspan='{len(headers)}'><i>none</i></td></tr>"
     thead = f"<thead><tr>{head}</tr></thead>" if head else ""
     return f"<table width='100%' cellspacing='0' cellpadding='3' border='0.5'>{thead}{body}</table>"
+
+
+def _year_rows(c: Compensation) -> list[list[str]]:
+    """The year's figures of the compensation (empty for a report built without them)."""
+    if c.year is None or not c.lines:
+        return []
+    rows = [
+        [
+            "Standing value per month / per year",
+            f"{format_usd(c.total('per_month'))} / {format_usd(c.total('per_year'))}",
+        ],
+        [
+            f"{c.year} so far: granted / spent / lapsed unspent",
+            f"{format_usd(c.total('year_granted'))} / {format_usd(c.total('year_consumed'))} / "
+            f"{format_usd(c.total('year_forfeited'))}",
+        ],
+        [
+            f"{c.year} at the current pace: spent / value / unspent",
+            f"{format_usd(c.total('projected_consumed'))} / {format_usd(c.total('projected_value'))} / "
+            f"{format_usd(c.total('projected_unspent'))}",
+        ],
+    ]
+    if any(line.policy_id for line in c.lines):
+        rows.append(
+            [
+                "Vested / not vested; can be paid out / forfeited if not spent",
+                f"{format_usd(c.total('vested'))} / {format_usd(c.total('unvested'))}; "
+                f"{format_usd(c.total('payable'))} / {format_usd(c.total('forfeitable'))}",
+            ]
+        )
+    if c.share_of_year_pay is not None:
+        rows.append(["Share of a year's pay (projected value)", f"{c.share_of_year_pay * 100:.2f}%"])
+    return rows
 
 
 def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
@@ -225,8 +208,14 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
             ["Consumed", format_usd(c.consumed_micros)],
             ["Forfeited (expired unspent)", format_usd(c.forfeited_micros)],
             ["Share of pay", share],
+            *_year_rows(c),
         ],
         header=False,
+    )
+    terms = "".join(
+        f"<p><b>{_e(line.name)}</b> (policy {_e(line.policy_id)}): {' '.join(_e(t) for t in line.terms)}</p>"
+        for line in c.lines
+        if line.terms
     )
     notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
     usage = _table(
@@ -271,7 +260,7 @@ def report_html(report: MonthlyReport, chart_width: int = 620) -> str:
     <h3>Daily spend against the allowance</h3>
     <p align="center"><img src="{CHART_URL}" width="{chart_width}"></p>
     <h3>Allowances</h3>{allowances}
-    <h3>Compensation</h3>{compensation}
+    <h3>Compensation</h3>{compensation}{terms}
     <h3>Notes</h3><ul>{notes}</ul>
     <h2 style="page-break-before: always;">Usage by day, provider and model</h2>{usage}
     <h2>By account and tag</h2>{groups}

@@ -3,7 +3,7 @@
 Every ledger, keyring and network call goes through :class:`~tokenwallet.ui.runtime.bridge.OperationBridge`:
 an operation (a service call) runs on a worker, and its result comes back to one of the slots
 below on the GUI thread.  Start-up order keeps the footprint small: the tray icon is shown first
-(Qt widgets and the icon painter only); the ledger, sqlite-utils, httpx and QtCharts are imported
+(Qt widgets and the icon painter only); the ledger, sqlite-utils and httpx are imported
 afterwards, off the GUI thread where they do I/O.
 """
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from tokenwallet.emulator import RunningEmulator
     from tokenwallet.ledger.alerts import AlertEvent
     from tokenwallet.secrets.store import SecretStore
+    from tokenwallet.services.compensation import CompensationView
     from tokenwallet.services.snapshot import LedgerSnapshot
     from tokenwallet.ui.dashboard.window import DashboardWindow
     from tokenwallet.ui.reports.export_dialog import ReportExportDialog
@@ -115,6 +116,7 @@ class TrayApp(QObject):
         self._reads = self.bridge.lane("snapshot")
         self._history = self.bridge.lane("alert history")
         self._checks = self.bridge.lane("own data")
+        self._values = self.bridge.lane("compensation")
         self.tray = tray if tray is not None else TrayController()
         self.tray.setParent(self)
         if tray is not None:
@@ -342,6 +344,8 @@ class TrayApp(QObject):
             poll_interval=timedelta(minutes=self.ctx.settings.poll_interval_minutes),
             options=options,
             demo=self.demo,
+            limits=snapshot.limits,
+            month=snapshot.month_to_date,
         )
         self.tray.render(state)
         if not self.demo:
@@ -407,11 +411,56 @@ class TrayApp(QObject):
             self.dashboard.hide_amounts_changed.connect(self.set_hide_amounts)
             self.dashboard.quit_requested.connect(self.quit)
             self.dashboard.export_requested.connect(self.show_export)
+            self.dashboard.link_requested.connect(self.link_streams)
+            self.dashboard.make_allowance_requested.connect(self.new_allowance)
+            self.dashboard.compensation_requested.connect(self.load_compensation)
             self.dashboard.set_options(display_options(self.ctx.settings), demo=self.demo)
             if self.snapshot is not None:
                 self.dashboard.show_snapshot(self.snapshot, self.data_ctx.clock())
                 self._load_alert_history()
         self.dashboard.bring_forward()
+
+    @Slot(str, str)
+    def link_streams(self, logs: str, account: str) -> None:
+        """Make a suggested link: ``logs`` (an agent-log source) is billed through ``account``."""
+        from tokenwallet.services.accounts import set_stream
+
+        self.bridge.run(partial(set_stream, self.data_ctx, logs, billed_by=account), self._redraw_after, self._failed)
+
+    def _redraw_after(self, _: object = None) -> None:
+        self.refresh()
+
+    def _failed(self, error: TokenwalletError) -> None:
+        log.warning("a change from the dashboard failed: %s", error)
+        if self.dashboard is not None:
+            self.dashboard.problems.setText(str(error))
+            self.dashboard.problems.show()
+
+    @Slot()
+    def load_compensation(self) -> None:
+        """Compute the Compensation view's figures in the background."""
+        from tokenwallet.services.compensation import compensation
+
+        self.bridge.run(partial(compensation, self.data_ctx), self._show_compensation, self._failed, lane=self._values)
+
+    def _show_compensation(self, view: CompensationView) -> None:
+        if self.dashboard is not None:
+            self.dashboard.show_compensation(view)
+
+    @Slot(int)
+    def new_allowance(self, amount_micros: int) -> None:
+        """Open the allowance editor with a monthly usd allowance of ``amount_micros`` filled in."""
+        self.show_settings()
+        dialog = self.settings_dialog
+        if dialog is None:
+            return
+        page = dialog.allowances
+        dialog.tabs.setCurrentWidget(page)
+        page.fields.name.setText("My AI allowance")
+        page.fields.amount.setText(str(amount_micros // 1_000_000))
+        page.fields.unit.setCurrentText("usd")
+        page.fields.cadence.setCurrentText("monthly")
+        page.fields.name.setFocus()
 
     @Slot()
     def show_export(self) -> None:

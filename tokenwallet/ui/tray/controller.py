@@ -88,6 +88,13 @@ class TrayController(QObject):
             for line in state.lines:
                 action = menu.addAction(_dot(line.severity), line.text)
                 action.triggered.connect(self.dashboard_requested)
+        if state is not None and state.limit_lines:
+            menu.addSeparator()
+            header = menu.addAction("Provider limits")
+            header.setEnabled(False)
+            for line in state.limit_lines:
+                action = menu.addAction(_dot(line.severity), line.text)
+                action.triggered.connect(self.dashboard_requested)
         menu.addSeparator()
         menu.addAction("Refresh now").triggered.connect(self.refresh_requested)
         menu.addAction("Open dashboard").triggered.connect(self.dashboard_requested)

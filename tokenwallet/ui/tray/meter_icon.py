@@ -7,8 +7,13 @@ with a light rim keeps it readable on dark and light panels alike.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QFont
 
 from tokenwallet.ui.tray.meter_state import Badge, Severity
 
@@ -88,27 +93,60 @@ def render_meter(percent: float | None, severity: Severity, badge: Badge, size: 
         path.closeSubpath()
         painter.fillPath(path, _solid(colour))
 
+    dot = badge_rect(size) if badge is not Badge.NONE else None
     if text and size >= 22 and percent is not None:
         from PySide6.QtCore import Qt
-        from PySide6.QtGui import QFont
 
         label = "!" if severity is Severity.EXHAUSTED else f"{min(99, round(percent))}"
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(max(8, round(size * (0.4 if len(label) > 1 else 0.48))))
+        font, box = label_font(label, size, dot)
         painter.setFont(font)
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, label)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
 
-    if badge is not Badge.NONE:
-        radius = max(3.0, size * 0.2)
-        centre = size - radius - 0.5
-        dot = QRectF(centre - radius, centre - radius, 2 * radius, 2 * radius)
+    if dot is not None:
         edge = max(1.0, size / 20) / 2
         _fill_ellipse(painter, _grow(dot, edge), QColor(DISC))
         _fill_ellipse(painter, _grow(dot, -edge), QColor(BADGE_COLOURS[badge]))
     painter.end()
     return pixmap
+
+
+def badge_rect(size: int) -> QRectF:
+    """Where the status dot goes: in the bottom-right corner, outside the ring's inner disc, so it
+    never covers the number (see :func:`label_font`)."""
+    radius = max(2.5, size * 0.16)
+    centre = size - radius - 0.25
+    return QRectF(centre - radius, centre - radius, 2 * radius, 2 * radius)
+
+
+def label_font(label: str, size: int, dot: QRectF | None) -> tuple[QFont, QRectF]:
+    """The font and box for the number inside the ring: as large as fits, never under the status dot.
+
+    The text's ink is measured; while it would touch the dot (with a pixel of room) the font gets
+    a pixel smaller, down to 7 px.
+    """
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    box = QRectF(0, 0, size, size)
+    pixels = max(8, round(size * (0.4 if len(label) > 1 else 0.48)))
+    while True:
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(pixels)
+        ink = QFontMetricsF(font).tightBoundingRect(label)
+        ink.moveCenter(box.center())
+        if dot is None or pixels <= 7 or not _touches(ink, dot, 1.0):
+            return font, box
+        pixels -= 1
+
+
+def _touches(rect: QRectF, circle: QRectF, room: float) -> bool:
+    """True when ``rect`` comes within ``room`` pixels of the circle inscribed in ``circle``."""
+    centre = circle.center()
+    nearest_x = min(max(centre.x(), rect.left()), rect.right())
+    nearest_y = min(max(centre.y(), rect.top()), rect.bottom())
+    distance: float = ((centre.x() - nearest_x) ** 2 + (centre.y() - nearest_y) ** 2) ** 0.5
+    return distance < circle.width() / 2 + room
 
 
 def meter_icon(percent: float | None, severity: Severity, badge: Badge, *, text: bool = True) -> QIcon:
