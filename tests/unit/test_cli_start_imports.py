@@ -1,4 +1,4 @@
-"""The read-only commands load only what they need (issue: fast CLI start).
+"""The read-only commands load only what they need, so the command line starts fast.
 
 ``status``, ``budget check`` and ``alerts check`` run in a fresh interpreter against a home with an
 allowance and manual usage; afterwards ``sys.modules`` must not hold modules those commands never
