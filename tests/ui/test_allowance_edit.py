@@ -85,6 +85,7 @@ def test_top_up_with_expiry_from_the_editor(settings, allowance_ctx, now) -> Non
     from PySide6.QtCore import QDate
 
     from tokenwallet.ledger import allowances
+    from tokenwallet.ui.locale_dates import day_pattern, format_day
 
     editor = _editor(settings)
     editor.topup_amount.setText("25")
@@ -95,7 +96,9 @@ def test_top_up_with_expiry_from_the_editor(settings, allowance_ctx, now) -> Non
     grants = [g for g in allowances.grants_for(allowance_ctx.ledger(), "a1") if g.kind is GrantKind.TOPUP]
     assert [g.amount for g in grants] == [usd_to_micros(25)]
     assert grants[0].expires_at is not None
-    assert editor.topups.item(0).text().startswith(f"+25 usd · expires {expiry.isoformat()}")
+    # the day as the dashboard writes it (the locale's format), in the date field too
+    assert editor.topups.item(0).text().startswith(f"+25 usd · expires {format_day(expiry)}")
+    assert editor.topup_expires.displayFormat() == day_pattern()
     editor.reject()
 
 

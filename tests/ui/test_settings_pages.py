@@ -53,6 +53,22 @@ def test_closing_with_unsaved_edits_asks_and_discard_shows_the_stored_values(
     assert dialog.accounts.account_key.text() == "" and dialog.accounts.account_label.text() == ""
 
 
+def test_each_page_shows_its_own_last_message(app_context, settings_dialog) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.ui.settings.changes import Tone
+
+    dialog = settings_dialog(app_context)
+    dialog.show()
+    dialog.tabs.setCurrentWidget(dialog.policy)
+    dialog.changes.said.emit("Check what the import will do, then choose Apply.", Tone.PLAIN)
+    dialog.tabs.setCurrentWidget(dialog.general)
+    assert dialog.status.text() == ""  # the policy page's hint is not shown under General
+    dialog.changes.said.emit("Refused: the pay must be a positive amount.", Tone.PROBLEM)
+    dialog.tabs.setCurrentWidget(dialog.policy)
+    assert dialog.status.text() == "Check what the import will do, then choose Apply."
+    dialog.tabs.setCurrentWidget(dialog.general)
+    assert dialog.status.text() == "Refused: the pay must be a positive amount."
+
+
 def test_keep_editing_leaves_the_window_open(app_context, settings_dialog, asked) -> None:  # type: ignore[no-untyped-def]
     dialog = settings_dialog(app_context)
     dialog.show()

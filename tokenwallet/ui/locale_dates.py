@@ -29,6 +29,11 @@ def _locale() -> QLocale:
     return QLocale()
 
 
+def day_pattern() -> str:
+    """The locale's date pattern as the dashboard writes days ('d MMM yyyy'), for date fields too."""
+    return _formats(_locale().name())[0]
+
+
 def format_day(day: date) -> str:
     """``day`` in the locale's date format."""
     locale = _locale()

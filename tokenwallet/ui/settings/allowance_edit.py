@@ -32,6 +32,7 @@ from tokenwallet.domain.allowance import Cadence, GrantKind, Unit
 from tokenwallet.services import allowances as allowance_service
 from tokenwallet.services import grants as grant_service
 from tokenwallet.services.allowances import amount_text
+from tokenwallet.ui.locale_dates import format_date
 from tokenwallet.ui.settings.alert_rules import AlertsSection
 from tokenwallet.ui.settings.allowance_form import AllowanceFields, TopupFields
 from tokenwallet.ui.settings.discard import Answer, Ask, ask_about_changes
@@ -262,7 +263,7 @@ class AllowanceEditDialog(QDialog):
         for grant in grants:
             if grant.kind is not GrantKind.TOPUP:
                 continue
-            expiry = grant.expires_at.astimezone(self.zone).date().isoformat() if grant.expires_at else "no expiry"
+            expiry = format_date(grant.expires_at, self.zone) if grant.expires_at else "no expiry"
             note = f" · {grant.note}" if grant.note else ""
             self.topups.addItem(f"+{amount_text(grant.amount, unit)} {unit.value} · expires {expiry}{note}")
         if not self.topups.count():

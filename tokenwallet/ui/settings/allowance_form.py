@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QFormLayout, QLineEdit, QSpinBox
 
 from tokenwallet.domain.allowance import Cadence, Unit
+from tokenwallet.ui.locale_dates import day_pattern
 
 
 class AllowanceFields:
@@ -47,6 +48,7 @@ class TopupFields:
         self.amount.setPlaceholderText(placeholder)
         self.expires = QDateEdit()
         self.expires.setCalendarPopup(True)
+        self.expires.setDisplayFormat(day_pattern())  # the dates of the dashboard, not '29 12 2026'
         self.expires.setDate(QDate.currentDate().addMonths(1))
         self.never = QCheckBox("No expiry")
 

@@ -70,6 +70,7 @@ class SettingsDialog(QDialog):
         self.resize(860, 620)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self._said: dict[int, tuple[str, Tone]] = {}
         self.accounts = AccountPage(self.changes)
         self.allowances = AllowancePage(self.changes, ask=ask)
         self.alerts = AlertsPage(self.changes)
@@ -93,6 +94,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         self.changes.said.connect(self._say)
+        self.tabs.currentChanged.connect(self._show_page_status)
         self.changes.saved.connect(self._on_saved)
         self.accounts.tested.connect(self.figures_changed)
         self.allowances.edited.connect(self._on_edited)
@@ -103,6 +105,14 @@ class SettingsDialog(QDialog):
 
     @Slot(str, object)
     def _say(self, text: str, tone: Tone) -> None:
+        # Each page keeps its own last message: a policy preview's hint must not sit under the
+        # General page, and a refusal is still there when its page is shown again.
+        self._said[self.tabs.currentIndex()] = (text, tone)
+        self._show_page_status(self.tabs.currentIndex())
+
+    @Slot(int)
+    def _show_page_status(self, index: int) -> None:
+        text, tone = self._said.get(index, ("", Tone.PLAIN))
         self.status.setStyleSheet(_TONES[tone])
         self.status.setText(text)
 
