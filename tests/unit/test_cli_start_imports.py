@@ -18,8 +18,11 @@ import pytest
 
 # Loaded by none of the three commands: the HTTP client, log readers, the policy parser and the
 # price catalog, the rotating log file's handlers, TOML writing, OpenSSL's hashes (key
-# fingerprints), the random ids of new rows, and the file-moving helpers of a damaged ledger.
+# fingerprints), the random ids of new rows, and the system's time zone lookup (no rule here
+# counts by the local month; tzlocal may load importlib.resources to probe zone names).
 NEVER = (
+    "tzlocal",
+    "importlib.resources",
     "httpx",
     "tokenwallet.sources.http",
     "tokenwallet.sources.pricing",
@@ -31,8 +34,8 @@ NEVER = (
     "hashlib",
     "secrets",
 )
-# Also not loaded by status and budget check: the settings file's reader (no settings file here)
-# and, for budget check, the employer policies shown only by status.
+# Also not loaded by status and budget check: the settings file's reader (no settings file here),
+# the file-moving helpers of a damaged ledger and, for budget check, the employer policies shown only by status.
 NOT_FOR_STATUS = ("tomllib", "shutil")
 NOT_FOR_BUDGET = ("tomllib", "shutil", "tokenwallet.services.policy_value", "tokenwallet.ledger.policies")
 

@@ -162,7 +162,9 @@ def run_alerts(
             log.warning(
                 "alert rule %s is skipped: %s is out of range; remove it and add it again", rule.id, rule.describe()
             )
-    facts = gather_facts(db, now, rules, _zone(settings)) if rules else None
+    # The zone places the month of off-policy rules only; the system's zone lookup is not free.
+    tz = _zone(settings) if any(isinstance(r.params, OffPolicyParams) for r in rules) else None
+    facts = gather_facts(db, now, rules, tz) if rules else None
     transitions = evaluate(rules, facts, store.states(db)) if facts is not None else []
     snoozed = store.snoozes(db)
     quiet = in_quiet_hours(now, settings)
