@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tokenwallet import settings as settings_mod
 from tokenwallet.domain.clock import Clock, environment_clock, system_clock
 from tokenwallet.paths import AppPaths
 
@@ -62,6 +61,8 @@ class AppContext:
     def settings(self) -> Settings:
         """Settings from the settings file, loaded on first use."""
         if self._settings is None:
+            from tokenwallet import settings as settings_mod  # TOML and its checks only when settings are read
+
             loaded, unknown = settings_mod.load(self.paths.settings_file)
             self._settings = loaded
             self.settings_warnings = [
@@ -71,6 +72,8 @@ class AppContext:
 
     def save_settings(self, new: Settings) -> None:
         """Validate, write atomically and keep ``new`` as the current settings."""
+        from tokenwallet import settings as settings_mod
+
         self.paths.ensure()
         settings_mod.save(self.paths.settings_file, new)
         self._settings = new

@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import sys
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
@@ -111,28 +110,29 @@ LOG_MAX_BYTES = 1_000_000
 LOG_BACKUPS = 3
 
 
-class PrivateRotatingFileHandler(RotatingFileHandler):
+class PrivateRotatingFileHandler(logging.Handler):
     """A rotating log file (mode 0600, folder 0700) opened on the first record.
 
-    If the file cannot be written (a read-only home, a full disk) this is said once on standard
-    error and the handler goes quiet, instead of printing a traceback for every record.
+    The standard library's rotating handler (and ``logging.handlers``, with the modules it loads)
+    is made with the first record too: most commands write none.  If the file cannot be written
+    (a read-only home, a full disk) this is said once on standard error and the handler goes
+    quiet, instead of printing a traceback for every record.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS):
-        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
+        super().__init__()
+        self.baseFilename = os.path.abspath(path)
+        self.maxBytes = max_bytes
+        self.backupCount = backups
         self.failed = False
-
-    def _open(self) -> io.TextIOWrapper:
-        from tokenwallet.files import make_private_dirs
-
-        make_private_dirs(Path(self.baseFilename).parent)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.baseFilename, flags, 0o600)
-        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+        self._file: logging.Handler | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self.failed:
-            super().emit(record)
+        if self.failed:
+            return
+        if self._file is None:
+            self._file = _rotating_file(self)
+        self._file.emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         if self.failed:
@@ -141,6 +141,35 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
         problem = sys.exc_info()[1]
         reason = getattr(problem, "strerror", None) or problem
         sys.stderr.write(f"tokenwallet: cannot write the log file {self.baseFilename} ({reason}); not logging to it\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def _rotating_file(owner: PrivateRotatingFileHandler) -> logging.Handler:
+    """The standard library's rotating handler behind ``owner``: private file and folder, its errors
+    reported by ``owner``."""
+    from logging.handlers import RotatingFileHandler
+
+    class _File(RotatingFileHandler):
+        def _open(self) -> io.TextIOWrapper:
+            from tokenwallet.files import make_private_dirs
+
+            make_private_dirs(Path(self.baseFilename).parent)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.baseFilename, flags, 0o600)
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            owner.handleError(record)
+
+    handler = _File(
+        owner.baseFilename, maxBytes=owner.maxBytes, backupCount=owner.backupCount, encoding="utf-8", delay=True
+    )
+    handler.setFormatter(owner.formatter)
+    return handler
 
 
 def add_file_logging(

@@ -9,7 +9,12 @@ tiers (priced differently by the two catalogs) do not blur the comparison, unles
 ``long_context`` is set: then Claude Sonnet 4 and 4.5 sessions (the models with the 1M-token
 context window and its long-context rates) start near 200k and grow past it.
 
-    python tests/benchmarks/claude_corpus.py DIR --size 50MB [--long-context]
+Two densities: ``sparse`` (the default; long tool results and thinking, about 140 requests per
+MB) and ``dense`` (short prompts, tool results and answers, as a busy agent writes them: about
+550 requests per MB, three lines per request), which also has about one line in 300 cut short
+(a write interrupted mid-line, then the session went on) that both tools must skip.
+
+    python tests/benchmarks/claude_corpus.py DIR --size 50MB [--density dense] [--long-context]
 """
 
 from __future__ import annotations
@@ -59,9 +64,18 @@ def _claude_order(line: dict[str, Any], request_id: str) -> dict[str, Any]:
     return line
 
 
+DENSITIES = ("sparse", "dense")
+
+CUT_EVERY = 100
+"""In a dense corpus, about one turn in this many has one of its lines cut short (a malformed line)."""
+
+
 class _Session:
-    def __init__(self, rng: random.Random, project: str, start: datetime, *, long_context: bool = False) -> None:
+    def __init__(
+        self, rng: random.Random, project: str, start: datetime, *, dense: bool = False, long_context: bool = False
+    ) -> None:
         self.rng = rng
+        self.dense = dense
         self.id = str(uuid.UUID(int=rng.getrandbits(128)))
         self.cwd = f"/home/dev/src/{project}"
         self.at = start
@@ -95,19 +109,15 @@ class _Session:
         lines: list[str] = []
         self.at += timedelta(seconds=rng.randint(2, 90), milliseconds=rng.randint(0, 999))
         user = self._envelope("user")
+        dense = self.dense
         if rng.random() < 0.7:
-            user["message"] = {
-                "role": "user",
-                "content": [
-                    {
-                        "tool_use_id": f"toolu_{rng.getrandbits(64):016x}",
-                        "type": "tool_result",
-                        "content": _text(rng, rng.choice((400, 1500, 4000, 12000))),
-                    }
-                ],
-            }
+            tool = f"toolu_{rng.getrandbits(64):016x}"
+            size = rng.randint(10, 120) if dense else rng.choice((400, 1500, 4000, 12000))
+            result = {"tool_use_id": tool, "type": "tool_result", "content": _text(rng, size)}
+            user["message"] = {"role": "user", "content": [result]}
         else:
-            user["message"] = {"role": "user", "content": _text(rng, rng.randint(40, 600))}
+            prompt = rng.randint(10, 120) if dense else rng.randint(40, 600)
+            user["message"] = {"role": "user", "content": _text(rng, prompt)}
         lines.append(_dumps(user))
         self.at += timedelta(seconds=rng.randint(1, 20), milliseconds=rng.randint(0, 999))
         msg_id = f"msg_01{rng.getrandbits(96):024x}"
@@ -126,15 +136,18 @@ class _Session:
             "service_tier": "standard",
         }
         self.context = min(self.context + written, self.limit)
-        blocks = [{"type": "thinking", "thinking": _text(rng, rng.randint(100, 1500)), "signature": "sig"}]
-        blocks.append({"type": "text", "text": _text(rng, rng.randint(50, 800))})
-        if rng.random() < 0.7:
+        blocks: list[dict[str, Any]] = []
+        if not dense or rng.random() < 0.1:
+            thought = rng.randint(10, 100) if dense else rng.randint(100, 1500)
+            blocks.append({"type": "thinking", "thinking": _text(rng, thought), "signature": "sig"})
+        blocks.append({"type": "text", "text": _text(rng, rng.randint(10, 100) if dense else rng.randint(50, 800))})
+        if rng.random() < (0.5 if dense else 0.7):
             blocks.append(
                 {
                     "type": "tool_use",
                     "id": f"toolu_{rng.getrandbits(64):016x}",
                     "name": "Bash",
-                    "input": {"command": _text(rng, 60)},
+                    "input": {"command": _text(rng, 30 if dense else 60)},
                 }
             )
         for block in blocks:
@@ -162,29 +175,47 @@ class _Session:
                 "usage": usage,
             }
             lines.append(_dumps(_claude_order(line, f"req_011C{rng.getrandbits(96):024x}")))
+        if dense and rng.random() < 0.4:
+            # A short line without usage (Claude Code writes several kinds between messages).
+            snapshot = {"type": "file-history-snapshot", "messageId": self.parent, "isSnapshotUpdate": False}
+            snapshot["snapshot"] = {"messageId": self.parent, "trackedFileBackups": {}, "timestamp": user["timestamp"]}
+            lines.append(_dumps(snapshot))
+        if dense and rng.random() < 1 / CUT_EVERY:
+            # A write interrupted mid-line, after the usage: the line ends early (not JSON) and the
+            # session goes on on the next line.  Both tools skip it (the import counts it as
+            # malformed); its usage is on the response's other content-block lines when it has any.
+            at = rng.randrange(1, 1 + len(blocks))
+            usage_at = lines[at].index('"usage"') + 8
+            lines[at] = lines[at][: rng.randint(usage_at, len(lines[at]) - 2)]
         return lines
 
 
 def generate(
-    root: Path, size: int, *, seed: int = 7, start: datetime | None = None, long_context: bool = False
+    root: Path,
+    size: int,
+    *,
+    seed: int = 7,
+    start: datetime | None = None,
+    density: str = "sparse",
+    long_context: bool = False,
 ) -> dict[str, int]:
-    """Write about ``size`` bytes of sessions under ``root/projects``; returns file and line counts.
+    """Write about ``size`` bytes of sessions under ``root/projects``; returns file, line and request counts.
 
-    ``long_context``: Sonnet 4 and 4.5 sessions run past 200k input tokens (see the module text).
+    ``density`` is ``sparse`` or ``dense``; ``long_context``: Sonnet 4 and 4.5 sessions run past
+    200k input tokens (see the module's docstring).
     """
+    if density not in DENSITIES:
+        raise ValueError(f"density must be one of {', '.join(DENSITIES)}")
+    dense = density == "dense"
     rng = random.Random(seed)
     base = start or datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
     projects = [f"-home-dev-src-{_WORDS[i]}-{i}" for i in range(max(3, min(60, size // 15_000_000 + 3)))]
-    written = files = lines = 0
+    written = files = lines = requests = 0
     n = 0
     while written < size:
         project = projects[n % len(projects)]
-        session = _Session(
-            rng,
-            project.rsplit("-", 2)[-2],
-            base + timedelta(hours=n * 7 % (24 * 30), minutes=n % 60),
-            long_context=long_context,
-        )
+        begin = base + timedelta(hours=n * 7 % (24 * 30), minutes=n % 60)
+        session = _Session(rng, project.rsplit("-", 2)[-2], begin, dense=dense, long_context=long_context)
         folder = root / "projects" / project
         path = folder / f"{session.id}.jsonl"
         if n % 9 == 8:  # a sub-agent transcript nested under its session
@@ -200,11 +231,12 @@ def generate(
         written += len(text)
         files += 1
         lines += len(chunk)
+        requests += turns
         n += 1
-    return {"files": files, "lines": lines, "bytes": written}
+    return {"files": files, "lines": lines, "bytes": written, "requests": requests}
 
 
-def append(root: Path, size: int, *, seed: int = 99) -> int:
+def append(root: Path, size: int, *, seed: int = 99, density: str = "sparse") -> int:
     """Append about ``size`` bytes of new turns to existing session files; returns bytes written."""
     rng = random.Random(seed)
     targets = sorted((root / "projects").rglob("*.jsonl"))[:20]
@@ -212,7 +244,8 @@ def append(root: Path, size: int, *, seed: int = 99) -> int:
     i = 0
     while written < size:
         path = targets[i % len(targets)]
-        session = _Session(rng, "appended", datetime(2026, 11, 20, 9, 0, tzinfo=UTC) + timedelta(minutes=i))
+        begin = datetime(2026, 11, 20, 9, 0, tzinfo=UTC) + timedelta(minutes=i)
+        session = _Session(rng, "appended", begin, dense=density == "dense")
         text = "\n".join(session.turn()) + "\n"
         with path.open("a", encoding="utf-8") as fh:
             fh.write(text)
@@ -236,9 +269,12 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--size", default="20MB")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--density", choices=DENSITIES, default="sparse")
     parser.add_argument("--long-context", action="store_true", help="Sonnet 4 and 4.5 sessions run past 200k")
     args = parser.parse_args()
-    print(generate(args.root, parse_size(args.size), seed=args.seed, long_context=args.long_context))
+    print(
+        generate(args.root, parse_size(args.size), seed=args.seed, density=args.density, long_context=args.long_context)
+    )
 
 
 if __name__ == "__main__":

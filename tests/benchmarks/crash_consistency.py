@@ -7,10 +7,10 @@ Each run starts from a fresh home, starts ``tokenwallet import claude-code --pat
 clock) and sends SIGKILL to its whole process group (workers included) after a random delay
 within the uninterrupted run's time.  It then looks at what the kill left -- SQLite's integrity
 check, every quarter-hour bucket equal to the sum of its log entries, the rollups equal to a
-fresh sum, the rollup triggers in place -- runs the same command again to the end, and compares
-the ledger with one made by uninterrupted runs: usage rows, log entries, rollups, log-file
-offsets, balance readings and sync cursors (ids, ``recorded_at`` and sync times are left out;
-account ids are compared by kind and label).  Half of the import runs are incremental: the base
+fresh sum, the rollup triggers and the entries' key index in place -- runs the same command
+again to the end, and compares the ledger with one made by uninterrupted runs: usage rows, log
+entries, rollups, log-file offsets, balance readings and sync cursors (ids, ``recorded_at`` and
+sync times are left out; account ids are compared by kind and label).  Half of the import runs are incremental: the base
 corpus is imported cleanly, more lines are appended, and the import of the new lines is killed.
 
 The last lines print the differences (must be 0), the invariant violations after kills (must be
@@ -152,7 +152,7 @@ def emulator(now: datetime) -> Iterator[dict[str, dict[str, str]]]:
 # -- reading a ledger -------------------------------------------------------------------------
 
 
-_ROLLUP_COLUMNS = "account_id, start, provider, estimated, cost_micros, tokens, unpriced_rows, rows"
+_ROLLUP_COLUMNS = "account_id, start, provider, confidence, day_bucket, cost_micros, tokens, unpriced_rows, rows"
 
 
 def contents(path: Path, logs_root: Path | None = None) -> Contents:
@@ -264,6 +264,10 @@ def invariant_violations(path: Path) -> list[str]:
         ).fetchone()[0]
         if triggers != 6:
             problems.append(f"{triggers} rollup triggers instead of 6")
+        # A first import builds the entries' key index after its rows: it must be there after any kill.
+        index = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'log_entries_key'"
+        if conn.execute(index).fetchone()[0] != 1:
+            problems.append("the log_entries key index is missing")
         return problems
     finally:
         conn.close()

@@ -17,7 +17,7 @@ per-day cost check is left to it.
 per Claude model (dated ids and aliases) on three days, priced by tokenwallet and by ccusage, and
 lists every model and day where they differ (informational; it does not fail).
 
-    python tests/peer/ccusage_check.py --size 30MB
+    python tests/peer/ccusage_check.py --size 30MB [--density dense] [--incremental]
     python tests/peer/ccusage_check.py --long-context
     python tests/peer/ccusage_check.py --probe
     python tests/peer/ccusage_check.py --agent codex
@@ -39,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks import codex_corpus
-from tests.benchmarks.claude_corpus import append, generate, parse_size
+from tests.benchmarks.claude_corpus import DENSITIES, append, generate, parse_size
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.ledger import accounts
@@ -83,7 +83,12 @@ def ccusage_daily(binary: Path, logs: Path, agent: str = "claude") -> dict[str, 
 
 
 def tokenwallet_daily(
-    logs: Path, workdir: Path, *, append_bytes: int = 0, kind: AccountKind = AccountKind.CLAUDE_CODE
+    logs: Path,
+    workdir: Path,
+    *,
+    append_bytes: int = 0,
+    kind: AccountKind = AccountKind.CLAUDE_CODE,
+    density: str = "sparse",
 ) -> dict[str, dict[str, Any]]:
     """tokenwallet's per-day totals after importing ``logs`` into a fresh ledger.
 
@@ -100,7 +105,7 @@ def tokenwallet_daily(
     summary = import_account(db, account, clock=FixedClock(at))
     print(f"tokenwallet import: {summary.as_dict()}")
     if append_bytes:
-        append(logs, append_bytes)
+        append(logs, append_bytes, density=density)
         summary = import_account(db, account, clock=FixedClock(at))
         print(f"tokenwallet incremental import: {summary.as_dict()}")
     rows = db.execute(
@@ -337,6 +342,7 @@ def main() -> int:
     parser.add_argument("--agent", choices=sorted(AGENTS), default="claude")
     parser.add_argument("--logs", type=Path, help="the agent's log folder to compare (default: a generated corpus)")
     parser.add_argument("--size", default="30MB", help="size of the generated Claude corpus")
+    parser.add_argument("--density", choices=DENSITIES, default="sparse", help="of the generated Claude corpus")
     parser.add_argument("--sessions", type=int, default=300, help="sessions in the generated Codex corpus")
     parser.add_argument("--ccusage", type=Path, help="an installed ccusage executable")
     parser.add_argument("--incremental", action="store_true", help="append 1 MB and import again before comparing")
@@ -357,10 +363,12 @@ def main() -> int:
         if logs is None:
             logs = work / args.agent
             if kind is AccountKind.CLAUDE_CODE:
-                print(f"corpus: {generate(logs, parse_size(args.size), long_context=args.long_context)}")
+                corpus = generate(logs, parse_size(args.size), density=args.density, long_context=args.long_context)
+                print(f"corpus: {corpus}")
             else:
                 print(f"corpus: {codex_corpus.generate(logs, args.sessions)}")
-        ours = tokenwallet_daily(logs, work, append_bytes=(1 << 20) if args.incremental else 0, kind=kind)
+        grow = (1 << 20) if args.incremental else 0
+        ours = tokenwallet_daily(logs, work, append_bytes=grow, kind=kind, density=args.density)
         theirs = ccusage_daily(binary, logs, args.agent)
         ok = compare(ours, theirs, check_cost=not args.long_context)
         if kind is AccountKind.CLAUDE_CODE:

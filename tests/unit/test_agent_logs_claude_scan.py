@@ -62,6 +62,47 @@ def test_fast_path_reads_exactly_what_line_by_line_reads(corpus: Path) -> None:
         )
 
 
+def _damaged(corpus: Path) -> bytes:
+    """A transcript of the corpus with every kind of line the one-call decode refuses, in its middle."""
+    lines = max(corpus.rglob("*.jsonl"), key=lambda p: p.stat().st_size).read_bytes().splitlines(keepends=True)
+    usage = [i for i, line in enumerate(lines) if b'"usage"' in line]
+    a, b, c, d, e = usage[3], usage[10], usage[20], usage[30], usage[40]
+    lines[a] = lines[a][: lines[a].index(b'"usage"') + 20] + b"\n"  # cut inside the usage
+    lines[b] = lines[b][: lines[b].index(b'"model"') - 1] + b"\n"  # cut between two keys: joins the next line
+    lines[c] = lines[c].replace(b'"sessionId"', b'"sessionId":"\xff","x"', 1)  # invalid UTF-8
+    lines[d] = lines[d].replace(b'"id":"msg_', b'"id":5,"x":"', 1)  # a message id that is not a string
+    lines[e] = b"\n  \n" + lines[e]  # blank lines
+    return b"".join(lines) + lines[usage[50]][:-40]  # ends inside a value
+
+
+def test_a_refused_line_is_read_on_its_own_and_the_rest_at_once(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _damaged(corpus)
+    slow = claude_scan.FileScan(consumed=0)
+    claude_scan._line_by_line(data, 0, slow, "cc")
+    alone: list[int] = []
+    real = claude_scan._Collector.line_by_line
+
+    def counted(self: claude_scan._Collector, part: bytes, base: int) -> None:
+        alone.append(len(part.strip().splitlines()))
+        real(self, part, base)
+
+    monkeypatch.setattr(claude_scan._Collector, "line_by_line", counted)
+    fast = claude_scan.FileScan(consumed=0)
+    claude_scan._fast(data, fast, "cc")
+    assert fast.entries == slow.entries
+    assert (fast.lines, fast.usage_lines, fast.malformed, fast.skipped) == (
+        slow.lines,
+        slow.usage_lines,
+        slow.malformed,
+        slow.skipped,
+    )
+    # Malformed: the three damaged lines that still hold their usage, and the cut last one (the
+    # line cut before its usage is no usage line).
+    assert slow.malformed == 3 + 1
+    # Each refused line (and the one a cut line ran into) was read alone, never the whole block.
+    assert sum(alone) <= 2 * 5, alone
+
+
 def test_workers_and_small_batches_import_the_same_as_one_pass(
     corpus: Path, tmp_path: Path, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,6 +123,64 @@ def test_workers_and_small_batches_import_the_same_as_one_pass(
     assert first.imported > 100 and first.duplicates > first.imported  # repeats were collapsed
     assert first.imported == one.execute("SELECT count(*) FROM log_entries").fetchone()[0]
     assert _ledger(one) == _ledger(other)
+
+
+def test_a_first_import_writes_what_the_path_of_later_imports_writes(
+    tmp_path: Path, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first import sets most entries apart and writes them at once; later imports judge each one.
+
+    On a dense corpus with cut lines and sessions copied into other projects (every message of a
+    copy is a duplicate from another file), with workers and small batches, both write the same.
+    """
+    import shutil
+
+    logs = tmp_path / "claude"
+    generate(logs, 2_000_000, seed=13, density="dense")
+    for n, session in enumerate(sorted((logs / "projects").rglob("*.jsonl"))[:3]):
+        copy = logs / "projects" / f"copy-{n}" / session.name
+        copy.parent.mkdir(parents=True)
+        shutil.copy(session, copy)
+    monkeypatch.setattr(claude_import, "TASK_BYTES", 64 << 10)
+    monkeypatch.setattr(claude_import, "FLUSH_MESSAGES", 50)
+    first = open_ledger(tmp_path / "first.db")
+    staged = import_account(first, _account(first, logs, now), clock=clock)
+    # The same files as if the account had been imported before: each entry judged on its own.
+    from tokenwallet.sync.log_import import importer
+
+    monkeypatch.setattr(importer.log_files, "has_local_rows", lambda db, account_id: True)
+    later = open_ledger(tmp_path / "later.db")
+    judged = import_account(later, _account(later, logs, now), clock=clock)
+    assert staged.as_dict() == judged.as_dict()
+    assert staged.malformed > 0 and staged.duplicates > staged.imported // 2
+    assert _ledger(first) == _ledger(later)
+
+
+def test_a_first_import_overtaken_by_another_reads_again_as_a_later_one(
+    corpus: Path, tmp_path: Path, now: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first imports of one account at once: the second to write judges against the first."""
+    path = tmp_path / "ledger.db"
+    db = open_ledger(path)
+    account = _account(db, corpus, now)
+    real = claude_import.Staged.add_task
+    others: list[Any] = []
+
+    def add_task(self: claude_import.Staged, task: Any) -> None:
+        if not others:  # while this import reads, another process imports the same folder
+            others.append(None)
+            other = open_ledger(path)
+            others[0] = import_account(other, account, clock=clock)
+            other.close()
+        real(self, task)
+
+    monkeypatch.setattr(claude_import.Staged, "add_task", add_task)
+    summary = import_account(db, account, clock=clock)
+    assert others[0].imported > 100 and summary.imported == 0 and summary.files_read == 0
+    whole = open_ledger(tmp_path / "whole.db")
+    monkeypatch.setattr(claude_import.Staged, "add_task", real)
+    import_account(whole, _account(whole, corpus, now), clock=clock)
+    assert _ledger(db) == _ledger(whole)
 
 
 def test_incremental_import_matches_a_full_one(corpus: Path, tmp_path: Path, now: Any, clock: Any) -> None:
@@ -132,24 +231,23 @@ def test_a_failed_first_import_leaves_nothing_behind(
 ) -> None:
     account = _account(db, corpus, now)
     real = log_entries.apply
-    calls = 0
+    written: list[int] = []
 
     def failing(*args: Any, **kwargs: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise sqlite3.OperationalError("disk I/O error")
-        real(*args, **kwargs)
+        # The buckets are written last: by now the entries are in and their key index rebuilt.
+        written.append(db.execute("SELECT count(*) FROM log_entries").fetchone()[0])
+        raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(claude_import, "FLUSH_MESSAGES", 50)
     monkeypatch.setattr(log_entries, "apply", failing)
     with pytest.raises(sqlite3.OperationalError):
         import_account(db, account, clock=clock)
+    assert written and written[0] > 100
     assert db.execute("SELECT count(*) FROM log_entries").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM usage").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM log_files").fetchone() == (0,)
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage'")}
     assert len(names) == 6  # the rollup triggers were restored with the rollback
+    assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'log_entries_key'").fetchone() == (1,)
     monkeypatch.setattr(log_entries, "apply", real)
     again = import_account(db, account, clock=clock)
     assert again.imported > 0

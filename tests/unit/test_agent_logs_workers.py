@@ -38,7 +38,7 @@ from tokenwallet.sync.log_import.importer import import_account
 
 logs, ledger, started = (Path(a) for a in sys.argv[1:4])
 
-def endless_scan(account_id, files):
+def endless_scan(*task):
     import os
     (started / str(os.getpid())).touch()
     threading.Event().wait()

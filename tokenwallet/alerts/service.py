@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from tokenwallet.alerts.delivery import Notice
 from tokenwallet.alerts.evaluate import ALARM, OK, Facts, Transition, evaluate
@@ -29,8 +27,12 @@ from tokenwallet.ledger import alerts as store
 from tokenwallet.ledger import allowances, audit, policies, snapshots, sync_state
 from tokenwallet.ledger.alerts import AlertEvent
 from tokenwallet.ledger.checked_status import checked_daily_spend, checked_status, stored_value_problem
-from tokenwallet.policy.off_policy import OffPolicySpend, month_of
 from tokenwallet.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from tokenwallet.policy.off_policy import OffPolicySpend
 
 MAX_SUMMARY_LINES = 6
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ def gather_facts(db: Database, now: datetime, rules: Sequence[Rule], tz: ZoneInf
     off_policy: list[OffPolicySpend] = []
     month = ""
     if any(isinstance(r.params, OffPolicyParams) for r in rules):
+        from tokenwallet.policy.off_policy import month_of  # the policy model loads with an off-policy rule
+
         start, _end, month = month_of(now, tz or ZoneInfo("UTC"))
         # one second past now: a bucket stamped exactly now counts, as it does in the status
         off_policy = policies.off_policy_spend(db, start, now + timedelta(seconds=1))
@@ -158,7 +162,9 @@ def run_alerts(
             log.warning(
                 "alert rule %s is skipped: %s is out of range; remove it and add it again", rule.id, rule.describe()
             )
-    facts = gather_facts(db, now, rules, _zone(settings)) if rules else None
+    # The zone places the month of off-policy rules only; the system's zone lookup is not free.
+    tz = _zone(settings) if any(isinstance(r.params, OffPolicyParams) for r in rules) else None
+    facts = gather_facts(db, now, rules, tz) if rules else None
     transitions = evaluate(rules, facts, store.states(db)) if facts is not None else []
     snoozed = store.snoozes(db)
     quiet = in_quiet_hours(now, settings)

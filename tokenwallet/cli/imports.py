@@ -65,7 +65,7 @@ def import_command(app: AppContext, agent: str, path: Path | None, as_json: bool
 
         for account in accounts:
             shown = 0
-            total.add(import_account(db, account, clock=app.clock, progress=progress))
+            total.add(import_account(db, account, clock=app.clock, progress=progress, price_table=app.paths.cache_dir))
     cost = log_import.recorded_cost(app, ids) - cost_before
     log_import.mark_synced(app, ids)  # an import is a sync of these accounts: "last sync" is now
     if as_json:

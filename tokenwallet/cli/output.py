@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,6 +28,8 @@ def _default(value: Any) -> Any:
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as indented, key-ordered JSON (the stable contract of ``--json``)."""
+    import json  # only for --json
+
     click.echo(json.dumps(payload, indent=2, default=_default, ensure_ascii=False))
 
 

@@ -7,13 +7,15 @@ the accounts into the ledger; polling them then works exactly like real accounts
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.emulator import KINDS, RunningEmulator
 from tokenwallet.ledger import accounts as accounts_db
 from tokenwallet.secrets import ApiKey, SecretStore, key_hint
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 DEMO_LABELS = {
     "openai": "Demo OpenAI org",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -100,6 +98,9 @@ def filters_overlap(a: AccountFilters, b: AccountFilters) -> bool:
 def key_fingerprint(secret: bytes, key_text: str) -> str:
     """A keyed hash (HMAC-SHA-256, 128 bits in hex) of a key: equal keys give equal fingerprints, and
     nothing about the key can be learnt from it without ``secret``."""
+    import hashlib  # here, not at load: the read-only commands never fingerprint a key
+    import hmac
+
     return hmac.new(secret, key_text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 

@@ -8,18 +8,18 @@ rows of ``account_filters``; its key is never stored, only its last characters a
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.accounts import Account, AccountFilters, AccountKind
 from tokenwallet.domain.errors import NotFoundError
 from tokenwallet.ledger import audit
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MANUAL_ACCOUNT_ID = "manual"
 
@@ -71,6 +71,8 @@ def fingerprint_key(db: Database) -> bytes:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [_FINGERPRINT_KEY]).fetchone()
     if row is not None:
         return bytes.fromhex(row[0])
+    import secrets  # made once per ledger: not worth loading on every command
+
     made = secrets.token_hex(32)
     with db.atomic():
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", [_FINGERPRINT_KEY, made])

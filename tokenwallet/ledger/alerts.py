@@ -11,12 +11,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.errors import NotFoundError
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 SNOOZE_KEY = ""
 """The ``alert_state.period_key`` of a rule-wide snooze row."""

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, RolloverPolicy, Scope, Unit
 from tokenwallet.domain.errors import NotFoundError, UserInputError
 from tokenwallet.ledger import audit
 from tokenwallet.ledger.db import from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _COLUMNS = (
     "id, name, unit, amount, cadence, anchor_day, timezone, starts_at, ends_at, scope_accounts, "

@@ -12,9 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, TypeVar
 
 from tokenwallet.budget.engine import BURN_WINDOW
 from tokenwallet.budget.periods import zone
@@ -23,6 +21,9 @@ from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.domain.limits import MAX_DAYS, MAX_TIME, MAX_TOKENS, in_money_range, in_time_range
 from tokenwallet.ledger import allowances
 from tokenwallet.ledger.status import allowance_status, daily_spend
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 T = TypeVar("T")
 

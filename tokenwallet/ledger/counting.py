@@ -24,8 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.budget.counting import (
     ESTIMATES,
@@ -56,6 +55,9 @@ from tokenwallet.ledger.spend import (
     scope_for,
     unpriced_rows,
 )
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 DAY = 86_400
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import sqlite3
 from datetime import UTC, datetime
 from enum import Enum
@@ -134,6 +133,8 @@ def reserve(folder: Path, name: str, suffix: str) -> Path:
 
 def move_aside(path: Path, backup_dir: Path) -> Path:
     """Move the ledger file (and its ``-wal``/``-shm`` companions) to a new name in ``backup_dir``."""
+    import shutil  # here, not at load: every command opens the ledger, few find it damaged
+
     target = reserve(backup_dir, f"{path.stem}-corrupt-{stamp()}", path.suffix)
     try:
         shutil.move(path, target)  # a rename on one file system; replaces only the placeholder reserved above
@@ -149,6 +150,8 @@ def move_aside(path: Path, backup_dir: Path) -> Path:
 
 def free_megabytes(folder: Path) -> int | None:
     """Free space for this user at ``folder`` (or its nearest existing parent), in MB; None if unknown."""
+    import shutil
+
     for candidate in (folder, *folder.parents):
         try:
             return shutil.disk_usage(candidate).free // 1_000_000

@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, count
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.errors import CorruptLedgerError, LedgerBusyError, LedgerError, LedgerFullError
-from tokenwallet.ledger import damage
+from tokenwallet.ledger import damage, migrations
 from tokenwallet.ledger.damage import Failure
-from tokenwallet.ledger.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    _Base = Database
+else:
+    _Base = object
 
 BUSY_TIMEOUT_MS = 5000
 """How long every connection waits for another connection's write lock before giving up."""
@@ -37,33 +42,106 @@ FULL_BELOW_MB = 100
 """An I/O error with less free space than this is reported as a full disk."""
 
 
-class LedgerDatabase(Database):
-    """A ``sqlite_utils.Database`` whose outermost :meth:`atomic` begins with ``BEGIN IMMEDIATE``.
+_SAVEPOINTS = count()
+_FIRST_WORD = re.compile(r"(?:\s|;|\ufeff|--[^\n]*(?:\n|$)|/\*.*?\*/)*([A-Za-z_]*)", re.DOTALL)
+_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+class LedgerDatabase(_Base):
+    """The ledger's connection, used as a ``sqlite_utils.Database``; its outermost :meth:`atomic`
+    begins with ``BEGIN IMMEDIATE``.
 
     A deferred transaction that reads before it writes cannot wait for the write lock: when
     another connection holds it, SQLite fails the first write at once with "database is locked"
     (the busy timeout only covers a transaction that has not read yet).  Taking the lock at the
     start makes every write wait up to the busy timeout instead.  Nested blocks are savepoints.
+
+    :meth:`execute`, :meth:`atomic`, :meth:`rollback` and :meth:`close` behave as sqlite-utils'
+    own (a statement that opens a transaction outside one is committed at once), without loading
+    sqlite-utils, which takes longer than a whole ``tokenwallet status``; anything else of
+    ``sqlite_utils.Database`` (:meth:`full`) is made on first use, on the same connection.
     """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.execute("PRAGMA recursive_triggers=on;")  # as sqlite_utils.Database sets it
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> sqlite3.Cursor:
+        """Run one statement; a write outside a transaction is committed at once."""
+        conn = self.conn
+        was_in_transaction = conn.in_transaction
+        try:
+            cursor = conn.execute(sql) if parameters is None else conn.execute(sql, parameters)
+        except Exception:
+            if not was_in_transaction and conn.in_transaction:
+                conn.execute("ROLLBACK")  # the failed statement's implicit transaction would capture later writes
+            raise
+        if not was_in_transaction and conn.in_transaction and cursor.description is None:
+            found = _FIRST_WORD.match(sql)
+            if found is None or found.group(1).upper() not in _TRANSACTION_CONTROL:
+                conn.execute("COMMIT")
+        return cursor
 
     @contextmanager
     def atomic(self) -> Generator[Database, None, None]:
         """One transaction holding the write lock (a savepoint when one is already open)."""
-        if self.conn.in_transaction:
-            with super().atomic():
+        conn = self.conn
+        if conn.in_transaction:
+            savepoint = f"ledger_{next(_SAVEPOINTS)}"
+            conn.execute(f"SAVEPOINT {savepoint}")
+            try:
                 yield self
+            except BaseException:
+                # An error such as a RAISE(ROLLBACK) trigger can end the whole transaction.
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                    conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+                raise
+            conn.execute(f"RELEASE SAVEPOINT {savepoint}")
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
         except BaseException:
             self.rollback()
             raise
         try:
-            self.conn.execute("COMMIT")
+            conn.execute("COMMIT")
         except BaseException:
             self.rollback()
             raise
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> LedgerDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<LedgerDatabase {self.conn}>"
+
+    def full(self) -> Database:
+        """A ``sqlite_utils.Database`` on this connection (tables, rows, migrations), made once."""
+        found: Database | None = self.__dict__.get("_full")
+        if found is None:
+            from sqlite_utils import Database
+
+            found = self.__dict__["_full"] = Database(self.conn, recursive_triggers=False, execute_plugins=False)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("conn", "_full"):
+            raise AttributeError(name)
+        return getattr(self.full(), name)
 
 
 def _prepare_file(path: Path) -> None:
@@ -184,7 +262,7 @@ def open_ledger(
         conn = sqlite3.connect(path, check_same_thread=False, timeout=timeout / 1000)
     except sqlite3.Error as exc:
         raise _open_failure(exc, path, backups) from exc
-    db = LedgerDatabase(conn, execute_plugins=False)
+    db = LedgerDatabase(conn)
     try:
         # Reading the schema is the cheapest operation that fails on a foreign or badly damaged file.
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -213,22 +291,41 @@ class _Damaged(Exception):
         self.problems = problems
 
 
+def pending_migrations(db: LedgerDatabase) -> list[str]:
+    """The names of the migrations not applied to ``db`` yet, in order.
+
+    Read without sqlite-utils unless the migration set is loaded already (a process that migrated,
+    or a test that registered a migration of its own).
+    """
+    if "MIGRATIONS" in vars(migrations):
+        return [step.name for step in migrations.MIGRATIONS.pending(db.full())]
+    try:
+        rows = db.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.SET]).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        rows = []  # a new ledger
+    applied = {row[0] for row in rows}
+    return [name for name in migrations.NAMES if name not in applied]
+
+
 def _migrate(db: LedgerDatabase, path: Path, backups: Path) -> None:
-    pending = MIGRATIONS.pending(db)
+    pending = pending_migrations(db)
     if not pending:
         return  # nothing to write: no lock, so a reader never waits for a writer here
-    if MIGRATIONS.applied(db):
+    full = db.full()
+    if migrations.MIGRATIONS.applied(full):
         problems = _quick_check(db)
         if problems:
             raise _Damaged(problems)
         # The online backup reads through this connection, so it runs before the lock.
-        _backup(db, path, backups, pending[0].name)
+        _backup(db, path, backups, pending[0])
     # BEGIN IMMEDIATE takes the write lock before looking again at what is pending, so two
     # processes or threads opening a new ledger at once migrate it exactly once.
     db.execute("BEGIN IMMEDIATE")
     try:
-        if MIGRATIONS.pending(db):
-            MIGRATIONS.apply(db)  # each migration runs as a savepoint inside this lock
+        if migrations.MIGRATIONS.pending(full):
+            migrations.MIGRATIONS.apply(full)  # each migration runs as a savepoint inside this lock
             _record_meta(db)
         db.execute("COMMIT")
     except BaseException:
@@ -331,9 +428,9 @@ def _moved_aside(path: Path, backups: Path, problems: list[str]) -> CorruptLedge
 
 def open_memory_ledger() -> LedgerDatabase:
     """An in-memory ledger with the full schema; for tests and dry runs."""
-    db = LedgerDatabase(memory=True, execute_plugins=False)
+    db = LedgerDatabase(sqlite3.connect(":memory:"))
     configure(db)
-    MIGRATIONS.apply(db)
+    migrations.MIGRATIONS.apply(db.full())
     _record_meta(db)
     return db
 

@@ -1,14 +1,16 @@
 """Per-request entries read from agent logs, and the quarter-hour usage buckets made from them.
 
 A Claude Code corpus holds hundreds of thousands of requests.  Each is kept in ``log_entries``
-(a compact ``WITHOUT ROWID`` table keyed by hashes of its ids) so that later imports can
+(keyed by hashes of its ids, in the unique index :data:`KEY_INDEX`) so that later imports can
 de-duplicate against it, and the spend is recorded in ``usage`` as one row per (account,
 quarter hour, model, project): the rows everything else reads (status, rollups, reports).
 Quarter hours keep period boundaries exact in every real time zone (all offsets are multiples
 of 15 minutes) while writing a fraction of the rows.
 
-:func:`apply` is the only writer: it removes replaced entries, stores new ones and moves the
-affected buckets by the difference, so the buckets always equal the sum of the entries.
+:func:`apply` removes replaced entries, stores new ones and moves the affected buckets by the
+difference, so the buckets always equal the sum of the entries.  A first import adds its entries
+in bulk (:func:`insert_new` and ``sync.log_import.staging``) with the key index set aside
+(:func:`key_index_built_after`), then moves the buckets with :func:`apply`.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
-from typing import Any
-
-from sqlite_utils import Database
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.ledger import usage
 from tokenwallet.ledger.db import insert_rows
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
 BUCKET_SECONDS = 900
+KEY_INDEX = "log_entries_key"
+"""The unique index on (``entry_hash``, ``request_hash``, ``account_id``) (migration m004)."""
 
 COLUMNS: tuple[str, ...] = (
     "account_id",
@@ -68,6 +75,7 @@ _ON_BUCKET_CONFLICT = (
 
 
 _SIGNED_64 = struct.Struct(">q").unpack
+_BUCKET_KEY = itemgetter(2)  # ``usage.key`` in a ``usage.log_row``
 
 
 def key_hash(text: str) -> int:
@@ -94,9 +102,40 @@ def for_entry(db: Database, account_id: str, entry_hash: int) -> list[Row]:
     ).fetchall()
 
 
+@contextmanager
+def key_index_built_after(db: Database) -> Iterator[None]:
+    """Set the key index aside while many entries are added, and build it again at the end.
+
+    Appending to the table and sorting the keys once costs a fraction of placing each key in the
+    index as it comes.  Call inside a transaction: a failure rolls the index back with the rows,
+    and other connections never see the table without it.  The rows added must not repeat a key
+    (building the index then fails, and so does the transaction).
+    """
+    found = db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [KEY_INDEX]).fetchone()
+    if found is not None:
+        db.execute(f"DROP INDEX {KEY_INDEX}")
+    yield
+    if found is not None:
+        db.execute(found[0])
+
+
+def insert_new(db: Database, rows: Sequence[Row]) -> None:
+    """Add entries whose keys are not in the ledger (no bucket moves; see :func:`apply` for those)."""
+    insert_rows(db, _INSERT_ENTRIES, rows)
+
+
 def any_for(db: Database, account_id: str) -> bool:
-    """Whether ``account_id`` has any entries (without counting them all)."""
-    return db.execute("SELECT 1 FROM log_entries WHERE account_id = ? LIMIT 1", [account_id]).fetchone() is not None
+    """Whether ``account_id`` has any entries.
+
+    Asked of its buckets, which the account's key in ``usage`` finds at once (the entries' index
+    leads with the message hash): an account has a bucket exactly when it has entries, since a
+    bucket is removed with its last request.
+    """
+    row = db.execute(
+        "SELECT 1 FROM usage WHERE account_id = ? AND source = 'local_log' AND key >= 'q:' AND key < 'q;' LIMIT 1",
+        [account_id],
+    ).fetchone()
+    return row is not None
 
 
 Moves = dict[tuple[int, str, str], list[int]]
@@ -177,6 +216,7 @@ def apply(
     ]
     if not rows:
         return
+    rows.sort(key=_BUCKET_KEY)  # in the order of the usage key: the index's pages are touched in turn
     insert_rows(db, usage.INSERT, rows, _ON_BUCKET_CONFLICT)
     if any(r[13] < 0 for r in rows):
         # A bucket whose last request was replaced by one in another bucket is empty now.

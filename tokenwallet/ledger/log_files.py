@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.ledger.db import dumps, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _COLUMNS = "path, account_id, device, inode, size, offset, mtime_ns, head_hash, state, updated_at"
 

@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.allowance import Grant
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.ledger import allowances, audit
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
-from tokenwallet.policy.off_policy import OffPolicySpend, RouteSpend, flag
-from tokenwallet.policy.parse import from_document
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from tokenwallet.policy.off_policy import OffPolicySpend, RouteSpend
 
 log = logging.getLogger(__name__)
 _TOKENS = "(input_tokens + cached_input_tokens + cache_write_tokens + output_tokens)"
@@ -233,6 +234,8 @@ def routes(db: Database, accounts: Sequence[str], since: datetime, until: dateti
     """
     if not accounts:
         return []
+    from tokenwallet.policy.off_policy import RouteSpend  # the policy model loads with the first policy
+
     region = f"CASE WHEN json_valid(extra) THEN COALESCE(json_extract(extra, '$.{REGION_KEY}'), '') ELSE '' END"
     rows = db.execute(
         f"""
@@ -258,8 +261,14 @@ def off_policy_spend(db: Database, since: datetime, until: datetime) -> list[Off
     A stored policy that this version cannot read is skipped with a warning in the log, so the
     status and the other alerts never fail because of it.
     """
-    found = []
-    for stored in active(db):
+    found: list[OffPolicySpend] = []
+    stored_policies = active(db)
+    if not stored_policies:
+        return found
+    from tokenwallet.policy.off_policy import OffPolicySpend, flag  # the policy model loads with the first policy
+    from tokenwallet.policy.parse import from_document
+
+    for stored in stored_policies:
         try:
             policy = from_document(stored.document, name=f"the stored policy {stored.policy_id!r}")
         except UserInputError as exc:  # stored by another version: the status and alerts go on without it

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.ledger import spend_rules as rules
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 GROUP_COLUMNS = ("account_id", "project", "api_key", "workspace")
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.ledger.spend_rules import rollup_fill_sql
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 ROLLUP_TABLES: tuple[tuple[str, int], ...] = (("usage_hourly", 3600), ("usage_daily", 86400))
 """The rollup tables (made by migration m002, keyed by confidence since m005) and their bucket length in seconds."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _COLUMNS = (
     "account_id, kind, name, observed_at, currency, spent_micros, limit_micros, remaining_micros, "

@@ -25,9 +25,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Allowance, Unit
@@ -47,6 +45,10 @@ LIST_COST = "json_extract(extra, '$.list_cost_micros')"
 
 def _marks(n: int) -> str:
     return ", ".join("?" * n)
+
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True, slots=True)

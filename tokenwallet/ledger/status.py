@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.budget.counting import explain
 from tokenwallet.budget.engine import (
@@ -37,6 +36,9 @@ from tokenwallet.domain.clock import ensure_utc
 from tokenwallet.domain.usage import BalanceSnapshot, SnapshotKind
 from tokenwallet.ledger import allowances, snapshots
 from tokenwallet.ledger.counting import count_hours, count_segments, count_unpriced, meter_for
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def tightest_limit(limits: list[BalanceSnapshot]) -> BalanceSnapshot | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.accounts import SyncState
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _COLUMNS = "account_id, stream, cursor, last_attempt, last_success, last_error, error_kind, failures, next_due"
 

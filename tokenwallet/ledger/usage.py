@@ -6,12 +6,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.ledger.db import dumps, from_epoch, insert_rows, to_epoch
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 COLUMNS: tuple[str, ...] = (
     "account_id",

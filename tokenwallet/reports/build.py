@@ -11,9 +11,8 @@ import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from tokenwallet.budget.grants import periodic_grant
 from tokenwallet.budget.periods import local_midnight, periods_between
@@ -42,6 +41,9 @@ from tokenwallet.reports.model import (
     UsageLine,
 )
 from tokenwallet.settings import Settings, monthly_pay_in_display_currency
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

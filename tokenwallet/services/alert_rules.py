@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from tokenwallet.alerts import rules as r
 from tokenwallet.alerts import service
 from tokenwallet.budget.inputs import parse_amount, parse_when
@@ -23,6 +21,8 @@ from tokenwallet.ledger import allowances
 from tokenwallet.ledger.alerts import AlertEvent
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from tokenwallet.app import AppContext
 
 _ALLOWANCE_KINDS = (r.RuleKind.THRESHOLD, r.RuleKind.FORECAST, r.RuleKind.EXPIRY, r.RuleKind.SPIKE)

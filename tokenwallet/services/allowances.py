@@ -15,8 +15,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from tokenwallet.budget.inputs import parse_amount, parse_cadence, parse_days, parse_unit, parse_when, parse_zone
 from tokenwallet.budget.periods import period_at
 from tokenwallet.domain.allowance import Allowance, Cadence, RolloverPolicy, Scope, Unit
@@ -28,6 +26,8 @@ from tokenwallet.services.local_zone import local_zone_name
 from tokenwallet.services.policy_owned import refuse_policy_owned
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from tokenwallet.app import AppContext
 
 _MONTHLY = (Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.YEARLY)

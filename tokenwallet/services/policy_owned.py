@@ -9,11 +9,14 @@ user's to choose.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.domain.allowance import Allowance
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.ledger import policies
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _OWNED_FIELD = {
     "name": ("name", "name"),

@@ -19,13 +19,11 @@ from tokenwallet.domain.allowance import Unit
 from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.ledger import allowances, policies
 from tokenwallet.ledger.checked_status import checked_status
-from tokenwallet.policy.off_policy import OffPolicySpend, month_of
-from tokenwallet.policy.parse import from_document
-from tokenwallet.policy.terms import allowance_terms
 from tokenwallet.services.local_zone import local_zone_name
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext
+    from tokenwallet.policy.off_policy import OffPolicySpend
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +61,10 @@ def allowance_values(ctx: AppContext, *, at: datetime | None = None) -> list[All
     As of ``at`` (now by default).  An allowance whose stored values are out of bounds cannot be
     valued and is left out.
     """
+    # The policy model loads with the first stored policy (status and the meter run without one).
+    from tokenwallet.policy.parse import from_document
+    from tokenwallet.policy.terms import allowance_terms
+
     db = ctx.ledger()
     now = at or ctx.clock()
     found = []
@@ -117,6 +119,10 @@ def off_policy_spend(
     By default: this calendar month in the user's zone, up to now.  Policies without restrictions
     are left out, so an empty list means there is nothing to check against.
     """
+    if not policies.active(ctx.ledger()):
+        return []  # nothing to check against (and the policy model need not load)
+    from tokenwallet.policy.off_policy import month_of
+
     now = ctx.clock()
     if since is None:
         since = month_of(now, zone(local_zone_name(ctx)))[0]

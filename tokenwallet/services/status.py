@@ -13,21 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
 from tokenwallet.domain.errors import StoredValueError
 from tokenwallet.domain.meter import LinkSuggestion
 from tokenwallet.domain.usage import BalanceSnapshot
-from tokenwallet.ledger import accounts, allowances, policies, snapshots, sync_state
+from tokenwallet.ledger import accounts, allowances, snapshots, sync_state
 from tokenwallet.ledger.checked_status import checked_status
-from tokenwallet.ledger.policies import PolicyLink
-from tokenwallet.policy.off_policy import OffPolicySpend
-from tokenwallet.services.policy_value import off_policy_spend
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from tokenwallet.app import AppContext
+    from tokenwallet.ledger.policies import PolicyLink
+    from tokenwallet.policy.off_policy import OffPolicySpend
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +75,10 @@ def every_allowance(db: Database, now: datetime) -> tuple[list[AllowanceFigures]
 
 def status_report(ctx: AppContext) -> StatusReport:
     """Every allowance, account, sync state and newest balance or limit reading, now."""
+    # Policies only here: budget check and the meter refresh need the figures, not the policies.
+    from tokenwallet.ledger import policies
+    from tokenwallet.services.policy_value import off_policy_spend
+
     db = ctx.ledger()
     now = ctx.clock()
     done, left_out = every_allowance(db, now)

@@ -12,16 +12,19 @@ Published prices the catalog lacks (a long-context tier, a dated rate) come from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.money import Micros
-from tokenwallet.sources.price_overrides import PriceOverride, overrides_for
+from tokenwallet.sources.price_overrides import OVERRIDES, PriceOverride, overrides_for
 
 if TYPE_CHECKING:
     from genai_prices.types import ModelPrice, TieredPrices
+
+    from tokenwallet.sources.price_table import PriceTable
 
 _SCALE = 1_000_000  # rates are stored in 1e-6 micro-USD per token
 PRICE_SCALE = _SCALE
@@ -78,9 +81,12 @@ class ModelRates:
     """(threshold, the five rates) when one tier start holds for every kind: above it, these rates."""
 
     def cost(
-        self, *, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
+        self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_5m: int = 0, cache_1h: int = 0
     ) -> Micros:
-        """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes."""
+        """Micro-USD for one request; ``input_tokens`` excludes cache reads and cache writes.
+
+        The arguments may be passed by position (the log scans price hundreds of thousands of requests).
+        """
         flat = self.flat
         if flat is not None:  # no tiers or a single cliff: the common case, without picking rates per kind
             cliff = self.cliff
@@ -175,11 +181,17 @@ def load_catalog() -> None:
 
 
 class PriceBook:
-    """Looks up and caches rates per (model, UTC day, variant); ``None`` means unpriced."""
+    """Looks up and caches rates per (model, UTC day, variant); ``None`` means unpriced.
 
-    def __init__(self, *, provider_id: str | None = None) -> None:
+    With a ``table`` (:class:`~tokenwallet.sources.price_table.PriceTable`), rates come from it
+    and the catalog loads only for a model the table does not know yet.
+    """
+
+    def __init__(self, *, provider_id: str | None = None, table: PriceTable | None = None) -> None:
         self._provider_id = provider_id
+        self._table = table
         self._cache: dict[tuple[str, date, str], ModelRates | None] = {}
+        self._by_day: dict[tuple[str, str], Callable[[date], ModelRates | None] | None] = {}
         self.unpriced: set[str] = set()
 
     def rates(self, model: str, at: datetime | date, *, variant: str = "") -> ModelRates | None:
@@ -190,27 +202,71 @@ class PriceBook:
             return self._cache[key]
         except KeyError:
             pass
-        found = self._lookup(model, day, variant)
+        on = self._days(model, variant) if self._table is not None else None
+        found = on(day) if on is not None else self._lookup(model, day, variant)
         self._cache[key] = found
         if found is None and model != SYNTHETIC:
             self.unpriced.add(model)
         return found
 
-    def _lookup(self, model: str, day: date, variant: str) -> ModelRates | None:
-        if model in NOT_A_MODEL:
-            return None
+    def _days(self, model: str, variant: str) -> Callable[[date], ModelRates | None] | None:
+        key = (model, variant)
+        if key not in self._by_day:
+            assert self._table is not None
+            self._by_day[key] = self._table.spans(self._provider_id, model, variant, lambda: self.spans(model, variant))
+        return self._by_day[key]
+
+    def _find(self, model: str) -> tuple[Any, Any] | None:
+        """The catalog's (provider, model info) for ``model``, or ``None`` when it does not know it."""
         from genai_prices.data_snapshot import get_snapshot
 
         snapshot = get_snapshot()
         try:
-            provider, info = snapshot.find_provider_model(model, None, self._provider_id, None)
+            return snapshot.find_provider_model(model, None, self._provider_id, None)
         except LookupError:
             if self._provider_id is None:
                 return None
             try:
-                provider, info = snapshot.find_provider_model(model, None, None, None)
+                return snapshot.find_provider_model(model, None, None, None)
             except LookupError:
                 return None
+
+    def spans(self, model: str, variant: str = "") -> list[tuple[date, ModelRates | None]] | None:
+        """The rates of ``model`` over every span of days with one price, from the catalog, by first day.
+
+        A price changes only on the start dates of the catalog's dated prices and on the bounds of
+        an override, so the rates on those days tell every day.  ``None`` when the catalog dates a
+        price by something else (then it is asked day by day).
+        """
+        if model in NOT_A_MODEL:
+            return [(date.min, None)]
+        found = self._find(model)
+        if found is None:
+            return [(date.min, None)]
+        provider, info = found
+        from genai_prices.types import StartDateConstraint, TimeOfDateConstraint
+
+        days = {date.min}
+        dated = [*(info.prices if isinstance(info.prices, list) else ()), *(info.price_variants or ())]
+        for conditional in dated:
+            constraint = conditional.constraint
+            if isinstance(constraint, StartDateConstraint):
+                days.add(constraint.start_date)
+            elif constraint is not None and not isinstance(constraint, TimeOfDateConstraint):
+                return None  # a kind of date this does not know
+            # A time-of-day price is the same every day here: each day is priced at noon UTC.
+        for override in OVERRIDES:
+            if override.provider_id == provider.id and override.model_id == info.id:
+                days.update(d for d in (override.starts, override.ends) if d is not None)
+        return [(day, self._lookup(model, day, variant)) for day in sorted(days)]
+
+    def _lookup(self, model: str, day: date, variant: str) -> ModelRates | None:
+        if model in NOT_A_MODEL:
+            return None
+        found = self._find(model)
+        if found is None:
+            return None
+        provider, info = found
         when = datetime.combine(day, time(12), tzinfo=UTC)
         multiplier = 1
         context = None

@@ -117,13 +117,7 @@ class Malformed(Exception):
 
 
 _VERSION_OK: dict[str, bool] = {}
-
-
-def _version_ok(version: str) -> bool:
-    ok = _VERSION_OK.get(version)
-    if ok is None:
-        ok = _VERSION_OK[version] = bool(_SEMVER.match(version))
-    return ok
+_intern = sys.intern
 
 
 def entry_from_line(
@@ -138,7 +132,15 @@ def entry_from_line(
     """
     msg = line.message
     assert isinstance(msg, Message)
-    session, version, request, mid, model = line.sessionId, line.version, line.requestId, msg.id, msg.model
+    session, version, request, mid, model, cwd = (
+        line.sessionId,
+        line.version,
+        line.requestId,
+        msg.id,
+        msg.model,
+        line.cwd,
+    )
+    speed, cread, cwrite = usage.speed, usage.cache_read_input_tokens, usage.cache_creation_input_tokens
     if (
         session is None
         or version is None
@@ -147,17 +149,21 @@ def entry_from_line(
         or model is None
         or line.isApiErrorMessage is None
         or line.costUSD is None
-        or line.cwd is None
-        or usage.speed is None
-        or usage.cache_read_input_tokens is None
-        or usage.cache_creation_input_tokens is None
+        or cwd is None
+        or speed is None
+        or cread is None
+        or cwrite is None
     ):
         raise Rejected("explicit null in a required field")
     at = line.timestamp
     if not isinstance(at, datetime):
         raise Malformed("usage line without a timestamp")
-    if version and not _version_ok(version):
-        raise Rejected("version is not semver")
+    if version:
+        ok = _VERSION_OK.get(version)
+        if ok is None:
+            ok = _VERSION_OK[version] = bool(_SEMVER.match(version))
+        if not ok:
+            raise Rejected("version is not semver")
     if session == "" or request == "" or mid == "" or model == "":
         raise Rejected("empty id or model")
     creation = usage.cache_creation
@@ -165,9 +171,10 @@ def entry_from_line(
         c5 = creation.ephemeral_5m_input_tokens
         c1 = creation.ephemeral_1h_input_tokens
     else:
-        c5 = usage.cache_creation_input_tokens or 0
+        c5 = cwrite or 0
         c1 = 0
-    inp, out, cread = usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens or 0
+    inp, out = usage.input_tokens, usage.output_tokens
+    cread = cread or 0
     # One cheap test in the common case: the bits above 2^53 are clear only when all the counts
     # (and the cache writes stored as one) are below 2^53 and none is negative; the exact bound is
     # checked only when that fails.
@@ -180,11 +187,11 @@ def entry_from_line(
         at,
         mid or "",
         request or "",
-        # Shared strings: thousands of entries carry the same model, session and folder.
-        sys.intern(model or ""),
-        sys.intern(session or ""),
-        sys.intern(line.cwd or ""),
-        usage.speed or "",
+        # Shared strings: thousands of entries carry the same model and folder.
+        _intern(model or ""),
+        session or "",
+        _intern(cwd or ""),
+        speed or "",
         bool(line.isSidechain),
         inp,
         out,

@@ -8,15 +8,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.ledger import log_files, usage
 from tokenwallet.sources.agent_logs.common import add_rejected, head_digest
 from tokenwallet.sources.agent_logs.lines import os_reason
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, bytes to read in total)."""

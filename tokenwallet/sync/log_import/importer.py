@@ -12,12 +12,11 @@ without its newline is left for the next run unless it is already a whole JSON v
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import Clock
@@ -29,14 +28,17 @@ from tokenwallet.sync.log_import.batch import (
     LABEL,
     PROVIDER,
     ImportSummary,
+    Plan,
     Progress,
     Writer,
     account_roots,
     epoch,
     plan_files,
 )
-from tokenwallet.sync.log_import.claude_import import import_claude
-from tokenwallet.sync.log_import.items_import import import_items
+from tokenwallet.sync.log_import.claude_import import Overtaken, import_claude, stage_claude
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
@@ -44,12 +46,21 @@ BULK_CACHE_KIB = 32 * 1024
 __all__ = ["ImportSummary", "Progress", "ensure_detected_accounts", "find_or_create_for_path", "import_account"]
 
 
-def import_account(db: Database, account: Account, *, clock: Clock, progress: Progress | None = None) -> ImportSummary:
+def import_account(
+    db: Database,
+    account: Account,
+    *,
+    clock: Clock,
+    progress: Progress | None = None,
+    price_table: Path | None = None,
+) -> ImportSummary:
     """Read what is new in the account's log folders and record it in the ledger.
 
     Bad lines are skipped and counted, never fatal.  A first import is one transaction; later ones
     write each batch of rows in its own, and file offsets are saved after the rows they cover, so
-    an interrupted import re-reads (and upserts) rather than loses lines.
+    an interrupted import re-reads (and upserts) rather than loses lines.  ``price_table``: a
+    folder that keeps the rates resolved from the price catalog (``sources.price_table``), so
+    that a later process prices without loading the catalog.
     Returns counts for the user (files, lines, entries, duplicates, ...).
     """
     if not account.kind.is_local_log:
@@ -77,13 +88,16 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     merge = log_files.has_local_rows(db, account.id)
     present = {str(p) for p in files}
     gone = [path for path in known if path not in present]
+    prices = "" if price_table is None else str(price_table)
 
     def run() -> None:
         if account.kind is AccountKind.CLAUDE_CODE:
-            states = import_claude(db, account, plans, summary, epoch(now), report)
+            states = import_claude(db, account, plans, summary, epoch(now), report, prices)
         else:
+            from tokenwallet.sync.log_import.items_import import import_items  # Codex and Gemini only
+
             writer = Writer(db, account, epoch(now))
-            states = import_items(db, account, plans, summary, writer, report, roots)
+            states = import_items(db, account, plans, summary, writer, report, roots, prices)
             summary.imported = writer.written
         with db.atomic():
             log_files.save(db, states, at=now)
@@ -92,6 +106,14 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     if merge or not plans:
         run()
         return summary
+    if account.kind is AccountKind.CLAUDE_CODE:
+        try:
+            _first_claude_import(db, account, plans, summary, epoch(now), report, gone, now, prices)
+        except Overtaken:
+            # Another import wrote this account's first entries while this one read: read again
+            # as a later import, judged against what that one wrote.
+            return import_account(db, account, clock=clock, progress=progress, price_table=price_table)
+        return summary
     # A first import can be hundreds of thousands of rows: write them in one transaction (all or
     # nothing) with the rollups summed once at the end instead of by a trigger per row.
     with _bulk_settings(db), db.atomic(), rollups.deferred_for_account(db, account.id):
@@ -99,13 +121,43 @@ def import_account(db: Database, account: Account, *, clock: Clock, progress: Pr
     return summary
 
 
+def _first_claude_import(
+    db: Database,
+    account: Account,
+    plans: list[Plan],
+    summary: ImportSummary,
+    recorded_at: int,
+    report: Callable[[int], None],
+    gone: list[str],
+    now: datetime,
+    prices: str,
+) -> None:
+    """Read the whole history without a lock, then write it in one short transaction (all or nothing).
+
+    Until that transaction other processes may write the ledger (``usage add`` need not wait for
+    the whole import), and its rollups are summed once at the end instead of by a trigger per row.
+    """
+    staged = stage_claude(db, account, plans, summary, recorded_at, report, prices)
+    # The default page cache: the entries are appended and their index sorted in small runs.
+    with (
+        staged.attached(db),
+        _bulk_settings(db, cache_kib=None),
+        db.atomic(),
+        rollups.deferred_for_account(db, account.id),
+    ):
+        states = staged.write(db, summary)
+        log_files.save(db, states, at=now)
+        summary.files_forgotten = log_files.forget(db, gone)
+
+
 @contextmanager
-def _bulk_settings(db: Database) -> Iterator[None]:
-    """A big page cache keeps the indexes in memory while the rows go in.  Foreign keys are not
-    re-checked per row: every row names the account this import just read from the ledger."""
+def _bulk_settings(db: Database, cache_kib: int | None = BULK_CACHE_KIB) -> Iterator[None]:
+    """A big page cache (``cache_kib``) keeps the indexes in memory while the rows go in.  Foreign
+    keys are not re-checked per row: every row names the account this import just read from the ledger."""
     (cache,) = db.execute("PRAGMA cache_size").fetchone()
     (foreign_keys,) = db.execute("PRAGMA foreign_keys").fetchone()
-    db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    if cache_kib is not None:
+        db.execute(f"PRAGMA cache_size = -{cache_kib}")
     db.execute("PRAGMA foreign_keys = OFF")
     try:
         yield

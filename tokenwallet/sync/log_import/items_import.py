@@ -11,9 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, BinaryIO
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.limits import MAX_MICROS
@@ -32,9 +30,13 @@ from tokenwallet.sources.agent_logs.common import (
     head_digest,
 )
 from tokenwallet.sources.agent_logs.lines import MAX_DOCUMENT_BYTES, LineReader, Unreadable, open_log, read_at
+from tokenwallet.sources.price_table import PriceTable
 from tokenwallet.sources.pricing import PriceBook
 from tokenwallet.sync.log_import.batch import PROVIDER, SKIP_LINE, ImportSummary, Plan, Writer, epoch, file_state
 from tokenwallet.sync.log_import.totals import AccountTotals
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def _codex_priority(roots: list[Path]) -> bool:
@@ -58,12 +60,13 @@ def import_items(
     writer: Writer,
     report: Callable[[int], None],
     roots: list[Path],
+    prices: str = "",
 ) -> list[log_files.LogFileState]:
     """Read ``plans`` of a Codex or Gemini account, queue their rows in ``writer`` and count in ``summary``.
 
     Returns the state to save per file read; a file that could not be read has none.
     """
-    book = PriceBook(provider_id=PROVIDER[account.kind])
+    book = PriceBook(provider_id=PROVIDER[account.kind], table=PriceTable(prices) if prices else None)
     variant = "priority" if account.kind is AccountKind.CODEX and _codex_priority(roots) else ""
     totals = AccountTotals.stored(db, account.id)
     states: list[log_files.LogFileState] = []

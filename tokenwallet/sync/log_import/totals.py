@@ -10,11 +10,14 @@ or across a thousand such accounts, fits SQLite's 64-bit integers.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from tokenwallet.domain.limits import MAX_MICROS, MAX_TOKENS
 from tokenwallet.ledger import usage
 from tokenwallet.ledger.log_entries import Moves, Row, add_moves
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 class AccountTotals:
