@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from tokenwallet.domain.allowance import Unit
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.money import micros_to_decimal
-from tokenwallet.reports.model import MonthlyReport
+from tokenwallet.reports.model import LINE_FIGURES, MonthlyReport
 
 COLUMNS = (
     "day",
@@ -88,22 +88,6 @@ COMPENSATION_COLUMNS = (
     "share_of_monthly_pay",
     "policy_id",
 )
-_YEAR_FIGURES = (
-    "per_month",
-    "per_year",
-    "year_granted",
-    "year_consumed",
-    "year_overspent",
-    "year_forfeited",
-    "remaining",
-    "projected_consumed",
-    "projected_value",
-    "projected_unspent",
-    "vested",
-    "unvested",
-    "payable",
-    "forfeitable",
-)
 
 
 def _compensation_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
@@ -120,7 +104,7 @@ def _compensation_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
             usd_text(line.per_month),
             usd_text(line.per_year),
             *(usd_text(v) for v in month_figures),
-            *(usd_text(getattr(line, name)) for name in _YEAR_FIGURES[2:]),
+            *(usd_text(getattr(line, name)) for name in LINE_FIGURES[2:]),
             "",
             line.policy_id,
         )
@@ -131,7 +115,7 @@ def _compensation_rows(report: MonthlyReport) -> Iterable[Sequence[Any]]:
         usd_text(c.allowance_value_micros),
         usd_text(c.consumed_micros),
         usd_text(c.forfeited_micros),
-        *(usd_text(c.total(name)) for name in _YEAR_FIGURES[2:]),
+        *(usd_text(c.total(name)) for name in LINE_FIGURES[2:]),
         "" if c.share_of_pay is None else str(c.share_of_pay),
         "",
     )

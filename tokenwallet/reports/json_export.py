@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from tokenwallet.reports.model import MonthlyReport
+from tokenwallet.reports.model import LINE_FIGURES, MonthlyReport
 
 
 def _encode(value: Any) -> Any:
@@ -51,25 +51,7 @@ def _compensation(report: MonthlyReport) -> dict[str, Any]:
     data["lines"] = [
         {**_shallow(line), "projected_unspent": line.projected_unspent, "terms": list(line.terms)} for line in c.lines
     ]
-    data["year_totals"] = {
-        name: c.total(name)
-        for name in (
-            "per_month",
-            "per_year",
-            "year_granted",
-            "year_consumed",
-            "year_overspent",
-            "year_forfeited",
-            "remaining",
-            "projected_consumed",
-            "projected_value",
-            "projected_unspent",
-            "vested",
-            "unvested",
-            "payable",
-            "forfeitable",
-        )
-    }
+    data["year_totals"] = {name: c.total(name) for name in LINE_FIGURES}
     return data
 
 

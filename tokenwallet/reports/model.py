@@ -135,6 +135,25 @@ class CompensationLine:
         return max(self.projected_value - (self.projected_consumed - self.year_overspent), 0)
 
 
+LINE_FIGURES = (
+    "per_month",
+    "per_year",
+    "year_granted",
+    "year_consumed",
+    "year_overspent",
+    "year_forfeited",
+    "remaining",
+    "projected_consumed",
+    "projected_value",
+    "projected_unspent",
+    "vested",
+    "unvested",
+    "payable",
+    "forfeitable",
+)
+"""The money figures of a :class:`CompensationLine`, in the order the CSV and JSON reports give them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Compensation:
     """The allowance as part of pay: USD allowances only; salary is in ``currency`` when given.
