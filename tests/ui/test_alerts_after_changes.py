@@ -142,3 +142,25 @@ def test_the_first_refresh_evaluates_what_changed_while_the_app_was_closed(allow
         assert _titles(notices) == ["Work: 30% used"]  # 40% was spent before the app started
     finally:
         app.shutdown()
+
+
+def test_a_quiet_tick_reads_nothing_again_and_a_change_elsewhere_is_read(app, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from tokenwallet.cli import cli
+
+    app.start(open_dashboard=False)
+    app.poll_now()
+    app.poll_due()  # the events the first evaluation recorded count as one change: read once more
+    before, evaluations = app.snapshot, app.alert_watch.evaluations
+    app.poll_due()  # nothing due, nothing written: the figures are not read again
+    assert app.snapshot is before and app.alert_watch.evaluations == evaluations
+    result = CliRunner().invoke(
+        cli,
+        ["--home", str(allowance_ctx.paths.home), "usage", "add", "--amount", "5", "--provider", "openai"],
+        env={"TOKENWALLET_NOW": now.isoformat()},
+    )
+    assert result.exit_code == 0, result.output
+    app.poll_due()  # another process wrote: read again
+    assert app.snapshot is not before
+    assert app.snapshot.statuses[0].period_spent == before.statuses[0].period_spent + 5_000_000  # $5 more

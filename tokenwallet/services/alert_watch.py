@@ -157,6 +157,17 @@ class AlertWatch:
         with self._lock:
             return self._due
 
+    def unchanged(self) -> bool:
+        """True when this thread's connection saw no ledger change since it last evaluated, and time
+        makes no evaluation due yet: a refresh would read the same figures again (on a worker)."""
+        db = self.ctx.ledger()
+        seen = getattr(self._local, "seen", None)
+        with self._lock:
+            due = self._due
+        if seen is None or seen[0] is not db or due is None or self.ctx.clock() >= due:
+            return False
+        return bool(seen[1] == _version(db))
+
     def expire(self) -> None:
         """Make the next check evaluate, changed or not (a setting that decides delivery changed)."""
         with self._lock:

@@ -78,6 +78,13 @@ def _refresh(ctx: AppContext, watch: AlertWatch) -> Refreshed:
     return Refreshed(snapshot, alerts)
 
 
+def _refresh_if_changed(ctx: AppContext, watch: AlertWatch) -> Refreshed | None:
+    """:func:`_refresh` when the ledger changed or time made an evaluation due; None when neither did."""
+    if watch.unchanged():
+        return None
+    return _refresh(ctx, watch)
+
+
 def _alert_history(ctx: AppContext) -> tuple[AlertEvent, ...]:
     from tokenwallet.services.alert_rules import alert_history
 
@@ -245,7 +252,7 @@ class TrayApp(QObject):
         line) is shown and its alerts evaluated.
         """
         if self.paused:
-            self.refresh()
+            self.refresh_if_changed()
         else:
             self._poll(everything=False)
 
@@ -267,6 +274,23 @@ class TrayApp(QObject):
             lane=self._reads,
         )
 
+    def refresh_if_changed(self) -> None:
+        """:meth:`refresh` unless nothing changed since the last one (a timer tick that polled nothing).
+
+        Re-reading unchanged figures every minute cost more CPU than the idle target allows; time
+        alone is covered by the alert timer (:meth:`schedule_alerts`) and the next real poll.
+        """
+        self.bridge.run(
+            partial(_refresh_if_changed, self.data_ctx, self.alert_watch),
+            self._on_maybe_refreshed,
+            self.on_snapshot_failed,
+            lane=self._reads,
+        )
+
+    def _on_maybe_refreshed(self, refreshed: Refreshed | None) -> None:
+        if refreshed is not None:
+            self.on_refreshed(refreshed)
+
     @Slot()
     def demo_tick(self) -> None:
         """Add a little demo spend so the meter moves; notice data the user added elsewhere."""
@@ -280,8 +304,12 @@ class TrayApp(QObject):
     def on_polled(self, result: PollResult) -> None:
         """A poll round (or demo step) finished: remember errors, evaluate the alerts and re-read the ledger."""
         self._seeded = True
-        self.poll_error = next((str(o.error) for o in result.outcomes if o.error), "")
-        self.refresh()
+        error = next((str(o.error) for o in result.outcomes if o.error), "")
+        if result.outcomes or error != self.poll_error:
+            self.poll_error = error
+            self.refresh()
+        else:  # no account was due: the ledger changed only if something else wrote to it
+            self.refresh_if_changed()
         emit(self.polled, result)  # once per poll round, all day long: through the guard
 
     def on_poll_failed(self, error: TokenwalletError) -> None:
