@@ -164,3 +164,21 @@ def test_a_quiet_tick_reads_nothing_again_and_a_change_elsewhere_is_read(app, al
     app.poll_due()  # another process wrote: read again
     assert app.snapshot is not before
     assert app.snapshot.statuses[0].period_spent == before.statuses[0].period_spent + 5_000_000  # $5 more
+
+
+def test_the_tick_polls_only_when_an_account_is_due(app, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
+    from tokenwallet.domain.accounts import Account, AccountKind, SyncState
+    from tokenwallet.ledger import accounts, sync_state
+
+    db = allowance_ctx.ledger()
+    accounts.add(db, Account(id="acct", kind=AccountKind.OPENAI, label="Work"), at=now)
+    sync_state.put(db, SyncState(account_id="acct", last_success=now, next_due=now + timedelta(minutes=5)))
+    rounds: list[bool] = []
+    app._poll = lambda *, everything: rounds.append(everything)  # type: ignore[method-assign]
+    app.refresh()  # the figures say the account is next due in 5 minutes
+    app.poll_due()
+    assert rounds == []  # nothing due: no poll round (the ledger is looked at for changes only)
+    sync_state.put(db, SyncState(account_id="acct", last_success=now, next_due=now - timedelta(seconds=1)))
+    app.poll_due()  # the change is read first; the next tick finds the account due
+    app.poll_due()
+    assert rounds == [False]

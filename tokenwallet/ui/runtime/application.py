@@ -251,10 +251,19 @@ class TrayApp(QObject):
         While paused the figures are still read again, so spend recorded elsewhere (the command
         line) is shown and its alerts evaluated.
         """
-        if self.paused:
+        if self.paused or self._nothing_due():
             self.refresh_if_changed()
         else:
             self._poll(everything=False)
+
+    def _nothing_due(self) -> bool:
+        """True when the figures last read say no account is due yet (an account added elsewhere
+        changes the ledger, so the refresh reads it and the next tick polls it)."""
+        snapshot = self.snapshot
+        if snapshot is None or self.demo:
+            return False
+        now = self.data_ctx.clock()
+        return all(row.next_due is not None and row.next_due > now for row in snapshot.accounts)
 
     def _poll(self, *, everything: bool) -> None:
         ctx = self.data_ctx
