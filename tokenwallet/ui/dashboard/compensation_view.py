@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from tokenwallet.domain.allowance import Unit
 from tokenwallet.reports.model import CompensationLine
 from tokenwallet.services.compensation import CompensationView
+from tokenwallet.ui.dashboard.models import RowsModel
 from tokenwallet.ui.display import MASK, DisplayOptions, format_amount
 from tokenwallet.ui.locale_dates import format_date
 
@@ -83,7 +84,7 @@ class YearBar(QWidget):
         painter.end()
 
 
-class CompensationModel(QAbstractTableModel):
+class CompensationModel(RowsModel):
     """One row per usd allowance."""
 
     HEADERS = (
@@ -114,40 +115,15 @@ class CompensationModel(QAbstractTableModel):
         "payable",
     )
 
-    _lines: list[CompensationLine] = []  # a class default: a view being destroyed may still ask for rows
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._lines = []
-        self._options = DisplayOptions()
-
     def set_lines(self, lines: list[CompensationLine], options: DisplayOptions) -> None:
         """Replace every row."""
-        self.beginResetModel()
-        self._lines = list(lines)
-        self._options = options
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        """One row per allowance."""
-        return 0 if parent.isValid() else len(self._lines)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        """One column per header."""
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles."""
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+        self.set_rows(list(lines), options)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Amounts in the display currency (masked when hidden)."""
-        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        line = self._lines[index.row()]
+        line: CompensationLine = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:

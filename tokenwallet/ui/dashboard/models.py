@@ -14,7 +14,7 @@ from tokenwallet.ui.display import DisplayOptions, describe_age, format_amount
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class _RowsModel(QAbstractTableModel):
+class RowsModel(QAbstractTableModel):
     """Base: a list of frozen rows, replaced as a whole on each refresh."""
 
     HEADERS: tuple[str, ...] = ()
@@ -27,7 +27,7 @@ class _RowsModel(QAbstractTableModel):
         self._options = DisplayOptions()
         self._now: datetime | None = None
 
-    def set_rows(self, rows: list[Any], options: DisplayOptions, now: datetime) -> None:
+    def set_rows(self, rows: list[Any], options: DisplayOptions, now: datetime | None = None) -> None:
         """Replace every row."""
         self.beginResetModel()
         self._rows = list(rows)
@@ -55,7 +55,7 @@ class _RowsModel(QAbstractTableModel):
         return self._rows[row]
 
 
-class ModelTableModel(_RowsModel):
+class ModelTableModel(RowsModel):
     """Spend by provider and model; estimated money is marked with a trailing '≈'."""
 
     HEADERS = ("Provider", "Model", "Requests", "Tokens", "Spend")
@@ -88,7 +88,7 @@ class ModelTableModel(_RowsModel):
         return None
 
 
-class AccountTableModel(_RowsModel):
+class AccountTableModel(RowsModel):
     """Accounts with last sync, next poll and the last error in plain words."""
 
     HEADERS = ("Account", "Kind", "Last sync", "Next poll", "Status")
