@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from tokenwallet.budget.compensation import pay_in_micros, share_of_pay
 from tokenwallet.budget.grants import periodic_grant
 from tokenwallet.budget.periods import local_midnight, periods_between
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus, GrantKind, Unit
@@ -163,9 +164,7 @@ def _compensation(lines: list[AllowanceLine], settings: Settings) -> Compensatio
     value = sum(a.granted + a.topups for a in usd)
     rate = Decimal(settings.currency_rate)
     salary = monthly_pay_in_display_currency(settings)
-    share = None
-    if salary is not None and salary > 0:
-        share = (Decimal(value) / Decimal(1_000_000) * rate / salary).quantize(Decimal("0.0001"))
+    share = share_of_pay(value, pay_in_micros(salary, rate)) if salary is not None and salary > 0 else None
     return Compensation(
         allowance_value_micros=value,
         consumed_micros=sum(a.spent for a in usd),

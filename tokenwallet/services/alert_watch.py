@@ -161,12 +161,16 @@ class AlertWatch:
         """True when this thread's connection saw no ledger change since it last evaluated, and time
         makes no evaluation due yet: a refresh would read the same figures again (on a worker)."""
         db = self.ctx.ledger()
+        return self._quiet(db, _version(db), self.ctx.clock()) is not None
+
+    def _quiet(self, db: object, version: tuple[int, int], now: datetime) -> datetime | None:
+        """The moment of the next evaluation when ``db`` is at the ``version`` this thread last
+        evaluated and that moment is still ahead of ``now``; None when an evaluation is due."""
         seen = getattr(self._local, "seen", None)
         with self._lock:
             due = self._due
-        if seen is None or seen[0] is not db or due is None or self.ctx.clock() >= due:
-            return False
-        return bool(seen[1] == _version(db))
+        fresh = seen is not None and seen[0] is db and seen[1] == version
+        return due if fresh and due is not None and now < due else None
 
     def expire(self) -> None:
         """Make the next check evaluate, changed or not (a setting that decides delivery changed)."""
@@ -185,11 +189,8 @@ class AlertWatch:
         db = ctx.ledger()
         now = ctx.clock()
         version = _version(db)
-        seen = getattr(self._local, "seen", None)
-        with self._lock:
-            due = self._due
-        fresh = seen is not None and seen[0] is db and seen[1] == version
-        if fresh and due is not None and now < due:
+        due = self._quiet(db, version, now)
+        if due is not None:
             return AlertCheck(False, next_check=due)
         deliver, notices = alert_delivery(ctx, self.hide_amounts)
         settings = ctx.settings
