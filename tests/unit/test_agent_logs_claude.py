@@ -13,6 +13,7 @@ import pytest
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.ledger import accounts, log_entries
+from tokenwallet.sync.log_import import importer
 from tokenwallet.sync.log_import.importer import import_account
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs" / "claude"
@@ -260,3 +261,31 @@ def test_duplicates_in_later_files_of_one_import_replace_written_entries(
     assert set(rows) == {"m1/r_main", "m2/r2", "m3/r3"} and rows["m2/r2"][4] == 70
     assert summary.imported == 3 and summary.duplicates == 3
     _buckets_match_entries(db)
+
+
+def test_later_import_judges_many_stored_messages_looked_up_in_chunks(
+    db: Any, tmp_path: Path, clock: Any, now: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log_entries, "HASHES_PER_QUERY", 2)  # several lookups for the seven messages below
+    root = tmp_path / "projects" / "p"
+    root.mkdir(parents=True)
+    (root / "a.jsonl").write_text("".join(_line(f"m{i}", f"r{i}", out=10) + "\n" for i in range(4)))
+    account = _account(db, tmp_path, now)
+    import_account(db, account, clock=clock)
+    # Later: m0 and m2 again with more output (they replace), m1 again with less (kept as stored),
+    # m3 not again, and m4..m6 new.
+    later = [("m0", 20), ("m1", 5), ("m2", 30), ("m4", 1), ("m5", 2), ("m6", 3)]
+    (root / "b.jsonl").write_text("".join(_line(m, "r" + m[1:], out=out) + "\n" for m, out in later))
+    summary = import_account(db, account, clock=clock)
+    outputs = {key: row[4] for key, row in _rows(db).items()}
+    assert outputs == {"m0/r0": 20, "m1/r1": 10, "m2/r2": 30, "m3/r3": 10, "m4/r4": 1, "m5/r5": 2, "m6/r6": 3}
+    assert summary.imported == 3  # the new messages; the replaced ones are still one request each
+    _buckets_match_entries(db)
+
+
+def test_bulk_settings_are_restored_after_a_first_import(db: Any, logs: Path, clock: Any, now: Any) -> None:
+    before = [db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("threads", "cache_size", "foreign_keys")]
+    import_account(db, _account(db, logs, now), clock=clock)
+    after = [db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("threads", "cache_size", "foreign_keys")]
+    assert after == before
+    assert 1 <= importer.sort_threads() <= importer.MAX_SORT_THREADS

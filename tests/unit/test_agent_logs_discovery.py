@@ -47,3 +47,32 @@ def test_first_start_creates_accounts_once_and_respects_removal(db: Any, tmp_pat
     assert ensure_detected_accounts(db, env={}, home=home, at=now) == []
     actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE actor = 'system'").fetchall()]
     assert actions.count("account.add") == 2
+
+
+def test_claude_log_files_in_rglob_order_without_following_folder_links(tmp_path: Path) -> None:
+    root = tmp_path / "projects"
+    names = ["a/b.jsonl", "a-b/c.jsonl", "a/z/y.jsonl", "Z/x.jsonl", "top.jsonl", "a/notes.txt", "a/.hidden.jsonl"]
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}\n")
+    (root / "dir.jsonl").mkdir()  # a folder with a log's name is not a log
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "linked.jsonl").write_text("{}\n")
+    (root / "link-to-folder").symlink_to(outside, target_is_directory=True)  # rglob does not descend
+    (root / "a" / "link.jsonl").symlink_to(outside / "linked.jsonl")  # a linked file is read
+
+    found = list(discovery.log_files(AccountKind.CLAUDE_CODE, [root]))
+
+    expected = sorted(p for p in root.rglob("*.jsonl") if p.is_file())
+    assert found == expected
+    assert [p.relative_to(root).as_posix() for p in found] == [
+        "Z/x.jsonl",
+        "a/.hidden.jsonl",
+        "a/b.jsonl",
+        "a/link.jsonl",
+        "a/z/y.jsonl",
+        "a-b/c.jsonl",  # by components, as Path sorts: "a" before "a-b" although "-" < "/"
+        "top.jsonl",
+    ]
+    assert list(discovery.log_files(AccountKind.CLAUDE_CODE, [tmp_path / "missing"])) == []

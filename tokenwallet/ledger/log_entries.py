@@ -15,14 +15,14 @@ in bulk (:func:`insert_new` and ``sync.log_import.staging``) with the key index 
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from tokenwallet.domain.blake2 import blake2b
 from tokenwallet.ledger import usage
 from tokenwallet.ledger.db import insert_rows
 
@@ -48,7 +48,7 @@ COLUMNS: tuple[str, ...] = (
     "cost_micros",
     "flags",
 )
-"""Column order of the row tuples :func:`apply` takes and :func:`for_entry` returns."""
+"""Column order of the row tuples :func:`apply` takes and :func:`for_entries` returns."""
 
 SIDECHAIN, HAS_SPEED, FAST = 1, 2, 4
 """Bits of ``flags``."""
@@ -80,7 +80,7 @@ _BUCKET_KEY = itemgetter(2)  # ``usage.key`` in a ``usage.log_row``
 
 def key_hash(text: str) -> int:
     """A stable signed 64-bit hash of a ``message.id`` (or of a line's own key)."""
-    value: int = _SIGNED_64(hashlib.blake2b(text.encode(), digest_size=8).digest())[0]  # big-endian
+    value: int = _SIGNED_64(blake2b(text.encode(), digest_size=8).digest())[0]  # big-endian
     return value
 
 
@@ -94,12 +94,29 @@ def bucket_key(start: int, model: str, project: str) -> str:
     return f"q:{start}:{model}:{project}"
 
 
-def for_entry(db: Database, account_id: str, entry_hash: int) -> list[Row]:
-    """The stored entries of one message (several when it has several request ids)."""
-    return db.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM log_entries WHERE account_id = ? AND entry_hash = ?",
-        [account_id, entry_hash],
-    ).fetchall()
+HASHES_PER_QUERY = 500
+"""Message hashes looked up per statement by :func:`for_entries` (well under SQLite's 999 variables)."""
+
+
+def for_entries(db: Database, account_id: str, entry_hashes: Collection[int]) -> dict[int, list[Row]]:
+    """The stored entries of each of ``entry_hashes`` that has any, by message hash (a message has
+    several entries when it has several request ids).
+
+    One statement per :data:`HASHES_PER_QUERY` messages: an incremental import asks this of every
+    new message, and one query per message cost more than reading the new lines.
+    """
+    found: dict[int, list[Row]] = {}
+    wanted = list(entry_hashes)
+    for at in range(0, len(wanted), HASHES_PER_QUERY):
+        chunk = wanted[at : at + HASHES_PER_QUERY]
+        rows = db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM log_entries "
+            f"WHERE account_id = ? AND entry_hash IN ({', '.join('?' * len(chunk))})",
+            [account_id, *chunk],
+        ).fetchall()
+        for row in rows:
+            found.setdefault(row[1], []).append(row)
+    return found
 
 
 @contextmanager

@@ -18,7 +18,6 @@ is reported as unreadable rather than failing the import.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import re
 import struct
@@ -28,6 +27,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from tokenwallet.domain.blake2 import blake2b
 from tokenwallet.domain.limits import MAX_EPOCH, MAX_MICROS, MIN_EPOCH
 from tokenwallet.ledger.log_entries import (
     BUCKET_SECONDS,
@@ -63,7 +63,7 @@ from tokenwallet.sources.agent_logs.lines import LineReader, Unreadable, open_lo
 from tokenwallet.sources.pricing import SYNTHETIC, ModelRates, PriceBook
 
 _SIGNED_64 = struct.Struct(">q").unpack
-_blake2b = hashlib.blake2b
+_blake2b = blake2b
 _crc32 = zlib.crc32
 
 RawEntry = tuple[Any, ...]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from tokenwallet.domain.blake2 import blake2b
 from tokenwallet.domain.limits import MAX_TOKENS, MAX_USD, in_time_range
 from tokenwallet.sources.agent_logs.lines import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
 
@@ -66,7 +66,7 @@ def no_cycle_collection() -> Iterator[None]:
 
 def head_digest(head: bytes) -> str:
     """``<length>:<hash>`` of a file's first bytes, as stored in ``log_files.head_hash``."""
-    return f"{len(head)}:{hashlib.blake2b(head, digest_size=16).hexdigest()}"
+    return f"{len(head)}:{blake2b(head, digest_size=16).hexdigest()}"
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ and ``~/.claude``.  Codex CLI: ``$CODEX_HOME`` (comma list allowed) or ``~/.code
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -64,6 +65,34 @@ def normalise_root(kind: AccountKind, path: Path) -> Path:
     return path
 
 
+def _files_below(root: Path, suffix: str) -> list[Path]:
+    """Files under ``root`` whose name ends in ``suffix``, in ``sorted(root.rglob("*" + suffix))`` order.
+
+    Like ``rglob`` it does not descend into symlinked folders and keeps symlinked files.  One
+    ``scandir`` per folder and a sort of name tuples instead of ``Path`` objects: a history of a
+    thousand session files is listed before every import, so this is most of an incremental
+    import's own time otherwise.
+    """
+    found: list[tuple[str, ...]] = []
+    todo: list[tuple[str, tuple[str, ...]]] = [(str(root), ())]
+    while todo:
+        folder, parts = todo.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            todo.append((entry.path, (*parts, entry.name)))
+                        elif os.path.normcase(entry.name).endswith(suffix) and entry.is_file():
+                            found.append((*parts, entry.name))
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    found.sort()  # by path components, as Path objects sort
+    return [root.joinpath(*parts) for parts in found]
+
+
 def log_files(kind: AccountKind, roots: list[Path]) -> Iterator[Path]:
     """Every log file under ``roots`` for ``kind``, sorted, each path once.
 
@@ -74,9 +103,14 @@ def log_files(kind: AccountKind, roots: list[Path]) -> Iterator[Path]:
     names: set[str] = set()
     for root in roots:
         if kind is AccountKind.CLAUDE_CODE:
-            found = sorted(root.rglob("*.jsonl"))
-        elif kind is AccountKind.CODEX:
-            found = sorted((root / "sessions").rglob("*.jsonl")) if (root / "sessions").is_dir() else []
+            found = _files_below(root, ".jsonl")  # regular files already: no second stat each
+            for path in found:
+                if path not in seen:
+                    seen.add(path)
+                    yield path
+            continue
+        if kind is AccountKind.CODEX:
+            found = _files_below(root / "sessions", ".jsonl")
             found += (
                 sorted((root / "archived_sessions").glob("*.jsonl")) if (root / "archived_sessions").is_dir() else []
             )

@@ -16,7 +16,6 @@ afterwards, so the importing process hardly touches them.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections import deque
@@ -34,6 +33,7 @@ from tokenwallet.sources.agent_logs.common import OVER_ACCOUNT_TOTAL, no_cycle_c
 from tokenwallet.sources.price_table import PriceTable
 from tokenwallet.sync.log_import import staging
 from tokenwallet.sync.log_import.batch import PROVIDER, SKIP_LINE, ImportSummary, Plan, file_state
+from tokenwallet.sync.log_import.cpus import usable_cpus
 from tokenwallet.sync.log_import.totals import AccountTotals, admit, moves_totals
 
 if TYPE_CHECKING:
@@ -92,14 +92,19 @@ class _Window:
         """Add entries and their figures per bucket."""
         fresh, groups, flushed = self.fresh, self.dedupe.groups, self.flushed
         log_entries.merge_moves(self.moves, buckets)
+        # The ledger can hold entries of a message only if the account had entries before this
+        # import or a flush of this one wrote the message; those are looked up together.
+        unknown = {raw[1] for raw in entries if raw[1] not in fresh and raw[1] not in groups}
+        maybe_stored = unknown if self.prior else unknown & flushed
+        stored = log_entries.for_entries(self.db, self.account.id, maybe_stored) if maybe_stored else {}
         for raw in entries:
             mid = raw[1]
             if mid in fresh:
                 self._contest(fresh.pop(mid))  # a second entry of the message: now they are compared
             elif mid in groups:
                 pass
-            elif self.prior or mid in flushed:
-                self._load(mid)
+            elif mid in stored:
+                self._seed(mid, stored.pop(mid))  # judged against what the ledger holds
             else:
                 fresh[mid] = raw  # a message not seen before (the common case)
                 continue
@@ -110,9 +115,9 @@ class _Window:
         self.contested.append(entry)
         self.dedupe.add(entry)
 
-    def _load(self, mid: int) -> None:
+    def _seed(self, mid: int, rows: list[log_entries.Row]) -> None:
         from_before = mid not in self.flushed
-        for row in log_entries.for_entry(self.db, self.account.id, mid):
+        for row in rows:
             entry = _entry(row)
             if from_before:
                 self.prior_keys.add((mid, entry.request_id))
@@ -291,7 +296,7 @@ class Staged:
 def worker_count(plans: list[Plan]) -> int:
     """How many worker processes to scan with: none for small reads or a single CPU."""
     todo = sum(max(0, p.stat.st_size - p.start) for p in plans)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = usable_cpus()
     if todo < PARALLEL_MIN_BYTES or cpus < 2 or len(plans) < 2:
         return 0
     return min(cpus, 4)

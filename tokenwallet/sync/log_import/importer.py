@@ -36,12 +36,15 @@ from tokenwallet.sync.log_import.batch import (
     plan_files,
 )
 from tokenwallet.sync.log_import.claude_import import Overtaken, import_claude, stage_claude
+from tokenwallet.sync.log_import.cpus import usable_cpus
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 BULK_CACHE_KIB = 32 * 1024
 """SQLite page cache for a first import (the default 2 MB makes index inserts re-read pages)."""
+MAX_SORT_THREADS = 4
+"""At most this many helper threads sort for SQLite during an import (see :func:`sort_threads`)."""
 
 __all__ = ["ImportSummary", "Progress", "ensure_detected_accounts", "find_or_create_for_path", "import_account"]
 
@@ -153,17 +156,27 @@ def _first_claude_import(
 @contextmanager
 def _bulk_settings(db: Database, cache_kib: int | None = BULK_CACHE_KIB) -> Iterator[None]:
     """A big page cache (``cache_kib``) keeps the indexes in memory while the rows go in.  Foreign
-    keys are not re-checked per row: every row names the account this import just read from the ledger."""
+    keys are not re-checked per row: every row names the account this import just read from the ledger.
+    SQLite may sort with helper threads: building the key index of a first import (hundreds of
+    thousands of entries) is a sort, and the scanning workers have finished by then."""
     (cache,) = db.execute("PRAGMA cache_size").fetchone()
     (foreign_keys,) = db.execute("PRAGMA foreign_keys").fetchone()
+    (threads,) = db.execute("PRAGMA threads").fetchone()
     if cache_kib is not None:
         db.execute(f"PRAGMA cache_size = -{cache_kib}")
     db.execute("PRAGMA foreign_keys = OFF")
+    db.execute(f"PRAGMA threads = {sort_threads()}")
     try:
         yield
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
         db.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        db.execute(f"PRAGMA threads = {int(threads)}")
+
+
+def sort_threads() -> int:
+    """Helper threads for SQLite's sorter: one fewer than the processors this process may use (1 to 4)."""
+    return max(1, min(MAX_SORT_THREADS, usable_cpus() - 1))
 
 
 def ensure_detected_accounts(db: Database, *, env: Mapping[str, str], home: Path, at: datetime) -> list[Account]:
