@@ -242,8 +242,9 @@ def invariant_violations(path: Path) -> list[str]:
             "output_tokens, requests FROM usage WHERE source = 'local_log' AND key LIKE 'q:%' ORDER BY 1, 2, 3, 4"
         ).fetchall()
         sums = conn.execute(
-            "SELECT account_id, at - at % 900, model, project, SUM(input_tokens), SUM(cached_input_tokens), "
-            "SUM(cache_write_tokens), SUM(output_tokens), COUNT(*) FROM log_entries GROUP BY 1, 2, 3, 4 "
+            "SELECT a.account_id, at - at % 900, model, project, SUM(input_tokens), SUM(cached_input_tokens), "
+            "SUM(cache_write_tokens), SUM(output_tokens), COUNT(*) FROM log_entries e "
+            "JOIN log_accounts a ON a.id = e.account GROUP BY 1, 2, 3, 4 "
             "ORDER BY 1, 2, 3, 4"
         ).fetchall()
         if buckets != sums:

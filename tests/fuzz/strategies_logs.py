@@ -396,7 +396,8 @@ class _Importer:
         ).fetchone()
         assert daily == direct, (daily, direct)
         entries = db.execute(
-            "SELECT count(*), total(input_tokens), total(output_tokens) FROM log_entries WHERE account_id = ?",
+            "SELECT count(*), total(input_tokens), total(output_tokens) FROM log_entries "
+            "WHERE account = (SELECT id FROM log_accounts WHERE account_id = ?)",
             [account_id],
         ).fetchone()
         if entries[0]:

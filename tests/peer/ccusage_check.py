@@ -186,7 +186,7 @@ def tokenwallet_models(workdir: Path, kind: AccountKind) -> dict[str, dict[str, 
     models: dict[str, dict[str, Any]] = {}
     rows = db.execute(
         "SELECT at, model, input_tokens, cached_input_tokens, cache_write_tokens, cache_1h_tokens, output_tokens, "
-        "cost_micros, flags FROM log_entries WHERE account_id = ?",
+        "cost_micros, flags FROM log_entries WHERE account = (SELECT id FROM log_accounts WHERE account_id = ?)",
         [f"{kind.value}-peer"],
     )
     for at, model, inp, read, write, write_1h, out, cost, flags in rows:

@@ -86,7 +86,8 @@ def _rows(db: Any) -> dict[str, tuple[Any, ...]]:
         f"{_NAMES[r[0]]}/{_REQUESTS.get(r[1], r[1])}": r[2:]
         for r in db.execute(
             "SELECT entry_hash, request_hash, model, input_tokens, cached_input_tokens, cache_write_tokens, "
-            "output_tokens, cost_micros FROM log_entries WHERE account_id = 'cc'"
+            "output_tokens, cost_micros FROM log_entries "
+            "WHERE account = (SELECT id FROM log_accounts WHERE account_id = 'cc')"
         ).fetchall()
     }
 
@@ -95,7 +96,8 @@ def _buckets_match_entries(db: Any) -> None:
     """The quarter-hour usage rows hold exactly the sums of the stored entries."""
     entries = db.execute(
         "SELECT count(*), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), sum(output_tokens), "
-        "sum(coalesce(cost_micros, 0)) FROM log_entries WHERE account_id = 'cc'"
+        "sum(coalesce(cost_micros, 0)) FROM log_entries "
+        "WHERE account = (SELECT id FROM log_accounts WHERE account_id = 'cc')"
     ).fetchone()
     buckets = db.execute(
         "SELECT coalesce(sum(requests), 0), sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens), "

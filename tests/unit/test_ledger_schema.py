@@ -236,3 +236,44 @@ def test_migrations_import_nothing_of_tokenwallet_outside_their_package() -> Non
             for name in names:
                 if name.startswith("tokenwallet"):
                     assert name.startswith("tokenwallet.ledger.migrations"), f"{path.name} imports {name}"
+
+
+def test_m008_numbers_each_account_with_entries_and_keeps_every_entry(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from tokenwallet.ledger.migrations import MIGRATIONS
+
+    db = Database(sqlite3.connect(tmp_path / "ledger.db"))
+    MIGRATIONS.apply(db, stop_before="m008_log_entry_accounts")
+    db.execute(
+        "INSERT INTO accounts (id, kind, label, created_at) VALUES ('cc-b', 'claude-code', 'b', 0), "
+        "('cc-a', 'claude-code', 'a', 0), ('cc-none', 'claude-code', 'none', 0)"
+    )
+    columns = ", ".join(log_entries.COLUMNS)
+    # The same message in both accounts (two folders read by two accounts), and rows out of key order.
+    rows = [
+        ("cc-b", 7, 1, 1_763_000_100, "claude-sonnet-4-6", "/p", 10, 5, 40, 0, 7, 1234, 0),
+        ("cc-a", 7, 1, 1_763_000_100, "claude-sonnet-4-6", "/p", 10, 5, 40, 0, 7, 1234, 0),
+        ("cc-a", -3, 0, 1_763_000_200, "claude-imaginary", "", 1, 0, 0, 0, 2, None, 1),
+    ]
+    db.conn.executemany(f"INSERT INTO log_entries ({columns}) VALUES ({', '.join('?' * 13)})", rows)
+    db.conn.commit()
+
+    MIGRATIONS.apply(db)
+
+    numbers = dict(db.execute("SELECT account_id, id FROM log_accounts").fetchall())
+    assert sorted(numbers) == ["cc-a", "cc-b"]  # an account without entries needs no number
+    assert len(set(numbers.values())) == 2
+    stored = db.execute(
+        f"SELECT a.account_id, {', '.join(log_entries.COLUMNS[1:])} FROM log_entries e "
+        "JOIN log_accounts a ON a.id = e.account ORDER BY e.rowid"
+    ).fetchall()
+    assert stored == rows
+    with pytest.raises(sqlite3.IntegrityError):  # the key is still unique per account
+        db.execute(
+            "INSERT INTO log_entries (account, entry_hash, request_hash, at, model) VALUES (?, 7, 1, 0, 'm')",
+            [numbers["cc-a"]],
+        )
+    for account_id in ("cc-a", "cc-b", "cc-none"):  # what the importer reads back, by account id
+        expected = {r[1]: [r] for r in rows if r[0] == account_id and r[1] in (7, -3)}
+        assert log_entries.for_entries(db, account_id, [7, -3, 99]) == expected

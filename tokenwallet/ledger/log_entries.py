@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 BUCKET_SECONDS = 900
 KEY_INDEX = "log_entries_key"
-"""The unique index on (``entry_hash``, ``request_hash``, ``account_id``) (migration m004)."""
+"""The unique index on (``entry_hash``, ``request_hash``, ``account``) (migrations m007, m008)."""
 
 COLUMNS: tuple[str, ...] = (
     "account_id",
@@ -48,18 +48,23 @@ COLUMNS: tuple[str, ...] = (
     "cost_micros",
     "flags",
 )
-"""Column order of the row tuples :func:`apply` takes and :func:`for_entries` returns."""
+"""Column order of the row tuples :func:`apply` takes and :func:`for_entries` returns.
+
+In the table the first column is ``account``, the account's number in ``log_accounts``
+(:func:`account_number`), which the functions here put in place of ``account_id``."""
+STORED_COLUMNS: tuple[str, ...] = ("account", *COLUMNS[1:])
+"""The columns of ``log_entries`` in the order of :data:`COLUMNS`."""
 
 SIDECHAIN, HAS_SPEED, FAST = 1, 2, 4
 """Bits of ``flags``."""
 
 Row = tuple[Any, ...]
 
-_INSERT_ENTRIES = f"INSERT INTO log_entries ({', '.join(COLUMNS)})"
-_ON_ENTRY_CONFLICT = "ON CONFLICT (account_id, entry_hash, request_hash) DO UPDATE SET " + ", ".join(
+_INSERT_ENTRIES = f"INSERT INTO log_entries ({', '.join(STORED_COLUMNS)})"
+_ON_ENTRY_CONFLICT = "ON CONFLICT (account, entry_hash, request_hash) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in COLUMNS[3:]
 )
-_DELETE_ENTRY = "DELETE FROM log_entries WHERE account_id = ? AND entry_hash = ? AND request_hash = ?"
+_DELETE_ENTRY = "DELETE FROM log_entries WHERE account = ? AND entry_hash = ? AND request_hash = ?"
 # Buckets move by differences; a bucket whose model has no price stays unpriced (NULL cost).
 _ON_BUCKET_CONFLICT = (
     "ON CONFLICT (account_id, source, key) DO UPDATE SET "
@@ -98,6 +103,26 @@ HASHES_PER_QUERY = 500
 """Message hashes looked up per statement by :func:`for_entries` (well under SQLite's 999 variables)."""
 
 
+def account_number(db: Database, account_id: str) -> int | None:
+    """The number ``log_entries`` knows ``account_id`` by; None when it has none (then it has no entries)."""
+    row = db.execute("SELECT id FROM log_accounts WHERE account_id = ?", [account_id]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def numbered_account(db: Database, account_id: str) -> int:
+    """:func:`account_number`, given to the account first if it has none; call inside the writing transaction."""
+    number = account_number(db, account_id)
+    if number is None:
+        cursor = db.conn.execute("INSERT INTO log_accounts (account_id) VALUES (?)", [account_id])
+        number = int(cursor.lastrowid or 0)  # always set after an INSERT into a rowid table
+    return number
+
+
+def _numbered(rows: Iterable[Row], number: int) -> list[Row]:
+    """``rows`` with the account's number in place of its id, as the table stores them."""
+    return [(number, *r[1:]) for r in rows]
+
+
 def for_entries(db: Database, account_id: str, entry_hashes: Collection[int]) -> dict[int, list[Row]]:
     """The stored entries of each of ``entry_hashes`` that has any, by message hash (a message has
     several entries when it has several request ids).
@@ -106,13 +131,16 @@ def for_entries(db: Database, account_id: str, entry_hashes: Collection[int]) ->
     new message, and one query per message cost more than reading the new lines.
     """
     found: dict[int, list[Row]] = {}
+    number = account_number(db, account_id)
+    if number is None:
+        return found
     wanted = list(entry_hashes)
     for at in range(0, len(wanted), HASHES_PER_QUERY):
         chunk = wanted[at : at + HASHES_PER_QUERY]
         rows = db.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM log_entries "
-            f"WHERE account_id = ? AND entry_hash IN ({', '.join('?' * len(chunk))})",
-            [account_id, *chunk],
+            f"SELECT ?, {', '.join(COLUMNS[1:])} FROM log_entries "
+            f"WHERE account = ? AND entry_hash IN ({', '.join('?' * len(chunk))})",
+            [account_id, number, *chunk],
         ).fetchall()
         for row in rows:
             found.setdefault(row[1], []).append(row)
@@ -136,9 +164,11 @@ def key_index_built_after(db: Database) -> Iterator[None]:
         db.execute(found[0])
 
 
-def insert_new(db: Database, rows: Sequence[Row]) -> None:
-    """Add entries whose keys are not in the ledger (no bucket moves; see :func:`apply` for those)."""
-    insert_rows(db, _INSERT_ENTRIES, rows)
+def insert_new(db: Database, account_id: str, rows: Sequence[Row]) -> None:
+    """Add entries of ``account_id`` whose keys are not in the ledger (no bucket moves; see
+    :func:`apply` for those).  Call inside a transaction."""
+    if rows:
+        insert_rows(db, _INSERT_ENTRIES, _numbered(rows, numbered_account(db, account_id)))
 
 
 def any_for(db: Database, account_id: str) -> bool:
@@ -207,10 +237,12 @@ def apply(
     earlier), since their figures are taken off their buckets.  A caller that already summed the
     buckets' changes passes them as ``moves``.  Call inside a transaction.
     """
-    if drop:
-        db.conn.executemany(_DELETE_ENTRY, [(account_id, r[1], r[2]) for r in drop])
-    if put:
-        insert_rows(db, _INSERT_ENTRIES, put, _ON_ENTRY_CONFLICT)
+    if put or drop:
+        number = numbered_account(db, account_id)
+        if drop:
+            db.conn.executemany(_DELETE_ENTRY, [(number, r[1], r[2]) for r in drop])
+        if put:
+            insert_rows(db, _INSERT_ENTRIES, _numbered(put, number), _ON_ENTRY_CONFLICT)
     if moves is None:
         moves = add_moves(add_moves({}, put), drop, -1)
     rows = [

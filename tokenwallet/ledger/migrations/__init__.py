@@ -37,6 +37,7 @@ NAMES: tuple[str, ...] = (
     "m005_streams",
     "m006_account_filters",
     "m007_log_entries_rowid",
+    "m008_log_entry_accounts",
 )
 """Every migration in the order it runs; each is the module ``mNNN_what`` whose ``NAME`` is the same."""
 

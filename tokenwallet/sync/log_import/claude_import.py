@@ -274,10 +274,11 @@ class Staged:
             raise Overtaken(account.id)
         self.flush()
         log_entries.add_moves(self.moves, self.later, -1)  # judged, and their figures moved, below
+        number = log_entries.numbered_account(db, account.id)
         with log_entries.key_index_built_after(db):
             for part in self.parts:
-                staging.copy_into_ledger(db.conn, part, account.id)
-            log_entries.insert_new(db, self.held)
+                staging.copy_into_ledger(db.conn, part, number)
+            log_entries.insert_new(db, account.id, self.held)
         provider = PROVIDER[account.kind]
         log_entries.apply(db, account.id, provider, [], [], recorded_at=self.recorded_at, moves=self.moves)
         window = _Window(db, account, self.recorded_at, prior=True)

@@ -16,7 +16,7 @@ from array import array
 from collections import Counter
 from operator import itemgetter
 
-from tokenwallet.ledger.log_entries import COLUMNS, SIDECHAIN
+from tokenwallet.ledger.log_entries import COLUMNS, SIDECHAIN, STORED_COLUMNS
 from tokenwallet.sources.agent_logs.claude_scan import RawEntry, TaskScan, scan_files
 
 SCHEMA = "apart"
@@ -83,11 +83,14 @@ def apart_rows(task: TaskScan, account_id: str) -> list[RawEntry]:
         return rows
 
 
-def copy_into_ledger(conn: sqlite3.Connection, task_apart: bytes, account_id: str) -> None:
+def copy_into_ledger(conn: sqlite3.Connection, task_apart: bytes, account: int) -> None:
     """Insert the entries of one serialized database into ``log_entries`` (inside the caller's transaction).
 
-    The database is opened as the attached schema :data:`SCHEMA`, which must exist (``ATTACH``
-    cannot run inside a transaction).
+    ``account``: the account's number (``log_entries.numbered_account``).  The database is opened
+    as the attached schema :data:`SCHEMA`, which must exist (``ATTACH`` cannot run inside a
+    transaction).
     """
     conn.deserialize(task_apart, name=SCHEMA)
-    conn.execute(f"INSERT INTO main.log_entries ({', '.join(COLUMNS)}) SELECT ?, * FROM {SCHEMA}.{TABLE}", [account_id])
+    conn.execute(
+        f"INSERT INTO main.log_entries ({', '.join(STORED_COLUMNS)}) SELECT ?, * FROM {SCHEMA}.{TABLE}", [account]
+    )
