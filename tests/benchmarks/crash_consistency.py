@@ -204,13 +204,15 @@ def contents(path: Path, logs_root: Path | None = None) -> Contents:
 
 
 def _without_times(cursor: str) -> str:
-    """A sync cursor without the time of the poll that wrote it (``since``)."""
+    """A sync cursor without the times of the poll that wrote it (``since``; ``counter_at``, when a
+    gateway's running spend counter was read): a run killed and run again reads later."""
     try:
         value = json.loads(cursor)
     except ValueError:
         return cursor
     if isinstance(value, dict):
         value.pop("since", None)
+        value.pop("counter_at", None)
     return json.dumps(value, sort_keys=True)
 
 
