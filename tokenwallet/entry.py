@@ -47,8 +47,8 @@ def _exit_now(code: object) -> NoReturn:
     """End the process with ``code`` as ``sys.exit`` would, without the interpreter's teardown.
 
     A command has closed its ledger, HTTP client and workers by now; what is left is freeing every
-    object and module one by one, a sixth of a short command's run (status lines, hooks and
-    scripts run these often).  Log handlers and the standard streams are flushed first; a thread
+    object and module one by one, about 15 ms or a seventh of a short command's run (status lines,
+    hooks and scripts run these often).  Log handlers and the standard streams are flushed first; a thread
     still running (none should) gets the normal exit, which waits for it.
     """
     import os
