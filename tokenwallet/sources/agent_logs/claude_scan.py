@@ -63,7 +63,6 @@ from tokenwallet.sources.agent_logs.lines import LineReader, Unreadable, open_lo
 from tokenwallet.sources.pricing import SYNTHETIC, ModelRates, PriceBook
 
 _SIGNED_64 = struct.Struct(">q").unpack
-_blake2b = blake2b
 _crc32 = zlib.crc32
 
 RawEntry = tuple[Any, ...]
@@ -328,7 +327,7 @@ class _Collector:
                 return False
         if mid:
             # ``log_entries.key_hash`` and ``request_hash``, inline (once per request of a history).
-            mid_hash = _SIGNED_64(_blake2b(mid.encode(), digest_size=8).digest())[0]
+            mid_hash = _SIGNED_64(blake2b(mid.encode(), digest_size=8).digest())[0]
             rid_hash = _crc32(rid.encode())
         elif where is None:
             raise _LineByLine  # a line without message id is keyed by its offset
