@@ -3,8 +3,10 @@
 A command line with only start options (:mod:`tokenwallet.start_options`) starts the tray app
 straight away, so the icon does not wait for click, the settings or the ledger; ``statusline`` and
 ``guard``, which agents run on every refresh and tool call, go to :mod:`tokenwallet.agents.fast`
-(standard library only); anything else (a subcommand, ``--help``, ``--version``, a mistake) goes to
-the click front end in :mod:`tokenwallet.cli`.  This module sits above both front ends (``ui``
+(standard library only); ``status``, ``budget check`` and ``alerts check`` go to the click-free
+:mod:`tokenwallet.cli.quick` when it understands the whole command line; anything else (a
+subcommand, ``--help``, ``--version``, a mistake) goes to the click front end in
+:mod:`tokenwallet.cli.root`.  This module sits above both front ends (``ui``
 never imports ``cli``) and imports only ``sys`` at load time, for the agents' sake.
 """
 
@@ -26,6 +28,14 @@ def main(argv: list[str] | None = None) -> None:
         code = fast_main(words)
         if code is not None:
             sys.exit(code)
+    if "status" in words or "check" in words:  # status, budget check, alerts check
+        from tokenwallet.cli.quick import main as quick_main
+
+        quick = quick_main(words)
+        if quick is not None:
+            if argv is None:
+                _exit_now(quick)
+            sys.exit(quick)
     from tokenwallet.start_options import StartOptions, parse_start_options
 
     parsed = parse_start_options(words)
@@ -33,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         from tokenwallet.ui import run_gui  # Qt is imported only when the tray app starts
 
         sys.exit(run_gui(parsed))
-    from tokenwallet.cli import main as cli_main
+    from tokenwallet.cli.root import main as cli_main
 
     try:
         cli_main(words)

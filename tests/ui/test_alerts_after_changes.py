@@ -44,7 +44,7 @@ def _titles(notices) -> list[str]:  # type: ignore[no-untyped-def]
 def test_manual_spend_from_the_command_line_fires_at_the_next_tick_once(app, allowance_ctx, shown, now) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
 
     app.start(open_dashboard=False)
     app.poll_now()
@@ -147,7 +147,7 @@ def test_the_first_refresh_evaluates_what_changed_while_the_app_was_closed(allow
 def test_a_quiet_tick_reads_nothing_again_and_a_change_elsewhere_is_read(app, allowance_ctx, now) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
 
     app.start(open_dashboard=False)
     app.poll_now()

@@ -145,7 +145,7 @@ def test_demo_is_left_when_an_allowance_is_added_from_the_command_line(app_conte
     from click.testing import CliRunner
 
     from tokenwallet.app import AppContext
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
     from tokenwallet.demo import emulator, seed
     from tokenwallet.ui.runtime.application import TrayApp
 

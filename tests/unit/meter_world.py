@@ -14,7 +14,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.domain.money import cents_to_micros, usd_to_micros
 from tokenwallet.emulator import RunningEmulator, Scenario

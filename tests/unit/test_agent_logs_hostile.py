@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.limits import MAX_TOKENS
 from tokenwallet.ledger import accounts

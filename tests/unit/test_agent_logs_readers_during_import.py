@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.benchmarks.claude_corpus import generate
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.ledger import accounts, log_entries
 from tokenwallet.ledger.db import LedgerDatabase, open_ledger

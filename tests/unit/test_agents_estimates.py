@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.services.estimates import estimate_cost
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from tokenwallet.agents import fast
 from tokenwallet.agents.guard import BLOCK, CONTEXT, SILENT, GuardOptions, decide, output, parse_options
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.ledger import audit
 from tokenwallet.ledger.db import open_ledger
 

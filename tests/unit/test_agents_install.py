@@ -13,7 +13,7 @@ import tomlkit
 from click.testing import CliRunner
 
 from tokenwallet.agents import install as inst
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.errors import ConfigError, UserInputError
 
 GUARD = "/opt/tw/bin/tokenwallet guard --mode block --agent claude-code"

@@ -12,7 +12,7 @@ import anyio
 import pytest
 from click.testing import CliRunner
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 
 mcp = pytest.importorskip("mcp")
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.services import agent_files
 from tokenwallet.services.meter_snapshot import build_meter, keep_meter_current, refresh_meter

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from tokenwallet.agents import fast
 from tokenwallet.agents.statusline import render
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "agents"
 NOW = 1_795_000_000.0  # 2026-11-18

@@ -92,7 +92,7 @@ def test_poll_goes_on_when_the_alert_hook_is_missing(
 ) -> None:
     from click.testing import CliRunner
 
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
     from tokenwallet.emulator import start_emulator
 
     (home / "config").mkdir()

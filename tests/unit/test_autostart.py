@@ -247,7 +247,7 @@ def test_registry_failure_becomes_autostart_error() -> None:
 
 
 def test_cli_on_status_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     home = str(tmp_path / "twhome")
@@ -274,7 +274,7 @@ def test_cli_on_status_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_cli_reports_an_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
 
     (tmp_path / "cfg").write_text("a file, not a folder")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))

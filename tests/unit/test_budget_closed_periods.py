@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from tokenwallet.app import AppContext
 from tokenwallet.budget.engine import closed_plan, closed_status, compute_status, plan
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, RolloverPolicy, SpendPoint, Unit
 from tokenwallet.domain.clock import FixedClock

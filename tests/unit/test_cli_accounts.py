@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.money import usd_to_micros
 from tokenwallet.emulator import Scenario, start_emulator
 

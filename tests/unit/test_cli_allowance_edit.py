@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 
 
 def run(home: Path, *args: str) -> Result:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.allowance import Allowance, Cadence, RolloverPolicy, Unit
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.ledger import alerts as store

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from tokenwallet import __version__
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.ledger import audit
 from tokenwallet.ledger.db import open_ledger

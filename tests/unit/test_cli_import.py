@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs"
 

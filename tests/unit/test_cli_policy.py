@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-import tokenwallet.cli as cli_module
+import tokenwallet.cli.session as cli_module
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.domain.money import usd_to_micros as usd
 

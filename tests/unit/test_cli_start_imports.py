@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-# Loaded by none of the three commands: the HTTP client, log readers, the policy parser and the
-# price catalog, the rotating log file's handlers, TOML writing, OpenSSL's hashes (key
-# fingerprints), the random ids of new rows, and the system's time zone lookup (no rule here
-# counts by the local month; tzlocal may load importlib.resources to probe zone names).
+# Loaded by none of the three commands: click (they run through tokenwallet.cli.quick), the HTTP
+# client, log readers, the policy parser and the price catalog, the rotating log file's handlers,
+# TOML writing, OpenSSL's hashes (key fingerprints), the random ids of new rows, and the system's
+# time zone lookup (no rule here counts by the local month; tzlocal may load importlib.resources
+# to probe zone names).
 NEVER = (
+    "click",
     "tzlocal",
     "importlib.resources",
     "httpx",
@@ -41,7 +43,7 @@ NOT_FOR_BUDGET = ("tomllib", "shutil", "tokenwallet.services.policy_value", "tok
 
 RUN = """
 import json, sys
-from tokenwallet.cli import main
+from tokenwallet.entry import main
 try:
     main(sys.argv[1:])
 except SystemExit:

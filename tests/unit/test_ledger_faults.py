@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from sqlite_utils import Database
 
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.errors import CorruptLedgerError, LedgerBusyError, LedgerError, LedgerFullError
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.ledger import accounts, damage, usage

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain import redaction
 from tokenwallet.logging_setup import PrivateRotatingFileHandler, add_file_logging, configure_logging
 from tokenwallet.secrets import ApiKey

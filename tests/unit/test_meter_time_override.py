@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.clock import FixedClock, environment_clock, parse_now, system_clock
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.money import usd_to_micros as usd

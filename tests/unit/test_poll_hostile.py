@@ -14,7 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.limits import MAX_DAYS
 from tokenwallet.emulator import start_emulator

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from tokenwallet.alerts.delivery import CompositeDelivery, HookCommand, Notice
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain import redaction
 from tokenwallet.domain.errors import AuthError
 from tokenwallet.domain.redaction import REDACTED, redact, remember_secret

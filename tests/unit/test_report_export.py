@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import tokenwallet.cli as cli_module
+import tokenwallet.cli.session as cli_module
 from tokenwallet.app import AppContext
-from tokenwallet.cli import cli
+from tokenwallet.cli.root import cli
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.clock import FixedClock
 from tokenwallet.domain.errors import OutputError, OutputExistsError

@@ -114,7 +114,7 @@ def test_keyring_backend_that_cannot_be_loaded_is_a_clear_error(
     import keyring.core
     from click.testing import CliRunner
 
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
     from tokenwallet.domain.errors import SecretStoreError
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", named)

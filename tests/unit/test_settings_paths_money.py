@@ -102,7 +102,7 @@ def test_settings_that_are_not_utf8_name_the_file(tmp_path: Path) -> None:
 def test_bad_settings_are_a_message_not_a_traceback(tmp_path: Path, text: bytes) -> None:
     from click.testing import CliRunner
 
-    from tokenwallet.cli import cli
+    from tokenwallet.cli.root import cli
 
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "settings.toml").write_bytes(text)

@@ -186,23 +186,9 @@ def history_command(app: AppContext, since: str | None, limit: int, as_json: boo
 @handle_errors
 def check_command(app: AppContext, no_notify: bool, as_json: bool) -> None:
     """Evaluate every rule now (the tray and the poller do this on their own)."""
-    from tokenwallet.services.alert_rules import check_alerts
+    from tokenwallet.cli.run_alerts_check import run_alerts_check
 
-    events = check_alerts(app, notify=not no_notify)
-    if as_json:
-        emit_json(
-            {
-                "schema_version": JSON_SCHEMA_VERSION,
-                "events": [
-                    {"id": e.id, "title": e.title, "severity": e.severity, "message": e.message} for e in events
-                ],
-            }
-        )
-        return
-    for e in events:
-        click.echo(f"{e.severity}: {e.title} - {e.message}")
-    if not events:
-        click.echo("Nothing new.")
+    run_alerts_check(app, notify=not no_notify, as_json=as_json)
 
 
 COMMANDS: list[click.Command] = [alerts_group]

@@ -118,7 +118,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
 def show_command(app: AppContext, name: str, as_json: bool) -> None:
     """Show one allowance: definition, stored grants and its status now."""
     from tokenwallet.cli.policy_json import link_json
-    from tokenwallet.cli.status import status_json
+    from tokenwallet.cli.run_status import status_json
     from tokenwallet.services.policy import ownership
     from tokenwallet.services.status import allowance_figures
 

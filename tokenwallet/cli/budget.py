@@ -10,11 +10,9 @@ from __future__ import annotations
 import click
 
 from tokenwallet.app import AppContext
-from tokenwallet.budget.inputs import format_amount
 from tokenwallet.cli.context import handle_errors, pass_app
 from tokenwallet.cli.options import names_options
-from tokenwallet.cli.output import JSON_SCHEMA_VERSION, emit_json
-from tokenwallet.cli.time_option import use_time
+from tokenwallet.cli.run_budget_check import run_budget_check
 
 
 @click.group("budget")
@@ -51,76 +49,19 @@ def check_command(
     --output-tokens N [--cached-input-tokens N] prices it with the catalog (the price of the
     day) and checks the cost against usd allowances and the tokens against token allowances.
     """
-    from tokenwallet.domain.errors import UserInputError
-    from tokenwallet.services.budget_check import check_budget
-
-    if at is not None:
-        use_time(app, at)
-
-    estimate = None
-    if model is not None or input_tokens is not None or output_tokens is not None:
-        if amount is not None:
-            raise UserInputError("Give either --amount or --model with token counts, not both.")
-        if model is None or input_tokens is None or output_tokens is None:
-            raise UserInputError("An estimate needs --model, --input-tokens and --output-tokens.")
-        from tokenwallet.services.estimates import check_estimate, describe, estimate_cost
-
-        estimate = estimate_cost(
-            model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cached_input_tokens=cached_input_tokens,
-            at=app.clock(),
-        )
-        answer = check_estimate(app, estimate, name)
-        if not as_json:
-            click.echo(f"Estimate: {describe(estimate)}")
-    elif amount is None:
-        raise UserInputError("Give the planned spend with --amount, or a call with --model and token counts.")
-    else:
-        answer = check_budget(app, amount, name)
-    if as_json:
-        checks = []
-        for c in answer.checks:
-            unit = c.allowance.unit
-            checks.append(
-                {
-                    "allowance": c.allowance.name,
-                    "unit": unit.value,
-                    "amount": c.amount,
-                    "remaining": c.remaining,
-                    "fits": c.fits,
-                    "shortfall": c.shortfall,
-                    "period_end": c.period_end,
-                    "overspent": c.overspent,
-                    "formatted": {
-                        "amount": format_amount(c.amount, unit),
-                        "remaining": format_amount(c.remaining, unit),
-                        "shortfall": format_amount(c.shortfall, unit),
-                        "overspent": format_amount(c.overspent, unit),
-                    },
-                }
-            )
-        document = {
-            "schema_version": JSON_SCHEMA_VERSION,
-            "fits": answer.fits,
-            "checked_at": answer.checked_at,
-            "checks": checks,
-        }
-        if estimate is not None:
-            document["estimate"] = estimate.as_json()
-        emit_json(document)
-    else:
-        for c in answer.checks:
-            unit = c.allowance.unit
-            verdict = "fits" if c.fits else f"does not fit (short by {format_amount(c.shortfall, unit)})"
-            over = f", already {format_amount(c.overspent, unit)} over the allowance" if c.overspent > 0 else ""
-            click.echo(
-                f"{c.allowance.name}: {format_amount(c.amount, unit)} {verdict}; "
-                f"{format_amount(c.remaining, unit)} remaining{over}."
-            )
-    if not answer.fits:
-        raise click.exceptions.Exit(1)
+    code = run_budget_check(
+        app,
+        amount=amount,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_input_tokens=cached_input_tokens,
+        name=name,
+        as_json=as_json,
+        at=at,
+    )
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 COMMANDS: list[click.Command] = [budget_group]

@@ -1,20 +1,36 @@
-"""Output helpers shared by the CLI commands: stable JSON and human tables."""
+"""Output helpers shared by the CLI commands: lines, stable JSON and human tables.
+
+No click here: the quick front end (:mod:`tokenwallet.cli.quick`) prints through these too.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from enum import Enum
 from typing import Any
-
-import click
 
 JSON_SCHEMA_VERSION = 1
 
 
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print one line on standard output (or error) and flush it, as ``click.echo`` does."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # no console (a windowed build)
+        return
+    line = f"{message}\n"
+    try:
+        stream.write(line)
+    except UnicodeEncodeError:  # a console that cannot show every character: mark the ones it cannot
+        encoding = stream.encoding or "utf-8"
+        stream.write(line.encode(encoding, "replace").decode(encoding))
+    stream.flush()
+
+
 def _default(value: Any) -> Any:
+    from decimal import Decimal
+
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Decimal):
@@ -30,7 +46,7 @@ def emit_json(payload: Any) -> None:
     """Print ``payload`` as indented, key-ordered JSON (the stable contract of ``--json``)."""
     import json  # only for --json
 
-    click.echo(json.dumps(payload, indent=2, default=_default, ensure_ascii=False))
+    echo(json.dumps(payload, indent=2, default=_default, ensure_ascii=False))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -40,17 +56,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for row in text_rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in text_rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def warn(message: str) -> None:
     """A warning on standard error."""
-    click.echo(f"warning: {message}", err=True)
+    echo(f"warning: {message}", err=True)
 
 
 def fail(message: str, code: int = 1) -> None:
     """Print an error on standard error and exit with ``code``."""
-    click.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     sys.exit(code)
