@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenwallet.domain.clock import Clock, environment_clock, system_clock
@@ -27,25 +26,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class AppContext:
-    """Paths, settings, clock and per-thread ledger connections of one running tokenwallet."""
+    """Paths, settings, clock and per-thread ledger connections of one running tokenwallet.
 
-    paths: AppPaths
-    clock: Clock = field(default_factory=lambda: _clock_or_system())
-    """The one clock: fixed at ``TOKENWALLET_NOW`` when that is set, else the system's."""
-    _settings: Settings | None = None
-    settings_warnings: list[str] = field(default_factory=list)
-    _local: threading.local = field(default_factory=threading.local)
-    session_only_keys: bool = False  # keys kept in memory for this run only (no usable keyring)
-    _secret_store: SecretStore | None = None
-    _http_client: httpx.Client | None = None
-    _poll_service: PollService | None = None
-    after_poll: list[AfterPoll] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _ledger_generation: int = 0  # bumped when the file was moved aside: every thread reopens
-    ledger_listeners: list[Callable[[AppContext], None]] = field(default_factory=list)
-    """Called by :meth:`ledger_changed` when the ledger changed (e.g. to rewrite the meter snapshot)."""
+    A plain class rather than a dataclass: it is created once per run, compared by identity, and
+    defining a dataclass costs the short commands' start-up a millisecond.
+    """
+
+    def __init__(self, paths: AppPaths, clock: Clock | None = None) -> None:
+        self.paths = paths
+        self.clock: Clock = clock if clock is not None else _clock_or_system()
+        """The one clock: fixed at ``TOKENWALLET_NOW`` when that is set, else the system's."""
+        self._settings: Settings | None = None
+        self.settings_warnings: list[str] = []
+        self._local = threading.local()
+        self.session_only_keys = False  # keys kept in memory for this run only (no usable keyring)
+        self._secret_store: SecretStore | None = None
+        self._http_client: httpx.Client | None = None
+        self._poll_service: PollService | None = None
+        self.after_poll: list[AfterPoll] = []
+        self._lock = threading.Lock()
+        self._ledger_generation = 0  # bumped when the file was moved aside: every thread reopens
+        self.ledger_listeners: list[Callable[[AppContext], None]] = []
+        """Called by :meth:`ledger_changed` when the ledger changed (e.g. to rewrite the meter snapshot)."""
+
+    def __repr__(self) -> str:
+        return f"AppContext(paths={self.paths!r})"
 
     @classmethod
     def create(cls, home: str | None = None, clock: Clock | None = None) -> AppContext:
