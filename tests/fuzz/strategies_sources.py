@@ -15,7 +15,7 @@ import copy
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from hypothesis import strategies as st
+from msgspec.structs import fields
 
 from tests.fuzz import FuzzTarget
 from tokenwallet.domain.clock import FixedClock

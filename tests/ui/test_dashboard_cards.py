@@ -90,7 +90,7 @@ def test_tray_tooltip_menu_and_icon_show_overspent(ctx) -> None:  # type: ignore
 
 
 def test_expiring_nothing_is_never_shown_with_a_daily_pace() -> None:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from tokenwallet.domain.allowance import ExpiryForecast
     from tokenwallet.ui.dashboard.figures import expiring

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tokenwallet.alerts.evaluate import ALARM, OK, Facts, evaluate
 from tokenwallet.alerts.rules import (

@@ -15,9 +15,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
+
+import msgspec
+from msgspec.structs import replace
 
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.redaction import redact
@@ -33,8 +35,7 @@ _AMOUNT = re.compile(r"-?[$€£₹¥]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s
 days or dates."""
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     """What the user is told: one alert, or a summary of several (``count`` > 1)."""
 
     title: str
@@ -42,7 +43,7 @@ class Notice:
     severity: str = "warning"
     count: int = 1
     event_ids: tuple[int, ...] = ()
-    lines: tuple[str, ...] = field(default=())
+    lines: tuple[str, ...] = ()
 
 
 def redacted(notice: Notice) -> Notice:

@@ -9,10 +9,11 @@ has a new key and therefore no stored state, which is how rules re-arm when the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from tokenwallet.alerts.rules import (
     ExpiryParams,
@@ -37,14 +38,13 @@ OK = "ok"
 ALARM = "alarm"
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(msgspec.Struct, frozen=True):
     """Everything the rules look at, read from the ledger at ``now``."""
 
     now: datetime
-    statuses: Mapping[str, AllowanceStatus] = field(default_factory=dict)
-    daily: Mapping[str, Sequence[DailySpend]] = field(default_factory=dict)
-    zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
+    statuses: Mapping[str, AllowanceStatus] = msgspec.field(default_factory=dict)
+    daily: Mapping[str, Sequence[DailySpend]] = msgspec.field(default_factory=dict)
+    zones: Mapping[str, ZoneInfo] = msgspec.field(default_factory=dict)
     sync_states: Sequence[SyncState] = ()
     snapshots: Sequence[BalanceSnapshot] = ()
     off_policy: Sequence[OffPolicySpend] = ()
@@ -52,8 +52,7 @@ class Facts:
     month: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(msgspec.Struct, frozen=True):
     """Whether a rule's condition holds for one period key, with the words to tell the user."""
 
     rule: Rule
@@ -64,8 +63,7 @@ class Observation:
     severity: str = "warning"
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+class Transition(msgspec.Struct, frozen=True):
     """A change of stored state: ``to`` is ``alarm`` (fire) or ``ok`` (re-arm)."""
 
     rule: Rule

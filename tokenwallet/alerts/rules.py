@@ -1,4 +1,4 @@
-"""Alert rule kinds and their parameters as frozen dataclasses, with conversion to/from stored JSON.
+"""Alert rule kinds and their parameters as frozen records (``msgspec.Struct``), with conversion to/from stored JSON.
 
 Amounts (``absolute``, ``min_unspent``, ``min_amount``) are in the allowance's unit: micro-USD or
 tokens.  Each rule fires once per crossing per period (see :mod:`tokenwallet.alerts.evaluate`).
@@ -6,13 +6,13 @@ tokens.  Each rule fires once per crossing per period (see :mod:`tokenwallet.ale
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from tokenwallet.domain.errors import UserInputError
 from tokenwallet.domain.limits import MAX_DAYS, MAX_USD, in_money_range
@@ -39,31 +39,27 @@ class Signal(StrEnum):
     CODEX_WEEKLY = "codex_weekly"
 
 
-@dataclass(frozen=True, slots=True)
-class ThresholdParams:
+class ThresholdParams(msgspec.Struct, frozen=True):
     """Fire when ``percent`` of the granted value is used, or when period spend reaches ``absolute``."""
 
     percent: float | None = None
     absolute: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ForecastParams:
+class ForecastParams(msgspec.Struct, frozen=True):
     """Fire when the projected run-out is more than ``margin_days`` before the period ends."""
 
     margin_days: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class ExpiryParams:
+class ExpiryParams(msgspec.Struct, frozen=True):
     """Fire ``days_before`` days before a grant lapses with at least ``min_unspent`` projected unspent."""
 
     days_before: float = 7.0
     min_unspent: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class SpikeParams:
+class SpikeParams(msgspec.Struct, frozen=True):
     """Fire when today's spend is at least ``factor`` x the median of the ``trailing_days`` before."""
 
     factor: float = 3.0
@@ -71,16 +67,14 @@ class SpikeParams:
     min_amount: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class StaleParams:
+class StaleParams(msgspec.Struct, frozen=True):
     """Fire when an account (``account_id``, or any) has had no successful sync for ``hours``."""
 
     hours: float = 6.0
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderParams:
+class ProviderParams(msgspec.Struct, frozen=True):
     """Fire on a provider signal at ``percent`` used (LiteLLM soft budget ignores percent)."""
 
     signal: Signal = Signal.OPENROUTER_LIMIT
@@ -88,8 +82,7 @@ class ProviderParams:
     account_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OffPolicyParams:
+class OffPolicyParams(msgspec.Struct, frozen=True):
     """Fire when this month's usage outside a policy's restrictions costs more than ``min_amount``
     (micro-USD; 0: any off-policy usage at all)."""
 
@@ -117,8 +110,7 @@ DEFAULT_EXPIRY_DAYS = 3.0
 """How long before a grant lapses with value unspent the default expiry rule warns."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """A rule for one allowance (``allowance_id`` None: account-wide rules such as stale or provider)."""
 
     id: str
@@ -134,7 +126,7 @@ class Rule:
 
     def describe(self) -> str:
         """A short human description, e.g. ``threshold percent=80``."""
-        values = [f"{k}={v}" for k, v in dataclasses.asdict(self.params).items() if v is not None]
+        values = [f"{k}={v}" for k, v in msgspec.structs.asdict(self.params).items() if v is not None]
         return f"{self.kind.value} {' '.join(values)}".strip()
 
 
@@ -238,7 +230,7 @@ def default_rules(allowance_id: str) -> list[Rule]:
 
 def to_stored(rule: Rule, created_at: datetime) -> StoredRule:
     """The ledger row for ``rule``."""
-    params = {k: v for k, v in dataclasses.asdict(rule.params).items() if v is not None}
+    params = {k: v for k, v in msgspec.structs.asdict(rule.params).items() if v is not None}
     if rule.notify_recovery:
         params["notify_recovery"] = True
     return StoredRule(rule.id, rule.kind.value, rule.allowance_id, params, rule.enabled, created_at)
@@ -251,7 +243,7 @@ def from_stored(row: StoredRule) -> Rule:
     except ValueError as exc:
         raise UserInputError(f"alert rule {row.id} has unknown kind {row.kind!r}") from exc
     cls = _PARAMS[kind]
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = set(cls.__struct_fields__)
     values = {k: v for k, v in row.params.items() if k in names}
     if kind is RuleKind.PROVIDER and "signal" in values:
         values["signal"] = Signal(values["signal"])

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
+
+import msgspec
 
 from tokenwallet.domain.allowance import Unit
 from tokenwallet.domain.meter import LinkSuggestion, SplitBucket, StreamFigure
@@ -41,8 +42,7 @@ LIST_PRICE = "list price"
 """The ``basis`` of money priced from the catalog because the bill has no model."""
 
 
-@dataclass(frozen=True, slots=True)
-class StreamRule:
+class StreamRule(msgspec.Struct, frozen=True):
     """What the user declared about one stream (account)."""
 
     stream: str
@@ -50,14 +50,13 @@ class StreamRule:
     subscription: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
+class Rules(msgspec.Struct, frozen=True):
     """The counting rule of one allowance: its unit, whether it counts subscriptions, who covers whom."""
 
     unit: Unit
     count_subscriptions: bool = False
     subscription_streams: frozenset[str] = frozenset()
-    covers: Mapping[str, str] = field(default_factory=dict)
+    covers: Mapping[str, str] = msgspec.field(default_factory=dict)
     """Covered stream -> the stream that covers it (both in the allowance's scope)."""
     list_priced: frozenset[str] = frozenset()
     """Streams whose estimated money is their usage at list price (the bill has no model)."""
@@ -164,14 +163,13 @@ def spread(
     return [(a, b, sign * p) for (a, b), p in zip(pieces, parts, strict=True)]
 
 
-@dataclass(slots=True)
-class Tally:
+class Tally(msgspec.Struct):
     """What each (stream, lane) counted, had superseded and had excluded, summed as buckets are decided."""
 
     rules: Rules
-    counted: dict[tuple[str, Confidence], int] = field(default_factory=dict)
-    superseded: dict[tuple[str, Confidence], int] = field(default_factory=dict)
-    excluded: dict[tuple[str, Confidence], int] = field(default_factory=dict)
+    counted: dict[tuple[str, Confidence], int] = msgspec.field(default_factory=dict)
+    superseded: dict[tuple[str, Confidence], int] = msgspec.field(default_factory=dict)
+    excluded: dict[tuple[str, Confidence], int] = msgspec.field(default_factory=dict)
 
     def add(self, stream: str, lane: Confidence, amount: int, *, superseded: int = 0) -> None:
         """Record ``amount`` of ``stream`` in ``lane`` of which ``superseded`` was replaced by the cover."""

@@ -8,9 +8,10 @@ that is over (a closed month in a report) :func:`closed_plan` and :func:`closed_
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from msgspec.structs import replace
 
 from tokenwallet.budget.forecast import DAY_SECONDS, burn_rate, project
 from tokenwallet.budget.grants import boundaries, replay, window_start

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from tokenwallet.domain.allowance import ExpiryForecast, GrantBalance, GrantKind, RolloverPolicy
 
 DAY_SECONDS = 86_400.0
 
 
-@dataclass(frozen=True, slots=True)
-class Projection:
+class Projection(msgspec.Struct, frozen=True):
     """Where the balance goes if spend continues at ``rate`` per day."""
 
     runout: datetime | None

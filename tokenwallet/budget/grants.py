@@ -18,8 +18,10 @@ segments between :func:`boundaries` instead of one point per usage row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+
+import msgspec
+from msgspec.structs import replace
 
 from tokenwallet.budget.periods import FAR_FUTURE, period_at, periods_between, previous_period
 from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantBalance, GrantKind, SpendPoint
@@ -99,8 +101,7 @@ def boundaries(allowance: Allowance, explicit: Sequence[Grant], start: datetime,
     return sorted(p for p in points if start <= p <= now)
 
 
-@dataclass
-class _Live:
+class _Live(msgspec.Struct):
     grant: Grant
     consumed: int = 0
     withdrawn: int = 0  # taken by a negative adjustment; reported as expired value
@@ -111,12 +112,11 @@ class _Live:
         return self.grant.amount - self.consumed - self.withdrawn
 
 
-@dataclass
-class Replay:
+class Replay(msgspec.Struct):
     """The outcome of replaying spend against grants up to ``now``."""
 
-    balances: list[GrantBalance] = field(default_factory=list)
-    overspent_by_period: dict[datetime, int] = field(default_factory=dict)
+    balances: list[GrantBalance] = msgspec.field(default_factory=list)
+    overspent_by_period: dict[datetime, int] = msgspec.field(default_factory=dict)
 
 
 def _take(active: list[_Live], amount: int, *, withdraw: bool = False) -> int:

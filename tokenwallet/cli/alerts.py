@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import click
+import msgspec
 
 from tokenwallet.app import AppContext
 from tokenwallet.cli.context import handle_errors, pass_app
@@ -28,7 +28,7 @@ def _rule_json(view: RuleView) -> dict[str, Any]:
         "kind": rule.kind.value,
         "allowance_id": rule.allowance_id,
         "allowance": view.allowance_name,
-        "params": {k: v for k, v in dataclasses.asdict(rule.params).items() if v is not None},
+        "params": {k: v for k, v in msgspec.structs.asdict(rule.params).items() if v is not None},
         "enabled": rule.enabled,
         "notify_recovery": rule.notify_recovery,
         "snoozed_until": view.snoozed_until,

@@ -8,9 +8,10 @@ allowance leaves demo mode.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.allowance import Allowance, Cadence, Grant, GrantKind, Scope, Unit

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 
 class AccountKind(StrEnum):
@@ -32,8 +33,7 @@ class AccountKind(StrEnum):
         return not self.is_local_log and self is not AccountKind.MANUAL
 
 
-@dataclass(frozen=True, slots=True)
-class AccountFilters:
+class AccountFilters(msgspec.Struct, frozen=True):
     """Which part of an organisation's usage is the user's own: the polls ask the provider for it alone.
 
     An org admin key sees everyone's usage; these narrow it on the provider's side to the user's
@@ -48,7 +48,7 @@ class AccountFilters:
 
     def __post_init__(self) -> None:
         for name in FILTER_DIMENSIONS.values():
-            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+            msgspec.structs.force_setattr(self, name, tuple(sorted(set(getattr(self, name)))))
 
     def __bool__(self) -> bool:
         return any(getattr(self, name) for name in FILTER_DIMENSIONS.values())
@@ -104,8 +104,7 @@ def key_fingerprint(secret: bytes, key_text: str) -> str:
     return hmac.new(secret, key_text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(msgspec.Struct, frozen=True):
     """A configured account.  The key itself lives in the OS keyring; only ``key_hint`` is stored.
 
     An account is a *stream* of usage.  ``billed_by`` (agent-log accounts only) names the API or
@@ -125,20 +124,19 @@ class Account:
     key_hint: str = ""
     enabled: bool = True
     created_at: datetime | None = None
-    config: dict[str, object] = field(default_factory=dict)
+    config: dict[str, object] = msgspec.field(default_factory=dict)
     billed_by: str | None = None
     subscription: bool = False
     filters: AccountFilters = NO_FILTERS
     key_fingerprint: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class SyncState:
+class SyncState(msgspec.Struct, frozen=True):
     """How syncing one account (one stream of it) stands."""
 
     account_id: str
     stream: str = "default"
-    cursor: dict[str, object] = field(default_factory=dict)
+    cursor: dict[str, object] = msgspec.field(default_factory=dict)
     last_attempt: datetime | None = None
     last_success: datetime | None = None
     last_error: str = ""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+
+import msgspec
 
 from tokenwallet.domain.meter import SplitBucket, StreamFigure
 
@@ -36,8 +37,7 @@ class GrantKind(StrEnum):
     ADJUSTMENT = "adjustment"  # a correction, positive or negative
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """Which usage counts: all accounts when ``accounts`` is empty; optional provider/model filters."""
 
     accounts: tuple[str, ...] = ()
@@ -45,16 +45,14 @@ class Scope:
     models: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RolloverPolicy:
+class RolloverPolicy(msgspec.Struct, frozen=True):
     """Carry unspent value into the next period, up to ``cap`` (None: no cap), for ``expires_days``."""
 
     cap: int | None = None
     expires_days: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Allowance:
+class Allowance(msgspec.Struct, frozen=True):
     """A personal allowance.
 
     ``amount`` is in the allowance's unit (micro-USD or tokens) per period.  ``anchor_day`` is the
@@ -74,15 +72,14 @@ class Allowance:
     timezone: str = "UTC"
     anchor_day: int = 1
     ends_at: datetime | None = None
-    scope: Scope = field(default_factory=Scope)
+    scope: Scope = msgspec.field(default_factory=Scope)
     rollover: RolloverPolicy | None = None
     backing_account_id: str | None = None
     created_at: datetime | None = None
     count_subscriptions: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(msgspec.Struct, frozen=True):
     """Value added to an allowance; ``expires_at`` None means it lasts until the allowance ends."""
 
     id: str
@@ -94,8 +91,7 @@ class Grant:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class SpendPoint:
+class SpendPoint(msgspec.Struct, frozen=True):
     """Spend of ``amount`` (allowance unit) in the bucket starting ``at``; ``estimated`` if from logs."""
 
     at: datetime
@@ -103,8 +99,7 @@ class SpendPoint:
     estimated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class GrantBalance:
+class GrantBalance(msgspec.Struct, frozen=True):
     """How one grant stands now: consumed by spend, still remaining, expired unspent, or rolled over.
 
     ``rolled_over`` is the part of a periodic grant's unspent value that the rollover policy
@@ -120,8 +115,7 @@ class GrantBalance:
     rolled_over: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ExpiryForecast:
+class ExpiryForecast(msgspec.Struct, frozen=True):
     """Value that will lapse at ``at`` if the current burn rate continues.
 
     ``remaining_now`` is what those grants hold now; ``projected_unspent`` what will be left at
@@ -134,8 +128,7 @@ class ExpiryForecast:
     daily_pace_needed: float
 
 
-@dataclass(frozen=True, slots=True)
-class AllowanceStatus:
+class AllowanceStatus(msgspec.Struct, frozen=True):
     """Every figure for "now" that the meter, alerts, reports and the CLI show.
 
     Amounts are in the allowance's unit.  ``granted == spent + remaining + expired + rolled_over``
@@ -191,8 +184,7 @@ class AllowanceStatus:
         return 100.0 if spent else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class DailySpend:
+class DailySpend(msgspec.Struct, frozen=True):
     """Spend on one calendar ``day`` in the allowance's time zone; ``estimated`` is the part from logs."""
 
     day: date

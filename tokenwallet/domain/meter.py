@@ -7,14 +7,14 @@ a figure was arrived at.  Amounts are in the allowance's unit (micro-USD or toke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+import msgspec
 
 from tokenwallet.domain.usage import Confidence
 
 
-@dataclass(frozen=True, slots=True)
-class StreamFigure:
+class StreamFigure(msgspec.Struct, frozen=True):
     """What one stream (an account or an agent-log source) of one confidence did in a period.
 
     ``counted`` is part of the allowance's spend.  ``superseded`` was left out because the stream
@@ -38,8 +38,7 @@ class StreamFigure:
         return self.counted + self.superseded + self.excluded
 
 
-@dataclass(frozen=True, slots=True)
-class SplitBucket:
+class SplitBucket(msgspec.Struct, frozen=True):
     """A daily UTC bucket that straddles the period start and was split across it.
 
     ``amount`` is the whole bucket, ``in_period`` the part placed after the period start; ``by`` is
@@ -55,8 +54,7 @@ class SplitBucket:
     by: str
 
 
-@dataclass(frozen=True, slots=True)
-class LinkSuggestion:
+class LinkSuggestion(msgspec.Struct, frozen=True):
     """An agent-log source whose usage looks billed through an API account (not linked yet).
 
     On each of ``days`` days the source's tokens per model were contained in the account's

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 from tokenwallet.domain.money import Micros
 
@@ -36,8 +36,7 @@ class Confidence(StrEnum):
     SUBSCRIPTION = "subscription"
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
+class UsageRecord(msgspec.Struct, frozen=True):
     """One observation of usage over ``[bucket_start, bucket_end)``.
 
     ``key`` is the natural key within (account, source): re-recording the same key replaces the
@@ -66,7 +65,7 @@ class UsageRecord:
     project: str = ""
     api_key: str = ""
     workspace: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = msgspec.field(default_factory=dict)
 
     @property
     def total_tokens(self) -> int:
@@ -75,7 +74,7 @@ class UsageRecord:
 
     def replace(self, **changes: object) -> UsageRecord:
         """Return a copy with ``changes`` applied."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return msgspec.structs.replace(self, **changes)
 
 
 class SnapshotKind(StrEnum):
@@ -86,8 +85,7 @@ class SnapshotKind(StrEnum):
     RATE_WINDOW = "rate_window"  # a plan window in percent (Codex 5-hour / weekly)
 
 
-@dataclass(frozen=True, slots=True)
-class BalanceSnapshot:
+class BalanceSnapshot(msgspec.Struct, frozen=True):
     """A point-in-time reading of a balance, a server-side limit or a plan window.
 
     Money fields are micro-USD when ``currency`` is USD, else micro-units of ``currency``.
@@ -109,4 +107,4 @@ class BalanceSnapshot:
     period: str = ""  # e.g. "30d", "monthly", "" for a lifetime limit
     resets_at: datetime | None = None
     expires_at: datetime | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = msgspec.field(default_factory=dict)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.domain.errors import NotFoundError
 from tokenwallet.ledger.db import dumps, from_epoch, to_epoch
@@ -23,8 +24,7 @@ SNOOZE_KEY = ""
 """The ``alert_state.period_key`` of a rule-wide snooze row."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRule:
+class StoredRule(msgspec.Struct, frozen=True):
     """One row of ``alert_rules``; ``params`` is the rule kind's parameters as plain JSON values."""
 
     id: str
@@ -35,8 +35,7 @@ class StoredRule:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class AlertEvent:
+class AlertEvent(msgspec.Struct, frozen=True):
     """One fired alert (or "available again" notice) as recorded in ``alert_events``."""
 
     id: int
@@ -49,7 +48,7 @@ class AlertEvent:
     title: str
     message: str
     delivered_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def add_rule(db: Database, rule: StoredRule) -> StoredRule:

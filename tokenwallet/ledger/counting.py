@@ -22,9 +22,10 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from tokenwallet.budget.counting import (
     ESTIMATES,
@@ -62,13 +63,12 @@ if TYPE_CHECKING:
 DAY = 86_400
 
 
-@dataclass(frozen=True, slots=True)
-class Meter:
+class Meter(msgspec.Struct, frozen=True):
     """An allowance's scope and counting rule, plus which streams are billed through which account."""
 
     scope: SpendScope
     rules: Rules
-    billed_through: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    billed_through: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     """Account -> the streams declared billed through it (their hourly usage places its daily buckets)."""
 
 
@@ -205,8 +205,7 @@ def _covered(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Counted:
+class Counted(msgspec.Struct, frozen=True):
     """Spend between the moments asked for, decided by the counting rule.
 
     ``points`` are what the budget engine consumes (one per segment and estimated-or-not, at the
@@ -421,8 +420,7 @@ def unpriced_count(db: Database, scope: SpendScope, start: datetime, end: dateti
     return count_unpriced(db, plain_meter(scope), start, end, raw=raw)
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerCount:
+class LedgerCount(msgspec.Struct, frozen=True):
     """What the meter counts in money over every enabled account in a range, and what it left out."""
 
     counted: int

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.domain.allowance import Grant
 from tokenwallet.domain.errors import UserInputError
@@ -34,8 +35,7 @@ REGION_KEY = "inference_geo"
 """The key of a usage row's ``extra`` that holds where the provider processed it (Anthropic's name)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPolicy:
+class StoredPolicy(msgspec.Struct, frozen=True):
     """One imported revision: its normalised ``document`` (JSON values, decimals exact)."""
 
     policy_id: str
@@ -48,8 +48,7 @@ class StoredPolicy:
     imported_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyLink:
+class PolicyLink(msgspec.Struct, frozen=True):
     """An allowance created by a policy: its name there, the fields the policy owns, and whether
     a later revision dropped it (``retired_revision``)."""
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.domain.accounts import AccountKind
 from tokenwallet.domain.allowance import Allowance, Unit
@@ -51,8 +52,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
-@dataclass(frozen=True, slots=True)
-class SpendScope:
+class SpendScope(msgspec.Struct, frozen=True):
     """The SQL form of an allowance's scope: unit, accounts, providers, models.
 
     ``list_priced`` are the accounts in scope whose bill has no model: with models in a USD scope,
@@ -290,8 +290,7 @@ def day_bucket_hours(db: Database, scope: SpendScope, low: int, high: int, *, ra
     return [int(r[0]) for r in db.execute(sql, [low, high, *params]).fetchall()]
 
 
-@dataclass(frozen=True, slots=True)
-class DayBucket:
+class DayBucket(msgspec.Struct, frozen=True):
     """The summed amount of day buckets of one account and confidence with the same start and end.
 
     ``seen`` is when the newest of them was recorded: a bucket still filling holds the usage up to
@@ -472,8 +471,7 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpend:
+class ModelSpend(msgspec.Struct, frozen=True):
     """Spend of one provider and model over a time range, counted by the spend rules."""
 
     provider: str

@@ -14,9 +14,10 @@ from the same gateway: the backing account's history rows (:func:`~tokenwallet.l
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from tokenwallet.budget.counting import explain
 from tokenwallet.budget.engine import (

@@ -435,7 +435,7 @@ def set_filters(ctx: AppContext, account_id: str, filters: AccountFilters) -> Ac
 
 def _read_again(db: Database, account_id: str) -> None:
     """Forget the account's poll cursor, so its next poll reads the whole first window again (and soon)."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from tokenwallet.ledger import sync_state
 

@@ -7,9 +7,10 @@ a refused value names its input in ``field`` with the names of :class:`RuleReque
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.alerts import rules as r
 from tokenwallet.alerts import service
@@ -30,8 +31,7 @@ _REQUEST_FIELD = {"days_before": "days", "min_amount": "absolute"}
 """Rule parameters whose name differs from the :class:`RuleRequest` field that sets them."""
 
 
-@dataclass(frozen=True, slots=True)
-class RuleRequest:
+class RuleRequest(msgspec.Struct, frozen=True):
     """A rule to add, as the user gave it; fields a kind does not use are ignored.
 
     ``allowance`` is a name or id; ``absolute`` and ``min_unspent`` are amounts as typed, in the
@@ -54,8 +54,7 @@ class RuleRequest:
     notify_recovery: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RuleView:
+class RuleView(msgspec.Struct, frozen=True):
     """A rule with the name of its allowance (None: account-wide) and its snooze, if any."""
 
     rule: r.Rule

@@ -11,9 +11,10 @@ Top-ups and adjustments are in :mod:`tokenwallet.services.grants`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from tokenwallet.budget.inputs import parse_amount, parse_cadence, parse_days, parse_unit, parse_when, parse_zone
 from tokenwallet.budget.periods import period_at

@@ -6,9 +6,10 @@ raises :class:`~tokenwallet.domain.errors.StoredValueError` rather than guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from tokenwallet.budget.inputs import parse_amount
 from tokenwallet.domain.allowance import Allowance, Unit
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
     from tokenwallet.app import AppContext
 
 
-@dataclass(frozen=True, slots=True)
-class AllowanceCheck:
+class AllowanceCheck(msgspec.Struct, frozen=True):
     """One allowance's answer: ``amount`` and ``remaining`` in its unit."""
 
     allowance: Allowance
@@ -42,8 +42,7 @@ class AllowanceCheck:
         return max(self.amount - self.remaining, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetAnswer:
+class BudgetAnswer(msgspec.Struct, frozen=True):
     """The answer for every allowance checked, at ``checked_at``."""
 
     checked_at: datetime

@@ -9,8 +9,9 @@ any ledger); rows imported before and read again count nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 if TYPE_CHECKING:
     from tokenwallet.app import AppContext

@@ -25,10 +25,12 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from tokenwallet.alerts import rules as r
 from tokenwallet.alerts import service as alert_service

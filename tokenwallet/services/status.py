@@ -9,9 +9,10 @@ allowance (:func:`allowance_figures`) raises :class:`~tokenwallet.domain.errors.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from tokenwallet.domain.accounts import Account, SyncState
 from tokenwallet.domain.allowance import Allowance, AllowanceStatus
@@ -29,16 +30,14 @@ if TYPE_CHECKING:
     from tokenwallet.policy.off_policy import OffPolicySpend
 
 
-@dataclass(frozen=True, slots=True)
-class AllowanceFigures:
+class AllowanceFigures(msgspec.Struct, frozen=True):
     """An allowance with its status at one moment."""
 
     allowance: Allowance
     status: AllowanceStatus
 
 
-@dataclass(frozen=True, slots=True)
-class StatusReport:
+class StatusReport(msgspec.Struct, frozen=True):
     """Everything ``status`` shows, read at ``generated_at``."""
 
     generated_at: datetime
@@ -48,7 +47,7 @@ class StatusReport:
     snapshots: tuple[BalanceSnapshot, ...]
     left_out: tuple[str, ...] = ()
     """Why an allowance is missing from ``allowances`` (a stored value out of bounds), one line each."""
-    policy_links: Mapping[str, PolicyLink] = field(default_factory=dict)
+    policy_links: Mapping[str, PolicyLink] = msgspec.field(default_factory=dict)
     """The employer policy that created an allowance, by allowance id (absent: made by hand)."""
     off_policy: tuple[OffPolicySpend, ...] = ()
     """This month's usage outside each imported policy's restrictions (none: no restrictions)."""
