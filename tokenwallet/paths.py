@@ -7,17 +7,20 @@ folder (tests, portable use, the demo); otherwise the platform's conventional fo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 APP_NAME = "tokenwallet"
 APP_ID = "io.github.tokenwallet.TokenWallet"
 HOME_ENV = "TOKENWALLET_HOME"
 
 
-@dataclass(frozen=True, slots=True)
-class AppPaths:
-    """The folders tokenwallet uses; ``ensure()`` creates them with private permissions."""
+class AppPaths(NamedTuple):
+    """The folders tokenwallet uses; ``ensure()`` creates them with private permissions.
+
+    A named tuple: immutable and compared by value like a frozen dataclass, and defined without
+    loading ``dataclasses`` (the status line's fallback and the short commands import this first).
+    """
 
     config_dir: Path
     data_dir: Path

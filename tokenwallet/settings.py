@@ -6,13 +6,13 @@ bad values raise :class:`ConfigError` naming the key, the value and what is allo
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 from tokenwallet.domain.errors import ConfigError
 from tokenwallet.domain.limits import MAX_DAYS, MAX_USD
@@ -27,8 +27,7 @@ MAX_POLL_MINUTES = MAX_DAYS * 24 * 60
 """The longest poll interval: the longest duration tokenwallet handles (ten years), in minutes."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """Everything the user can set in the settings file or the settings dialog."""
 
     poll_interval_minutes: int = 5
@@ -50,7 +49,7 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         """Return a validated copy with ``changes`` applied."""
-        updated = dataclasses.replace(self, **changes)
+        updated = msgspec.structs.replace(self, **changes)
         validate(updated)
         return updated
 
@@ -108,7 +107,7 @@ def local_zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_FIELDS = frozenset(Settings.__struct_fields__)
 
 
 def _check_time(key: str, value: str) -> None:
@@ -194,8 +193,7 @@ def from_mapping(data: dict[str, Any], *, origin: str = "settings") -> tuple[Set
     known: dict[str, Any] = {}
     unknown: list[str] = []
     for key, value in _upgraded(data).items():
-        spec = _FIELDS.get(key)
-        if spec is None:
+        if key not in _FIELDS:
             unknown.append(key)
             continue
         expected = type(getattr(Settings(), key))
@@ -257,7 +255,7 @@ def dumps(settings: Settings, existing: str | None = None) -> str:
     for old in LEGACY_KEYS:
         if old in doc:
             del doc[old]  # read into its successor on load, which is written below
-    for name in _FIELDS:
+    for name in Settings.__struct_fields__:  # in the order of the class
         value = getattr(settings, name)
         # An unchanged value keeps its line exactly as the user wrote it (a comment, an inline table...).
         if name not in plain or type(plain[name]) is not type(value) or plain[name] != value:

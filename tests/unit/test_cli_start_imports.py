@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-# Loaded by none of the three commands: click (they run through tokenwallet.cli.quick), the HTTP
-# client, log readers, the policy parser and the price catalog, the rotating log file's handlers,
-# TOML writing, OpenSSL's hashes (key fingerprints), the random ids of new rows, and the system's
-# time zone lookup (no rule here counts by the local month; tzlocal may load importlib.resources
-# to probe zone names).
+# Loaded by none of the three commands: click (they run through tokenwallet.cli.quick),
+# dataclasses (their records are msgspec Structs, defined in C), the HTTP client, log readers, the
+# policy parser and the price catalog, the rotating log file's handlers, TOML writing, OpenSSL's
+# hashes (key fingerprints), the random ids of new rows, and the system's time zone lookup (no
+# rule here counts by the local month; tzlocal may load importlib.resources to probe zone names).
 NEVER = (
     "click",
+    "dataclasses",
     "tzlocal",
     "importlib.resources",
     "httpx",

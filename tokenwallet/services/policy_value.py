@@ -10,9 +10,10 @@ range), as ``status``, the monthly report and the ``off_policy`` alert see it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from tokenwallet.budget.periods import zone
 from tokenwallet.domain.allowance import Unit
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
     from tokenwallet.policy.off_policy import OffPolicySpend
 
 
-@dataclass(frozen=True, slots=True)
-class AllowanceValue:
+class AllowanceValue(msgspec.Struct, frozen=True):
     """The value of one policy-created allowance now; amounts in its ``unit``.
 
     ``vested`` + ``unvested`` = ``vesting_total`` (0 without vesting).  ``payable`` + ``forfeitable``
