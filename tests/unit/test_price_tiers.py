@@ -16,13 +16,14 @@ provider publishes ($ per MTok x tokens = micro-USD):
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import TieredPrices
+from msgspec.structs import replace
 
 from tokenwallet.sources.price_overrides import OVERRIDES
 from tokenwallet.sources.pricing import ModelRates, PriceBook

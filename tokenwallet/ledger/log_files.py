@@ -8,9 +8,10 @@ same name.  ``state`` holds what a reader needs to continue mid-file (e.g. Codex
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.ledger.db import dumps, to_epoch
 
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
 _COLUMNS = "path, account_id, device, inode, size, offset, mtime_ns, head_hash, state, updated_at"
 
 
-@dataclass(frozen=True, slots=True)
-class LogFileState:
+class LogFileState(msgspec.Struct, frozen=True):
     """How far one log file has been imported."""
 
     path: str
@@ -32,7 +32,7 @@ class LogFileState:
     offset: int = 0
     mtime_ns: int = 0
     head_hash: str = ""
-    state: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def for_account(db: Database, account_id: str) -> dict[str, LogFileState]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.domain.usage import Confidence, Source, UsageRecord
 from tokenwallet.ledger.db import dumps, from_epoch, insert_rows, to_epoch
@@ -195,8 +196,7 @@ def _record(row: tuple[Any, ...]) -> UsageRecord:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class UsageFilter:
+class UsageFilter(msgspec.Struct, frozen=True):
     """Which rows to read; empty tuples mean "any"."""
 
     since: datetime | None = None

@@ -19,15 +19,15 @@ and the entry can go.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+import msgspec
 
 ANTHROPIC_PRICING = "https://platform.claude.com/docs/en/about-claude/pricing"
 
 
-@dataclass(frozen=True, slots=True)
-class TierRates:
+class TierRates(msgspec.Struct, frozen=True):
     """Dollars per million tokens of every kind, for a request in the tier."""
 
     input: Decimal
@@ -37,16 +37,14 @@ class TierRates:
     cache_write_1h: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class LongContext:
+class LongContext(msgspec.Struct, frozen=True):
     """A long-context tier: above ``threshold`` input tokens every token of a request pays ``rates``."""
 
     threshold: int
     rates: TierRates
 
 
-@dataclass(frozen=True, slots=True)
-class PriceOverride:
+class PriceOverride(msgspec.Struct, frozen=True):
     """Published prices of one catalog model that the catalog lacks, on days ``[starts, ends)``."""
 
     provider_id: str
@@ -58,7 +56,7 @@ class PriceOverride:
     """The provider's page that publishes these prices."""
     why: str
     long_context: LongContext | None = None
-    base: dict[str, Decimal] = field(default_factory=dict)
+    base: dict[str, Decimal] = msgspec.field(default_factory=dict)
     """Base rates replaced, by kind: ``input``, ``output``, ``cache_read``, ``cache_write_5m``, ``cache_write_1h``."""
 
     def applies(self, provider_id: str, model_id: str, day: date) -> bool:

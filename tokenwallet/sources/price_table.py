@@ -16,8 +16,6 @@ empty.  Writes replace it atomically, merged with what another process may have 
 from __future__ import annotations
 
 import bisect
-import dataclasses
-import hashlib
 import importlib.util
 import json
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tokenwallet.domain.blake2 import blake2b
 from tokenwallet.sources import price_overrides, pricing
 from tokenwallet.sources.pricing import ModelRates
 
@@ -34,7 +33,7 @@ FORMAT = 1
 Spans = list[tuple[date, ModelRates | None]]
 """(first day, rates from that day on; ``None`` = unpriced), by day."""
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(ModelRates))
+_FIELDS = ModelRates.__struct_fields__
 
 
 def _tuples(value: Any) -> Any:
@@ -56,7 +55,7 @@ def _decode(value: list[Any] | None) -> ModelRates | None:
 
 def _key() -> str | None:
     """A key of the catalog's data, the pricing code and this format; ``None`` when one cannot be read."""
-    digest = hashlib.sha256(f"format {FORMAT}".encode())
+    digest = blake2b(f"format {FORMAT}".encode(), digest_size=12)  # the built-in: no OpenSSL to load
     try:
         for module in (pricing, price_overrides):
             digest.update(Path(module.__file__ or "").read_bytes())
@@ -66,7 +65,7 @@ def _key() -> str | None:
     except (OSError, IndexError, ImportError, ValueError):
         return None  # a frozen bundle without sources, say: then the catalog is asked every time
     digest.update(f"{found.st_size}:{found.st_mtime_ns}".encode())
-    return digest.hexdigest()[:24]
+    return digest.hexdigest()
 
 
 class PriceTable:

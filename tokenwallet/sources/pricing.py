@@ -13,10 +13,11 @@ Published prices the catalog lacks (a long-context tier, a dated rate) come from
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.domain.money import Micros
 from tokenwallet.sources.price_overrides import OVERRIDES, PriceOverride, overrides_for
@@ -63,8 +64,7 @@ def _pick(rate: Rate, total_input: int) -> int:
     return base
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRates:
+class ModelRates(msgspec.Struct, frozen=True):
     """Resolved per-token rates of one model on one day."""
 
     model_id: str

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,8 +77,7 @@ class Line(Struct, frozen=True, gc=False):
 DECODER = msgspec.json.Decoder(Line)
 
 
-@dataclass(slots=True)
-class Entry:
+class Entry(msgspec.Struct):
     """One usable usage line, priced, with what de-duplication compares.
 
     ``message_id`` and ``request_id`` are hashes of the ids (``ledger.log_entries.key_hash`` and

@@ -22,7 +22,6 @@ import io
 import re
 import struct
 import zlib
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import msgspec
@@ -85,8 +84,7 @@ def _prices(table: str = "") -> PriceBook:
     return book
 
 
-@dataclass(slots=True)
-class FileScan:
+class FileScan(msgspec.Struct):
     """What one file's unread part held; ``consumed`` is the absolute offset after its last whole line.
 
     ``rejected`` counts lines by reason (``common.REJECT_REASONS``); ``skipping`` says the part
@@ -101,16 +99,15 @@ class FileScan:
     malformed: int = 0
     skipped: int = 0
     partial: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = msgspec.field(default_factory=dict)
     skipping: bool = False
     unreadable: str = ""
     head: str = ""
-    entries: list[RawEntry] = field(default_factory=list)
-    unpriced: list[str] = field(default_factory=list)  # models of this file the catalog does not price
+    entries: list[RawEntry] = msgspec.field(default_factory=list)
+    unpriced: list[str] = msgspec.field(default_factory=list)  # models of this file the catalog does not price
 
 
-@dataclass(slots=True)
-class TaskScan:
+class TaskScan(msgspec.Struct):
     """The scans of several files of one account (one task for a worker process), in file order.
 
     ``buckets`` holds the figures of all their entries per quarter-hour bucket, summed here in
@@ -121,7 +118,7 @@ class TaskScan:
     """
 
     files: list[FileScan]
-    buckets: Moves = field(default_factory=dict)
+    buckets: Moves = msgspec.field(default_factory=dict)
     apart: bytes = b""
     apart_ids: bytes = b""
     apart_count: int = 0

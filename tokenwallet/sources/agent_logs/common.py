@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import msgspec
 
 from tokenwallet.domain.blake2 import blake2b
 from tokenwallet.domain.limits import MAX_TOKENS, MAX_USD, in_time_range
@@ -69,8 +70,7 @@ def head_digest(head: bytes) -> str:
     return f"{len(head)}:{blake2b(head, digest_size=16).hexdigest()}"
 
 
-@dataclass(slots=True)
-class Item:
+class Item(msgspec.Struct):
     """One priced-to-be usage entry from a Codex or Gemini log (Claude Code has its own de-duplicating path)."""
 
     key: str
@@ -81,11 +81,10 @@ class Item:
     output_tokens: int  # including reasoning/thoughts
     reasoning_tokens: int = 0
     project: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = msgspec.field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class Counts:
+class Counts(msgspec.Struct):
     """What a reader saw in one chunk of a file; ``rejected`` counts lines by reason (see :data:`REJECT_REASONS`)."""
 
     lines: int = 0
@@ -93,7 +92,7 @@ class Counts:
     malformed: int = 0
     skipped: int = 0
     duplicates: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = msgspec.field(default_factory=dict)
 
     def reject(self, reason: str, n: int = 1) -> None:
         """Count ``n`` lines rejected for ``reason``."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tokenwallet.domain.accounts import Account, AccountKind
 from tokenwallet.domain.errors import UserInputError
@@ -35,8 +36,7 @@ SKIP_LINE = "skip_line"
 """Key of a file's saved state: its last read ended inside a line too long to read."""
 
 
-@dataclass(slots=True)
-class ImportSummary:
+class ImportSummary(msgspec.Struct):
     """What one import did; ``unpriced_models`` had no price and were stored as unpriced.
 
     ``rejected`` counts the lines refused for a documented limit, by reason (the keys of
@@ -58,11 +58,11 @@ class ImportSummary:
     skipped: int = 0
     partial_lines: int = 0
     unpriced_entries: int = 0
-    unpriced_models: list[str] = field(default_factory=list)
+    unpriced_models: list[str] = msgspec.field(default_factory=list)
     snapshots: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = msgspec.field(default_factory=dict)
     unreadable_files: int = 0
-    unreadable_paths: list[str] = field(default_factory=list)
+    unreadable_paths: list[str] = msgspec.field(default_factory=list)
 
     def reject(self, counts: dict[str, int]) -> None:
         """Add rejected-line counts by reason."""
@@ -76,7 +76,7 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
-        return asdict(self)
+        return msgspec.structs.asdict(self)
 
     def add(self, other: ImportSummary) -> None:
         """Fold another account's summary into this one (for a CLI total)."""
@@ -102,8 +102,7 @@ class ImportSummary:
         self.unreadable_paths = self.unreadable_paths + other.unreadable_paths
 
 
-@dataclass(slots=True)
-class Plan:
+class Plan(msgspec.Struct):
     path: Path
     stat: os.stat_result
     start: int
