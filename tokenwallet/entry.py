@@ -3,7 +3,7 @@
 A command line with only start options (:mod:`tokenwallet.start_options`) starts the tray app
 straight away, so the icon does not wait for click, the settings or the ledger; ``statusline`` and
 ``guard``, which agents run on every refresh and tool call, go to :mod:`tokenwallet.agents.fast`
-(standard library only); ``status``, ``budget check`` and ``alerts check`` go to the click-free
+(standard library only); ``status``, ``budget check``, ``alerts check`` and ``import`` go to the click-free
 :mod:`tokenwallet.cli.quick` when it understands the whole command line; anything else (a
 subcommand, ``--help``, ``--version``, a mistake) goes to the click front end in
 :mod:`tokenwallet.cli.root`.  This module sits above both front ends (``ui``
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         code = fast_main(words)
         if code is not None:
             sys.exit(code)
-    if "status" in words or "check" in words:  # status, budget check, alerts check
+    if "status" in words or "check" in words or "import" in words:  # see tokenwallet.cli.quick
         from tokenwallet.cli.quick import main as quick_main
 
         quick = quick_main(words)

@@ -7,6 +7,7 @@ the same exit status.  Its option table must match the click commands', so the t
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -26,39 +27,54 @@ def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOKENWALLET_HOME", raising=False)
 
 
-def _click_command(words: tuple[str, ...]) -> click.Command:
+def _click_command(words: tuple[str, ...]) -> tuple[click.Command, tuple[str, ...]]:
+    """The click command ``words`` name, and the words left for its arguments (``import``'s agent)."""
     ctx = click.Context(cli)
-    command: click.Command | None = cli
-    for word in words:
-        assert isinstance(command, click.Group)
-        command = command.get_command(ctx, word)
-    assert command is not None
-    return command
+    command: click.Command = cli
+    for index, word in enumerate(words):
+        if not isinstance(command, click.Group):
+            return command, words[index:]
+        found = command.get_command(ctx, word)
+        assert found is not None, word
+        command = found
+    return command, ()
 
 
-@pytest.mark.parametrize("words", list(quick.OPTIONS))
+def _kind(param: click.Option) -> str:
+    if param.is_flag:
+        return quick.FLAG
+    if isinstance(param.type, click.types.IntParamType):
+        return quick.INT
+    if isinstance(param.type, click.Path):
+        return quick.PATH
+    assert isinstance(param.type, click.types.StringParamType), param.name
+    return quick.TEXT
+
+
+@pytest.mark.parametrize("words", list(quick.OPTIONS), ids=" ".join)
 def test_the_option_table_matches_the_click_command(words: tuple[str, ...]) -> None:
-    command = _click_command(words)
+    command, values = _click_command(words)
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    assert len(arguments) == len(values)  # every argument is one of the command's words
+    for argument, value in zip(arguments, values, strict=True):
+        assert isinstance(argument.type, click.Choice) and value in argument.type.choices
     expected: dict[str, tuple[str, str]] = {}
     for param in command.params:
-        if not isinstance(param, click.Option) or param.name is None:
-            continue
-        kind = (
-            quick.FLAG
-            if param.is_flag
-            else quick.INT
-            if isinstance(param.type, click.types.IntParamType)
-            else quick.TEXT
-        )
-        if kind == quick.TEXT:
-            assert isinstance(param.type, click.types.StringParamType), param.name
-        for option in param.opts:
-            assert option.startswith("--"), f"{option}: the quick parser reads long options only"
-            expected[option] = (param.name, kind)
-        assert not param.multiple and param.nargs == 1 and not param.envvar
+        if isinstance(param, click.Option) and param.name is not None:
+            for option in param.opts:
+                assert option.startswith("--"), f"{option}: the quick parser reads long options only"
+                expected[option] = (param.name, _kind(param))
+            assert not param.multiple and param.nargs == 1 and not param.envvar
     assert quick.OPTIONS[words] == expected
-    with command.make_context(" ".join(words), []) as ctx:  # click's values for an empty command line
-        assert quick.DEFAULTS[words] == ctx.params
+    with command.make_context(" ".join(words), list(values)) as ctx:  # click's values for no options
+        assert quick.DEFAULTS[words] == {k: v for k, v in ctx.params.items() if k not in {a.name for a in arguments}}
+
+
+def test_every_agent_click_imports_is_in_the_table() -> None:
+    command, _ = _click_command(("import",))
+    [argument] = [p for p in command.params if isinstance(p, click.Argument)]
+    assert isinstance(argument.type, click.Choice)
+    assert {words[1] for words in quick.OPTIONS if words[0] == quick.IMPORT} == set(argument.type.choices)
 
 
 def test_the_group_options_are_the_ones_it_reads() -> None:
@@ -90,6 +106,14 @@ def test_the_group_options_are_the_ones_it_reads() -> None:
             {"name": "work", "amount": "3"},
         ),
         (["alerts", "check", "--no-notify"], None, 0, ("alerts", "check"), {"no_notify": True}),
+        (
+            ["import", "claude-code", "--path", "logs", "--json"],
+            None,
+            0,
+            ("import", "claude-code"),
+            {"path": "logs", "as_json": True},
+        ),
+        (["-v", "import", "gemini"], None, 1, ("import", "gemini"), {}),
     ],
 )
 def test_it_reads_the_command_lines_it_understands(
@@ -124,6 +148,11 @@ def test_it_reads_the_command_lines_it_understands(
         ["-x", "status"],
         ["status", "-v"],
         ["usage", "add", "--amount", "1"],
+        ["import"],
+        ["import", "cursor"],
+        ["import", "codex", "--path", ""],
+        ["import", "codex", "extra"],
+        ["import", "--json", "codex"],
     ],
 )
 def test_it_leaves_everything_else_to_click(argv: list[str]) -> None:
@@ -211,3 +240,43 @@ def test_a_bad_clock_variable_is_refused_as_click_does(
     theirs = CliRunner().invoke(cli, ["--home", str(tmp_path / "h"), "status"], catch_exceptions=False)
     assert code == theirs.exit_code == 2
     assert ours.err == theirs.stderr and "TOKENWALLET_NOW" in ours.err
+
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "agent_logs"
+
+
+def _files(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if (Path(folder) / name).is_file()]
+
+
+@pytest.mark.usefixtures("fixed_now")
+@pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
+@pytest.mark.parametrize(("agent", "folder"), [("claude-code", "claude"), ("codex", "codex"), ("gemini", "gemini")])
+def test_an_import_does_what_click_does(
+    tmp_path: Path, agent: str, folder: str, as_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    shutil.copytree(FIXTURES / folder, logs, ignore=_files)  # the agent's folders, no logs yet
+    homes = tmp_path / "quick", tmp_path / "click"
+    runner = CliRunner()
+    words = ["import", agent, "--path", str(logs), *(["--json"] if as_json else [])]
+    first = runner.invoke(cli, ["--home", str(homes[0]), *words], catch_exceptions=False)
+    assert first.exit_code == 0, first.output  # the account exists, with nothing read yet
+    shutil.copytree(homes[0], homes[1])
+    shutil.copytree(FIXTURES / folder, logs, dirs_exist_ok=True)  # then the agent writes its logs
+    capsys.readouterr()
+    code = quick.main(["--home", str(homes[0]), *words])  # standard error is not a terminal here
+    ours = capsys.readouterr()
+    theirs = runner.invoke(cli, ["--home", str(homes[1]), *words], catch_exceptions=False)
+    assert (code, ours.out, ours.err) == (theirs.exit_code, theirs.stdout, theirs.stderr)
+    assert ours.err == f"Importing {agent} logs\n"
+    if as_json:
+        assert json.loads(ours.out)["import"]["imported"] > 0
+
+
+def test_an_import_on_a_terminal_is_left_to_click_for_its_progress_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quick, "_is_terminal", lambda stream: True)
+    assert quick.main(["--home", str(tmp_path / "h"), "import", "codex", "--path", str(tmp_path)]) is None
+    assert not (tmp_path / "h").exists()  # nothing was opened

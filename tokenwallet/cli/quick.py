@@ -1,13 +1,15 @@
-"""``status``, ``budget check`` and ``alerts check`` without click.
+"""``status``, ``budget check``, ``alerts check`` and ``import AGENT`` without click.
 
-Scripts, shell prompts and status bars run these three often, and loading click is a fifth of
-their run.  The console entry (:mod:`tokenwallet.entry`) offers every command line here first:
+Scripts, shell prompts, status bars and agents' hooks run these often, and loading click is a
+fifth of their run.  The console entry (:mod:`tokenwallet.entry`) offers every command line here first:
 :func:`parse` accepts only what it understands completely -- the global ``--home DIR`` and ``-v``,
-one of the three commands, and that command's own options written as click writes them
+one of these commands, and that command's own options written as click writes them
 (``--opt VALUE``, ``--opt=VALUE``, flags) -- and returns None for anything else (help, a typo, an
 unknown option, a value click would refuse, ``--``), which then goes to the click front end
 (:mod:`tokenwallet.cli.root`) to be run or explained.  What it accepts it runs exactly as click
 would: the same bodies (``run_*`` modules), set-up and error handling (:mod:`.session`).
+``import`` is taken only when standard error is not a terminal: on one, click draws the progress
+bar; elsewhere click prints just the bar's label, and so does this module.
 
 :data:`OPTIONS` mirrors the click commands' options; a test compares the two, so they cannot drift.
 """
@@ -15,6 +17,7 @@ would: the same bodies (``run_*`` modules), set-up and error handling (:mod:`.se
 from __future__ import annotations
 
 import os
+import sys
 
 from tokenwallet.paths import HOME_ENV
 
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 FLAG = "flag"
 TEXT = "text"
 INT = "int"
+PATH = "path"
+IMPORT = "import"
 
 OPTIONS: dict[tuple[str, ...], dict[str, tuple[str, str]]] = {
     ("status",): {"--json": ("as_json", FLAG), "--at": ("at", TEXT)},
@@ -39,8 +44,12 @@ OPTIONS: dict[tuple[str, ...], dict[str, tuple[str, str]]] = {
         "--at": ("at", TEXT),
     },
     ("alerts", "check"): {"--no-notify": ("no_notify", FLAG), "--json": ("as_json", FLAG)},
+    **{
+        (IMPORT, agent): {"--path": ("path", PATH), "--json": ("as_json", FLAG)}
+        for agent in ("claude-code", "codex", "gemini")
+    },
 }
-"""Per command (its words): option -> (the click parameter's name, its kind)."""
+"""Per command (its words; ``import``'s agent is one of them): option -> (the click parameter's name, its kind)."""
 
 DEFAULTS: dict[tuple[str, ...], dict[str, object]] = {
     ("status",): {"as_json": False, "at": None},
@@ -55,6 +64,7 @@ DEFAULTS: dict[tuple[str, ...], dict[str, object]] = {
         "at": None,
     },
     ("alerts", "check"): {"no_notify": False, "as_json": False},
+    **{words: {"path": None, "as_json": False} for words in OPTIONS if words[0] == IMPORT},
 }
 """Per command: each parameter's value when its option is not given (as the click command's defaults)."""
 
@@ -140,6 +150,10 @@ def _options(words: list[str], known: dict[str, tuple[str, str]]) -> dict[str, o
                 params[param] = int(value)
             except ValueError:
                 return None
+        elif kind == PATH:
+            if not value or (os.path.exists(value) and not os.access(value, os.R_OK)):
+                return None  # click's Path refuses an unreadable one; an empty one it reads as "."
+            params[param] = value
         else:
             params[param] = value
     return params
@@ -170,6 +184,8 @@ def main(argv: list[str]) -> int | None:
     parsed = parse(argv)
     if parsed is None:
         return None
+    if parsed.command[0] == IMPORT and _is_terminal(sys.stderr):
+        return None  # click draws the progress bar
     from tokenwallet.cli.output import echo
     from tokenwallet.cli.session import close_app, error_exit, open_app
     from tokenwallet.domain.errors import UserInputError
@@ -224,10 +240,29 @@ def _run(app: AppContext, parsed: Parsed) -> int:
             as_json=bool(params["as_json"]),
             at=_text(params["at"]),
         )
-    from tokenwallet.cli.run_alerts_check import run_alerts_check
+    if parsed.command == ("alerts", "check"):
+        from tokenwallet.cli.run_alerts_check import run_alerts_check
 
-    run_alerts_check(app, notify=not params["no_notify"], as_json=bool(params["as_json"]))
+        run_alerts_check(app, notify=not params["no_notify"], as_json=bool(params["as_json"]))
+        return 0
+    from pathlib import Path
+
+    from tokenwallet.cli.output import echo
+    from tokenwallet.cli.run_import import import_logs, label, show_import
+
+    agent = parsed.command[1]
+    echo(label(agent), err=True)  # what click's progress bar prints when there is no terminal
+    path = _text(params["path"])
+    total, cost = import_logs(app, agent, None if path is None else Path(path))
+    show_import(agent, total, cost, as_json=bool(params["as_json"]))
     return 0
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
 
 
 def _text(value: object) -> str | None:
