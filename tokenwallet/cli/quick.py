@@ -1,10 +1,10 @@
 """``status``, ``budget check``, ``alerts check`` and ``import AGENT`` without click.
 
 Scripts, shell prompts, status bars and agents' hooks run these often, and loading click is a
-fifth of their run.  The console entry (:mod:`tokenwallet.entry`) offers every command line here first:
-:func:`parse` accepts only what it understands completely -- the global ``--home DIR`` and ``-v``,
-one of these commands, and that command's own options written as click writes them
-(``--opt VALUE``, ``--opt=VALUE``, flags) -- and returns None for anything else (help, a typo, an
+fifth of their run.  The console entry (:mod:`tokenwallet.entry`) hands a command line that names
+one of them here first: :func:`parse` accepts only what it understands completely -- the global
+``--home DIR`` and ``-v``, one of these commands, and that command's own options written as click
+writes them (``--opt VALUE``, ``--opt=VALUE``, flags) -- and returns None for anything else (help, a typo, an
 unknown option, a value click would refuse, ``--``), which then goes to the click front end
 (:mod:`tokenwallet.cli.root`) to be run or explained.  What it accepts it runs exactly as click
 would: the same bodies (``run_*`` modules), set-up and error handling (:mod:`.session`).
