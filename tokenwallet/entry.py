@@ -3,11 +3,11 @@
 A command line with only start options (:mod:`tokenwallet.start_options`) starts the tray app
 straight away, so the icon does not wait for click, the settings or the ledger; ``statusline`` and
 ``guard``, which agents run on every refresh and tool call, go to :mod:`tokenwallet.agents.fast`
-(standard library only); ``status``, ``budget check``, ``alerts check`` and ``import`` go to the click-free
-:mod:`tokenwallet.cli.quick` when it understands the whole command line; anything else (a
-subcommand, ``--help``, ``--version``, a mistake) goes to the click front end in
-:mod:`tokenwallet.cli.root`.  This module sits above both front ends (``ui``
-never imports ``cli``) and imports only ``sys`` at load time, for the agents' sake.
+(standard library only); ``status``, ``budget check``, ``alerts check`` and ``import`` go to the
+click-free :mod:`tokenwallet.cli.quick` when it understands the whole command line; anything else
+(a subcommand, ``--help``, ``--version``, a mistake) goes to the click front end in
+:mod:`tokenwallet.cli.root`.  This module sits above both front ends (``ui`` never imports
+``cli``) and imports only ``sys`` at load time, for the agents' sake.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from tokenwallet.cli import session
 from tokenwallet.domain.errors import UserInputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,13 +22,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def option_for(field: str | None) -> str | None:
     """The running command's option for ``field`` (by parameter name or ``--field-name``), if any."""
     ctx = click.get_current_context(silent=True)
-    if not field or ctx is None:
+    if ctx is None:
         return None
-    wanted = "--" + field.replace("_", "-")
-    for param in ctx.command.params:
-        if isinstance(param, click.Option) and (wanted in param.opts or param.name == field):
-            return wanted if wanted in param.opts else param.opts[0]
-    return None
+    options = (
+        (option, param.name or "")
+        for param in ctx.command.params
+        if isinstance(param, click.Option)
+        for option in param.opts
+    )
+    return session.option_for(field, options)
 
 
 def names_options(func: F) -> F:

@@ -52,21 +52,12 @@ OPTIONS: dict[tuple[str, ...], dict[str, tuple[str, str]]] = {
 """Per command (its words; ``import``'s agent is one of them): option -> (the click parameter's name, its kind)."""
 
 DEFAULTS: dict[tuple[str, ...], dict[str, object]] = {
-    ("status",): {"as_json": False, "at": None},
-    ("budget", "check"): {
-        "amount": None,
-        "model": None,
-        "input_tokens": None,
-        "output_tokens": None,
-        "cached_input_tokens": 0,
-        "name": None,
-        "as_json": False,
-        "at": None,
-    },
-    ("alerts", "check"): {"no_notify": False, "as_json": False},
-    **{words: {"path": None, "as_json": False} for words in OPTIONS if words[0] == IMPORT},
+    words: {param: False if kind == FLAG else None for param, kind in options.values()}
+    | ({"cached_input_tokens": 0} if words == ("budget", "check") else {})
+    for words, options in OPTIONS.items()
 }
-"""Per command: each parameter's value when its option is not given (as the click command's defaults)."""
+"""Per command: each parameter's value when its option is not given (as the click command's defaults:
+a flag is off, a value absent, and ``--cached-input-tokens`` 0)."""
 
 NAMES_OPTIONS = (("status",), ("budget", "check"))
 """The commands whose errors about an input name its option (``@names_options`` in click)."""
@@ -169,14 +160,10 @@ def _usable_home(home: str) -> bool:
 
 
 def option_for(command: tuple[str, ...], field: str | None) -> str | None:
-    """The option of ``command`` that carries ``field`` (by parameter name or ``--field-name``)."""
-    if not field:
-        return None
-    wanted = "--" + field.replace("_", "-")
-    known = OPTIONS[command]
-    if wanted in known:
-        return wanted
-    return next((option for option, (param, _) in known.items() if param == field), None)
+    """The option of ``command`` that carries ``field`` (the rule of :func:`.session.option_for`)."""
+    from tokenwallet.cli.session import option_for as pick
+
+    return pick(field, ((option, param) for option, (param, _) in OPTIONS[command].items()))
 
 
 def main(argv: list[str]) -> int | None:

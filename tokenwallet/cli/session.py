@@ -7,6 +7,7 @@ command does the same set-up and reports the same errors whichever one runs it. 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from tokenwallet.app import AppContext
 
@@ -65,3 +66,18 @@ def error_exit(exc: BaseException, app: AppContext | None) -> tuple[str, int] | 
         if mapped is not None:
             return str(mapped), EXIT_CORRUPT if isinstance(mapped, CorruptLedgerError) else EXIT_FAILED
     return None
+
+
+def option_for(field: str | None, options: Iterable[tuple[str, str]]) -> str | None:
+    """The option that carries ``field``, among a command's (option, parameter name) pairs.
+
+    ``--field-name`` when the command has it, else the first option of the parameter named
+    ``field``; None when neither.  Both front ends name the option of a refused input with it.
+    """
+    if not field:
+        return None
+    pairs = list(options)
+    wanted = "--" + field.replace("_", "-")
+    if any(option == wanted for option, _ in pairs):
+        return wanted
+    return next((option for option, param in pairs if param == field), None)

@@ -102,25 +102,24 @@ def log_files(kind: AccountKind, roots: list[Path]) -> Iterator[Path]:
     seen: set[Path] = set()
     names: set[str] = set()
     for root in roots:
+        # Regular files only; _files_below has checked that already (no second stat each).
         if kind is AccountKind.CLAUDE_CODE:
-            found = _files_below(root, ".jsonl")  # regular files already: no second stat each
-            for path in found:
-                if path not in seen:
-                    seen.add(path)
-                    yield path
-            continue
-        if kind is AccountKind.CODEX:
+            found = _files_below(root, ".jsonl")
+        elif kind is AccountKind.CODEX:
             found = _files_below(root / "sessions", ".jsonl")
-            found += (
-                sorted((root / "archived_sessions").glob("*.jsonl")) if (root / "archived_sessions").is_dir() else []
-            )
+            archived = root / "archived_sessions"
+            found += [p for p in sorted(archived.glob("*.jsonl")) if p.is_file()] if archived.is_dir() else []
             if not found and root.is_dir():
-                found = sorted(root.rglob("rollout-*.jsonl"))
+                found = [p for p in sorted(root.rglob("rollout-*.jsonl")) if p.is_file()]
         else:
             base = root / "tmp" if (root / "tmp").is_dir() else root
-            found = sorted(p for p in base.rglob("*") if p.suffix in (".json", ".jsonl") and p.parent.name == "chats")
+            found = sorted(
+                p
+                for p in base.rglob("*")
+                if p.suffix in (".json", ".jsonl") and p.parent.name == "chats" and p.is_file()
+            )
         for path in found:
-            if path in seen or not path.is_file():
+            if path in seen:
                 continue
             if kind is AccountKind.CODEX:
                 if path.name in names:
